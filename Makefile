@@ -1,0 +1,98 @@
+# resolverd -- build, dependencies, tests.
+#
+#   make          build/resolverd and build/resolverctl (optimised, -O2 -g)
+#   make run      install missing build packages, build, run with ./resolver.conf (foreground)
+#   make test     install missing packages, build with ASan+UBSan, run every test with prove
+#   make deps     install whatever Debian packages are missing (nothing when all are there)
+#   make clean
+#
+# The sanitizer build lives in build/asan/; the tests always use it.
+
+CC      ?= cc
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+PKG_CFLAGS := $(shell pkg-config --cflags ldns 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lev -lm -lpthread
+CFLAGS  ?= -O2 -g
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev dnsutils
+TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl
+
+DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
+HEADERS    := $(wildcard resolver/*.h)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+.PHONY: all run test deps deps-build unit clean
+.DELETE_ON_ERROR:
+
+all: build/resolverd build/resolverctl
+
+# --- the optimised build ---------------------------------------------------------------
+build/obj/%.o: resolver/%.c $(HEADERS) | build/obj
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build/libresolverd.a: $(patsubst resolver/%.c,build/obj/%.o,$(DAEMON_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+build/resolverd: build/obj/main.o build/libresolverd.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/resolverctl: tools/resolverctl.c build/libresolverd.a $(HEADERS)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Iresolver -o $@ $< build/libresolverd.a $(PKG_LIBS)
+
+# --- the sanitizer build used by the tests ----------------------------------------------
+build/asan/obj/%.o: resolver/%.c $(HEADERS) | build/asan/obj
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -c $< -o $@
+
+build/asan/libresolverd.a: $(patsubst resolver/%.c,build/asan/obj/%.o,$(DAEMON_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+build/asan/resolverd: build/asan/obj/main.o build/asan/libresolverd.a
+	$(CC) -g $(SAN) -o $@ $^ $(PKG_LIBS)
+
+build/asan/resolverctl: tools/resolverctl.c build/asan/libresolverd.a $(HEADERS)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Iresolver -o $@ $< build/asan/libresolverd.a $(PKG_LIBS)
+
+build/asan/tests/%: tests/unit/%.c build/asan/libresolverd.a tests/tap.h $(HEADERS) | build/asan/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Iresolver -Itests -o $@ $< build/asan/libresolverd.a $(PKG_LIBS)
+
+UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+
+unit: $(UNIT_BINS)
+
+build/obj build/asan/obj build/asan/tests:
+	mkdir -p $@
+
+# --- using it ------------------------------------------------------------------------------
+run: deps-build all
+	build/resolverd -c resolver.conf
+
+test: deps $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl
+	prove -v --timer --exec '' $(UNIT_BINS) $(sort $(wildcard tests/e2e/*.t)) 2>&1 | tee build/test.log | grep -vE '^ok ' ; exit $${PIPESTATUS[0]}
+
+SHELL := /bin/bash
+
+# Installs only what is missing; `apt-get update` runs first only when something is.
+# Installing a server package (nsd) must not start its service on port 53, so a temporary
+# policy-rc.d forbids service starts during the install (only if the machine has none).
+define install_missing
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  prc=""; if [ ! -e /usr/sbin/policy-rc.d ]; then prc=1; printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null; $$sudo chmod 755 /usr/sbin/policy-rc.d; fi; \
+	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; rc=$$?; \
+	  [ -z "$$prc" ] || $$sudo rm -f /usr/sbin/policy-rc.d; \
+	  exit $$rc; \
+	fi
+endef
+
+deps-build:
+	$(call install_missing,$(BUILD_PKGS))
+
+deps:
+	$(call install_missing,$(TEST_PKGS))
+
+clean:
+	rm -rf build

@@ -1,0 +1,83 @@
+/* config.h -- resolver.conf: the parsed, validated configuration.
+ *
+ * config_load() reads one file (one directive a line, `#` comments) into a freshly
+ * allocated `struct config`; every error names `FILE:LINE: problem`. The daemon keeps the
+ * current config in its context and swaps in a new one on reload; a config is never
+ * changed after it is loaded, so it can be read from any thread. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "acl.h"
+
+#define CONFIG_MAX_UPSTREAMS 16
+
+struct config_listen {
+    struct sockaddr_storage addr;   /* address and port (port 53 unless given) */
+    socklen_t addrlen;
+};
+
+struct config_zone {                /* `zone NAME PATH` */
+    char *name;                     /* as written, e.g. "example.lan." (always ends in '.') */
+    char *path;
+    int line;                       /* where it was declared, for error messages */
+};
+
+struct config_forward {             /* `forward ZONE ADDR[@PORT]...` */
+    char *zone;                     /* lower-case presentation form ending in '.'; "." = everything */
+    struct sockaddr_storage upstreams[CONFIG_MAX_UPSTREAMS];
+    socklen_t upstream_lens[CONFIG_MAX_UPSTREAMS];
+    int n_upstreams;
+    int line;
+};
+
+struct config {
+    char *path;                     /* the file this was read from */
+
+    struct config_listen *listens;  size_t n_listens;
+    char **hosts_files;             size_t n_hosts_files;
+    struct config_zone *zones;      size_t n_zones;
+    struct config_forward *forwards; size_t n_forwards;
+    struct sockaddr_storage *outgoing; size_t n_outgoing;   /* `outgoing-interface ADDR` */
+    struct acl acl;                 /* `allow`/`deny`; loopback only when none given */
+
+    int threads;                    /* 0 = number of cores */
+    char *root_hints;
+    char *control_path;             /* NULL = no control socket */
+    char *user;                     /* NULL = do not drop privileges */
+    int log_level;                  /* enum log_level */
+
+    size_t cache_size;              /* bytes, from e.g. "64M" */
+    uint32_t min_ttl, max_ttl, max_negative_ttl;
+    uint32_t hosts_ttl;             /* TTL of answers from the hosts file */
+
+    bool forward_first;
+    bool qname_minimisation;
+    bool case_randomisation;
+    bool prefetch;
+    bool serve_stale;
+    bool query_loopback;
+    bool do_ip4, do_ip6;
+    uint16_t edns_buffer_size;
+
+    uint32_t upstream_timeout_ms;   /* one try at one upstream */
+    uint32_t tcp_idle_timeout_ms;   /* client TCP connections */
+    uint32_t tcp_max_connections;
+};
+
+/* Reads and validates `path`. On success returns 0 and sets *out (free with config_free).
+ * On failure returns -1 and writes "FILE:LINE: problem" (or "FILE: problem") into err. */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* Parses "127.0.0.1", "::1", "127.0.0.1@5353", "[::1]@5353" into addr with default_port
+ * when no port is given. Returns 0, or -1 if it is not an address. Shared with resolverctl
+ * and the tests. */
+int config_parse_addr(const char *text, uint16_t default_port,
+                      struct sockaddr_storage *addr, socklen_t *len);
+
+#endif
