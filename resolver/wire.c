@@ -1,0 +1,393 @@
+/* wire.c -- allocation-free DNS wire-format parsing and reply shaping.
+ *
+ * Every parser takes (pkt, len, pos) and returns the offset after what it read, or 0 when
+ * the packet is malformed; callers chain them and bail out on 0. Compression pointers are
+ * only followed strictly backwards and at most WIRE_MAX_POINTERS times, so a pointer loop
+ * cannot hang us. wire_finish_reply is the single place where a stored message becomes the
+ * reply a client sees (ID, flags, the client's case, OPT, truncation). */
+#include "wire.h"
+
+#include <string.h>
+
+#define WIRE_MAX_POINTERS 64
+#define WIRE_OPT_LEN      11    /* root name, TYPE, CLASS, TTL, RDLEN=0 */
+
+size_t wire_skip_name(const uint8_t *pkt, size_t len, size_t pos)
+{
+    size_t total = 0;
+
+    while (pos < len) {
+        uint8_t label = pkt[pos];
+        if ((label & 0xc0) == 0xc0)
+            return pos + 2 <= len ? pos + 2 : 0;
+        if (label & 0xc0)
+            return 0;                           /* 0x40/0x80: obsolete label types */
+        total += (size_t)label + 1;
+        if (total > WIRE_MAX_NAME)
+            return 0;
+        if (label == 0)
+            return pos + 1;
+        pos += (size_t)label + 1;
+    }
+    return 0;
+}
+
+size_t wire_read_name(const uint8_t *pkt, size_t len, size_t pos,
+                      uint8_t out[WIRE_MAX_NAME], size_t *out_len)
+{
+    size_t n = 0, after = 0;
+    int pointers = 0;
+
+    while (pos < len) {
+        uint8_t label = pkt[pos];
+        if ((label & 0xc0) == 0xc0) {
+            if (pos + 2 > len || ++pointers > WIRE_MAX_POINTERS)
+                return 0;
+            size_t target = (size_t)(label & 0x3f) << 8 | pkt[pos + 1];
+            if (target >= pos)
+                return 0;                       /* only strictly backwards: no loops */
+            if (!after)
+                after = pos + 2;
+            pos = target;
+            continue;
+        }
+        if (label & 0xc0 || n + (size_t)label + 1 > WIRE_MAX_NAME || pos + 1 + label > len)
+            return 0;
+        memcpy(out + n, pkt + pos, (size_t)label + 1);
+        n += (size_t)label + 1;
+        pos += (size_t)label + 1;
+        if (label == 0) {
+            *out_len = n;
+            return after ? after : pos;
+        }
+    }
+    return 0;
+}
+
+static inline uint8_t ascii_lower(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+void wire_name_lower(uint8_t *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        name[i] = ascii_lower(name[i]);
+}
+
+bool wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++)
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+            return false;
+    return true;
+}
+
+uint64_t wire_name_hash(const uint8_t *name, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= ascii_lower(name[i]);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+char *wire_name_to_str(const uint8_t *name, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0, i = 0;
+
+    if (outlen == 0)
+        return out;
+    while (i < len && name[i] != 0) {
+        uint8_t label = name[i++];
+        for (uint8_t k = 0; k < label && i < len; k++, i++) {
+            uint8_t c = name[i];
+            if (c == '.' || c == '\\' || c <= ' ' || c >= 0x7f) {
+                if (o + 4 >= outlen)
+                    break;
+                out[o++] = '\\';
+                out[o++] = (char)('0' + c / 100);
+                out[o++] = (char)('0' + c / 10 % 10);
+                out[o++] = (char)('0' + c % 10);
+            } else if (o + 1 < outlen) {
+                out[o++] = (char)c;
+            }
+        }
+        if (o + 1 < outlen)
+            out[o++] = '.';
+    }
+    if (o == 0 && outlen > 1)
+        out[o++] = '.';
+    out[o] = '\0';
+    return out;
+}
+
+size_t wire_parse_rr(const uint8_t *pkt, size_t len, size_t pos, struct wire_rr *rr)
+{
+    size_t p = wire_skip_name(pkt, len, pos);
+
+    if (!p || p + 10 > len)
+        return 0;
+    rr->start = pos;
+    rr->type_off = p;
+    rr->type = wire_get16(pkt + p);
+    rr->rclass = wire_get16(pkt + p + 2);
+    rr->ttl_off = p + 4;
+    rr->ttl = wire_get32(pkt + p + 4);
+    rr->rdlen = wire_get16(pkt + p + 8);
+    rr->rdata_off = p + 10;
+    if (rr->rdata_off + rr->rdlen > len)
+        return 0;
+    rr->end = rr->rdata_off + rr->rdlen;
+    return rr->end;
+}
+
+size_t wire_skip_question(const uint8_t *pkt, size_t len)
+{
+    size_t pos = WIRE_HEADER_LEN;
+
+    if (len < WIRE_HEADER_LEN)
+        return 0;
+    for (unsigned i = WIRE_QDCOUNT(pkt); i > 0; i--) {
+        pos = wire_skip_name(pkt, len, pos);
+        if (!pos || pos + 4 > len)
+            return 0;
+        pos += 4;
+    }
+    return pos;
+}
+
+/* The question of a client query must be an uncompressed name: no real client compresses
+ * it, and refusing pointers here keeps the fast path trivially safe. */
+static size_t parse_question(const uint8_t *pkt, size_t len, struct wire_query *q)
+{
+    size_t pos = WIRE_HEADER_LEN, n = 0;
+
+    for (;;) {
+        if (pos >= len)
+            return 0;
+        uint8_t label = pkt[pos];
+        if (label & 0xc0 || n + (size_t)label + 1 > WIRE_MAX_NAME || pos + 1 + label > len)
+            return 0;
+        memcpy(q->qname + n, pkt + pos, (size_t)label + 1);
+        n += (size_t)label + 1;
+        pos += (size_t)label + 1;
+        if (label == 0)
+            break;
+    }
+    if (pos + 4 > len)
+        return 0;
+    q->qname_len = n;
+    memcpy(q->qname_lc, q->qname, n);
+    wire_name_lower(q->qname_lc, n);
+    q->qname_hash = wire_name_hash(q->qname_lc, n);
+    q->qtype = wire_get16(pkt + pos);
+    q->qclass = wire_get16(pkt + pos + 2);
+    return pos + 4;
+}
+
+/* EDNS options must tile the OPT rdata exactly (RFC 6891 6.1.2). */
+static bool edns_options_valid(const uint8_t *pkt, const struct wire_rr *rr)
+{
+    size_t p = rr->rdata_off, end = rr->end;
+
+    while (p < end) {
+        if (p + 4 > end)
+            return false;
+        p += 4 + wire_get16(pkt + p + 2);
+    }
+    return p == end;
+}
+
+/* Reads the OPT record, if any, from the answer/authority/additional sections. */
+static enum wire_query_verdict parse_edns(const uint8_t *pkt, size_t len, size_t pos,
+                                          struct wire_query *q)
+{
+    unsigned count = WIRE_ANCOUNT(pkt) + WIRE_NSCOUNT(pkt) + WIRE_ARCOUNT(pkt);
+    unsigned additional_from = WIRE_ANCOUNT(pkt) + WIRE_NSCOUNT(pkt);
+    struct wire_rr rr;
+
+    for (unsigned i = 0; i < count; i++) {
+        pos = wire_parse_rr(pkt, len, pos, &rr);
+        if (!pos)
+            return WIRE_QUERY_FORMERR;
+        if (rr.type != WIRE_TYPE_OPT)
+            continue;
+        if (i < additional_from || q->has_edns || pkt[rr.start] != 0 ||
+            !edns_options_valid(pkt, &rr))
+            return WIRE_QUERY_FORMERR;
+        q->has_edns = true;
+        q->edns_size = rr.rclass < 512 ? 512 : rr.rclass;
+        q->edns_do = (rr.ttl & 0x8000) != 0;
+        if ((rr.ttl >> 16 & 0xff) != 0)
+            return WIRE_QUERY_BADVERS;
+    }
+    return WIRE_QUERY_OK;
+}
+
+enum wire_query_verdict wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q)
+{
+    q->question_end = 0;
+    q->has_edns = false;
+    q->edns_size = 512;
+    q->edns_do = false;
+    if (len < WIRE_HEADER_LEN || WIRE_QR(pkt))
+        return WIRE_QUERY_DROP;
+    q->id = WIRE_ID(pkt);
+    q->flags_hi = pkt[2];
+    q->flags_lo = pkt[3];
+    if (WIRE_QDCOUNT(pkt) != 1) {
+        if (WIRE_OPCODE(pkt) != 0)
+            return WIRE_QUERY_NOTIMP;
+        return WIRE_QUERY_FORMERR;
+    }
+    size_t pos = parse_question(pkt, len, q);
+    if (!pos)
+        return WIRE_OPCODE(pkt) != 0 ? WIRE_QUERY_NOTIMP : WIRE_QUERY_FORMERR;
+    q->question_end = pos;
+    enum wire_query_verdict v = parse_edns(pkt, len, pos, q);
+    if (v == WIRE_QUERY_OK && WIRE_OPCODE(pkt) != 0)
+        return WIRE_QUERY_NOTIMP;
+    return v;
+}
+
+static size_t append_opt(uint8_t *out, size_t pos, size_t cap, uint16_t size, bool dnssec_ok,
+                         uint8_t ext_rcode)
+{
+    if (pos + WIRE_OPT_LEN > cap)
+        return 0;
+    uint8_t *p = out + pos;
+    p[0] = 0;
+    wire_put16(p + 1, WIRE_TYPE_OPT);
+    wire_put16(p + 3, size);
+    wire_put32(p + 5, (uint32_t)ext_rcode << 24 | (dnssec_ok ? 0x8000u : 0));
+    wire_put16(p + 9, 0);
+    wire_put16(out + 10, (uint16_t)(WIRE_ARCOUNT(out) + 1));
+    return pos + WIRE_OPT_LEN;
+}
+
+size_t wire_build_error(const struct wire_query *q, const uint8_t *pkt, size_t pkt_len,
+                        int rcode, uint16_t our_edns_size, uint8_t *out, size_t cap)
+{
+    size_t qlen = q->question_end > WIRE_HEADER_LEN && q->question_end <= pkt_len
+                      ? q->question_end - WIRE_HEADER_LEN : 0;
+
+    if (cap < WIRE_HEADER_LEN + qlen)
+        return 0;
+    memset(out, 0, WIRE_HEADER_LEN);
+    wire_put16(out, q->id);
+    out[2] = (uint8_t)(0x80 | (q->flags_hi & 0x79));   /* QR, opcode and RD kept */
+    out[3] = (uint8_t)(0x80 | (rcode & 0x0f));
+    if (qlen) {
+        memcpy(out + WIRE_HEADER_LEN, pkt + WIRE_HEADER_LEN, qlen);
+        wire_put16(out + 4, 1);
+    }
+    size_t len = WIRE_HEADER_LEN + qlen;
+    if (q->has_edns || rcode > 15)
+        len = append_opt(out, len, cap, our_edns_size, q->edns_do, (uint8_t)(rcode >> 4));
+    return len;
+}
+
+size_t wire_udp_limit(const struct wire_query *q, uint16_t our_edns_size)
+{
+    if (!q->has_edns)
+        return 512;
+    size_t size = q->edns_size < our_edns_size ? q->edns_size : our_edns_size;
+    return size < 512 ? 512 : size;
+}
+
+size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t body_len,
+                         uint16_t our_edns_size, size_t limit, uint8_t *out, size_t cap)
+{
+    size_t question_end = WIRE_HEADER_LEN + q->qname_len + 4;
+
+    if (body_len < question_end || WIRE_QDCOUNT(body) != 1 || body_len > cap ||
+        !wire_name_equal(body + WIRE_HEADER_LEN, q->qname_len, q->qname, q->qname_len))
+        return 0;
+    memcpy(out, body, body_len);
+    wire_put16(out, q->id);
+    /* QR, the stored opcode and AA; the client's RD. TC is ours alone to set. */
+    out[2] = (uint8_t)(0x80 | (body[2] & 0x7c) | (q->flags_hi & 0x01));
+    /* RA, the client's CD, the stored rcode; AD is never claimed (we do not validate). */
+    out[3] = (uint8_t)(0x80 | (q->flags_lo & 0x10) | (body[3] & 0x0f));
+    memcpy(out + WIRE_HEADER_LEN, q->qname, q->qname_len);
+
+    size_t len = body_len;
+    size_t opt_len = q->has_edns ? WIRE_OPT_LEN : 0;
+    if (len + opt_len > limit) {
+        len = question_end;
+        memset(out + 6, 0, 6);
+        out[2] |= 0x02;
+    }
+    if (q->has_edns)
+        len = append_opt(out, len, cap, our_edns_size, q->edns_do, 0);
+    return len;
+}
+
+size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname_len,
+                        uint16_t qtype, uint16_t qclass, uint16_t edns_size,
+                        uint8_t *out, size_t cap)
+{
+    size_t len = WIRE_HEADER_LEN + qname_len + 4;
+
+    if (len > cap)
+        return 0;
+    memset(out, 0, WIRE_HEADER_LEN);
+    wire_put16(out, id);
+    out[2] = rd ? 0x01 : 0x00;
+    wire_put16(out + 4, 1);
+    memcpy(out + WIRE_HEADER_LEN, qname, qname_len);
+    wire_put16(out + WIRE_HEADER_LEN + qname_len, qtype);
+    wire_put16(out + WIRE_HEADER_LEN + qname_len + 2, qclass);
+    if (edns_size)
+        len = append_opt(out, len, cap, edns_size, false, 0);
+    return len;
+}
+
+bool wire_strip_opt(uint8_t *msg, size_t *len)
+{
+    unsigned count = WIRE_ANCOUNT(msg) + WIRE_NSCOUNT(msg) + WIRE_ARCOUNT(msg);
+    size_t pos = wire_skip_question(msg, *len);
+    struct wire_rr rr = { 0 };
+    unsigned opts = 0;
+    bool last_is_opt = false;
+
+    if (!pos)
+        return false;
+    for (unsigned i = 0; i < count; i++) {
+        pos = wire_parse_rr(msg, *len, pos, &rr);
+        if (!pos)
+            return false;
+        last_is_opt = rr.type == WIRE_TYPE_OPT;
+        opts += last_is_opt;
+    }
+    if (opts == 0) {
+        *len = pos;                     /* trailing octets are not part of any RR: drop */
+        return true;
+    }
+    /* An extended rcode (BADVERS, BADCOOKIE...) lives in the OPT: removing it would turn the
+     * reply into something the server did not say. */
+    if (opts > 1 || !last_is_opt || WIRE_ARCOUNT(msg) == 0 || (rr.ttl >> 24) != 0)
+        return false;
+    *len = rr.start;
+    wire_put16(msg + 10, (uint16_t)(WIRE_ARCOUNT(msg) - 1));
+    return true;
+}
+
+bool wire_response_matches(const uint8_t *msg, size_t len, const uint8_t *qname,
+                           size_t qname_len, uint16_t qtype, uint16_t qclass)
+{
+    uint8_t name[WIRE_MAX_NAME];
+    size_t name_len;
+
+    if (len < WIRE_HEADER_LEN || !WIRE_QR(msg) || WIRE_QDCOUNT(msg) != 1)
+        return false;
+    size_t pos = wire_read_name(msg, len, WIRE_HEADER_LEN, name, &name_len);
+    if (!pos || pos + 4 > len)
+        return false;
+    return wire_name_equal(name, name_len, qname, qname_len) &&
+           wire_get16(msg + pos) == qtype && wire_get16(msg + pos + 2) == qclass;
+}
