@@ -1,0 +1,46 @@
+/* daemon.h -- the daemon's context: everything that lives for the life of the process.
+ *
+ * There is no global mutable state: every module gets the `struct daemon` (or the piece
+ * it needs) passed in. Today one thread runs one ev_loop; the per-thread parts (loop,
+ * listener, mesh, stats) are grouped so that worker threads can each get their own. */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "stats.h"
+
+struct config;
+struct hosts;
+struct localzones;
+struct cache;
+struct mesh;
+struct listener;
+struct control;
+
+struct daemon {
+    struct ev_loop *loop;
+    const char *config_path;
+    struct config *cfg;             /* swapped whole on reload */
+    struct hosts *hosts;            /* swapped whole on reload or a hosts file edit */
+    struct localzones *zones;       /* swapped whole on reload */
+    struct cache *cache;
+    struct mesh *mesh;              /* resolutions in flight */
+    struct listener *listener;      /* client sockets */
+    struct control *control;        /* the control socket, NULL when not configured */
+    struct stats stats;
+    ev_stat *hosts_watch;           /* one per hosts file */
+    size_t n_hosts_watch;
+    ev_signal sig_term, sig_int, sig_hup;
+    ev_tstamp started;
+};
+
+/* Re-reads the config file, the hosts files and the zone files; on any error logs it,
+ * keeps everything as it was and returns -1 with the message in err. */
+int daemon_reload(struct daemon *d, char *err, size_t errlen);
+/* Re-reads only the hosts files and drops from the cache the names whose answers changed. */
+int daemon_reload_hosts(struct daemon *d);
+
+#endif

@@ -1,0 +1,37 @@
+/* stats.h -- counters, one set per worker thread, summed when read.
+ *
+ * A worker only ever increments its own `struct stats` (no atomics, no locks on the query
+ * path); the control thread sums them with stats_add when `resolverctl stats` asks. */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATS_LATENCY_BUCKETS 8     /* <1ms <2 <5 <10 <50 <100 <1000 >=1000 ms */
+
+struct stats {
+    uint64_t queries_total;     /* every query parsed (after ACL) */
+    uint64_t queries_udp, queries_tcp;
+    uint64_t refused_acl;
+    uint64_t dropped;           /* unreadable headers, responses sent to us */
+    uint64_t formerr, notimp;
+    uint64_t answers_hosts, answers_local;
+    uint64_t cache_hits, cache_misses;
+    uint64_t upstream_queries, upstream_timeouts, upstream_errors;
+    uint64_t upstream_rtt_ms_sum, upstream_replies;
+    uint64_t upstream_mismatched;   /* replies ignored: wrong ID or question */
+    uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
+    uint64_t tcp_connections, tcp_open, tcp_refused_cap;
+    uint64_t rcode[16];
+    uint64_t latency[STATS_LATENCY_BUCKETS];
+};
+
+void stats_add(struct stats *sum, const struct stats *s);
+void stats_record_latency(struct stats *s, uint64_t usec);
+/* Writes `key=value` lines (the keys README documents) into buf; cache figures are passed
+ * in because the cache is not per thread. Returns the length written (truncated to cap). */
+size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_bytes,
+                    uint64_t cache_evictions, char *buf, size_t cap);
+
+#endif
