@@ -1,0 +1,516 @@
+/* cache.c -- the message cache: whole responses in wire form, ready to send.
+ *
+ * Invariant (checked after every store and every cache_set_limits):
+ *
+ *     bytes == sum over entries of entry_cost(entry)  and  bytes <= limits.max_bytes
+ *
+ * where entry_cost is the size of the entry's single allocation (struct cache_entry, its
+ * TTL offsets, the message, the key name) plus CACHE_SLOT_OVERHEAD for its share of the
+ * hash table (the table is doubled when entries exceed slots, so it holds between one and
+ * two slots per entry while growing). malloc's own bookkeeping and the fixed struct cache
+ * are not counted. An entry costing more than max_bytes / 8 is never stored, so one
+ * answer cannot empty the cache, and the entry just stored is never the one evicted.
+ *
+ * Layout: one malloc per entry. The stored message already holds each RR's TTL as
+ * cached (clamped, or set to the negative TTL); ttl_offsets[] says where those TTLs are.
+ * A hit copies the message and writes, at each offset, the stored TTL minus the seconds
+ * since stored_at. The entry lives for `ttl` seconds, the smallest stored TTL, so no RR
+ * is ever served with a TTL that has run out.
+ *
+ * Expiry is lazy: an entry is removed when a lookup finds now >= stored_at + ttl, or
+ * when it reaches the tail of the LRU list and space is needed. The hash table is keyed
+ * by the name alone, so every type and class of a name shares one chain and
+ * cache_flush_name is a single chain walk.
+ *
+ * Failure policy: if malloc fails the answer is simply not cached; a failed table resize
+ * leaves longer chains. Nothing here aborts. */
+#include "cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+#define CACHE_INITIAL_SLOTS 64
+#define CACHE_SLOT_OVERHEAD (2 * sizeof(struct cache_entry *))
+
+struct cache_entry {
+    struct cache_entry *chain_next;     /* hash chain */
+    struct cache_entry *lru_prev;       /* towards the most recently used */
+    struct cache_entry *lru_next;       /* towards the least recently used */
+    uint64_t hash;                      /* wire_name_hash of the name */
+    time_t stored_at;
+    uint32_t ttl;                       /* lifetime in seconds: the smallest stored TTL */
+    uint16_t msg_len;
+    uint16_t ttl_count;
+    uint16_t qtype, qclass;
+    uint8_t name_len;
+    uint8_t kind;                       /* enum cache_kind */
+    /* ttl_count offsets, then msg_len message octets, then name_len name octets */
+    uint16_t ttl_offsets[];
+};
+
+struct cache {
+    struct cache_limits limits;
+    struct cache_entry **slots;
+    size_t slot_count;                  /* a power of two */
+    struct cache_entry *lru_head, *lru_tail;
+    size_t entries;
+    size_t bytes;
+    uint64_t evictions;
+};
+
+/* ---- entry layout ------------------------------------------------------------------ */
+
+static uint8_t *entry_msg(const struct cache_entry *e)
+{
+    return (uint8_t *)(e->ttl_offsets + e->ttl_count);
+}
+
+static const uint8_t *entry_name(const struct cache_entry *e)
+{
+    return entry_msg(e) + e->msg_len;
+}
+
+static size_t entry_alloc_size(size_t ttl_count, size_t msg_len, size_t name_len)
+{
+    return sizeof(struct cache_entry) + ttl_count * sizeof(uint16_t) + msg_len + name_len;
+}
+
+static size_t entry_cost(const struct cache_entry *e)
+{
+    return entry_alloc_size(e->ttl_count, e->msg_len, e->name_len) + CACHE_SLOT_OVERHEAD;
+}
+
+static bool entry_matches(const struct cache_entry *e, uint64_t hash, const uint8_t *name,
+                          size_t name_len, uint16_t qtype, uint16_t qclass)
+{
+    return e->hash == hash && e->name_len == name_len && e->qtype == qtype &&
+           e->qclass == qclass && memcmp(entry_name(e), name, name_len) == 0;
+}
+
+/* Seconds since the entry was stored, at most its ttl; a clock that went back counts as
+ * no time passed rather than as a huge age. */
+static uint32_t entry_age(const struct cache_entry *e, time_t now)
+{
+    if (now <= e->stored_at)
+        return 0;
+    if ((uint64_t)(now - e->stored_at) >= e->ttl)
+        return e->ttl;
+    return (uint32_t)(now - e->stored_at);
+}
+
+/* ---- LRU list and hash table ------------------------------------------------------- */
+
+static void lru_unlink(struct cache *c, struct cache_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        c->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        c->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_head(struct cache *c, struct cache_entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = c->lru_head;
+    if (c->lru_head)
+        c->lru_head->lru_prev = e;
+    else
+        c->lru_tail = e;
+    c->lru_head = e;
+}
+
+static struct cache_entry **slot_for(const struct cache *c, uint64_t hash)
+{
+    return &c->slots[hash & (c->slot_count - 1)];
+}
+
+/* Unlinks *link (an entry in a hash chain) from the chain and the LRU list and frees it. */
+static void entry_remove_at(struct cache *c, struct cache_entry **link)
+{
+    struct cache_entry *e = *link;
+
+    *link = e->chain_next;
+    lru_unlink(c, e);
+    c->entries--;
+    c->bytes -= entry_cost(e);
+    free(e);
+}
+
+/* Chains hold about one entry, so finding the link that points to e is cheap. */
+static void entry_remove(struct cache *c, struct cache_entry *e)
+{
+    struct cache_entry **link = slot_for(c, e->hash);
+
+    while (*link != e)
+        link = &(*link)->chain_next;
+    entry_remove_at(c, link);
+}
+
+static struct cache_entry *entry_find(const struct cache *c, const uint8_t *name,
+                                      size_t name_len, uint16_t qtype, uint16_t qclass)
+{
+    uint64_t hash = wire_name_hash(name, name_len);
+    struct cache_entry *e;
+
+    for (e = *slot_for(c, hash); e; e = e->chain_next)
+        if (entry_matches(e, hash, name, name_len, qtype, qclass))
+            return e;
+    return NULL;
+}
+
+/* Doubles the table once entries outnumber slots; on malloc failure keeps the old one. */
+static void table_grow_if_loaded(struct cache *c)
+{
+    size_t new_count = c->slot_count * 2;
+    struct cache_entry **new_slots;
+
+    if (c->entries <= c->slot_count || new_count > SIZE_MAX / sizeof(*new_slots))
+        return;
+    new_slots = calloc(new_count, sizeof(*new_slots));
+    if (!new_slots)
+        return;
+    for (size_t i = 0; i < c->slot_count; i++) {
+        struct cache_entry *e = c->slots[i], *next;
+        for (; e; e = next) {
+            next = e->chain_next;
+            e->chain_next = new_slots[e->hash & (new_count - 1)];
+            new_slots[e->hash & (new_count - 1)] = e;
+        }
+    }
+    free(c->slots);
+    c->slots = new_slots;
+    c->slot_count = new_count;
+}
+
+static void entry_insert(struct cache *c, struct cache_entry *e)
+{
+    struct cache_entry **slot = slot_for(c, e->hash);
+
+    e->chain_next = *slot;
+    *slot = e;
+    lru_push_head(c, e);
+    c->entries++;
+    c->bytes += entry_cost(e);
+    table_grow_if_loaded(c);
+}
+
+/* Drops least recently used entries until the cache fits in max_bytes. */
+static void evict_to(struct cache *c, size_t max_bytes)
+{
+    while (c->bytes > max_bytes && c->lru_tail) {
+        entry_remove(c, c->lru_tail);
+        c->evictions++;
+    }
+}
+
+/* ---- reading a message to be stored ------------------------------------------------ */
+
+/* What the first pass over a message learns. */
+struct message_scan {
+    enum cache_kind kind;
+    uint32_t negative_ttl;      /* negative only: min(SOA TTL, SOA MINIMUM, cap) */
+    size_t answers_end;         /* RR index where the authority section starts */
+    size_t authority_end;       /* RR index where the additional section starts */
+    size_t rr_count;
+    size_t questions_end;       /* offset of the first answer RR */
+};
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
+/* RFC 2181 8: a TTL with the top bit set is treated as zero. */
+static uint32_t ttl_sane(uint32_t ttl)
+{
+    return ttl & 0x80000000u ? 0 : ttl;
+}
+
+static uint32_t ttl_clamp(uint32_t ttl, const struct cache_limits *lim)
+{
+    ttl = ttl_sane(ttl);
+    if (ttl < lim->min_ttl)
+        ttl = lim->min_ttl;
+    if (ttl > lim->max_ttl)
+        ttl = lim->max_ttl;
+    return ttl;
+}
+
+/* The SOA MINIMUM field: the last of the five 32-bit numbers after the two names, which
+ * must fill the rdata exactly. Returns false if the rdata is not a well-formed SOA. */
+static bool soa_minimum(const uint8_t *msg, size_t len, const struct wire_rr *rr,
+                        uint32_t *minimum)
+{
+    size_t rdata_end = rr->rdata_off + rr->rdlen;
+    size_t pos = wire_skip_name(msg, len, rr->rdata_off);
+
+    if (pos)
+        pos = wire_skip_name(msg, len, pos);
+    if (!pos || pos + 20 != rdata_end)
+        return false;
+    *minimum = wire_get32(msg + rdata_end - 4);
+    return true;
+}
+
+/* Walks every RR: checks the message is whole and cacheable in shape (no OPT, nothing
+ * after the last RR, SOAs well formed) and finds the negative TTL from authority SOAs.
+ * Returns the number of SOAs in the authority section, or -1 if malformed. */
+static int message_walk(const uint8_t *msg, size_t len, const struct cache_limits *lim,
+                        struct message_scan *scan)
+{
+    size_t pos = scan->questions_end;
+    int soas = 0;
+
+    scan->negative_ttl = lim->max_negative_ttl;
+    for (size_t i = 0; i < scan->rr_count; i++) {
+        struct wire_rr rr;
+        uint32_t minimum;
+
+        pos = wire_parse_rr(msg, len, pos, &rr);
+        if (!pos || rr.type == WIRE_TYPE_OPT)
+            return -1;
+        if (rr.type != WIRE_TYPE_SOA)
+            continue;
+        if (!soa_minimum(msg, len, &rr, &minimum))
+            return -1;
+        if (i >= scan->answers_end && i < scan->authority_end) {
+            scan->negative_ttl = min_u32(scan->negative_ttl, ttl_sane(rr.ttl));
+            scan->negative_ttl = min_u32(scan->negative_ttl, ttl_sane(minimum));
+            soas++;
+        }
+    }
+    return pos == len ? soas : -1;
+}
+
+/* First pass: is this a message we cache, and of which kind? Returns 0 or -1. */
+static int message_scan(const uint8_t *msg, size_t len, const struct cache_limits *lim,
+                        struct message_scan *scan)
+{
+    int rcode, soas;
+
+    if (len < WIRE_HEADER_LEN || len > WIRE_MAX_UDP)
+        return -1;
+    if (WIRE_TC(msg) || WIRE_QDCOUNT(msg) != 1)
+        return -1;
+    scan->answers_end = WIRE_ANCOUNT(msg);
+    scan->authority_end = scan->answers_end + WIRE_NSCOUNT(msg);
+    scan->rr_count = scan->authority_end + WIRE_ARCOUNT(msg);
+    scan->questions_end = wire_skip_question(msg, len);
+    if (!scan->questions_end)
+        return -1;
+    soas = message_walk(msg, len, lim, scan);
+    if (soas < 0)
+        return -1;
+
+    rcode = WIRE_RCODE(msg);
+    if (rcode == WIRE_RCODE_NOERROR && WIRE_ANCOUNT(msg) > 0) {
+        scan->kind = CACHE_POSITIVE;
+        return 0;
+    }
+    if ((rcode == WIRE_RCODE_NXDOMAIN || rcode == WIRE_RCODE_NOERROR) && soas > 0) {
+        scan->kind = CACHE_NEGATIVE;
+        return 0;
+    }
+    return -1;      /* other rcodes, or a negative answer without SOA */
+}
+
+/* The TTL an RR is stored with. In a negative answer the authority SOA carries the
+ * negative TTL itself (RFC 2308 5) and nothing may outlive it. */
+static uint32_t stored_ttl(const struct message_scan *scan, const struct cache_limits *lim,
+                           const struct wire_rr *rr, size_t index)
+{
+    bool in_authority = index >= scan->answers_end && index < scan->authority_end;
+
+    if (scan->kind == CACHE_POSITIVE)
+        return ttl_clamp(rr->ttl, lim);
+    if (rr->type == WIRE_TYPE_SOA && in_authority)
+        return scan->negative_ttl;
+    return min_u32(ttl_sane(rr->ttl), scan->negative_ttl);
+}
+
+/* Second pass, over the entry's own copy: writes the stored TTLs, records where they
+ * are, and sets the entry's lifetime. Returns false if the copy does not parse (it
+ * parsed in the first pass, so that would be a bug) or nothing would live. */
+static bool entry_fix_ttls(struct cache_entry *e, const struct message_scan *scan,
+                           const struct cache_limits *lim)
+{
+    uint8_t *msg = entry_msg(e);
+    size_t pos = scan->questions_end;
+
+    e->ttl = UINT32_MAX;
+    for (size_t i = 0; i < scan->rr_count; i++) {
+        struct wire_rr rr;
+        uint32_t ttl;
+
+        pos = wire_parse_rr(msg, e->msg_len, pos, &rr);
+        if (!pos)
+            return false;
+        ttl = stored_ttl(scan, lim, &rr, i);
+        wire_put32(msg + rr.ttl_off, ttl);
+        e->ttl_offsets[i] = (uint16_t)rr.ttl_off;
+        e->ttl = min_u32(e->ttl, ttl);
+    }
+    return e->ttl > 0;
+}
+
+/* ---- public interface -------------------------------------------------------------- */
+
+struct cache *cache_new(const struct cache_limits *limits)
+{
+    struct cache *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->slots = calloc(CACHE_INITIAL_SLOTS, sizeof(*c->slots));
+    if (!c->slots) {
+        free(c);
+        return NULL;
+    }
+    c->slot_count = CACHE_INITIAL_SLOTS;
+    c->limits = *limits;
+    return c;
+}
+
+void cache_set_limits(struct cache *c, const struct cache_limits *limits)
+{
+    c->limits = *limits;
+    evict_to(c, c->limits.max_bytes);
+}
+
+void cache_free(struct cache *c)
+{
+    if (!c)
+        return;
+    cache_flush_all(c);
+    free(c->slots);
+    free(c);
+}
+
+int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                uint16_t qclass, const uint8_t *msg, size_t len, time_t now)
+{
+    struct message_scan scan;
+    struct cache_entry *e, *old;
+    size_t size;
+
+    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+        return -1;
+    if (message_scan(msg, len, &c->limits, &scan) < 0)
+        return -1;
+    size = entry_alloc_size(scan.rr_count, len, name_len);
+    if (size + CACHE_SLOT_OVERHEAD > c->limits.max_bytes / 8)
+        return -1;
+    e = malloc(size);
+    if (!e)
+        return -1;
+    memset(e, 0, sizeof(*e));
+    e->hash = wire_name_hash(name_lc, name_len);
+    e->stored_at = now;
+    e->msg_len = (uint16_t)len;
+    e->ttl_count = (uint16_t)scan.rr_count;
+    e->qtype = qtype;
+    e->qclass = qclass;
+    e->name_len = (uint8_t)name_len;
+    e->kind = (uint8_t)scan.kind;
+    memcpy(entry_msg(e), msg, len);
+    memcpy(entry_msg(e) + len, name_lc, name_len);
+    if (!entry_fix_ttls(e, &scan, &c->limits)) {
+        free(e);
+        return -1;
+    }
+
+    old = entry_find(c, name_lc, name_len, qtype, qclass);
+    if (old)
+        entry_remove(c, old);
+    entry_insert(c, e);
+    evict_to(c, c->limits.max_bytes);
+    return 0;
+}
+
+size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                    uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind)
+{
+    struct cache_entry *e;
+    uint32_t elapsed;
+    const uint8_t *msg;
+
+    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+        return 0;
+    e = entry_find(c, name_lc, name_len, qtype, qclass);
+    if (!e)
+        return 0;
+    elapsed = entry_age(e, now);
+    if (elapsed >= e->ttl) {
+        entry_remove(c, e);
+        return 0;
+    }
+    if (cap < e->msg_len)
+        return 0;
+
+    msg = entry_msg(e);
+    memcpy(out, msg, e->msg_len);
+    for (size_t i = 0; i < e->ttl_count; i++) {
+        uint16_t off = e->ttl_offsets[i];
+        uint32_t ttl = wire_get32(msg + off);
+        wire_put32(out + off, ttl > elapsed ? ttl - elapsed : 0);
+    }
+    lru_unlink(c, e);
+    lru_push_head(c, e);
+    if (kind)
+        *kind = (enum cache_kind)e->kind;
+    return e->msg_len;
+}
+
+size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len)
+{
+    uint64_t hash;
+    struct cache_entry **link;
+    size_t removed = 0;
+
+    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+        return 0;
+    hash = wire_name_hash(name_lc, name_len);
+    link = slot_for(c, hash);
+    while (*link) {
+        struct cache_entry *e = *link;
+        if (e->hash == hash && e->name_len == name_len &&
+            memcmp(entry_name(e), name_lc, name_len) == 0) {
+            entry_remove_at(c, link);
+            removed++;
+        } else {
+            link = &e->chain_next;
+        }
+    }
+    return removed;
+}
+
+size_t cache_flush_all(struct cache *c)
+{
+    size_t removed = c->entries;
+
+    while (c->lru_head)
+        entry_remove(c, c->lru_head);
+    return removed;
+}
+
+size_t cache_entries(const struct cache *c)
+{
+    return c->entries;
+}
+
+size_t cache_bytes(const struct cache *c)
+{
+    return c->bytes;
+}
+
+uint64_t cache_evictions(const struct cache *c)
+{
+    return c->evictions;
+}

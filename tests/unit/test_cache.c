@@ -1,0 +1,557 @@
+/* test_cache.c -- unit tests for resolver/cache.c: storing, TTL countdown and expiry,
+ * clamps, negative answers (RFC 2308), what is refused, LRU eviction within the byte
+ * budget, flushing. Messages are built with ldns and read back with ldns_wire2pkt. */
+#include <ldns/ldns.h>
+#include <stdlib.h>
+
+#include "cache.h"
+#include "tap.h"
+#include "wire.h"
+
+#define T0 ((time_t)1700000000)
+
+struct msg {
+    uint8_t *wire;
+    size_t len;
+};
+
+struct key {
+    uint8_t name[WIRE_MAX_NAME];
+    size_t len;
+};
+
+static const struct cache_limits default_limits = {
+    .max_bytes = 1 << 20, .min_ttl = 0, .max_ttl = 86400, .max_negative_ttl = 3600,
+};
+
+static struct key key_of(const char *name)
+{
+    struct key k = { .len = 0 };
+    ldns_rdf *d = ldns_dname_new_frm_str(name);
+
+    if (d && ldns_rdf_size(d) <= sizeof(k.name)) {
+        memcpy(k.name, ldns_rdf_data(d), ldns_rdf_size(d));
+        k.len = ldns_rdf_size(d);
+        wire_name_lower(k.name, k.len);
+    }
+    ldns_rdf_deep_free(d);
+    return k;
+}
+
+static void push_rrs(ldns_pkt *pkt, ldns_pkt_section section, const char *const *rrs)
+{
+    for (; rrs && *rrs; rrs++) {
+        ldns_rr *rr = NULL;
+        if (ldns_rr_new_frm_str(&rr, *rrs, 0, NULL, NULL) != LDNS_STATUS_OK) {
+            diag("cannot parse RR: %s", *rrs);
+            exit(2);
+        }
+        ldns_pkt_push_rr(pkt, section, rr);
+    }
+}
+
+/* A response to (qname, qtype, IN) with the given rcode and sections (NULL-terminated
+ * lists of RRs in presentation form). Exits on failure: the tests cannot go on. */
+static struct msg build(const char *qname, ldns_rr_type qtype, ldns_pkt_rcode rcode,
+                        const char *const *answer, const char *const *authority,
+                        const char *const *additional)
+{
+    struct msg m = { NULL, 0 };
+    ldns_pkt *pkt = ldns_pkt_query_new(ldns_dname_new_frm_str(qname), qtype,
+                                       LDNS_RR_CLASS_IN, LDNS_RD);
+
+    if (!pkt)
+        exit(2);
+    ldns_pkt_set_id(pkt, 0x1234);
+    ldns_pkt_set_qr(pkt, true);
+    ldns_pkt_set_ra(pkt, true);
+    ldns_pkt_set_rcode(pkt, (uint8_t)rcode);
+    push_rrs(pkt, LDNS_SECTION_ANSWER, answer);
+    push_rrs(pkt, LDNS_SECTION_AUTHORITY, authority);
+    push_rrs(pkt, LDNS_SECTION_ADDITIONAL, additional);
+    if (ldns_pkt2wire(&m.wire, pkt, &m.len) != LDNS_STATUS_OK)
+        exit(2);
+    ldns_pkt_free(pkt);
+    return m;
+}
+
+static struct msg build_a(const char *qname, uint32_t ttl)
+{
+    char rr[300];
+    const char *answer[] = { rr, NULL };
+
+    snprintf(rr, sizeof(rr), "%s %u IN A 192.0.2.1", qname, ttl);
+    return build(qname, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, answer, NULL, NULL);
+}
+
+static int store(struct cache *c, const char *name, uint16_t qtype, struct msg m, time_t now)
+{
+    struct key k = key_of(name);
+    return cache_store(c, k.name, k.len, qtype, WIRE_CLASS_IN, m.wire, m.len, now);
+}
+
+static size_t lookup(struct cache *c, const char *name, uint16_t qtype, time_t now,
+                     uint8_t *out, size_t cap, enum cache_kind *kind)
+{
+    struct key k = key_of(name);
+    return cache_lookup(c, k.name, k.len, qtype, WIRE_CLASS_IN, now, out, cap, kind);
+}
+
+static bool present(struct cache *c, const char *name, uint16_t qtype, time_t now)
+{
+    uint8_t out[WIRE_MAX_UDP];
+    return lookup(c, name, qtype, now, out, sizeof(out), NULL) > 0;
+}
+
+/* TTL of RR `index` of a section of the message in out, or -1 if it does not parse. */
+static long long ttl_in(const uint8_t *wire, size_t len, ldns_pkt_section section,
+                        size_t index)
+{
+    ldns_pkt *pkt = NULL;
+    ldns_rr_list *list;
+    long long ttl = -1;
+
+    if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+        return -1;
+    list = section == LDNS_SECTION_ANSWER      ? ldns_pkt_answer(pkt)
+           : section == LDNS_SECTION_AUTHORITY ? ldns_pkt_authority(pkt)
+                                               : ldns_pkt_additional(pkt);
+    if (index < ldns_rr_list_rr_count(list))
+        ttl = ldns_rr_ttl(ldns_rr_list_rr(list, index));
+    ldns_pkt_free(pkt);
+    return ttl;
+}
+
+/* TTL of RR `index` of a section as the cache serves it at `now`, or -1 on a miss. */
+static long long served_ttl(struct cache *c, const char *name, uint16_t qtype, time_t now,
+                            ldns_pkt_section section, size_t index)
+{
+    uint8_t out[WIRE_MAX_UDP];
+    size_t len = lookup(c, name, qtype, now, out, sizeof(out), NULL);
+    return len ? ttl_in(out, len, section, index) : -1;
+}
+
+static struct cache *new_cache(const struct cache_limits *limits)
+{
+    struct cache *c = cache_new(limits);
+    if (!c)
+        exit(2);
+    return c;
+}
+
+/* ---- positive answers ------------------------------------------------------------- */
+
+static void test_positive(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    struct msg m = build_a("www.example.com.", 300);
+    uint8_t out[WIRE_MAX_UDP];
+    enum cache_kind kind = CACHE_NEGATIVE;
+    size_t len;
+
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, m, T0), 0, "positive A answer stored");
+    is_int(cache_entries(c), 1, "one entry");
+    diag("bytes for one www.example.com A answer (%zu-octet message): %zu", m.len,
+         cache_bytes(c));
+    ok(cache_bytes(c) > m.len && cache_bytes(c) < m.len + 200, "bytes counted sensibly");
+    len = lookup(c, "www.example.com.", WIRE_TYPE_A, T0, out, sizeof(out), &kind);
+    is_int(len, m.len, "lookup returns the whole message");
+    ok(len == m.len && memcmp(out, m.wire, m.len) == 0, "same octets when no time passed");
+    is_int(kind, CACHE_POSITIVE, "kind is positive");
+    is_int(lookup(c, "www.example.com.", WIRE_TYPE_A, T0, out, m.len - 1, NULL), 0,
+           "cap too small: 0");
+    ok(present(c, "www.example.com.", WIRE_TYPE_A, T0), "... and the entry is still there");
+    is_int(lookup(c, "ftp.example.com.", WIRE_TYPE_A, T0, out, sizeof(out), NULL), 0,
+           "other name misses");
+
+    free(m.wire);
+    cache_free(c);
+}
+
+static void test_countdown_and_expiry(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    const char *answer[] = { "www.example.com. 100 IN A 192.0.2.1",
+                             "www.example.com. 300 IN A 192.0.2.2", NULL };
+    const char *authority[] = { "example.com. 500 IN NS ns.example.com.", NULL };
+    const char *additional[] = { "ns.example.com. 400 IN A 192.0.2.53", NULL };
+    struct msg m = build("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, answer,
+                         authority, additional);
+
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, m, T0), 0, "answer with 4 RRs stored");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0 + 10, LDNS_SECTION_ANSWER, 0),
+           90, "after 10 s the first answer TTL is 90");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0 + 10, LDNS_SECTION_ANSWER, 1),
+           290, "... the second 290");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0 + 10, LDNS_SECTION_AUTHORITY, 0),
+           490, "... the authority NS 490");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0 + 10, LDNS_SECTION_ADDITIONAL, 0),
+           390, "... the additional A 390");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0 - 5, LDNS_SECTION_ANSWER, 0),
+           100, "a clock gone back counts as no time passed");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0 + 99, LDNS_SECTION_ANSWER, 0),
+           1, "one second before expiry: TTL 1");
+    ok(!present(c, "www.example.com.", WIRE_TYPE_A, T0 + 100),
+       "expired at exactly stored + smallest TTL");
+    is_int(cache_entries(c), 0, "the expired entry was removed");
+    is_int(cache_bytes(c), 0, "and its bytes given back");
+
+    free(m.wire);
+    cache_free(c);
+}
+
+static void test_key(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    const char *aaaa[] = { "www.example.com. 300 IN AAAA 2001:db8::1", NULL };
+    struct msg a = build_a("www.example.com.", 300);
+    struct msg six = build("www.example.com.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, aaaa,
+                           NULL, NULL);
+    struct key k = key_of("www.example.com.");
+    uint8_t out[WIRE_MAX_UDP];
+    size_t len;
+
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, a, T0), 0, "A stored");
+    ok(!present(c, "www.example.com.", WIRE_TYPE_AAAA, T0), "AAAA is not the A entry");
+    is_int(store(c, "www.example.com.", WIRE_TYPE_AAAA, six, T0), 0, "AAAA stored");
+    is_int(cache_entries(c), 2, "two entries for one name");
+    len = lookup(c, "www.example.com.", WIRE_TYPE_AAAA, T0, out, sizeof(out), NULL);
+    ok(len == six.len && memcmp(out, six.wire, len) == 0, "AAAA lookup gives the AAAA answer");
+    len = lookup(c, "www.example.com.", WIRE_TYPE_A, T0, out, sizeof(out), NULL);
+    ok(len == a.len && memcmp(out, a.wire, len) == 0, "A lookup gives the A answer");
+    is_int(cache_lookup(c, k.name, k.len, WIRE_TYPE_A, 3 /* CH */, T0, out, sizeof(out), NULL),
+           0, "class is part of the key");
+    ok(present(c, "WWW.Example.COM.", WIRE_TYPE_A, T0),
+       "same lower-cased key from another spelling finds it");
+
+    free(a.wire);
+    free(six.wire);
+    cache_free(c);
+}
+
+static void test_replace(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    struct msg first = build_a("www.example.com.", 300);
+    struct msg second = build_a("www.example.com.", 50);
+    struct msg servfail = build("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL,
+                                NULL, NULL, NULL);
+
+    store(c, "www.example.com.", WIRE_TYPE_A, first, T0);
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, second, T0), 0, "second store accepted");
+    is_int(cache_entries(c), 1, "it replaced the first");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0, LDNS_SECTION_ANSWER, 0), 50,
+           "the new answer is served");
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, servfail, T0), -1, "SERVFAIL refused");
+    is_int(served_ttl(c, "www.example.com.", WIRE_TYPE_A, T0, LDNS_SECTION_ANSWER, 0), 50,
+           "a refused store leaves the old entry");
+
+    free(first.wire);
+    free(second.wire);
+    free(servfail.wire);
+    cache_free(c);
+}
+
+static void test_clamps(void)
+{
+    struct cache_limits limits = default_limits;
+    struct cache *c;
+    struct msg low = build_a("low.example.", 5);
+    struct msg high = build_a("high.example.", 1000000);
+    struct msg zero = build_a("zero.example.", 0);
+    struct msg negative = build_a("neg.example.", 0x80000010u);
+
+    limits.min_ttl = 60;
+    limits.max_ttl = 86400;
+    c = new_cache(&limits);
+    is_int(store(c, "low.example.", WIRE_TYPE_A, low, T0), 0, "TTL 5 stored");
+    is_int(served_ttl(c, "low.example.", WIRE_TYPE_A, T0, LDNS_SECTION_ANSWER, 0), 60,
+           "raised to min-ttl 60");
+    ok(present(c, "low.example.", WIRE_TYPE_A, T0 + 59), "still there after 59 s");
+    ok(!present(c, "low.example.", WIRE_TYPE_A, T0 + 60), "gone after 60 s");
+    is_int(store(c, "high.example.", WIRE_TYPE_A, high, T0), 0, "TTL 1000000 stored");
+    is_int(served_ttl(c, "high.example.", WIRE_TYPE_A, T0, LDNS_SECTION_ANSWER, 0), 86400,
+           "lowered to max-ttl 86400");
+    ok(!present(c, "high.example.", WIRE_TYPE_A, T0 + 86400), "gone after max-ttl");
+    cache_free(c);
+
+    c = new_cache(&default_limits);
+    is_int(store(c, "zero.example.", WIRE_TYPE_A, zero, T0), -1,
+           "TTL 0 with min-ttl 0: nothing to cache");
+    is_int(store(c, "neg.example.", WIRE_TYPE_A, negative, T0), -1,
+           "TTL with the top bit set counts as 0 (RFC 2181)");
+    is_int(cache_entries(c), 0, "nothing stored");
+    cache_free(c);
+
+    free(low.wire);
+    free(high.wire);
+    free(zero.wire);
+    free(negative.wire);
+}
+
+/* ---- negative answers ------------------------------------------------------------- */
+
+static struct msg build_negative(const char *qname, ldns_pkt_rcode rcode, uint32_t soa_ttl,
+                                 uint32_t soa_minimum)
+{
+    char soa[300];
+    const char *authority[] = { soa, NULL };
+
+    snprintf(soa, sizeof(soa),
+             "example.com. %u IN SOA ns.example.com. admin.example.com. 1 7200 900 1209600 %u",
+             soa_ttl, soa_minimum);
+    return build(qname, LDNS_RR_TYPE_A, rcode, NULL, authority, NULL);
+}
+
+static void check_negative(uint32_t soa_ttl, uint32_t minimum, uint32_t cap, uint32_t want)
+{
+    struct cache_limits limits = default_limits;
+    struct cache *c;
+    struct msg m = build_negative("nope.example.com.", LDNS_RCODE_NXDOMAIN, soa_ttl, minimum);
+    enum cache_kind kind = CACHE_POSITIVE;
+    uint8_t out[WIRE_MAX_UDP];
+    size_t len;
+    char name[100];
+
+    limits.max_negative_ttl = cap;
+    c = new_cache(&limits);
+    snprintf(name, sizeof(name), "NXDOMAIN, SOA TTL %u, MINIMUM %u, cap %u", soa_ttl,
+             minimum, cap);
+    is_int(store(c, "nope.example.com.", WIRE_TYPE_A, m, T0), 0, name);
+    len = lookup(c, "nope.example.com.", WIRE_TYPE_A, T0, out, sizeof(out), &kind);
+    is_int(kind, CACHE_NEGATIVE, "... is a negative entry");
+    is_int(len ? ttl_in(out, len, LDNS_SECTION_AUTHORITY, 0) : -1, want,
+           "... the SOA TTL is the negative TTL");
+    ok(present(c, "nope.example.com.", WIRE_TYPE_A, T0 + want - 1), "... alive until then");
+    ok(!present(c, "nope.example.com.", WIRE_TYPE_A, T0 + want), "... and no longer");
+    free(m.wire);
+    cache_free(c);
+}
+
+static void test_negative(void)
+{
+    const char *cname[] = { "alias.example.com. 3000 IN CNAME gone.example.com.", NULL };
+    const char *soa[] = {
+        "example.com. 3600 IN SOA ns.example.com. admin.example.com. 1 7200 900 1209600 300",
+        NULL };
+    const char *ns[] = { "example.com. 3600 IN NS ns.example.com.", NULL };
+    struct cache *c = new_cache(&default_limits);
+    struct msg nodata = build_negative("www.example.com.", LDNS_RCODE_NOERROR, 3600, 300);
+    struct msg chain = build("alias.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, cname,
+                             soa, NULL);
+    struct msg nx_bare = build("nope.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN,
+                               NULL, NULL, NULL);
+    struct msg nodata_ns = build("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+                                 NULL, ns, NULL);
+    enum cache_kind kind = CACHE_POSITIVE;
+    uint8_t out[WIRE_MAX_UDP];
+    size_t len;
+
+    check_negative(3600, 300, 900, 300);
+    check_negative(120, 300, 900, 120);
+    check_negative(3600, 3000, 900, 900);
+
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, nodata, T0), 0, "NODATA with SOA stored");
+    len = lookup(c, "www.example.com.", WIRE_TYPE_A, T0 + 100, out, sizeof(out), &kind);
+    is_int(kind, CACHE_NEGATIVE, "NODATA is a negative entry");
+    is_int(len ? ttl_in(out, len, LDNS_SECTION_AUTHORITY, 0) : -1, 200,
+           "NODATA SOA TTL counts down from min(3600, 300)");
+
+    is_int(store(c, "alias.example.com.", WIRE_TYPE_A, chain, T0), 0,
+           "NXDOMAIN after a CNAME stored");
+    is_int(served_ttl(c, "alias.example.com.", WIRE_TYPE_A, T0, LDNS_SECTION_ANSWER, 0), 300,
+           "the CNAME TTL is cut to the negative TTL");
+
+    is_int(store(c, "nope.example.com.", WIRE_TYPE_A, nx_bare, T0), -1,
+           "NXDOMAIN without SOA not cached");
+    is_int(store(c, "www.example.com.", WIRE_TYPE_AAAA, nodata_ns, T0), -1,
+           "NODATA without SOA (a referral) not cached");
+    is_int(cache_entries(c), 2, "only the two good negatives are stored");
+
+    free(nodata.wire);
+    free(chain.wire);
+    free(nx_bare.wire);
+    free(nodata_ns.wire);
+    cache_free(c);
+}
+
+/* ---- refused messages ------------------------------------------------------------- */
+
+static void test_refused(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    struct msg m = build_a("www.example.com.", 300);
+    struct msg refused = build("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_REFUSED, NULL,
+                               NULL, NULL);
+    struct key k = key_of("www.example.com.");
+    uint8_t buf[WIRE_MAX_UDP];
+    /* root, OPT, size 1232, DO set (a TTL that is not 0, so only the type refuses it) */
+    static const uint8_t opt[] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+
+#define STORE_BUF(n) cache_store(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, buf, (n), T0)
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, refused, T0), -1, "REFUSED not cached");
+
+    memcpy(buf, m.wire, m.len);
+    buf[2] |= 0x02;
+    is_int(STORE_BUF(m.len), -1, "TC set: not cached");
+
+    memcpy(buf, m.wire, m.len);
+    is_int(STORE_BUF(m.len - 1), -1, "truncated message not cached");
+    is_int(STORE_BUF(11), -1, "shorter than a header not cached");
+    buf[m.len] = 0;
+    is_int(STORE_BUF(m.len + 1), -1, "trailing garbage not cached");
+    buf[7]++;
+    is_int(STORE_BUF(m.len), -1, "ANCOUNT too big not cached");
+    buf[7]--;
+    buf[5] = 2;
+    is_int(STORE_BUF(m.len), -1, "QDCOUNT 2 not cached");
+    buf[5] = 1;
+
+    memcpy(buf + m.len, opt, sizeof(opt));
+    buf[11] = 1;
+    is_int(STORE_BUF(m.len + sizeof(opt)), -1, "message with OPT not cached");
+    buf[11] = 0;
+    is_int(STORE_BUF(m.len), 0, "the same buffer, repaired, is cached");
+    is_int(cache_store(c, k.name, 0, WIRE_TYPE_A, WIRE_CLASS_IN, m.wire, m.len, T0), -1,
+           "empty key refused");
+#undef STORE_BUF
+    is_int(cache_entries(c), 1, "only the repaired message is stored");
+
+    free(m.wire);
+    free(refused.wire);
+    cache_free(c);
+}
+
+/* ---- byte budget and LRU ----------------------------------------------------------- */
+
+static void test_eviction(void)
+{
+    struct cache_limits limits = default_limits;
+    struct cache *c;
+    struct msg m = build_a("host-000.example.", 300);
+    size_t per_entry;
+    bool within = true, all_stored = true;
+    char name[64];
+
+    c = new_cache(&limits);
+    store(c, "host-000.example.", WIRE_TYPE_A, m, T0);
+    per_entry = cache_bytes(c);
+    cache_free(c);
+
+    limits.max_bytes = per_entry * 10;
+    c = new_cache(&limits);
+    for (int i = 0; i < 100; i++) {
+        struct msg mi;
+        snprintf(name, sizeof(name), "host-%03d.example.", i);
+        mi = build_a(name, 300);
+        all_stored &= store(c, name, WIRE_TYPE_A, mi, T0) == 0;
+        within &= cache_bytes(c) <= limits.max_bytes;
+        free(mi.wire);
+        if (i > 0)
+            present(c, "host-000.example.", WIRE_TYPE_A, T0);   /* keep it recently used */
+    }
+    ok(all_stored, "100 stores accepted");
+    ok(within, "bytes <= max_bytes after every store");
+    is_int(cache_entries(c), 10, "ten entries fit");
+    is_int(cache_evictions(c), 90, "ninety evicted");
+    ok(present(c, "host-000.example.", WIRE_TYPE_A, T0), "the often used first entry survived");
+    ok(!present(c, "host-001.example.", WIRE_TYPE_A, T0), "an unused early entry went");
+    ok(present(c, "host-099.example.", WIRE_TYPE_A, T0), "the newest is there");
+    ok(!present(c, "host-090.example.", WIRE_TYPE_A, T0),
+       "the least recently used of the last ten went to make room for host-000");
+
+    limits.max_bytes = per_entry * 4;
+    cache_set_limits(c, &limits);
+    ok(cache_bytes(c) <= limits.max_bytes, "set_limits shrinking evicts at once");
+    is_int(cache_entries(c), 4, "four entries left");
+    is_int(cache_evictions(c), 96, "evictions counted");
+    ok(present(c, "host-099.example.", WIRE_TYPE_A, T0), "the most recent kept");
+
+    limits.max_bytes = per_entry * 8 - 1;
+    cache_set_limits(c, &limits);
+    is_int(store(c, "host-000.example.", WIRE_TYPE_A, m, T0), -1,
+           "an entry bigger than max_bytes/8 is not cached");
+
+    free(m.wire);
+    cache_free(c);
+}
+
+static void test_many(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    bool all_found = true;
+    size_t bytes;
+    char name[64];
+
+    for (int i = 0; i < 2000; i++) {
+        struct msg mi;
+        snprintf(name, sizeof(name), "n%d.example.", i);
+        mi = build_a(name, 300);
+        store(c, name, WIRE_TYPE_A, mi, T0);
+        free(mi.wire);
+    }
+    is_int(cache_entries(c), 2000, "2000 entries (table grew several times)");
+    for (int i = 0; i < 2000; i++) {
+        snprintf(name, sizeof(name), "n%d.example.", i);
+        all_found &= present(c, name, WIRE_TYPE_A, T0);
+    }
+    ok(all_found, "every one is found after the resizes");
+    bytes = cache_bytes(c);
+    is_int(cache_flush_all(c), 2000, "flush_all removes them all");
+    is_int(cache_entries(c), 0, "no entries");
+    is_int(cache_bytes(c), 0, "no bytes");
+    ok(bytes > 0 && !present(c, "n7.example.", WIRE_TYPE_A, T0), "and nothing is found");
+    cache_free(c);
+}
+
+static void test_flush_name(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    const char *aaaa[] = { "www.example.com. 300 IN AAAA 2001:db8::1", NULL };
+    const char *mx[] = { "www.example.com. 300 IN MX 10 mail.example.com.", NULL };
+    struct msg a = build_a("www.example.com.", 300);
+    struct msg six = build("www.example.com.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, aaaa,
+                           NULL, NULL);
+    struct msg mail = build("www.example.com.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, mx,
+                            NULL, NULL);
+    struct msg other = build_a("mail.example.com.", 300);
+    struct msg sub = build_a("a.www.example.com.", 300);
+    struct key k = key_of("www.example.com.");
+
+    store(c, "www.example.com.", WIRE_TYPE_A, a, T0);
+    store(c, "www.example.com.", WIRE_TYPE_AAAA, six, T0);
+    store(c, "www.example.com.", LDNS_RR_TYPE_MX, mail, T0);
+    store(c, "mail.example.com.", WIRE_TYPE_A, other, T0);
+    store(c, "a.www.example.com.", WIRE_TYPE_A, sub, T0);
+    is_int(cache_entries(c), 5, "five entries");
+    is_int(cache_flush_name(c, k.name, k.len), 3, "flush_name removes the three types");
+    ok(!present(c, "www.example.com.", WIRE_TYPE_A, T0) &&
+           !present(c, "www.example.com.", WIRE_TYPE_AAAA, T0) &&
+           !present(c, "www.example.com.", LDNS_RR_TYPE_MX, T0), "none of them is found");
+    ok(present(c, "mail.example.com.", WIRE_TYPE_A, T0), "another name is kept");
+    ok(present(c, "a.www.example.com.", WIRE_TYPE_A, T0), "a name below it is kept");
+    is_int(cache_flush_name(c, k.name, k.len), 0, "flushing again removes nothing");
+    is_int(cache_entries(c), 2, "two entries left");
+
+    free(a.wire);
+    free(six.wire);
+    free(mail.wire);
+    free(other.wire);
+    free(sub.wire);
+    cache_free(c);
+}
+
+int main(void)
+{
+    test_positive();
+    test_countdown_and_expiry();
+    test_key();
+    test_replace();
+    test_clamps();
+    test_negative();
+    test_refused();
+    test_eviction();
+    test_many();
+    test_flush_name();
+    return done_testing();
+}
