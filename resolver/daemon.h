@@ -37,6 +37,14 @@ struct daemon {
     ev_tstamp started;
 };
 
+/* Reads the config, the local zones and the hosts files and makes the cache; no sockets
+ * yet (this is all `resolverd -t` does). Returns -1 with "FILE:LINE: problem" in err. */
+int daemon_load(struct daemon *d, const char *config_path, char *err, size_t errlen);
+/* Opens the listening and control sockets, watches the hosts files, handles signals. */
+int daemon_start(struct daemon *d, struct ev_loop *loop);
+/* Closes every socket, removes the control socket file, frees everything. */
+void daemon_stop(struct daemon *d);
+
 /* Re-reads the config file, the hosts files and the zone files; on any error logs it,
  * keeps everything as it was and returns -1 with the message in err. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);

@@ -269,23 +269,23 @@ static size_t append_opt(uint8_t *out, size_t pos, size_t cap, uint16_t size, bo
     return pos + WIRE_OPT_LEN;
 }
 
-size_t wire_build_error(const struct wire_query *q, const uint8_t *pkt, size_t pkt_len,
-                        int rcode, uint16_t our_edns_size, uint8_t *out, size_t cap)
+size_t wire_build_error(const struct wire_query *q, int rcode, uint16_t our_edns_size,
+                        uint8_t *out, size_t cap)
 {
-    size_t qlen = q->question_end > WIRE_HEADER_LEN && q->question_end <= pkt_len
-                      ? q->question_end - WIRE_HEADER_LEN : 0;
+    size_t len = WIRE_HEADER_LEN + (q->question_end ? q->qname_len + 4 : 0);
 
-    if (cap < WIRE_HEADER_LEN + qlen)
+    if (cap < len)
         return 0;
     memset(out, 0, WIRE_HEADER_LEN);
     wire_put16(out, q->id);
     out[2] = (uint8_t)(0x80 | (q->flags_hi & 0x79));   /* QR, opcode and RD kept */
     out[3] = (uint8_t)(0x80 | (rcode & 0x0f));
-    if (qlen) {
-        memcpy(out + WIRE_HEADER_LEN, pkt + WIRE_HEADER_LEN, qlen);
+    if (q->question_end) {
+        memcpy(out + WIRE_HEADER_LEN, q->qname, q->qname_len);
+        wire_put16(out + WIRE_HEADER_LEN + q->qname_len, q->qtype);
+        wire_put16(out + WIRE_HEADER_LEN + q->qname_len + 2, q->qclass);
         wire_put16(out + 4, 1);
     }
-    size_t len = WIRE_HEADER_LEN + qlen;
     if (q->has_edns || rcode > 15)
         len = append_opt(out, len, cap, our_edns_size, q->edns_do, (uint8_t)(rcode >> 4));
     return len;

@@ -122,11 +122,11 @@ struct wire_query {
  * an error reply can still be built. */
 enum wire_query_verdict wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q);
 
-/* Builds an error reply (rcode) for a query into out: the header, the question when it
- * was parsed, and an OPT when the client sent one. Returns the length, or 0 if out is too
- * small. */
-size_t wire_build_error(const struct wire_query *q, const uint8_t *pkt, size_t pkt_len,
-                        int rcode, uint16_t our_edns_size, uint8_t *out, size_t cap);
+/* Builds an error reply (rcode; above 15 via the OPT's extended rcode) for a query into
+ * out: the header, the question when it was parsed (q->question_end != 0), and an OPT when
+ * the client sent one. Returns the length, or 0 if out is too small. */
+size_t wire_build_error(const struct wire_query *q, int rcode, uint16_t our_edns_size,
+                        uint8_t *out, size_t cap);
 
 /* ---- replies built from a stored message ------------------------------------------ */
 

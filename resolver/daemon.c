@@ -1,0 +1,275 @@
+/* daemon.c -- the daemon's life: load, start, reload, watch the hosts files, stop.
+ *
+ * Reload is all-or-nothing: the new config, hosts table and local zones are all built
+ * before any of them replaces the old one, so a typo in an edited file leaves the running
+ * service exactly as it was (and says why). What a reload cannot change -- the listening
+ * sockets and the control socket path -- is logged as needing a restart. */
+#include "daemon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "cache.h"
+#include "config.h"
+#include "control.h"
+#include "hosts.h"
+#include "listener.h"
+#include "localzone.h"
+#include "log.h"
+#include "mesh.h"
+#include "wire.h"
+
+#define HOSTS_POLL_SECONDS 2.0  /* libev's fallback when inotify is not available */
+
+static struct cache_limits limits_of(const struct config *cfg)
+{
+    struct cache_limits lim = {
+        .max_bytes = cfg->cache_size,
+        .min_ttl = cfg->min_ttl,
+        .max_ttl = cfg->max_ttl,
+        .max_negative_ttl = cfg->max_negative_ttl,
+    };
+    return lim;
+}
+
+/* A missing hosts file is not fatal (a user may remove /etc/hosts): it is just empty. */
+static struct hosts *load_hosts(const struct config *cfg)
+{
+    struct hosts *h = hosts_new();
+    char err[512];
+
+    if (!h)
+        return NULL;
+    for (size_t i = 0; i < cfg->n_hosts_files; i++)
+        if (hosts_add_file(h, cfg->hosts_files[i], err, sizeof err) < 0)
+            log_warn("hosts file skipped: %s", err);
+    return h;
+}
+
+static struct localzones *load_zones(const struct config *cfg, char *err, size_t errlen)
+{
+    struct localzones *lz = localzones_new();
+
+    if (!lz) {
+        snprintf(err, errlen, "out of memory loading zones");
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->n_zones; i++) {
+        if (localzones_add(lz, cfg->zones[i].name, cfg->zones[i].path, err, errlen) < 0) {
+            localzones_free(lz);
+            return NULL;
+        }
+    }
+    return lz;
+}
+
+int daemon_load(struct daemon *d, const char *config_path, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof *d);
+    d->config_path = config_path;
+    if (config_load(config_path, &d->cfg, err, errlen) < 0)
+        return -1;
+    log_set_level(d->cfg->log_level);
+    d->zones = load_zones(d->cfg, err, errlen);
+    if (!d->zones)
+        return -1;
+    d->hosts = load_hosts(d->cfg);
+    struct cache_limits lim = limits_of(d->cfg);
+    d->cache = cache_new(&lim);
+    if (!d->hosts || !d->cache) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- hosts files ---------------------------------------------------------------------- */
+
+static void drop_cached_name(const ldns_rdf *name, void *arg)
+{
+    struct daemon *d = arg;
+    uint8_t lower[WIRE_MAX_NAME];
+    size_t len = ldns_rdf_size(name);
+
+    if (len > WIRE_MAX_NAME)
+        return;
+    memcpy(lower, ldns_rdf_data(name), len);
+    wire_name_lower(lower, len);
+    cache_flush_name(d->cache, lower, len);
+}
+
+/* Replaces the hosts table and drops from the cache every name whose answer changed. */
+static void swap_hosts(struct daemon *d, struct hosts *fresh)
+{
+    hosts_diff(d->hosts, fresh, drop_cached_name, d);
+    hosts_free(d->hosts);
+    d->hosts = fresh;
+}
+
+int daemon_reload_hosts(struct daemon *d)
+{
+    struct hosts *fresh = load_hosts(d->cfg);
+
+    if (!fresh)
+        return -1;
+    swap_hosts(d, fresh);
+    log_info("hosts reloaded: %zu names", hosts_count(d->hosts));
+    return 0;
+}
+
+static void hosts_changed(struct ev_loop *loop, ev_stat *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    daemon_reload_hosts(w->data);
+}
+
+static void unwatch_hosts(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_hosts_watch; i++)
+        ev_stat_stop(d->loop, &d->hosts_watch[i]);
+    free(d->hosts_watch);
+    d->hosts_watch = NULL;
+    d->n_hosts_watch = 0;
+}
+
+/* ev_stat keeps a pointer to the path: it points into d->cfg, so re-watch on every swap. */
+static void watch_hosts(struct daemon *d)
+{
+    unwatch_hosts(d);
+    if (d->cfg->n_hosts_files == 0)
+        return;
+    d->hosts_watch = calloc(d->cfg->n_hosts_files, sizeof *d->hosts_watch);
+    if (!d->hosts_watch) {
+        log_warn("cannot watch the hosts files: out of memory");
+        return;
+    }
+    d->n_hosts_watch = d->cfg->n_hosts_files;
+    for (size_t i = 0; i < d->n_hosts_watch; i++) {
+        ev_stat_init(&d->hosts_watch[i], hosts_changed, d->cfg->hosts_files[i],
+                     HOSTS_POLL_SECONDS);
+        d->hosts_watch[i].data = d;
+        ev_stat_start(d->loop, &d->hosts_watch[i]);
+    }
+}
+
+/* ---- reload ---------------------------------------------------------------------------- */
+
+static bool forwards_equal(const struct config *a, const struct config *b)
+{
+    if (a->n_forwards != b->n_forwards)
+        return false;
+    for (size_t i = 0; i < a->n_forwards; i++) {
+        const struct config_forward *x = &a->forwards[i], *y = &b->forwards[i];
+        if (strcmp(x->zone, y->zone) != 0 || x->n_upstreams != y->n_upstreams)
+            return false;
+        for (int k = 0; k < x->n_upstreams; k++)
+            if (!addr_equal(&x->upstreams[k], &y->upstreams[k]))
+                return false;
+    }
+    return true;
+}
+
+static void warn_unchangeable(const struct config *old, const struct config *fresh)
+{
+    bool same_listen = old->n_listens == fresh->n_listens;
+    for (size_t i = 0; same_listen && i < old->n_listens; i++)
+        same_listen = addr_equal(&old->listens[i].addr, &fresh->listens[i].addr);
+    if (!same_listen)
+        log_warn("reload: 'listen' changes take effect after a restart");
+    if ((old->control_path == NULL) != (fresh->control_path == NULL) ||
+        (old->control_path && strcmp(old->control_path, fresh->control_path) != 0))
+        log_warn("reload: 'control' changes take effect after a restart");
+}
+
+int daemon_reload(struct daemon *d, char *err, size_t errlen)
+{
+    struct config *fresh_cfg;
+    struct localzones *fresh_zones;
+    struct hosts *fresh_hosts;
+
+    if (config_load(d->config_path, &fresh_cfg, err, errlen) < 0)
+        goto failed;
+    if (!(fresh_zones = load_zones(fresh_cfg, err, errlen))) {
+        config_free(fresh_cfg);
+        goto failed;
+    }
+    warn_unchangeable(d->cfg, fresh_cfg);
+    bool flush_all = !forwards_equal(d->cfg, fresh_cfg);
+    struct config *old_cfg = d->cfg;
+    d->cfg = fresh_cfg;
+    fresh_hosts = load_hosts(fresh_cfg);
+    if (fresh_hosts)
+        swap_hosts(d, fresh_hosts);
+    watch_hosts(d);
+    config_free(old_cfg);
+    localzones_free(d->zones);
+    d->zones = fresh_zones;
+    struct cache_limits lim = limits_of(d->cfg);
+    cache_set_limits(d->cache, &lim);
+    if (flush_all)
+        cache_flush_all(d->cache);      /* answers from the old forwarders may be wrong now */
+    log_set_level(d->cfg->log_level);
+    log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
+    return 0;
+failed:
+    log_err("reload failed, keeping the running configuration: %s", err);
+    return -1;
+}
+
+/* ---- start and stop -------------------------------------------------------------------- */
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    log_info("signal %d: stopping", w->signum);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    char err[512];
+    (void)loop;
+    (void)revents;
+    daemon_reload(w->data, err, sizeof err);
+}
+
+int daemon_start(struct daemon *d, struct ev_loop *loop)
+{
+    d->loop = loop;
+    d->started = ev_now(loop);
+    d->mesh = mesh_new(d);
+    d->listener = d->mesh ? listener_open(d) : NULL;
+    if (!d->listener)
+        return -1;
+    if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
+        return -1;
+    watch_hosts(d);
+    ev_signal_init(&d->sig_term, on_stop_signal, SIGTERM);
+    ev_signal_init(&d->sig_int, on_stop_signal, SIGINT);
+    ev_signal_init(&d->sig_hup, on_hup, SIGHUP);
+    d->sig_hup.data = d;
+    ev_signal_start(loop, &d->sig_term);
+    ev_signal_start(loop, &d->sig_int);
+    ev_signal_start(loop, &d->sig_hup);
+    return 0;
+}
+
+void daemon_stop(struct daemon *d)
+{
+    if (d->loop) {
+        ev_signal_stop(d->loop, &d->sig_term);
+        ev_signal_stop(d->loop, &d->sig_int);
+        ev_signal_stop(d->loop, &d->sig_hup);
+        unwatch_hosts(d);
+    }
+    control_close(d->control);
+    mesh_free(d->mesh);         /* releases the TCP connections' holds first ... */
+    listener_close(d->listener);/* ... so every connection can be freed here */
+    cache_free(d->cache);
+    hosts_free(d->hosts);
+    localzones_free(d->zones);
+    config_free(d->cfg);
+    memset(d, 0, sizeof *d);
+}

@@ -1,0 +1,156 @@
+/* forward.c -- forward zones: the longest-suffix match, and failover across upstreams.
+ *
+ * A job walks its zone's upstream list in order, one outbound query at a time. What
+ * counts as a failure worth trying the next server for: no reply in time, a network error,
+ * an unusable reply, SERVFAIL and REFUSED (a server that will not or cannot answer). Any
+ * other reply is the answer. The job keeps copies of the addresses, so a reload that frees
+ * the old config does not pull them from under it. */
+#include "forward.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "outbound.h"
+#include "wire.h"
+
+struct forward_job {
+    struct daemon *d;
+    struct sockaddr_storage upstreams[CONFIG_MAX_UPSTREAMS];
+    socklen_t upstream_lens[CONFIG_MAX_UPSTREAMS];
+    int n_upstreams, next;
+    uint8_t qname[WIRE_MAX_NAME];
+    size_t qname_len;
+    uint16_t qtype, qclass;
+    struct outbound *query;     /* the one in flight */
+    forward_done_fn *done;
+    void *arg;
+};
+
+/* zone is lower-case presentation form ending in '.'; name likewise. */
+static bool name_in_zone(const char *name, size_t name_len, const char *zone)
+{
+    size_t zone_len = strlen(zone);
+
+    if (strcmp(zone, ".") == 0)
+        return true;
+    if (zone_len > name_len)
+        return false;
+    if (memcmp(name + name_len - zone_len, zone, zone_len) != 0)
+        return false;
+    return zone_len == name_len || name[name_len - zone_len - 1] == '.';
+}
+
+const struct config_forward *forward_find(const struct config *cfg, const uint8_t *qname_lc,
+                                          size_t qname_len)
+{
+    char name[WIRE_MAX_NAME * 4 + 2];
+    const struct config_forward *best = NULL;
+    size_t best_len = 0;
+
+    wire_name_to_str(qname_lc, qname_len, name, sizeof name);
+    size_t name_len = strlen(name);
+    for (size_t i = 0; i < cfg->n_forwards; i++) {
+        const struct config_forward *f = &cfg->forwards[i];
+        size_t zone_len = strlen(f->zone);
+        if ((!best || zone_len > best_len) && name_in_zone(name, name_len, f->zone)) {
+            best = f;
+            best_len = zone_len;
+        }
+    }
+    return best;
+}
+
+static bool start_next(struct forward_job *job);
+
+static bool worth_another_server(enum outbound_status status, const uint8_t *msg)
+{
+    if (status != OUTBOUND_OK)
+        return true;
+    int rcode = WIRE_RCODE(msg);
+    return rcode == WIRE_RCODE_SERVFAIL || rcode == WIRE_RCODE_REFUSED;
+}
+
+static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, size_t len,
+                          double rtt)
+{
+    struct forward_job *job = arg;
+    char where[64];
+
+    job->query = NULL;
+    if (worth_another_server(status, msg)) {
+        log_debug("forwarder %s failed (status %d%s) after %.0f ms",
+                  addr_to_str(&job->upstreams[job->next - 1], where, sizeof where), status,
+                  status == OUTBOUND_OK ? ", SERVFAIL/REFUSED" : "", rtt * 1000);
+        if (start_next(job))
+            return;
+        msg = NULL;
+        len = 0;
+    }
+    job->done(job->arg, msg, len);
+    free(job);
+}
+
+/* Starts a query to the next upstream; false when none is left. */
+static bool start_next(struct forward_job *job)
+{
+    const struct config *cfg = job->d->cfg;
+
+    while (job->next < job->n_upstreams) {
+        int i = job->next++;
+        struct outbound_params p = {
+            .server_len = job->upstream_lens[i],
+            .qname = job->qname, .qname_len = job->qname_len,
+            .qtype = job->qtype, .qclass = job->qclass,
+            .rd = true,
+            .edns_size = cfg->edns_buffer_size,
+            .timeout_ms = cfg->upstream_timeout_ms,
+        };
+        memcpy(&p.server, &job->upstreams[i], sizeof p.server);
+        for (size_t k = 0; k < cfg->n_outgoing; k++)
+            if (cfg->outgoing[k].ss_family == p.server.ss_family)
+                p.source = &cfg->outgoing[k];
+        job->query = outbound_start(job->d->loop, &job->d->stats, &p, upstream_done, job);
+        if (job->query)
+            return true;
+    }
+    return false;
+}
+
+struct forward_job *forward_start(struct daemon *d, const struct config_forward *fz,
+                                  const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
+                                  uint16_t qclass, forward_done_fn *done, void *arg)
+{
+    struct forward_job *job = calloc(1, sizeof *job);
+
+    if (!job || qname_len > WIRE_MAX_NAME) {
+        free(job);
+        return NULL;
+    }
+    job->d = d;
+    job->n_upstreams = fz->n_upstreams;
+    memcpy(job->upstreams, fz->upstreams, sizeof job->upstreams);
+    memcpy(job->upstream_lens, fz->upstream_lens, sizeof job->upstream_lens);
+    memcpy(job->qname, qname_lc, qname_len);
+    job->qname_len = qname_len;
+    job->qtype = qtype;
+    job->qclass = qclass;
+    job->done = done;
+    job->arg = arg;
+    if (!start_next(job)) {
+        free(job);
+        return NULL;            /* no socket for any upstream: the caller fails at once */
+    }
+    return job;
+}
+
+void forward_cancel(struct forward_job *job)
+{
+    if (!job)
+        return;
+    outbound_cancel(job->query);
+    free(job);
+}

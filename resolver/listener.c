@@ -1,0 +1,448 @@
+/* listener.c -- client sockets: UDP datagrams and length-prefixed, pipelined TCP.
+ *
+ * UDP: one non-blocking socket per listen address; a readable socket is drained (up to a
+ * batch) into request_handle, which replies with sendto on the same socket.
+ *
+ * TCP: each connection reads frames into a buffer sized to the frame, hands every complete
+ * frame to request_handle at once (so queries run in parallel, RFC 7766 6.2.1.1) and queues
+ * replies in the order they complete. Lifetime: a connection is "held" once per query in
+ * progress; when the client goes away or the idle timer fires we close the socket at once
+ * but free the struct only when the last hold is released, so a late upstream answer never
+ * touches freed memory. Bounds: frame size (65535), queries in progress per connection,
+ * unsent reply bytes, connections in total, idle time. */
+#include "listener.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "addr.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "request.h"
+#include "wire.h"
+
+#define UDP_BATCH            64         /* datagrams read per wake-up, for fairness */
+#define TCP_MAX_PENDING      64         /* queries in progress on one connection */
+#define TCP_MAX_UNSENT       (1 << 20)  /* reply bytes a slow reader may leave queued */
+#define UDP_RCVBUF           (4 << 20)
+
+struct udp_socket {
+    ev_io io;
+    int fd;
+    struct listener *l;
+};
+
+struct tcp_socket {
+    ev_io io;
+    int fd;
+    struct listener *l;
+};
+
+struct tcp_conn {
+    struct listener *l;
+    int fd;                     /* -1 once closed */
+    ev_io rio, wio;
+    ev_timer idle;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    uint8_t *in;                /* frame being read: 2 length octets, then the message */
+    size_t in_len, in_cap;
+    uint8_t *out;               /* replies not yet written, each length-prefixed */
+    size_t out_off, out_len, out_cap;
+    int holds;                  /* queries in progress */
+    struct tcp_conn *prev, *next;
+};
+
+struct listener {
+    struct daemon *d;
+    struct udp_socket *udp;
+    size_t n_udp;
+    struct tcp_socket *tcp;
+    size_t n_tcp;
+    struct tcp_conn *conns;     /* open connections */
+    size_t n_conns;
+};
+
+static int open_socket(const struct config_listen *addr, int type)
+{
+    int one = 1;
+    int fd = socket(addr->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (addr->addr.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (type == SOCK_DGRAM) {
+        int size = UDP_RCVBUF;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+    if (bind(fd, (const struct sockaddr *)&addr->addr, addr->addrlen) < 0 ||
+        (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- UDP ------------------------------------------------------------------------------ */
+
+static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct udp_socket *s = w->data;
+    struct daemon *d = s->l->d;
+    uint8_t pkt[WIRE_MAX_UDP];
+    (void)loop;
+    (void)revents;
+
+    for (int i = 0; i < UDP_BATCH; i++) {
+        struct reply_target t = { .udp_fd = s->fd, .peer_len = sizeof t.peer };
+        ssize_t n = recvfrom(s->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&t.peer,
+                             &t.peer_len);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log_debug("udp receive failed: %s", strerror(errno));
+            return;
+        }
+        t.received = ev_now(d->loop);
+        request_handle(d, pkt, (size_t)n, &t);
+    }
+}
+
+/* ---- TCP connections ------------------------------------------------------------------- */
+
+static void conn_free(struct tcp_conn *c)
+{
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+/* Closes the socket now; the struct goes when the last query in progress has answered. */
+static void conn_close(struct tcp_conn *c)
+{
+    struct listener *l = c->l;
+
+    if (c->fd >= 0) {
+        ev_io_stop(l->d->loop, &c->rio);
+        ev_io_stop(l->d->loop, &c->wio);
+        ev_timer_stop(l->d->loop, &c->idle);
+        close(c->fd);
+        c->fd = -1;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            l->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        l->n_conns--;
+        l->d->stats.tcp_open--;
+    }
+    if (c->holds == 0)
+        conn_free(c);
+}
+
+static void conn_touch(struct tcp_conn *c)
+{
+    ev_timer_again(c->l->d->loop, &c->idle);
+}
+
+/* Reading stops while too many queries are in progress (back-pressure), resumes after. */
+static void conn_update_reading(struct tcp_conn *c)
+{
+    struct ev_loop *loop = c->l->d->loop;
+    bool want = c->holds < TCP_MAX_PENDING && c->out_len - c->out_off < TCP_MAX_UNSENT;
+
+    if (want && !ev_is_active(&c->rio))
+        ev_io_start(loop, &c->rio);
+    else if (!want && ev_is_active(&c->rio))
+        ev_io_stop(loop, &c->rio);
+}
+
+static bool buf_reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : 512;
+    while (ncap < need)
+        ncap *= 2;
+    uint8_t *nbuf = realloc(*buf, ncap);
+    if (!nbuf)
+        return false;
+    *buf = nbuf;
+    *cap = ncap;
+    return true;
+}
+
+/* Hands one complete frame to request_handle, holding the connection for its reply. */
+static void conn_dispatch(struct tcp_conn *c, size_t msg_len)
+{
+    struct daemon *d = c->l->d;
+    struct reply_target t = { .udp_fd = -1, .tcp = c, .peer_len = c->peer_len,
+                              .received = ev_now(d->loop) };
+
+    memcpy(&t.peer, &c->peer, c->peer_len);
+    listener_tcp_hold(c);
+    request_handle(d, c->in + 2, msg_len, &t);
+}
+
+/* Reads what is there; every complete frame is dispatched. Returns false on close. */
+static bool conn_read(struct tcp_conn *c)
+{
+    for (;;) {
+        size_t need = c->in_len < 2 ? 2 : 2 + (size_t)wire_get16(c->in);
+        if (!buf_reserve(&c->in, &c->in_cap, need))
+            return false;
+        ssize_t n = read(c->fd, c->in + c->in_len, need - c->in_len);
+        if (n == 0)
+            return false;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        c->in_len += (size_t)n;
+        if (c->in_len == 2 && wire_get16(c->in) == 0)
+            return false;                   /* a zero-length frame is no DNS message */
+        if (c->in_len >= 2 && c->in_len == 2 + (size_t)wire_get16(c->in)) {
+            conn_dispatch(c, c->in_len - 2);
+            c->in_len = 0;
+            if (c->fd < 0 || c->holds >= TCP_MAX_PENDING)
+                return c->fd >= 0;
+        }
+    }
+}
+
+static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct tcp_conn *c = w->data;
+    (void)loop;
+    (void)revents;
+
+    conn_touch(c);
+    c->holds++;                 /* keep c alive while its queries answer synchronously */
+    bool open = conn_read(c);
+    c->holds--;
+    if (!open || c->fd < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_update_reading(c);
+}
+
+static bool conn_flush(struct tcp_conn *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        c->out_off += (size_t)n;
+    }
+    if (c->out_off == c->out_len) {
+        c->out_off = c->out_len = 0;
+        ev_io_stop(c->l->d->loop, &c->wio);
+    } else if (!ev_is_active(&c->wio)) {
+        ev_io_start(c->l->d->loop, &c->wio);
+    }
+    return true;
+}
+
+static void conn_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct tcp_conn *c = w->data;
+    (void)loop;
+    (void)revents;
+
+    if (!conn_flush(c)) {
+        conn_close(c);
+        return;
+    }
+    conn_touch(c);
+    conn_update_reading(c);
+}
+
+/* Idle means: nothing read, nothing written, no query in progress for the timeout. */
+static void conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct tcp_conn *c = w->data;
+    (void)loop;
+    (void)revents;
+
+    if (c->holds > 0 || c->out_off < c->out_len) {
+        conn_touch(c);
+        return;
+    }
+    conn_close(c);
+}
+
+void listener_tcp_hold(struct tcp_conn *c)
+{
+    c->holds++;
+}
+
+static bool conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+    if (!buf_reserve(&c->out, &c->out_cap, c->out_len + 2 + len))
+        return false;
+    wire_put16(c->out + c->out_len, (uint16_t)len);
+    memcpy(c->out + c->out_len + 2, msg, len);
+    c->out_len += 2 + len;
+    return conn_flush(c);
+}
+
+void listener_tcp_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+    c->holds--;
+    if (c->fd < 0) {
+        if (c->holds == 0)
+            conn_free(c);
+        return;
+    }
+    if (len > 0 && len <= WIRE_MAX_UDP && !conn_queue(c, msg, len)) {
+        conn_close(c);
+        return;
+    }
+    conn_update_reading(c);
+}
+
+static void conn_open(struct listener *l, int fd, const struct sockaddr_storage *peer,
+                      socklen_t peer_len)
+{
+    struct daemon *d = l->d;
+    struct tcp_conn *c = calloc(1, sizeof *c);
+
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->l = l;
+    c->fd = fd;
+    memcpy(&c->peer, peer, peer_len);
+    c->peer_len = peer_len;
+    ev_io_init(&c->rio, conn_readable, fd, EV_READ);
+    ev_io_init(&c->wio, conn_writable, fd, EV_WRITE);
+    ev_init(&c->idle, conn_idle);
+    c->idle.repeat = d->cfg->tcp_idle_timeout_ms / 1000.0;
+    c->rio.data = c->wio.data = c->idle.data = c;
+    ev_io_start(d->loop, &c->rio);
+    ev_timer_again(d->loop, &c->idle);
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    l->conns = c;
+    l->n_conns++;
+    d->stats.tcp_connections++;
+    d->stats.tcp_open++;
+}
+
+static void tcp_acceptable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct tcp_socket *s = w->data;
+    struct listener *l = s->l;
+    (void)loop;
+    (void)revents;
+
+    for (int i = 0; i < UDP_BATCH; i++) {
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept4(s->fd, (struct sockaddr *)&peer, &peer_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log_warn("tcp accept failed: %s", strerror(errno));
+            return;
+        }
+        if (l->n_conns >= l->d->cfg->tcp_max_connections) {
+            l->d->stats.tcp_refused_cap++;
+            close(fd);
+            continue;
+        }
+        conn_open(l, fd, &peer, peer_len);
+    }
+}
+
+/* ---- set-up and tear-down ----------------------------------------------------------- */
+
+static int listener_bind_all(struct listener *l, const struct config *cfg)
+{
+    char where[64];
+
+    for (size_t i = 0; i < cfg->n_listens; i++) {
+        const struct config_listen *a = &cfg->listens[i];
+        int ufd = open_socket(a, SOCK_DGRAM);
+        int tfd = ufd < 0 ? -1 : open_socket(a, SOCK_STREAM);
+        if (ufd < 0 || tfd < 0) {
+            log_err("cannot listen on %s: %s", addr_to_str(&a->addr, where, sizeof where),
+                    strerror(errno));
+            if (ufd >= 0)
+                close(ufd);
+            return -1;
+        }
+        struct udp_socket *u = &l->udp[l->n_udp++];
+        u->fd = ufd;
+        u->l = l;
+        ev_io_init(&u->io, udp_readable, ufd, EV_READ);
+        u->io.data = u;
+        ev_io_start(l->d->loop, &u->io);
+        struct tcp_socket *t = &l->tcp[l->n_tcp++];
+        t->fd = tfd;
+        t->l = l;
+        ev_io_init(&t->io, tcp_acceptable, tfd, EV_READ);
+        t->io.data = t;
+        ev_io_start(l->d->loop, &t->io);
+        log_info("listening on %s (UDP and TCP)", addr_to_str(&a->addr, where, sizeof where));
+    }
+    return 0;
+}
+
+struct listener *listener_open(struct daemon *d)
+{
+    const struct config *cfg = d->cfg;
+    struct listener *l = calloc(1, sizeof *l);
+
+    if (!l)
+        return NULL;
+    l->d = d;
+    l->udp = calloc(cfg->n_listens ? cfg->n_listens : 1, sizeof *l->udp);
+    l->tcp = calloc(cfg->n_listens ? cfg->n_listens : 1, sizeof *l->tcp);
+    if (!l->udp || !l->tcp || listener_bind_all(l, cfg) < 0) {
+        listener_close(l);
+        return NULL;
+    }
+    return l;
+}
+
+void listener_close(struct listener *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n_udp; i++) {
+        ev_io_stop(l->d->loop, &l->udp[i].io);
+        close(l->udp[i].fd);
+    }
+    for (size_t i = 0; i < l->n_tcp; i++) {
+        ev_io_stop(l->d->loop, &l->tcp[i].io);
+        close(l->tcp[i].fd);
+    }
+    while (l->conns) {
+        struct tcp_conn *c = l->conns;
+        c->holds = 0;           /* the mesh is gone by now: nothing will release them */
+        conn_close(c);
+    }
+    free(l->udp);
+    free(l->tcp);
+    free(l);
+}

@@ -1,0 +1,28 @@
+/* listener.h -- the client-facing sockets: UDP and TCP on every `listen` address.
+ *
+ * UDP datagrams and TCP frames (2-byte length prefix, RFC 1035 4.2.2) are handed to
+ * request_handle. TCP connections carry several queries at once and answer them in the
+ * order they complete (RFC 7766); a connection stays open while it has queries pending,
+ * and closes after `tcp-idle-timeout` of idleness. At most `tcp-max-connections` are open;
+ * beyond that new connections are closed at once. */
+#ifndef LISTENER_H
+#define LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct daemon;
+struct listener;
+struct tcp_conn;
+
+/* Opens every listen address of d->cfg. NULL on error (the reason is logged). */
+struct listener *listener_open(struct daemon *d);
+/* Closes every socket and connection (replies still pending are dropped). */
+void listener_close(struct listener *l);
+
+/* A query read from c is in progress: c stays allocated until the matching release. */
+void listener_tcp_hold(struct tcp_conn *c);
+/* Queues a reply (len 0: no reply) on c and releases one hold. */
+void listener_tcp_reply(struct tcp_conn *c, const uint8_t *msg, size_t len);
+
+#endif

@@ -1,0 +1,185 @@
+/* mesh.c -- resolutions in flight, keyed by (name, type, class), each with its waiters.
+ *
+ * Invariant: a key has at most one job; every waiter of a job is answered exactly once,
+ * when the job ends (from the upstream reply, or SERVFAIL), or, at shutdown (mesh_free),
+ * released without a reply. A burst of clients asking the same
+ * uncached name therefore costs one upstream query. Bounds: MESH_MAX_JOBS resolutions and
+ * MESH_MAX_WAITERS clients per resolution; beyond them the client gets SERVFAIL at once. */
+#include "mesh.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "config.h"
+#include "daemon.h"
+#include "forward.h"
+#include "log.h"
+#include "request.h"
+#include "wire.h"
+
+#define MESH_BUCKETS      4096
+#define MESH_MAX_JOBS     10000
+#define MESH_MAX_WAITERS  1000
+
+struct mesh_waiter {
+    struct mesh_waiter *next;
+    struct wire_query q;
+    struct reply_target target;
+};
+
+struct mesh_job {
+    struct mesh_job *next;          /* hash chain */
+    struct mesh *mesh;
+    uint8_t qname[WIRE_MAX_NAME];   /* lower-case */
+    size_t qname_len;
+    uint64_t hash;
+    uint16_t qtype, qclass;
+    struct mesh_waiter *waiters;
+    size_t n_waiters;
+    struct forward_job *forward;
+};
+
+struct mesh {
+    struct daemon *d;
+    struct mesh_job *buckets[MESH_BUCKETS];
+    size_t n_jobs;
+};
+
+struct mesh *mesh_new(struct daemon *d)
+{
+    struct mesh *m = calloc(1, sizeof *m);
+    if (m)
+        m->d = d;
+    return m;
+}
+
+static struct mesh_job **find_slot(struct mesh *m, const struct wire_query *q)
+{
+    struct mesh_job **slot = &m->buckets[q->qname_hash % MESH_BUCKETS];
+
+    for (; *slot; slot = &(*slot)->next) {
+        struct mesh_job *j = *slot;
+        if (j->hash == q->qname_hash && j->qtype == q->qtype && j->qclass == q->qclass &&
+            j->qname_len == q->qname_len && memcmp(j->qname, q->qname_lc, j->qname_len) == 0)
+            return slot;
+    }
+    return slot;
+}
+
+static void job_unlink(struct mesh_job *job)
+{
+    struct mesh *m = job->mesh;
+    struct mesh_job **slot = &m->buckets[job->hash % MESH_BUCKETS];
+
+    while (*slot && *slot != job)
+        slot = &(*slot)->next;
+    if (*slot)
+        *slot = job->next;
+    m->n_jobs--;
+}
+
+static void job_free(struct mesh_job *job)
+{
+    while (job->waiters) {
+        struct mesh_waiter *w = job->waiters;
+        job->waiters = w->next;
+        free(w);
+    }
+    free(job);
+}
+
+/* The resolution ended: cache the answer, then answer every waiter from it. */
+static void job_done(void *arg, uint8_t *msg, size_t len)
+{
+    struct mesh_job *job = arg;
+    struct daemon *d = job->mesh->d;
+
+    job->forward = NULL;
+    job_unlink(job);
+    if (msg)
+        cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg, len,
+                    time(NULL));
+    for (struct mesh_waiter *w = job->waiters; w; w = w->next)
+        request_answer(d, &w->q, &w->target, msg, len);
+    job_free(job);
+}
+
+static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
+                           const struct reply_target *t)
+{
+    struct mesh_waiter *w;
+
+    if (job->n_waiters >= MESH_MAX_WAITERS || !(w = malloc(sizeof *w)))
+        return false;
+    w->q = *q;
+    w->target = *t;
+    w->next = job->waiters;
+    job->waiters = w;
+    job->n_waiters++;
+    return true;
+}
+
+static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
+{
+    const struct config_forward *fz = forward_find(m->d->cfg, q->qname_lc, q->qname_len);
+    struct mesh_job *job;
+
+    if (!fz) {
+        log_debug("no forwarder for the name and no iteration yet: SERVFAIL");
+        return NULL;
+    }
+    if (m->n_jobs >= MESH_MAX_JOBS || !(job = calloc(1, sizeof *job)))
+        return NULL;
+    job->mesh = m;
+    memcpy(job->qname, q->qname_lc, q->qname_len);
+    job->qname_len = q->qname_len;
+    job->hash = q->qname_hash;
+    job->qtype = q->qtype;
+    job->qclass = q->qclass;
+    job->forward = forward_start(m->d, fz, job->qname, job->qname_len, job->qtype,
+                                 job->qclass, job_done, job);
+    if (!job->forward) {
+        free(job);
+        return NULL;
+    }
+    return job;
+}
+
+void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t)
+{
+    struct mesh_job **slot = find_slot(m, q);
+    struct mesh_job *job = *slot;
+
+    if (job) {
+        m->d->stats.mesh_joined++;
+    } else if ((job = job_start(m, q)) != NULL) {
+        job->next = m->buckets[q->qname_hash % MESH_BUCKETS];
+        m->buckets[q->qname_hash % MESH_BUCKETS] = job;
+        m->n_jobs++;
+    }
+    if (!job || !job_add_waiter(job, q, t))
+        request_answer(m->d, q, t, NULL, 0);
+}
+
+size_t mesh_in_flight(const struct mesh *m)
+{
+    return m->n_jobs;
+}
+
+void mesh_free(struct mesh *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < MESH_BUCKETS; i++) {
+        while (m->buckets[i]) {
+            struct mesh_job *job = m->buckets[i];
+            m->buckets[i] = job->next;
+            forward_cancel(job->forward);
+            for (struct mesh_waiter *w = job->waiters; w; w = w->next)
+                request_send(m->d, &w->target, NULL, 0);   /* releases TCP holds */
+            job_free(job);
+        }
+    }
+    free(m);
+}

@@ -1,0 +1,26 @@
+/* mesh.h -- resolutions in flight, de-duplicated.
+ *
+ * The first client to ask (name, type, class) on a cache miss starts a resolution; every
+ * client asking the same while it runs joins it, and all are answered from the one
+ * upstream reply (each in its own ID, case and EDNS size). The answer is cached before the
+ * waiters are answered. */
+#ifndef MESH_H
+#define MESH_H
+
+#include <stddef.h>
+
+struct daemon;
+struct mesh;
+struct reply_target;
+struct wire_query;
+
+struct mesh *mesh_new(struct daemon *d);
+/* Drops every resolution in flight; waiters are released without a reply (shutdown). */
+void mesh_free(struct mesh *m);
+
+/* Joins or starts the resolution of q; the reply goes to t later (or at once, SERVFAIL,
+ * when there is nowhere to resolve the name or a limit is hit). */
+void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t);
+size_t mesh_in_flight(const struct mesh *m);
+
+#endif

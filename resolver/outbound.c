@@ -1,0 +1,293 @@
+/* outbound.c -- one query to one upstream server: UDP first, TCP after a truncated reply.
+ *
+ * Spoofing resistance: the ID and the UDP source port come from the CSPRNG (arc4random,
+ * which glibc seeds from getrandom), and the socket is connect()ed so the kernel only
+ * delivers datagrams from the server's address and port; we still check the ID and the
+ * question of every datagram and ignore (and count) the ones that do not match, so a forger
+ * must guess ID and port within the one query's window. Everything is non-blocking: an
+ * ev_io for the socket and one ev_timer for the whole budget (UDP and the TCP retry). */
+#include "outbound.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "stats.h"
+#include "wire.h"
+
+#define PORT_TRIES 8            /* random source ports tried before letting the kernel pick */
+
+struct outbound {
+    struct ev_loop *loop;
+    struct stats *stats;
+    struct outbound_params p;
+    uint8_t qname[WIRE_MAX_NAME];
+    uint8_t query[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
+    size_t query_len;
+    uint16_t id;
+    int fd;
+    bool tcp;
+    ev_io io;
+    ev_timer timer;
+    ev_tstamp sent;
+    uint8_t *in;                /* TCP: the reply being read (2 length octets first) */
+    size_t in_len, in_cap;
+    size_t out_off;             /* TCP: octets of the framed query written so far */
+    enum outbound_status early; /* a failure found before the first event */
+    outbound_done_fn *done;
+    void *arg;
+};
+
+static void finish(struct outbound *o, enum outbound_status status, uint8_t *msg, size_t len)
+{
+    outbound_done_fn *done = o->done;
+    void *arg = o->arg;
+    double rtt = ev_now(o->loop) - o->sent;
+
+    if (status == OUTBOUND_TIMEOUT)
+        o->stats->upstream_timeouts++;
+    else if (status != OUTBOUND_OK)
+        o->stats->upstream_errors++;
+    else {
+        o->stats->upstream_replies++;
+        o->stats->upstream_rtt_ms_sum += (uint64_t)(rtt * 1000);
+    }
+    uint8_t *tcp_buffer = o->in;    /* msg may point into it: free it after `done` */
+    o->in = NULL;
+    outbound_cancel(o);
+    done(arg, status, msg, len, rtt);
+    free(tcp_buffer);
+}
+
+/* Binds to a random port (and the outgoing interface, if any) so the source port is as
+ * unpredictable as the ID. */
+static void bind_random_port(int fd, const struct outbound_params *p)
+{
+    struct sockaddr_storage src;
+
+    if (p->source)
+        memcpy(&src, p->source, sizeof src);
+    else {
+        memset(&src, 0, sizeof src);
+        src.ss_family = p->server.ss_family;
+    }
+    for (int i = 0; i < PORT_TRIES; i++) {
+        uint16_t port = (uint16_t)(1024 + arc4random_uniform(65536 - 1024));
+        if (src.ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)&src)->sin6_port = htons(port);
+        else
+            ((struct sockaddr_in *)&src)->sin_port = htons(port);
+        if (bind(fd, (struct sockaddr *)&src, addr_len(&src)) == 0)
+            return;
+    }
+    /* every try collided: an ephemeral port from the kernel is still random enough */
+}
+
+static int open_upstream_socket(const struct outbound_params *p, int type)
+{
+    int fd = socket(p->server.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    if (type == SOCK_DGRAM)
+        bind_random_port(fd, p);
+    else if (p->source)
+        bind(fd, (const struct sockaddr *)p->source, addr_len(p->source));
+    if (connect(fd, (const struct sockaddr *)&p->server, p->server_len) < 0 &&
+        errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Validates an upstream reply; on success it has no OPT and is ready for the cache. */
+static enum outbound_status check_reply(struct outbound *o, uint8_t *msg, size_t *len)
+{
+    if (*len < WIRE_HEADER_LEN || WIRE_ID(msg) != o->id ||
+        !wire_response_matches(msg, *len, o->qname, o->p.qname_len, o->p.qtype, o->p.qclass)) {
+        o->stats->upstream_mismatched++;
+        return OUTBOUND_TIMEOUT;        /* not ours: keep waiting */
+    }
+    if (!wire_strip_opt(msg, len))
+        return OUTBOUND_BADREPLY;
+    return OUTBOUND_OK;
+}
+
+/* ---- TCP ------------------------------------------------------------------------------- */
+
+static void tcp_event(struct ev_loop *loop, ev_io *w, int revents);
+
+static void start_tcp(struct outbound *o)
+{
+    ev_io_stop(o->loop, &o->io);
+    close(o->fd);
+    o->tcp = true;
+    o->fd = open_upstream_socket(&o->p, SOCK_STREAM);
+    if (o->fd < 0) {
+        finish(o, OUTBOUND_NETERR, NULL, 0);
+        return;
+    }
+    o->out_off = 0;
+    ev_io_init(&o->io, tcp_event, o->fd, EV_WRITE);
+    o->io.data = o;
+    ev_io_start(o->loop, &o->io);
+}
+
+static void tcp_write(struct outbound *o)
+{
+    uint8_t framed[2 + sizeof o->query];
+
+    wire_put16(framed, (uint16_t)o->query_len);
+    memcpy(framed + 2, o->query, o->query_len);
+    ssize_t n = write(o->fd, framed + o->out_off, o->query_len + 2 - o->out_off);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            finish(o, OUTBOUND_NETERR, NULL, 0);
+        return;
+    }
+    o->out_off += (size_t)n;
+    if (o->out_off == o->query_len + 2) {
+        ev_io_stop(o->loop, &o->io);
+        ev_io_set(&o->io, o->fd, EV_READ);
+        ev_io_start(o->loop, &o->io);
+    }
+}
+
+static void tcp_read(struct outbound *o)
+{
+    size_t need = o->in_len < 2 ? 2 : 2 + (size_t)wire_get16(o->in);
+
+    if (need > o->in_cap) {
+        uint8_t *in = realloc(o->in, need);
+        if (!in) {
+            finish(o, OUTBOUND_NETERR, NULL, 0);
+            return;
+        }
+        o->in = in;
+        o->in_cap = need;
+    }
+    ssize_t n = read(o->fd, o->in + o->in_len, need - o->in_len);
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            finish(o, OUTBOUND_NETERR, NULL, 0);
+        return;
+    }
+    o->in_len += (size_t)n;
+    if (o->in_len < 2 || o->in_len < 2 + (size_t)wire_get16(o->in))
+        return;
+    size_t len = o->in_len - 2;
+    enum outbound_status st = check_reply(o, o->in + 2, &len);
+    /* over TCP the connection is ours alone: a mismatch is a broken server, not a forger */
+    finish(o, st == OUTBOUND_TIMEOUT ? OUTBOUND_BADREPLY : st, o->in + 2, len);
+}
+
+static void tcp_event(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct outbound *o = w->data;
+    (void)loop;
+
+    if (revents & EV_WRITE)
+        tcp_write(o);
+    else
+        tcp_read(o);
+}
+
+/* ---- UDP ------------------------------------------------------------------------------- */
+
+static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct outbound *o = w->data;
+    uint8_t msg[WIRE_MAX_UDP];
+    (void)loop;
+    (void)revents;
+
+    for (;;) {
+        ssize_t n = recv(o->fd, msg, sizeof msg, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return;
+            finish(o, OUTBOUND_NETERR, NULL, 0);   /* e.g. ECONNREFUSED: port unreachable */
+            return;
+        }
+        size_t len = (size_t)n;
+        enum outbound_status st = check_reply(o, msg, &len);
+        if (st == OUTBOUND_TIMEOUT)
+            continue;
+        if (st == OUTBOUND_OK && WIRE_TC(msg)) {
+            start_tcp(o);
+            return;
+        }
+        finish(o, st, msg, len);
+        return;
+    }
+}
+
+static void timed_out(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct outbound *o = w->data;
+    (void)loop;
+    (void)revents;
+
+    finish(o, o->early ? o->early : OUTBOUND_TIMEOUT, NULL, 0);
+}
+
+struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
+                                const struct outbound_params *p, outbound_done_fn *done,
+                                void *arg)
+{
+    struct outbound *o = calloc(1, sizeof *o);
+
+    if (!o || p->qname_len > WIRE_MAX_NAME) {
+        free(o);
+        return NULL;
+    }
+    o->loop = loop;
+    o->stats = stats;
+    o->p = *p;
+    memcpy(o->qname, p->qname, p->qname_len);
+    o->p.qname = o->qname;
+    o->done = done;
+    o->arg = arg;
+    o->id = (uint16_t)arc4random_uniform(65536);
+    o->query_len = wire_build_query(o->id, p->rd, o->qname, p->qname_len, p->qtype, p->qclass,
+                                    p->edns_size, o->query, sizeof o->query);
+    o->fd = open_upstream_socket(p, SOCK_DGRAM);
+    if (o->fd < 0 || o->query_len == 0) {
+        if (o->fd >= 0)
+            close(o->fd);
+        free(o);
+        return NULL;
+    }
+    o->sent = ev_now(loop);
+    stats->upstream_queries++;
+    ev_io_init(&o->io, udp_readable, o->fd, EV_READ);
+    o->io.data = o;
+    ev_timer_init(&o->timer, timed_out, p->timeout_ms / 1000.0, 0);
+    o->timer.data = o;
+    if (send(o->fd, o->query, o->query_len, 0) < 0) {
+        /* report through the loop, never from inside this call */
+        o->early = OUTBOUND_NETERR;
+        ev_timer_set(&o->timer, 0, 0);
+    } else {
+        ev_io_start(loop, &o->io);
+    }
+    ev_timer_start(loop, &o->timer);
+    return o;
+}
+
+void outbound_cancel(struct outbound *o)
+{
+    if (!o)
+        return;
+    ev_io_stop(o->loop, &o->io);
+    ev_timer_stop(o->loop, &o->timer);
+    if (o->fd >= 0)
+        close(o->fd);
+    free(o->in);
+    free(o);
+}

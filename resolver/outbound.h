@@ -1,0 +1,51 @@
+/* outbound.h -- one query to one upstream server, never blocking.
+ *
+ * A non-blocking UDP socket on a random source port (CSPRNG), connect()ed to the server
+ * so the kernel drops datagrams from other addresses; a random ID; a libev timer. A reply
+ * is accepted only if it comes from the server's address and port and carries our ID and
+ * our question; anything else is ignored and counted. A truncated (TC) reply is retried
+ * over TCP to the same server within the same time budget. The reply handed to `done` is
+ * validated and has its OPT record removed, ready for the cache. */
+#ifndef OUTBOUND_H
+#define OUTBOUND_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct stats;
+struct outbound;
+
+enum outbound_status {
+    OUTBOUND_OK,            /* msg/len hold the validated reply */
+    OUTBOUND_TIMEOUT,       /* no acceptable reply in time */
+    OUTBOUND_NETERR,        /* socket error, e.g. port unreachable */
+    OUTBOUND_BADREPLY,      /* a reply we cannot use (malformed, extended rcode) */
+};
+
+struct outbound_params {
+    struct sockaddr_storage server;
+    socklen_t server_len;
+    const struct sockaddr_storage *source;  /* outgoing-interface for this family, or NULL */
+    const uint8_t *qname;                   /* wire, copied */
+    size_t qname_len;
+    uint16_t qtype, qclass;
+    bool rd;
+    uint16_t edns_size;                     /* 0: no EDNS */
+    uint32_t timeout_ms;
+};
+
+/* `msg` is only valid during the call. `rtt` is in seconds. */
+typedef void outbound_done_fn(void *arg, enum outbound_status status, uint8_t *msg,
+                              size_t len, double rtt);
+
+/* Starts the query; `done` is called exactly once, later (never from inside this call),
+ * unless outbound_cancel is called first. Returns NULL if no socket could be made. */
+struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
+                                const struct outbound_params *p, outbound_done_fn *done,
+                                void *arg);
+void outbound_cancel(struct outbound *o);
+
+#endif

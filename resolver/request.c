@@ -1,0 +1,206 @@
+/* request.c -- one client question: parse, ACL, then hosts, local zones, cache, mesh.
+ *
+ * Answers from the hosts file and local zones are built with ldns and then go through the
+ * same wire_finish_reply as cache hits and upstream answers, so every reply is shaped in
+ * one place. The cache-hit path allocates nothing: the reply is assembled in stack buffers. */
+#include "request.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
+#include "acl.h"
+#include "cache.h"
+#include "config.h"
+#include "daemon.h"
+#include "hosts.h"
+#include "listener.h"
+#include "localzone.h"
+#include "log.h"
+#include "mesh.h"
+#include "wire.h"
+
+#define TYPE_IXFR 251
+#define TYPE_AXFR 252
+#define TYPE_ANY  255
+
+static size_t reply_limit(const struct daemon *d, const struct wire_query *q,
+                          const struct reply_target *t)
+{
+    return t->tcp ? WIRE_MAX_UDP : wire_udp_limit(q, d->cfg->edns_buffer_size);
+}
+
+void request_send(struct daemon *d, const struct reply_target *t, const uint8_t *reply,
+                  size_t len)
+{
+    if (len >= WIRE_HEADER_LEN) {
+        d->stats.rcode[WIRE_RCODE(reply)]++;
+        stats_record_latency(&d->stats,
+                             (uint64_t)((ev_now(d->loop) - t->received) * 1e6));
+    }
+    if (t->tcp) {
+        listener_tcp_reply(t->tcp, reply, len);
+        return;
+    }
+    if (len > 0 && sendto(t->udp_fd, reply, len, 0, (const struct sockaddr *)&t->peer,
+                          t->peer_len) < 0)
+        log_debug("udp send failed: %s", strerror(errno));
+}
+
+static void send_error(struct daemon *d, const struct wire_query *q,
+                       const struct reply_target *t, int rcode)
+{
+    uint8_t out[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
+    request_send(d, t, out, wire_build_error(q, rcode, d->cfg->edns_buffer_size, out,
+                                             sizeof out));
+}
+
+void request_answer(struct daemon *d, const struct wire_query *q,
+                    const struct reply_target *t, const uint8_t *body, size_t body_len)
+{
+    uint8_t out[WIRE_MAX_UDP];
+    size_t len = 0;
+
+    if (body)
+        len = wire_finish_reply(q, body, body_len, d->cfg->edns_buffer_size,
+                                reply_limit(d, q, t), out, sizeof out);
+    if (len == 0) {
+        if (body)
+            log_debug("unusable answer body, answering SERVFAIL");
+        len = wire_build_error(q, WIRE_RCODE_SERVFAIL, d->cfg->edns_buffer_size, out,
+                               sizeof out);
+    }
+    request_send(d, t, out, len);
+}
+
+/* Encodes an ldns answer (hosts, local zone) and sends it like any stored message. */
+static void answer_from_pkt(struct daemon *d, const struct wire_query *q,
+                            const struct reply_target *t, ldns_pkt *pkt)
+{
+    uint8_t *wire = NULL;
+    size_t wire_len = 0;
+
+    ldns_pkt_set_qr(pkt, true);
+    if (ldns_pkt2wire(&wire, pkt, &wire_len) != LDNS_STATUS_OK) {
+        request_answer(d, q, t, NULL, 0);
+        return;
+    }
+    request_answer(d, q, t, wire, wire_len);
+    free(wire);
+}
+
+/* A response packet with the client's question, ready for hosts or a local zone to fill. */
+static ldns_pkt *new_response(const struct wire_query *q, ldns_rdf **qname_out)
+{
+    ldns_rdf *qname = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, q->qname_len, q->qname);
+    ldns_pkt *pkt = qname ? ldns_pkt_new() : NULL;
+    ldns_rr *question = pkt ? ldns_rr_new() : NULL;
+
+    if (!question) {
+        ldns_pkt_free(pkt);
+        ldns_rdf_deep_free(qname);
+        return NULL;
+    }
+    ldns_rr_set_owner(question, ldns_rdf_clone(qname));
+    ldns_rr_set_type(question, q->qtype);
+    ldns_rr_set_class(question, q->qclass);
+    ldns_rr_set_question(question, true);
+    ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+    *qname_out = qname;
+    return pkt;
+}
+
+/* Returns true if the hosts file or a local zone answered. */
+static bool answer_locally(struct daemon *d, const struct wire_query *q,
+                           const struct reply_target *t)
+{
+    ldns_rdf *qname = NULL;
+    ldns_pkt *pkt;
+    bool answered = false;
+
+    if (q->qclass != WIRE_CLASS_IN || !(pkt = new_response(q, &qname)))
+        return false;
+    ldns_rr_list *answer = ldns_rr_list_new();
+    if (answer && d->hosts &&
+        hosts_lookup(d->hosts, qname, q->qtype, d->cfg->hosts_ttl, answer) == HOSTS_HIT) {
+        ldns_pkt_push_rr_list(pkt, LDNS_SECTION_ANSWER, answer);
+        ldns_pkt_set_aa(pkt, true);
+        d->stats.answers_hosts++;
+        answered = true;
+    } else if (d->zones && localzones_answer(d->zones, qname, q->qtype, pkt)) {
+        d->stats.answers_local++;
+        answered = true;
+    }
+    ldns_rr_list_free(answer);      /* the RRs themselves now belong to pkt */
+    if (answered)
+        answer_from_pkt(d, q, t, pkt);
+    ldns_pkt_free(pkt);
+    ldns_rdf_deep_free(qname);
+    return answered;
+}
+
+static bool answer_from_cache(struct daemon *d, const struct wire_query *q,
+                              const struct reply_target *t)
+{
+    uint8_t body[WIRE_MAX_UDP];
+    size_t len = cache_lookup(d->cache, q->qname_lc, q->qname_len, q->qtype, q->qclass,
+                              time(NULL), body, sizeof body, NULL);
+    if (len == 0) {
+        d->stats.cache_misses++;
+        return false;
+    }
+    d->stats.cache_hits++;
+    request_answer(d, q, t, body, len);
+    return true;
+}
+
+static bool client_allowed(const struct daemon *d, const struct reply_target *t)
+{
+    return acl_allows(&d->cfg->acl, (const struct sockaddr *)&t->peer);
+}
+
+void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
+                    const struct reply_target *t)
+{
+    struct wire_query q;
+    enum wire_query_verdict verdict = wire_parse_query(pkt, len, &q);
+
+    if (verdict == WIRE_QUERY_DROP) {
+        d->stats.dropped++;
+        request_send(d, t, NULL, 0);
+        return;
+    }
+    if (!client_allowed(d, t)) {
+        d->stats.refused_acl++;
+        send_error(d, &q, t, WIRE_RCODE_REFUSED);
+        return;
+    }
+    d->stats.queries_total++;
+    if (t->tcp)
+        d->stats.queries_tcp++;
+    else
+        d->stats.queries_udp++;
+    switch (verdict) {
+    case WIRE_QUERY_OK:
+        break;
+    case WIRE_QUERY_NOTIMP:
+        d->stats.notimp++;
+        send_error(d, &q, t, WIRE_RCODE_NOTIMP);
+        return;
+    case WIRE_QUERY_BADVERS:
+        send_error(d, &q, t, 16);
+        return;
+    default:
+        d->stats.formerr++;
+        send_error(d, &q, t, WIRE_RCODE_FORMERR);
+        return;
+    }
+    if (q.qtype == TYPE_AXFR || q.qtype == TYPE_IXFR) {
+        send_error(d, &q, t, WIRE_RCODE_REFUSED);
+        return;
+    }
+    if (answer_locally(d, &q, t) || answer_from_cache(d, &q, t))
+        return;
+    mesh_resolve(d->mesh, &q, t);
+}
