@@ -303,23 +303,22 @@ size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t
                          uint16_t our_edns_size, size_t limit, uint8_t *out, size_t cap)
 {
     size_t question_end = WIRE_HEADER_LEN + q->qname_len + 4;
+    size_t opt_len = q->has_edns ? WIRE_OPT_LEN : 0;
+    bool truncate = body_len + opt_len > limit || body_len + opt_len > cap;
 
-    if (body_len < question_end || WIRE_QDCOUNT(body) != 1 || body_len > cap ||
+    if (body_len < question_end || WIRE_QDCOUNT(body) != 1 || question_end + opt_len > cap ||
         !wire_name_equal(body + WIRE_HEADER_LEN, q->qname_len, q->qname, q->qname_len))
         return 0;
-    memcpy(out, body, body_len);
+    size_t len = truncate ? question_end : body_len;
+    memcpy(out, body, len);
     wire_put16(out, q->id);
     /* QR, the stored opcode and AA; the client's RD. TC is ours alone to set. */
     out[2] = (uint8_t)(0x80 | (body[2] & 0x7c) | (q->flags_hi & 0x01));
     /* RA, the client's CD, the stored rcode; AD is never claimed (we do not validate). */
     out[3] = (uint8_t)(0x80 | (q->flags_lo & 0x10) | (body[3] & 0x0f));
     memcpy(out + WIRE_HEADER_LEN, q->qname, q->qname_len);
-
-    size_t len = body_len;
-    size_t opt_len = q->has_edns ? WIRE_OPT_LEN : 0;
-    if (len + opt_len > limit) {
-        len = question_end;
-        memset(out + 6, 0, 6);
+    if (truncate) {
+        memset(out + 6, 0, 6);              /* header + question only, and TC=1 */
         out[2] |= 0x02;
     }
     if (q->has_edns)
