@@ -107,7 +107,7 @@ char *wire_name_to_str(const uint8_t *name, size_t len, char *out, size_t outlen
             uint8_t c = name[i];
             if (c == '.' || c == '\\' || c <= ' ' || c >= 0x7f) {
                 if (o + 4 >= outlen)
-                    break;
+                    goto out_of_room;
                 out[o++] = '\\';
                 out[o++] = (char)('0' + c / 100);
                 out[o++] = (char)('0' + c / 10 % 10);
@@ -119,6 +119,7 @@ char *wire_name_to_str(const uint8_t *name, size_t len, char *out, size_t outlen
         if (o + 1 < outlen)
             out[o++] = '.';
     }
+out_of_room:
     if (o == 0 && outlen > 1)
         out[o++] = '.';
     out[o] = '\0';
@@ -307,7 +308,9 @@ size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t
     bool truncate = body_len + opt_len > limit || body_len + opt_len > cap;
 
     if (body_len < question_end || WIRE_QDCOUNT(body) != 1 || question_end + opt_len > cap ||
-        !wire_name_equal(body + WIRE_HEADER_LEN, q->qname_len, q->qname, q->qname_len))
+        !wire_name_equal(body + WIRE_HEADER_LEN, q->qname_len, q->qname, q->qname_len) ||
+        wire_get16(body + question_end - 4) != q->qtype ||
+        wire_get16(body + question_end - 2) != q->qclass)
         return 0;
     size_t len = truncate ? question_end : body_len;
     memcpy(out, body, len);
@@ -348,8 +351,8 @@ size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname
 
 bool wire_strip_opt(uint8_t *msg, size_t *len)
 {
-    unsigned count = WIRE_ANCOUNT(msg) + WIRE_NSCOUNT(msg) + WIRE_ARCOUNT(msg);
-    size_t pos = wire_skip_question(msg, *len);
+    size_t pos = wire_skip_question(msg, *len);     /* checks the header's length first */
+    unsigned count = pos ? WIRE_ANCOUNT(msg) + WIRE_NSCOUNT(msg) + WIRE_ARCOUNT(msg) : 0;
     struct wire_rr rr = { 0 };
     unsigned opts = 0;
     bool last_is_opt = false;
