@@ -89,17 +89,30 @@ static void job_free(struct mesh_job *job)
     free(job);
 }
 
-/* The resolution ended: cache the answer, then answer every waiter from it. */
+/* The resolution ended: cache the answer, then answer every waiter. Waiters get the
+ * cached copy when there is one, so the first answer carries the same clamped TTLs as
+ * every later cache hit. */
 static void job_done(void *arg, uint8_t *msg, size_t len)
 {
     struct mesh_job *job = arg;
     struct daemon *d = job->mesh->d;
+    uint8_t cached[WIRE_MAX_UDP];
+    time_t now = time(NULL);
 
     job->forward = NULL;
     job_unlink(job);
-    if (msg)
-        cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg, len,
-                    time(NULL));
+    if (msg) {
+        msg[2] &= (uint8_t)~0x04;   /* AA: we are not the authority for forwarded data */
+        if (cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg,
+                        len, now) == 0) {
+            size_t n = cache_lookup(d->cache, job->qname, job->qname_len, job->qtype,
+                                    job->qclass, now, cached, sizeof cached, NULL);
+            if (n > 0) {
+                msg = cached;
+                len = n;
+            }
+        }
+    }
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
         request_answer(d, &w->q, &w->target, msg, len);
     job_free(job);
