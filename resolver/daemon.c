@@ -208,8 +208,10 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     d->zones = fresh_zones;
     struct cache_limits lim = limits_of(d->cfg);
     cache_set_limits(d->cache, &lim);
-    if (flush_all)
+    if (flush_all) {
         cache_flush_all(d->cache);      /* answers from the old forwarders may be wrong now */
+        d->cache_generation++;          /* ... and so are those still on their way */
+    }
     log_set_level(d->cfg->log_level);
     log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
     return 0;

@@ -35,6 +35,7 @@ struct daemon {
     size_t n_hosts_watch;
     ev_signal sig_term, sig_int, sig_hup;
     ev_tstamp started;
+    unsigned cache_generation;      /* bumped when a reload makes cached answers wrong */
 };
 
 /* Reads the config, the local zones and the hosts files and makes the cache; no sockets

@@ -2,8 +2,8 @@
  *
  * A job walks its zone's upstream list in order, one outbound query at a time. What
  * counts as a failure worth trying the next server for: no reply in time, a network error,
- * an unusable reply, SERVFAIL and REFUSED (a server that will not or cannot answer). Any
- * other reply is the answer. The job keeps copies of the addresses, so a reload that frees
+ * an unusable reply, any rcode but NOERROR and NXDOMAIN (a server that will not or cannot
+ * answer). NOERROR and NXDOMAIN replies are the answer. The job keeps copies of the addresses, so a reload that frees
  * the old config does not pull them from under it. */
 #include "forward.h"
 
@@ -66,12 +66,15 @@ const struct config_forward *forward_find(const struct config *cfg, const uint8_
 
 static bool start_next(struct forward_job *job);
 
+/* Only NOERROR and NXDOMAIN are answers about the name; anything else (SERVFAIL, REFUSED,
+ * FORMERR from a server that dislikes our query, NOTIMP ...) says the server could not
+ * answer, which the client must not mistake for a verdict on its own query. */
 static bool worth_another_server(enum outbound_status status, const uint8_t *msg)
 {
     if (status != OUTBOUND_OK)
         return true;
     int rcode = WIRE_RCODE(msg);
-    return rcode == WIRE_RCODE_SERVFAIL || rcode == WIRE_RCODE_REFUSED;
+    return rcode != WIRE_RCODE_NOERROR && rcode != WIRE_RCODE_NXDOMAIN;
 }
 
 static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, size_t len,
@@ -84,7 +87,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     if (worth_another_server(status, msg)) {
         log_debug("forwarder %s failed (status %d%s) after %.0f ms",
                   addr_to_str(&job->upstreams[job->next - 1], where, sizeof where), status,
-                  status == OUTBOUND_OK ? ", SERVFAIL/REFUSED" : "", rtt * 1000);
+                  status == OUTBOUND_OK ? ", rcode not NOERROR/NXDOMAIN" : "", rtt * 1000);
         if (start_next(job))
             return;
         msg = NULL;
@@ -110,9 +113,12 @@ static bool start_next(struct forward_job *job)
             .timeout_ms = cfg->upstream_timeout_ms,
         };
         memcpy(&p.server, &job->upstreams[i], sizeof p.server);
-        for (size_t k = 0; k < cfg->n_outgoing; k++)
-            if (cfg->outgoing[k].ss_family == p.server.ss_family)
-                p.source = &cfg->outgoing[k];
+        for (size_t k = 0; k < cfg->n_outgoing && !p.has_source; k++) {
+            if (cfg->outgoing[k].ss_family == p.server.ss_family) {
+                memcpy(&p.source, &cfg->outgoing[k], sizeof p.source);
+                p.has_source = true;
+            }
+        }
         job->query = outbound_start(job->d->loop, &job->d->stats, &p, upstream_done, job);
         if (job->query)
             return true;

@@ -1,8 +1,8 @@
 /* forward.h -- forward zones: longest-suffix match and failover across the upstreams.
  *
  * A forward job asks the zone's upstreams one after another (RD=1): a timeout, a network
- * error, a SERVFAIL, REFUSED or unusable reply moves on to the next; the first other
- * answer (NOERROR, NXDOMAIN ...) is the result. When every upstream has failed the job
+ * error, an unusable reply or any rcode other than NOERROR/NXDOMAIN moves on to the next;
+ * the first NOERROR or NXDOMAIN reply is the result. When every upstream has failed the job
  * reports failure, and the caller answers SERVFAIL (or, later, iterates). The job copies
  * what it needs from the config, so a reload during a job is harmless. */
 #ifndef FORWARD_H

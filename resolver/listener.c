@@ -31,7 +31,9 @@
 #include "wire.h"
 
 #define UDP_BATCH            64         /* datagrams read per wake-up, for fairness */
+#define TCP_FRAMES_PER_WAKE  32         /* frames handled per wake-up, for fairness */
 #define TCP_MAX_PENDING      64         /* queries in progress on one connection */
+#define ACCEPT_PAUSE_SECONDS 1.0        /* out of descriptors: stop accepting this long */
 #define TCP_MAX_UNSENT       (1 << 20)  /* reply bytes a slow reader may leave queued */
 #define UDP_RCVBUF           (4 << 20)
 
@@ -43,6 +45,7 @@ struct udp_socket {
 
 struct tcp_socket {
     ev_io io;
+    ev_timer resume;            /* restarts accepting after running out of descriptors */
     int fd;
     struct listener *l;
 };
@@ -59,6 +62,7 @@ struct tcp_conn {
     uint8_t *out;               /* replies not yet written, each length-prefixed */
     size_t out_off, out_len, out_cap;
     int holds;                  /* queries in progress */
+    bool eof;                   /* the client closed its side: finish answering, then close */
     struct tcp_conn *prev, *next;
 };
 
@@ -158,11 +162,17 @@ static void conn_touch(struct tcp_conn *c)
     ev_timer_again(c->l->d->loop, &c->idle);
 }
 
-/* Reading stops while too many queries are in progress (back-pressure), resumes after. */
+static size_t conn_unsent(const struct tcp_conn *c)
+{
+    return c->out_len - c->out_off;
+}
+
+/* Reading stops while too many queries are in progress or too many reply bytes wait for a
+ * client that does not read (back-pressure), and resumes when they drain. */
 static void conn_update_reading(struct tcp_conn *c)
 {
     struct ev_loop *loop = c->l->d->loop;
-    bool want = c->holds < TCP_MAX_PENDING && c->out_len - c->out_off < TCP_MAX_UNSENT;
+    bool want = !c->eof && c->holds < TCP_MAX_PENDING && conn_unsent(c) < TCP_MAX_UNSENT;
 
     if (want && !ev_is_active(&c->rio))
         ev_io_start(loop, &c->rio);
@@ -193,20 +203,25 @@ static void conn_dispatch(struct tcp_conn *c, size_t msg_len)
                               .received = ev_now(d->loop) };
 
     memcpy(&t.peer, &c->peer, c->peer_len);
+    conn_touch(c);              /* only whole queries count as activity: no slow-loris */
     listener_tcp_hold(c);
     request_handle(d, c->in + 2, msg_len, &t);
 }
 
-/* Reads what is there; every complete frame is dispatched. Returns false on close. */
+/* Reads what is there, up to a batch; every complete frame is dispatched. Returns false
+ * when the connection must close now. The read watcher is level-triggered, so whatever is
+ * left is read on the next wake-up. */
 static bool conn_read(struct tcp_conn *c)
 {
-    for (;;) {
+    for (int frames = 0; frames < TCP_FRAMES_PER_WAKE;) {
         size_t need = c->in_len < 2 ? 2 : 2 + (size_t)wire_get16(c->in);
         if (!buf_reserve(&c->in, &c->in_cap, need))
             return false;
         ssize_t n = read(c->fd, c->in + c->in_len, need - c->in_len);
-        if (n == 0)
-            return false;
+        if (n == 0) {
+            c->eof = true;      /* answer what was asked, then close (conn_maybe_done) */
+            return true;
+        }
         if (n < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
         c->in_len += (size_t)n;
@@ -215,10 +230,18 @@ static bool conn_read(struct tcp_conn *c)
         if (c->in_len >= 2 && c->in_len == 2 + (size_t)wire_get16(c->in)) {
             conn_dispatch(c, c->in_len - 2);
             c->in_len = 0;
-            if (c->fd < 0 || c->holds >= TCP_MAX_PENDING)
+            frames++;
+            if (c->fd < 0 || c->holds >= TCP_MAX_PENDING || conn_unsent(c) >= TCP_MAX_UNSENT)
                 return c->fd >= 0;
         }
     }
+    return true;
+}
+
+/* After EOF: close once every query has been answered and every reply written. */
+static bool conn_done_after_eof(const struct tcp_conn *c)
+{
+    return c->eof && c->holds == 0 && conn_unsent(c) == 0;
 }
 
 static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -227,11 +250,10 @@ static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
 
-    conn_touch(c);
     c->holds++;                 /* keep c alive while its queries answer synchronously */
     bool open = conn_read(c);
     c->holds--;
-    if (!open || c->fd < 0) {
+    if (!open || c->fd < 0 || conn_done_after_eof(c)) {
         conn_close(c);
         return;
     }
@@ -266,22 +288,23 @@ static void conn_writable(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
 
-    if (!conn_flush(c)) {
+    if (!conn_flush(c) || conn_done_after_eof(c)) {
         conn_close(c);
         return;
     }
-    conn_touch(c);
+    conn_touch(c);              /* the client is reading: that is progress */
     conn_update_reading(c);
 }
 
-/* Idle means: nothing read, nothing written, no query in progress for the timeout. */
+/* Idle means: no whole query read, no reply bytes taken by the client and no query in
+ * progress for the timeout. Replies the client does not read do not keep it open. */
 static void conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct tcp_conn *c = w->data;
     (void)loop;
     (void)revents;
 
-    if (c->holds > 0 || c->out_off < c->out_len) {
+    if (c->holds > 0) {
         conn_touch(c);
         return;
     }
@@ -311,7 +334,8 @@ void listener_tcp_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
             conn_free(c);
         return;
     }
-    if (len > 0 && len <= WIRE_MAX_UDP && !conn_queue(c, msg, len)) {
+    if ((len > 0 && len <= WIRE_MAX_UDP && !conn_queue(c, msg, len)) ||
+        conn_done_after_eof(c)) {
         conn_close(c);
         return;
     }
@@ -348,6 +372,24 @@ static void conn_open(struct listener *l, int fd, const struct sockaddr_storage 
     d->stats.tcp_open++;
 }
 
+static void accept_resume(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct tcp_socket *s = w->data;
+    (void)revents;
+    ev_io_start(loop, &s->io);
+}
+
+/* Out of descriptors or memory the listening socket stays readable: stop accepting for a
+ * moment instead of spinning on it. */
+static void accept_pause(struct tcp_socket *s)
+{
+    struct ev_loop *loop = s->l->d->loop;
+
+    ev_io_stop(loop, &s->io);
+    ev_timer_set(&s->resume, ACCEPT_PAUSE_SECONDS, 0);
+    ev_timer_start(loop, &s->resume);
+}
+
 static void tcp_acceptable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct tcp_socket *s = w->data;
@@ -361,8 +403,12 @@ static void tcp_acceptable(struct ev_loop *loop, ev_io *w, int revents)
         int fd = accept4(s->fd, (struct sockaddr *)&peer, &peer_len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn("tcp accept failed: %s; pausing accepts", strerror(errno));
+                accept_pause(s);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                 log_warn("tcp accept failed: %s", strerror(errno));
+            }
             return;
         }
         if (l->n_conns >= l->d->cfg->tcp_max_connections) {
@@ -401,7 +447,8 @@ static int listener_bind_all(struct listener *l, const struct config *cfg)
         t->fd = tfd;
         t->l = l;
         ev_io_init(&t->io, tcp_acceptable, tfd, EV_READ);
-        t->io.data = t;
+        ev_init(&t->resume, accept_resume);
+        t->io.data = t->resume.data = t;
         ev_io_start(l->d->loop, &t->io);
         log_info("listening on %s (UDP and TCP)", addr_to_str(&a->addr, where, sizeof where));
     }
@@ -435,6 +482,7 @@ void listener_close(struct listener *l)
     }
     for (size_t i = 0; i < l->n_tcp; i++) {
         ev_io_stop(l->d->loop, &l->tcp[i].io);
+        ev_timer_stop(l->d->loop, &l->tcp[i].resume);
         close(l->tcp[i].fd);
     }
     while (l->conns) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -49,6 +50,18 @@ static int drop_privileges(const char *user, const char *control_path)
     return 0;
 }
 
+/* Upstream queries each need a socket: use every descriptor the system allows us. */
+static void raise_fd_limit(void)
+{
+    struct rlimit lim;
+
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+            log_warn("cannot raise the file descriptor limit: %s", strerror(errno));
+    }
+}
+
 static int serve(struct daemon *d)
 {
     struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
@@ -58,6 +71,7 @@ static int serve(struct daemon *d)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     int rc = daemon_start(d, loop);
     if (rc == 0 && d->cfg->user && geteuid() == 0)
         rc = drop_privileges(d->cfg->user, d->cfg->control_path);

@@ -4,11 +4,15 @@
  * when the job ends (from the upstream reply, or SERVFAIL), or, at shutdown (mesh_free),
  * released without a reply. A burst of clients asking the same
  * uncached name therefore costs one upstream query. Bounds: MESH_MAX_JOBS resolutions and
- * MESH_MAX_WAITERS clients per resolution; beyond them the client gets SERVFAIL at once. */
+ * MESH_MAX_WAITERS clients per resolution; beyond them the client gets SERVFAIL at once.
+ * The job cap also keeps upstream sockets within half the file descriptor limit, so there
+ * are always descriptors left for clients. A job started before a reload that flushed the
+ * cache does not store its (possibly stale) answer. */
 #include "mesh.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cache.h"
 #include "config.h"
@@ -19,7 +23,7 @@
 #include "wire.h"
 
 #define MESH_BUCKETS      4096
-#define MESH_MAX_JOBS     10000
+#define MESH_MAX_JOBS     10000     /* and no more than half the file descriptors */
 #define MESH_MAX_WAITERS  1000
 
 struct mesh_waiter {
@@ -37,11 +41,13 @@ struct mesh_job {
     uint16_t qtype, qclass;
     struct mesh_waiter *waiters;
     size_t n_waiters;
+    unsigned cache_generation;      /* d->cache_generation when the job started */
     struct forward_job *forward;
 };
 
 struct mesh {
     struct daemon *d;
+    size_t max_jobs;                /* each job holds one upstream socket */
     struct mesh_job *buckets[MESH_BUCKETS];
     size_t n_jobs;
 };
@@ -49,8 +55,15 @@ struct mesh {
 struct mesh *mesh_new(struct daemon *d)
 {
     struct mesh *m = calloc(1, sizeof *m);
-    if (m)
-        m->d = d;
+    struct rlimit nofile;
+
+    if (!m)
+        return NULL;
+    m->d = d;
+    m->max_jobs = MESH_MAX_JOBS;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+        nofile.rlim_cur / 2 < m->max_jobs)
+        m->max_jobs = nofile.rlim_cur / 2;
     return m;
 }
 
@@ -103,7 +116,7 @@ static void job_done(void *arg, uint8_t *msg, size_t len)
     job_unlink(job);
     if (msg) {
         msg[2] &= (uint8_t)~0x04;   /* AA: we are not the authority for forwarded data */
-        if (cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg,
+        if (job->cache_generation == d->cache_generation && cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg,
                         len, now) == 0) {
             size_t n = cache_lookup(d->cache, job->qname, job->qname_len, job->qtype,
                                     job->qclass, now, cached, sizeof cached, NULL);
@@ -142,7 +155,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
         log_debug("no forwarder for the name and no iteration yet: SERVFAIL");
         return NULL;
     }
-    if (m->n_jobs >= MESH_MAX_JOBS || !(job = calloc(1, sizeof *job)))
+    if (m->n_jobs >= m->max_jobs || !(job = calloc(1, sizeof *job)))
         return NULL;
     job->mesh = m;
     memcpy(job->qname, q->qname_lc, q->qname_len);
@@ -150,6 +163,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     job->hash = q->qname_hash;
     job->qtype = q->qtype;
     job->qclass = q->qclass;
+    job->cache_generation = m->d->cache_generation;
     job->forward = forward_start(m->d, fz, job->qname, job->qname_len, job->qtype,
                                  job->qclass, job_done, job);
     if (!job->forward) {

@@ -69,8 +69,8 @@ static void bind_random_port(int fd, const struct outbound_params *p)
 {
     struct sockaddr_storage src;
 
-    if (p->source)
-        memcpy(&src, p->source, sizeof src);
+    if (p->has_source)
+        memcpy(&src, &p->source, sizeof src);
     else {
         memset(&src, 0, sizeof src);
         src.ss_family = p->server.ss_family;
@@ -95,8 +95,9 @@ static int open_upstream_socket(const struct outbound_params *p, int type)
         return -1;
     if (type == SOCK_DGRAM)
         bind_random_port(fd, p);
-    else if (p->source)
-        bind(fd, (const struct sockaddr *)p->source, addr_len(p->source));
+    else if (p->has_source && bind(fd, (const struct sockaddr *)&p->source,
+                                   addr_len(&p->source)) < 0)
+        log_debug("cannot bind the outgoing interface: %s", strerror(errno));
     if (connect(fd, (const struct sockaddr *)&p->server, p->server_len) < 0 &&
         errno != EINPROGRESS) {
         close(fd);
@@ -199,6 +200,10 @@ static void tcp_event(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- UDP ------------------------------------------------------------------------------- */
 
+/* At most a batch of datagrams per wake-up: a flood of forged replies must not keep the
+ * loop here. */
+#define RECV_BATCH 64
+
 static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct outbound *o = w->data;
@@ -206,7 +211,7 @@ static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
 
-    for (;;) {
+    for (int i = 0; i < RECV_BATCH; i++) {
         ssize_t n = recv(o->fd, msg, sizeof msg, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)

@@ -28,7 +28,8 @@ enum outbound_status {
 struct outbound_params {
     struct sockaddr_storage server;
     socklen_t server_len;
-    const struct sockaddr_storage *source;  /* outgoing-interface for this family, or NULL */
+    struct sockaddr_storage source;         /* outgoing-interface for this family ... */
+    bool has_source;                        /* ... when set (copied: reloads free configs) */
     const uint8_t *qname;                   /* wire, copied */
     size_t qname_len;
     uint16_t qtype, qclass;
