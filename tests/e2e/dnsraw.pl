@@ -1,7 +1,8 @@
 #!/usr/bin/env perl
 # tests/e2e/dnsraw.pl -- raw DNS packets and sockets for the end-to-end tests, where dig
-# cannot help: malformed queries, pipelined TCP, idle/capped TCP connections, a silent
-# upstream, and port probing. Uses only modules from Debian's perl-base.
+# cannot help: malformed queries, pipelined and half-closed TCP, idle/capped TCP connections,
+# abusive TCP clients (a never-reading flood, partial frames), a silent upstream, and port
+# probing. Uses only modules from Debian's perl-base.
 #
 #   dnsraw.pl portfree ADDR PORT            exit 0 when ADDR:PORT is free for UDP and TCP
 #   dnsraw.pl silent ADDR PORT LOGFILE      UDP server that never answers; appends one line per
@@ -18,6 +19,21 @@
 #   dnsraw.pl tcpcap ADDR PORT N NAME       holds N connections (each answered one query),
 #                                           then asks NAME on one more: "extra=answered|noreply|
 #                                           closed|refused"; closes all, asks again: "after=..."
+#   dnsraw.pl halfclose ADDR PORT SECONDS NAME[/TYPE]...
+#        like pipeline, but shuts its sending side (SHUT_WR) right after the queries, then reads
+#        replies until the server closes or SECONDS pass: the reply lines, then
+#        "replies=N sent=N eof=1|0 ms=T" (T: ms from the shutdown to EOF or to giving up).
+#   dnsraw.pl flood ADDR PORT NAME[/TYPE] FRAMES SECONDS LOGFILE
+#        one TCP connection (small receive buffer) that writes FRAMES pipelined queries for
+#        NAME again and again and never reads, until the server closes or resets it, or
+#        SECONDS pass. Appends "progress frames=N ms=T" lines to LOGFILE while it writes,
+#        and prints (and appends) "closed ms=T frames=N err=.." or "open ms=T frames=N".
+#        frames counts whole queries the kernel accepted; ms is from connecting.
+#   dnsraw.pl partial ADDR PORT SECONDS [INTERVAL_MS]
+#        connects and writes 1 byte of a frame (a length prefix announcing 300 octets); with
+#        INTERVAL_MS, one more byte of that frame every INTERVAL_MS (a slow loris), never
+#        completing it. Prints "closed ms=T sent=N" when the server closes or resets the
+#        connection within SECONDS (ms from connecting), else "open ms=T sent=N".
 use strict;
 use warnings;
 use Socket;
@@ -106,6 +122,34 @@ sub tcp_ask {       # 'answered', 'noreply' or 'closed'
     return 'noreply';
 }
 
+# now(): seconds (fractional) on a monotonic clock. Time::HiRes is not in perl-base, and
+# perl's time() counts whole seconds: /proc/uptime gives hundredths.
+sub now {
+    open(my $f, '<', '/proc/uptime') or die "/proc/uptime: $!\n";
+    my ($up) = split ' ', scalar <$f>;
+    return $up;
+}
+# queries_for(NAME[/TYPE]...) -> ({id => lowercased qname.}, the queries framed for TCP)
+sub queries_for {
+    my (%want, $out);
+    my $id = int(rand 60000);
+    for my $nt (@_) {
+        my ($n, $t) = split m{/}, $nt;
+        $id = ($id + 1) % 65536;
+        $want{$id} = lc($n =~ s/\.?$/./r);
+        my $q = header($id, 0x0100, 1) . question($n, $t // 'A');
+        $out .= pack('n', length $q) . $q;
+    }
+    return (\%want, $out);
+}
+# peer_gone(SOCKET): the server closed or reset the connection (reads EOF or an error).
+sub peer_gone {
+    my ($s) = @_;
+    return 0 unless wait_readable($s, 0);
+    my $got = sysread($s, my $x, 1);
+    return !$got;
+}
+
 my $cmd = shift // die "usage: see the header of $0\n";
 
 if ($cmd eq 'portfree') {
@@ -155,23 +199,15 @@ elsif ($cmd eq 'udp') {
 elsif ($cmd eq 'pipeline') {
     my ($addr, $port, @names) = @ARGV;
     my $s = tcp_connect($addr, $port) or die "pipeline: connect: $!\n";
-    my (%want, $out);
-    my $id = int(rand 60000);
-    for my $nt (@names) {
-        my ($n, $t) = split m{/}, $nt;
-        $id++;
-        $want{$id} = lc($n =~ s/\.?$/./r);
-        my $q = header($id, 0x0100, 1) . question($n, $t // 'A');
-        $out .= pack('n', length $q) . $q;
-    }
+    my ($want, $out) = queries_for(@names);
     syswrite($s, $out) == length $out or die "pipeline: short write\n";
     my $n = 0;
     while ($n < @names) {
         my $r = tcp_reply($s, 5) // last;
         my $d = describe($r) // last;
         $n++;
-        my $match = (exists $want{$d->{id}} && lc $d->{qname} eq $want{$d->{id}}) ? 1 : 0;
-        delete $want{$d->{id}} if $match;
+        my $match = (exists $want->{$d->{id}} && lc $d->{qname} eq $want->{$d->{id}}) ? 1 : 0;
+        delete $want->{$d->{id}} if $match;
         printf "reply id=%d match=%d qname=%s rcode=%s an=%d\n", $d->{id}, $match, $d->{qname},
             $d->{rcode}, $d->{an};
     }
@@ -207,6 +243,91 @@ elsif ($cmd eq 'tcpcap') {
         last if $ok eq 'answered';
     }
     print "after=$ok\n";
+}
+elsif ($cmd eq 'halfclose') {
+    my ($addr, $port, $secs, @names) = @ARGV;
+    my $s = tcp_connect($addr, $port) or die "halfclose: connect: $!\n";
+    my ($want, $out) = queries_for(@names);
+    syswrite($s, $out) == length $out or die "halfclose: short write\n";
+    shutdown($s, SHUT_WR) or die "halfclose: shutdown: $!\n";
+    my $t0 = now();
+    my ($n, $eof) = (0, 0);
+    while (1) {
+        my $left = $secs - (now() - $t0);
+        last if $left <= 0;
+        my $l = read_exact($s, 2, $left);
+        if (!defined $l) { $eof = peer_gone($s) ? 1 : 0; last; }
+        my $r = read_exact($s, unpack('n', $l), $secs) // last;
+        my $d = describe($r) // last;
+        $n++;
+        my $match = (exists $want->{$d->{id}} && lc $d->{qname} eq $want->{$d->{id}}) ? 1 : 0;
+        delete $want->{$d->{id}} if $match;
+        printf "reply id=%d match=%d qname=%s rcode=%s an=%d\n", $d->{id}, $match, $d->{qname},
+            $d->{rcode}, $d->{an};
+    }
+    printf "replies=%d sent=%d eof=%d ms=%d\n", $n, scalar @names, $eof, (now() - $t0) * 1000;
+}
+elsif ($cmd eq 'flood') {
+    my ($addr, $port, $nt, $frames, $secs, $log) = @ARGV;
+    die "usage: flood ADDR PORT NAME[/TYPE] FRAMES SECONDS LOGFILE\n" unless defined $log;
+    $SIG{PIPE} = 'IGNORE';
+    open(my $lf, '>>', $log) or die "flood: $log: $!\n";
+    $lf->autoflush(1);
+    my $s = IO::Socket::IP->new(PeerHost => $addr, PeerPort => $port, Proto => 'tcp',
+                                Timeout => 2) or die "flood: connect: $!\n";
+    setsockopt($s, SOL_SOCKET, SO_RCVBUF, pack('i', 4096));   # replies pile up at the server
+    $s->blocking(0);
+    my $t0 = now();
+    my (undef, $buf) = queries_for(($nt) x $frames);
+    my $flen = length($buf) / $frames;
+    my ($sent, $off, $err, $last) = (0, 0, '', 0);
+    while (now() - $t0 < $secs) {
+        if (!IO::Select->new($s)->can_write(0.05)) {
+            # blocked: the server no longer reads. A reset shows as an error on the socket.
+            my $e = unpack('i', getsockopt($s, SOL_SOCKET, SO_ERROR) // pack('i', 0));
+            if ($e) { $err = do { local $! = $e; "$!" }; last; }
+        } else {
+            my $w = syswrite($s, $buf, length($buf) - $off, $off);
+            if (!defined $w) {
+                next if $!{EAGAIN} || $!{EWOULDBLOCK} || $!{EINTR};
+                $err = "$!";
+                last;
+            }
+            $sent += $w;
+            $off = ($off + $w) % length $buf;
+        }
+        if (now() - $last >= 0.05) {
+            $last = now();
+            printf $lf "progress frames=%d ms=%d\n", $sent / $flen, ($last - $t0) * 1000;
+        }
+    }
+    my $res = $err ne '' ? sprintf("closed ms=%d frames=%d err=%s", (now() - $t0) * 1000,
+                                   $sent / $flen, $err =~ s/\s+/_/gr)
+                         : sprintf("open ms=%d frames=%d", (now() - $t0) * 1000, $sent / $flen);
+    print $lf "$res\n";
+    print "$res\n";
+}
+elsif ($cmd eq 'partial') {
+    my ($addr, $port, $secs, $every_ms) = @ARGV;
+    $SIG{PIPE} = 'IGNORE';
+    my $s = tcp_connect($addr, $port) or die "partial: connect: $!\n";
+    my $t0 = now();
+    # a frame announcing 300 octets, of which at most the first 1 + SECONDS/INTERVAL are sent
+    my $frame = pack('n', 300) . header(4242, 0x0100, 1) . ("\x3fz" x 200);
+    my ($sent, $state, $next) = (0, 'open', 0);
+    while ((my $now = now()) - $t0 < $secs) {
+        if ($now >= $next && ($sent == 0 || $every_ms)) {
+            if (!defined syswrite($s, $frame, 1, $sent)) { $state = 'closed'; last; }
+            $sent++;
+            $next = $now + ($every_ms // 0) / 1000;
+        }
+        my $wait = $every_ms ? $next - now() : $secs - ($now - $t0);
+        $wait = 0.01 if $wait < 0.01;
+        if (wait_readable($s, $wait)) {
+            if (!sysread($s, my $x, 512)) { $state = 'closed'; last; }   # EOF or reset
+        }
+    }
+    printf "%s ms=%d sent=%d\n", $state, (now() - $t0) * 1000, $sent;
 }
 else {
     die "dnsraw.pl: unknown command $cmd\n";
