@@ -1,0 +1,48 @@
+/* rrcache.h -- the RRset cache the iterator walks: NS sets, glue and answers, with trust.
+ *
+ * The message cache (cache.h) holds whole replies for clients; this one holds single
+ * RRsets keyed by (owner, type, class), so the iterator can find the closest delegation
+ * (NS set + addresses of its servers) for any name. Every replacement goes through one
+ * predicate on trust (RFC 2181 5.4.1): data from an authoritative answer outranks
+ * authority-section data, which outranks glue/additional data; a live entry is never
+ * replaced by a lower-ranked one (an expired one always is). Bounded in bytes, LRU.
+ * Times are wall-clock seconds, as in cache.h. Not thread-safe (callers serialise). */
+#ifndef RRCACHE_H
+#define RRCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+struct rrcache;
+
+enum rr_trust {
+    RR_TRUST_GLUE = 1,          /* additional section, referral glue */
+    RR_TRUST_AUTHORITY = 2,     /* authority section: NS sets of referrals */
+    RR_TRUST_ANSWER = 3,        /* answer section of an authoritative reply */
+};
+
+struct rrcache *rrcache_new(size_t max_bytes, uint32_t max_ttl);
+void rrcache_set_limits(struct rrcache *c, size_t max_bytes, uint32_t max_ttl);
+void rrcache_free(struct rrcache *c);
+
+/* Stores a copy of `rrset` (all RRs share owner, type and class; an empty or mixed list
+ * is ignored and returns -1). TTL = the smallest RR TTL, capped by max_ttl; 0 is not
+ * stored. Returns 0 when stored, 1 when a live entry of higher trust was kept, -1 on error. */
+int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
+                  time_t now);
+
+/* A fresh deep copy of the live RRset (TTLs counted down to what remains), or NULL.
+ * *trust (if not NULL) gets the entry's trust. The caller frees with ldns_rr_list_deep_free. */
+ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
+                             ldns_rr_class rclass, time_t now, enum rr_trust *trust);
+
+/* Removes every entry of that owner name (all types); returns how many. */
+size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner);
+size_t rrcache_flush_all(struct rrcache *c);
+size_t rrcache_entries(const struct rrcache *c);
+size_t rrcache_bytes(const struct rrcache *c);
+
+#endif
