@@ -33,6 +33,7 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
+#include "rrcache.h"
 #include "daemon.h"
 #include "log.h"
 #include "stats.h"
@@ -130,6 +131,19 @@ static int name_to_key(const char *text, uint8_t key[WIRE_MAX_NAME], size_t *key
     return 0;
 }
 
+/* The iterator's RRsets of a name (its NS set, its addresses) go with its answers. */
+static size_t flush_rrsets(struct daemon *d, const uint8_t *key, size_t key_len)
+{
+    ldns_rdf *name;
+    size_t n;
+
+    if (!d->rrcache || !(name = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, key_len, key)))
+        return 0;
+    n = rrcache_flush_name(d->rrcache, name);
+    ldns_rdf_deep_free(name);
+    return n;
+}
+
 /* `flush` empties the cache; `flush NAME...` drops every type of those names. All names
  * are checked before any is flushed, so a typo in the third name flushes nothing. */
 static int cmd_flush(struct daemon *d, char **args, int nargs, struct reply *r)
@@ -139,6 +153,8 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct reply *r)
 
     if (nargs == 0) {
         flushed = cache_flush_all(d->cache);
+        if (d->rrcache)
+            flushed += rrcache_flush_all(d->rrcache);
         reply_append(r, "flushed %zu entries\n", flushed);
         return 0;
     }
@@ -147,7 +163,7 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct reply *r)
             return reply_fail(r, "invalid name '%.300s'", args[i]);
     for (int i = 1; i <= nargs; i++) {
         if (name_to_key(args[i], key, &key_len) == 0)
-            flushed += cache_flush_name(d->cache, key, key_len);
+            flushed += cache_flush_name(d->cache, key, key_len) + flush_rrsets(d, key, key_len);
     }
     reply_append(r, "flushed %zu entries\n", flushed);
     return 0;

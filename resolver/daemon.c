@@ -13,19 +13,36 @@
 #include "cache.h"
 #include "config.h"
 #include "control.h"
+#include "hints.h"
 #include "hosts.h"
+#include "infra.h"
+#include "iterate.h"
 #include "listener.h"
 #include "localzone.h"
 #include "log.h"
 #include "mesh.h"
+#include "rrcache.h"
 #include "wire.h"
 
 #define HOSTS_POLL_SECONDS 2.0  /* libev's fallback when inotify is not available */
+#define INFRA_ENTRIES      10000  /* authoritative servers remembered */
+
+/* cache-size is shared: three quarters for whole answers, a quarter for the iterator's
+ * RRsets (delegations and glue are few and small next to answers). */
+static size_t message_cache_bytes(const struct config *cfg)
+{
+    return cfg->cache_size - cfg->cache_size / 4;
+}
+
+static size_t rrset_cache_bytes(const struct config *cfg)
+{
+    return cfg->cache_size / 4;
+}
 
 static struct cache_limits limits_of(const struct config *cfg)
 {
     struct cache_limits lim = {
-        .max_bytes = cfg->cache_size,
+        .max_bytes = message_cache_bytes(cfg),
         .min_ttl = cfg->min_ttl,
         .max_ttl = cfg->max_ttl,
         .max_negative_ttl = cfg->max_negative_ttl,
@@ -44,6 +61,18 @@ static struct hosts *load_hosts(const struct config *cfg)
     for (size_t i = 0; i < cfg->n_hosts_files; i++)
         if (hosts_add_file(h, cfg->hosts_files[i], err, sizeof err) < 0)
             log_warn("hosts file skipped: %s", err);
+    return h;
+}
+
+/* Without root hints there is no iteration: names no forwarder covers get SERVFAIL. That
+ * is logged, not fatal, so a forward-only setup needs no hints file. */
+static struct hints *load_hints(const struct config *cfg)
+{
+    struct hints *h = NULL;
+    char err[512];
+
+    if (cfg->root_hints && hints_load(cfg->root_hints, &h, err, sizeof err) < 0)
+        log_warn("no iteration: %s", err);
     return h;
 }
 
@@ -75,9 +104,12 @@ int daemon_load(struct daemon *d, const char *config_path, char *err, size_t err
     if (!d->zones)
         return -1;
     d->hosts = load_hosts(d->cfg);
+    d->hints = load_hints(d->cfg);
     struct cache_limits lim = limits_of(d->cfg);
     d->cache = cache_new(&lim);
-    if (!d->hosts || !d->cache) {
+    d->rrcache = rrcache_new(rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
+    d->infra = infra_new(INFRA_ENTRIES);
+    if (!d->hosts || !d->cache || !d->rrcache || !d->infra) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -206,8 +238,11 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     config_free(old_cfg);
     localzones_free(d->zones);
     d->zones = fresh_zones;
+    hints_free(d->hints);
+    d->hints = load_hints(d->cfg);
     struct cache_limits lim = limits_of(d->cfg);
     cache_set_limits(d->cache, &lim);
+    rrcache_set_limits(d->rrcache, rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
     if (flush_all) {
         cache_flush_all(d->cache);      /* answers from the old forwarders may be wrong now */
         d->cache_generation++;          /* ... and so are those still on their way */
@@ -248,6 +283,7 @@ int daemon_start(struct daemon *d, struct ev_loop *loop)
     if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
         return -1;
     watch_hosts(d);
+    iterate_prime(d);
     ev_signal_init(&d->sig_term, on_stop_signal, SIGTERM);
     ev_signal_init(&d->sig_int, on_stop_signal, SIGINT);
     ev_signal_init(&d->sig_hup, on_hup, SIGHUP);
@@ -267,9 +303,13 @@ void daemon_stop(struct daemon *d)
         unwatch_hosts(d);
     }
     control_close(d->control);
+    iterate_cancel(d->priming);
     mesh_free(d->mesh);         /* releases the TCP connections' holds first ... */
     listener_close(d->listener);/* ... so every connection can be freed here */
     cache_free(d->cache);
+    rrcache_free(d->rrcache);
+    infra_free(d->infra);
+    hints_free(d->hints);
     hosts_free(d->hosts);
     localzones_free(d->zones);
     config_free(d->cfg);

@@ -19,6 +19,10 @@ struct cache;
 struct mesh;
 struct listener;
 struct control;
+struct rrcache;
+struct infra;
+struct hints;
+struct iterate_job;
 
 struct daemon {
     struct ev_loop *loop;
@@ -26,7 +30,11 @@ struct daemon {
     struct config *cfg;             /* swapped whole on reload */
     struct hosts *hosts;            /* swapped whole on reload or a hosts file edit */
     struct localzones *zones;       /* swapped whole on reload */
-    struct cache *cache;
+    struct cache *cache;            /* whole answers, for clients */
+    struct rrcache *rrcache;        /* RRsets (delegations, glue) for the iterator */
+    struct infra *infra;            /* what we know of each authoritative server */
+    struct hints *hints;            /* root hints; NULL: no iteration (no hints file) */
+    struct iterate_job *priming;    /* the root priming query in flight, if any */
     struct mesh *mesh;              /* resolutions in flight */
     struct listener *listener;      /* client sockets */
     struct control *control;        /* the control socket, NULL when not configured */

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "forward.h"
+#include "iterate.h"
 #include "log.h"
 #include "request.h"
 #include "wire.h"
@@ -42,7 +43,9 @@ struct mesh_job {
     struct mesh_waiter *waiters;
     size_t n_waiters;
     unsigned cache_generation;      /* d->cache_generation when the job started */
-    struct forward_job *forward;
+    struct forward_job *forward;    /* one of these two runs the resolution */
+    struct iterate_job *iterate;
+    bool tried_iteration;           /* forward-first has fallen back already */
 };
 
 struct mesh {
@@ -105,18 +108,37 @@ static void job_free(struct mesh_job *job)
 /* The resolution ended: cache the answer, then answer every waiter. Waiters get the
  * cached copy when there is one, so the first answer carries the same clamped TTLs as
  * every later cache hit. */
+static void job_done(void *arg, uint8_t *msg, size_t len);
+
+/* Resolves by iteration from the root (no forwarder, or forward-first falling back). */
+static bool job_iterate(struct mesh_job *job)
+{
+    job->tried_iteration = true;
+    job->iterate = iterate_start(job->mesh->d, job->qname, job->qname_len, job->qtype,
+                                 job->qclass, job_done, job);
+    return job->iterate != NULL;
+}
+
 static void job_done(void *arg, uint8_t *msg, size_t len)
 {
     struct mesh_job *job = arg;
     struct daemon *d = job->mesh->d;
     uint8_t cached[WIRE_MAX_UDP];
     time_t now = time(NULL);
+    bool forwarded = job->forward != NULL;
 
     job->forward = NULL;
+    job->iterate = NULL;
+    if (!msg && forwarded && d->cfg->forward_first && !job->tried_iteration) {
+        log_debug("every forwarder failed: iterating instead (forward-first)");
+        if (job_iterate(job))
+            return;
+    }
     job_unlink(job);
     if (msg) {
         msg[2] &= (uint8_t)~0x04;   /* AA: we are not the authority for forwarded data */
-        if (job->cache_generation == d->cache_generation && cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg,
+        if (job->cache_generation == d->cache_generation &&
+            cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg,
                         len, now) == 0) {
             size_t n = cache_lookup(d->cache, job->qname, job->qname_len, job->qtype,
                                     job->qclass, now, cached, sizeof cached, NULL);
@@ -151,10 +173,6 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     const struct config_forward *fz = forward_find(m->d->cfg, q->qname_lc, q->qname_len);
     struct mesh_job *job;
 
-    if (!fz) {
-        log_debug("no forwarder for the name and no iteration yet: SERVFAIL");
-        return NULL;
-    }
     if (m->n_jobs >= m->max_jobs || !(job = calloc(1, sizeof *job)))
         return NULL;
     job->mesh = m;
@@ -164,9 +182,11 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     job->qtype = q->qtype;
     job->qclass = q->qclass;
     job->cache_generation = m->d->cache_generation;
-    job->forward = forward_start(m->d, fz, job->qname, job->qname_len, job->qtype,
-                                 job->qclass, job_done, job);
-    if (!job->forward) {
+    if (fz)
+        job->forward = forward_start(m->d, fz, job->qname, job->qname_len, job->qtype,
+                                     job->qclass, job_done, job);
+    if (!job->forward && (fz == NULL || m->d->cfg->forward_first) && !job_iterate(job)) {
+        log_debug("no forwarder and no root hints for the name: SERVFAIL");
         free(job);
         return NULL;
     }
@@ -203,6 +223,7 @@ void mesh_free(struct mesh *m)
             struct mesh_job *job = m->buckets[i];
             m->buckets[i] = job->next;
             forward_cancel(job->forward);
+            iterate_cancel(job->iterate);
             for (struct mesh_waiter *w = job->waiters; w; w = w->next)
                 request_send(m->d, &w->target, NULL, 0);   /* releases TCP holds */
             job_free(job);

@@ -38,6 +38,7 @@ struct outbound {
     size_t in_len, in_cap;
     size_t out_off;             /* TCP: octets of the framed query written so far */
     enum outbound_status early; /* a failure found before the first event */
+    bool case_mismatch_seen;    /* a reply matched but for the 0x20 case */
     outbound_done_fn *done;
     void *arg;
 };
@@ -87,6 +88,26 @@ static void bind_random_port(int fd, const struct outbound_params *p)
     /* every try collided: an ephemeral port from the kernel is still random enough */
 }
 
+/* 0x20 (draft-vixie-dnsext-dns0x20): every letter gets a random case, one CSPRNG bit each. */
+static void randomise_case(uint8_t *name, size_t len)
+{
+    uint32_t bits = 0;
+    int left = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = name[i] | 0x20;
+        if (c < 'a' || c > 'z')
+            continue;           /* length octets are < 64 and never letters after | 0x20 */
+        if (left == 0) {
+            bits = arc4random();
+            left = 32;
+        }
+        name[i] = (bits & 1) ? (uint8_t)(c & ~0x20) : c;
+        bits >>= 1;
+        left--;
+    }
+}
+
 static int open_upstream_socket(const struct outbound_params *p, int type)
 {
     int fd = socket(p->server.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -107,12 +128,27 @@ static int open_upstream_socket(const struct outbound_params *p, int type)
 }
 
 /* Validates an upstream reply; on success it has no OPT and is ready for the cache. */
+/* With 0x20 the echoed question must be byte-for-byte the one we sent. */
+static bool case_echoed(const struct outbound *o, const uint8_t *msg, size_t len)
+{
+    uint8_t name[WIRE_MAX_NAME];
+    size_t name_len;
+
+    return wire_read_name(msg, len, WIRE_HEADER_LEN, name, &name_len) &&
+           name_len == o->p.qname_len && memcmp(name, o->qname, name_len) == 0;
+}
+
 static enum outbound_status check_reply(struct outbound *o, uint8_t *msg, size_t *len)
 {
     if (*len < WIRE_HEADER_LEN || WIRE_ID(msg) != o->id ||
         !wire_response_matches(msg, *len, o->qname, o->p.qname_len, o->p.qtype, o->p.qclass)) {
         o->stats->upstream_mismatched++;
         return OUTBOUND_TIMEOUT;        /* not ours: keep waiting */
+    }
+    if (o->p.case_randomise && !case_echoed(o, msg, *len)) {
+        o->stats->upstream_mismatched++;
+        o->case_mismatch_seen = true;
+        return OUTBOUND_TIMEOUT;        /* forged, or a server that does not keep case */
     }
     if (!wire_strip_opt(msg, len))
         return OUTBOUND_BADREPLY;
@@ -238,7 +274,10 @@ static void timed_out(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
 
-    finish(o, o->early ? o->early : OUTBOUND_TIMEOUT, NULL, 0);
+    enum outbound_status status = o->early ? o->early : OUTBOUND_TIMEOUT;
+    if (status == OUTBOUND_TIMEOUT && o->case_mismatch_seen)
+        status = OUTBOUND_CASE_MISMATCH;
+    finish(o, status, NULL, 0);
 }
 
 struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
@@ -256,6 +295,8 @@ struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
     o->p = *p;
     memcpy(o->qname, p->qname, p->qname_len);
     o->p.qname = o->qname;
+    if (p->case_randomise)
+        randomise_case(o->qname, p->qname_len);
     o->done = done;
     o->arg = arg;
     o->id = (uint16_t)arc4random_uniform(65536);

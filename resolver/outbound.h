@@ -3,7 +3,10 @@
  * A non-blocking UDP socket on a random source port (CSPRNG), connect()ed to the server
  * so the kernel drops datagrams from other addresses; a random ID; a libev timer. A reply
  * is accepted only if it comes from the server's address and port and carries our ID and
- * our question; anything else is ignored and counted. A truncated (TC) reply is retried
+ * our question; anything else is ignored and counted. With case_randomise (0x20) the
+ * question's letters go out in random case and the reply must echo them exactly; a server
+ * that changes the case is reported as OUTBOUND_CASE_MISMATCH so the caller can retry it
+ * without 0x20. A truncated (TC) reply is retried
  * over TCP to the same server within the same time budget. The reply handed to `done` is
  * validated and has its OPT record removed, ready for the cache. */
 #ifndef OUTBOUND_H
@@ -23,6 +26,7 @@ enum outbound_status {
     OUTBOUND_TIMEOUT,       /* no acceptable reply in time */
     OUTBOUND_NETERR,        /* socket error, e.g. port unreachable */
     OUTBOUND_BADREPLY,      /* a reply we cannot use (malformed, extended rcode) */
+    OUTBOUND_CASE_MISMATCH, /* only replies with the question's case changed came (0x20) */
 };
 
 struct outbound_params {
@@ -34,6 +38,7 @@ struct outbound_params {
     size_t qname_len;
     uint16_t qtype, qclass;
     bool rd;
+    bool case_randomise;                    /* 0x20: random letter case, echoed exactly */
     uint16_t edns_size;                     /* 0: no EDNS */
     uint32_t timeout_ms;
 };

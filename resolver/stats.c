@@ -77,6 +77,10 @@ size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_by
     put(&o, "upstream.rtt_avg_ms=%.1f\n",
         s->upstream_replies ? (double)s->upstream_rtt_ms_sum / (double)s->upstream_replies : 0.0);
     put(&o, "mesh.joined=%llu\n", (unsigned long long)s->mesh_joined);
+    put(&o, "iterator.referrals=%llu\niterator.lame=%llu\n",
+        (unsigned long long)s->iterator_referrals, (unsigned long long)s->iterator_lame);
+    put(&o, "iterator.scrubbed=%llu\niterator.failures=%llu\n",
+        (unsigned long long)s->iterator_scrubbed, (unsigned long long)s->iterator_failures);
     put(&o, "tcp.connections=%llu\ntcp.open=%llu\ntcp.refused_cap=%llu\n",
         (unsigned long long)s->tcp_connections, (unsigned long long)s->tcp_open,
         (unsigned long long)s->tcp_refused_cap);

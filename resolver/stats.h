@@ -22,6 +22,7 @@ struct stats {
     uint64_t upstream_rtt_ms_sum, upstream_replies;
     uint64_t upstream_mismatched;   /* replies ignored: wrong ID or question */
     uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
+    uint64_t iterator_referrals, iterator_lame, iterator_scrubbed, iterator_failures;
     uint64_t tcp_connections, tcp_open, tcp_refused_cap;
     uint64_t rcode[16];
     uint64_t latency[STATS_LATENCY_BUCKETS];

@@ -1,0 +1,386 @@
+/* infra.c -- the infra cache: per authoritative server RTT, timeouts, back-off, queries
+ * outstanding and 0x20 capability, keyed by address (family, address, port).
+ *
+ * Invariant (holds after every call):
+ *
+ *     entries == number of servers in the table == length of the LRU list
+ *     entries <= max_entries
+ *     for every server: INFRA_MIN_RTO_MS <= rto <= INFRA_MAX_RTO_MS
+ *
+ * Only reports (a reply, a timeout, outstanding queries, the 0x20 flag) create an entry;
+ * asking about a server never heard of answers the defaults without storing anything, so
+ * the questions an iterator asks about every NS address cannot flood the table. Every
+ * access moves the server to the LRU head; making room drops the tail.
+ *
+ * Timing (RFC 6298 shape, milliseconds as doubles): the first sample r sets srtt = r,
+ * rttvar = r / 2; later ones rttvar = 3/4 rttvar + 1/4 |srtt - r|, srtt = 7/8 srtt + 1/8 r;
+ * then rto = clamp(srtt + 4 rttvar). A timeout doubles rto (capped) and lengthens the
+ * streak; INFRA_BACKOFF_TIMEOUTS in a row back the server off for INFRA_BACKOFF_SECONDS.
+ * When that time is over the server may take one probe (usable while nothing is in flight
+ * to it); a reply ends the streak, another timeout backs it off again.
+ *
+ * Failure policy: if malloc fails the report is dropped and the server stays unknown (or
+ * as it was); a failed table resize leaves longer chains. Nothing here aborts. */
+#include "infra.h"
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+#define INFRA_INITIAL_SLOTS 64
+
+struct infra_host {
+    struct infra_host *chain_next;      /* hash chain */
+    struct infra_host *lru_prev;        /* towards the most recently used */
+    struct infra_host *lru_next;        /* towards the least recently used */
+    uint64_t hash;                      /* addr_hash of addr */
+    struct sockaddr_storage addr;
+    double srtt_ms, rttvar_ms;          /* meaningful once measured */
+    uint32_t rto_ms;
+    bool measured;                      /* at least one RTT sample */
+    bool no_0x20;                       /* does not echo the question's case */
+    unsigned timeout_streak;            /* consecutive timeouts */
+    time_t backoff_until;               /* not chosen before this; 0 = never backed off */
+    unsigned outstanding;               /* queries in flight */
+    time_t last_used;                   /* for diagnostics (dumps) */
+};
+
+struct infra {
+    size_t max_entries;
+    struct infra_host **slots;
+    size_t slot_count;                  /* a power of two */
+    struct infra_host *lru_head, *lru_tail;
+    size_t entries;
+};
+
+/* ---- addresses as keys ------------------------------------------------------------- */
+
+static bool addr_supported(const struct sockaddr_storage *addr)
+{
+    return addr && (addr->ss_family == AF_INET || addr->ss_family == AF_INET6);
+}
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Hash of what addr_equal compares: family, address and port (not scope or flow). */
+static uint64_t addr_hash(const struct sockaddr_storage *addr)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    uint16_t family = addr->ss_family;
+
+    h = fnv1a(h, &family, sizeof family);
+    if (addr->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)addr;
+        h = fnv1a(h, &in->sin_port, sizeof in->sin_port);
+        return fnv1a(h, &in->sin_addr, sizeof in->sin_addr);
+    }
+    {
+        const struct sockaddr_in6 *in6 = (const void *)addr;
+        h = fnv1a(h, &in6->sin6_port, sizeof in6->sin6_port);
+        return fnv1a(h, &in6->sin6_addr, sizeof in6->sin6_addr);
+    }
+}
+
+/* ---- LRU list and hash table ------------------------------------------------------- */
+
+static void lru_unlink(struct infra *inf, struct infra_host *h)
+{
+    if (h->lru_prev)
+        h->lru_prev->lru_next = h->lru_next;
+    else
+        inf->lru_head = h->lru_next;
+    if (h->lru_next)
+        h->lru_next->lru_prev = h->lru_prev;
+    else
+        inf->lru_tail = h->lru_prev;
+    h->lru_prev = h->lru_next = NULL;
+}
+
+static void lru_push_head(struct infra *inf, struct infra_host *h)
+{
+    h->lru_prev = NULL;
+    h->lru_next = inf->lru_head;
+    if (inf->lru_head)
+        inf->lru_head->lru_prev = h;
+    else
+        inf->lru_tail = h;
+    inf->lru_head = h;
+}
+
+static struct infra_host **slot_for(const struct infra *inf, uint64_t hash)
+{
+    return &inf->slots[hash & (inf->slot_count - 1)];
+}
+
+static void host_remove(struct infra *inf, struct infra_host *h)
+{
+    struct infra_host **link = slot_for(inf, h->hash);
+
+    while (*link != h)
+        link = &(*link)->chain_next;
+    *link = h->chain_next;
+    lru_unlink(inf, h);
+    inf->entries--;
+    free(h);
+}
+
+/* Doubles the table once entries outnumber slots; on malloc failure keeps the old one. */
+static void table_grow_if_loaded(struct infra *inf)
+{
+    size_t new_count = inf->slot_count * 2;
+    struct infra_host **new_slots;
+
+    if (inf->entries <= inf->slot_count || new_count > SIZE_MAX / sizeof(*new_slots))
+        return;
+    new_slots = calloc(new_count, sizeof(*new_slots));
+    if (!new_slots)
+        return;
+    for (size_t i = 0; i < inf->slot_count; i++) {
+        struct infra_host *h, *next;
+        for (h = inf->slots[i]; h; h = next) {
+            next = h->chain_next;
+            h->chain_next = new_slots[h->hash & (new_count - 1)];
+            new_slots[h->hash & (new_count - 1)] = h;
+        }
+    }
+    free(inf->slots);
+    inf->slots = new_slots;
+    inf->slot_count = new_count;
+}
+
+/* The known server at addr, moved to the LRU head, or NULL. */
+static struct infra_host *host_find(struct infra *inf, const struct sockaddr_storage *addr,
+                                    time_t now)
+{
+    uint64_t hash;
+
+    if (!addr_supported(addr))
+        return NULL;
+    hash = addr_hash(addr);
+    for (struct infra_host *h = *slot_for(inf, hash); h; h = h->chain_next) {
+        if (h->hash == hash && addr_equal(&h->addr, addr)) {
+            lru_unlink(inf, h);
+            lru_push_head(inf, h);
+            h->last_used = now;
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* A new server with the defaults for one never heard from, made room for. */
+static struct infra_host *host_create(struct infra *inf, const struct sockaddr_storage *addr,
+                                      time_t now)
+{
+    struct infra_host *h, **slot;
+
+    if (inf->max_entries == 0)
+        return NULL;
+    h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    while (inf->entries >= inf->max_entries && inf->lru_tail)
+        host_remove(inf, inf->lru_tail);
+    h->hash = addr_hash(addr);
+    h->addr = *addr;
+    h->srtt_ms = INFRA_UNKNOWN_RTT_MS;
+    h->rto_ms = INFRA_UNKNOWN_RTT_MS;
+    h->last_used = now;
+    slot = slot_for(inf, h->hash);
+    h->chain_next = *slot;
+    *slot = h;
+    lru_push_head(inf, h);
+    inf->entries++;
+    table_grow_if_loaded(inf);
+    return h;
+}
+
+/* The server at addr, created if new; NULL for an unsupported address or no memory. */
+static struct infra_host *host_get(struct infra *inf, const struct sockaddr_storage *addr,
+                                   time_t now)
+{
+    struct infra_host *h = host_find(inf, addr, now);
+
+    if (h || !addr_supported(addr))
+        return h;
+    return host_create(inf, addr, now);
+}
+
+/* ---- timing ------------------------------------------------------------------------ */
+
+static uint32_t rto_clamp(double ms)
+{
+    if (ms < INFRA_MIN_RTO_MS)
+        return INFRA_MIN_RTO_MS;
+    if (ms > INFRA_MAX_RTO_MS)
+        return INFRA_MAX_RTO_MS;
+    return (uint32_t)(ms + 0.5);
+}
+
+static void host_add_sample(struct infra_host *h, uint32_t rtt_ms)
+{
+    double r = rtt_ms;
+
+    if (!h->measured) {
+        h->srtt_ms = r;
+        h->rttvar_ms = r / 2;
+        h->measured = true;
+    } else {
+        double err = h->srtt_ms > r ? h->srtt_ms - r : r - h->srtt_ms;
+        h->rttvar_ms = 0.75 * h->rttvar_ms + 0.25 * err;
+        h->srtt_ms = 0.875 * h->srtt_ms + 0.125 * r;
+    }
+    h->rto_ms = rto_clamp(h->srtt_ms + 4 * h->rttvar_ms);
+}
+
+static bool host_backed_off(const struct infra_host *h, time_t now)
+{
+    return h->backoff_until != 0 && now < h->backoff_until;
+}
+
+/* After a back-off has run out the streak is still long: the server is on probation and
+ * takes one query at a time until it answers. */
+static bool host_on_probation(const struct infra_host *h)
+{
+    return h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS;
+}
+
+/* ---- public interface -------------------------------------------------------------- */
+
+struct infra *infra_new(size_t max_entries)
+{
+    struct infra *inf = calloc(1, sizeof(*inf));
+
+    if (!inf)
+        return NULL;
+    inf->slots = calloc(INFRA_INITIAL_SLOTS, sizeof(*inf->slots));
+    if (!inf->slots) {
+        free(inf);
+        return NULL;
+    }
+    inf->slot_count = INFRA_INITIAL_SLOTS;
+    inf->max_entries = max_entries;
+    return inf;
+}
+
+void infra_free(struct infra *inf)
+{
+    if (!inf)
+        return;
+    infra_flush(inf);
+    free(inf->slots);
+    free(inf);
+}
+
+size_t infra_entries(const struct infra *inf)
+{
+    return inf->entries;
+}
+
+void infra_flush(struct infra *inf)
+{
+    while (inf->lru_head)
+        host_remove(inf, inf->lru_head);
+}
+
+uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    struct infra_host *h = host_find(inf, addr, now);
+
+    return h ? h->rto_ms : INFRA_UNKNOWN_RTT_MS;
+}
+
+/* A server in a timeout streak looks at least as slow as its current timeout, so
+ * selection prefers servers that answer (as Unbound selects by its backed-off RTO). */
+uint32_t infra_srtt_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    struct infra_host *h = host_find(inf, addr, now);
+    uint32_t srtt;
+
+    if (!h)
+        return INFRA_UNKNOWN_RTT_MS;
+    srtt = (uint32_t)(h->srtt_ms + 0.5);
+    if (h->timeout_streak > 0 && h->rto_ms > srtt)
+        return h->rto_ms;
+    return srtt;
+}
+
+bool infra_usable(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    struct infra_host *h = host_find(inf, addr, now);
+
+    if (!h)
+        return true;
+    if (h->outstanding >= INFRA_MAX_OUTSTANDING || host_backed_off(h, now))
+        return false;
+    return !host_on_probation(h) || h->outstanding == 0;
+}
+
+void infra_report_rtt(struct infra *inf, const struct sockaddr_storage *addr, uint32_t rtt_ms,
+                      time_t now)
+{
+    struct infra_host *h = host_get(inf, addr, now);
+
+    if (!h)
+        return;
+    host_add_sample(h, rtt_ms);
+    h->timeout_streak = 0;
+    h->backoff_until = 0;
+}
+
+void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    struct infra_host *h = host_get(inf, addr, now);
+
+    if (!h)
+        return;
+    h->rto_ms = h->rto_ms > INFRA_MAX_RTO_MS / 2 ? INFRA_MAX_RTO_MS : 2 * h->rto_ms;
+    if (h->timeout_streak < UINT_MAX)
+        h->timeout_streak++;
+    if (h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS)
+        h->backoff_until = now + INFRA_BACKOFF_SECONDS;
+}
+
+/* A decrement for a server no longer known (dropped by LRU or a flush) is ignored, and
+ * the count never goes below zero, so late completions cannot wrap it. */
+void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,
+                           time_t now)
+{
+    struct infra_host *h = delta > 0 ? host_get(inf, addr, now) : host_find(inf, addr, now);
+
+    if (!h)
+        return;
+    if (delta < 0) {
+        unsigned done = 0u - (unsigned)delta;   /* no overflow even for INT_MIN */
+        h->outstanding = done > h->outstanding ? 0 : h->outstanding - done;
+    } else {
+        h->outstanding += (unsigned)delta;
+    }
+}
+
+bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    struct infra_host *h = host_find(inf, addr, now);
+
+    return h && h->no_0x20;
+}
+
+void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    struct infra_host *h = host_get(inf, addr, now);
+
+    if (h)
+        h->no_0x20 = true;
+}

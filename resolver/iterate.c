@@ -1,0 +1,934 @@
+/* iterate.c -- the iterative resolver: one explicit state machine per resolution.
+ *
+ * Shape (after Unbound's iterator): `struct iter` holds one resolution; iter_run() calls the
+ * process_<state>() function of its current state until one says STEP_WAIT (an upstream
+ * reply or a sub-resolution is awaited: a libev callback resumes iter_run) or the state is
+ * final. States:
+ *
+ *   NEXT_TARGET      a new name to resolve (the question, or a CNAME's target)
+ *   FIND_DELEGATION  the closest delegation in the RRset cache, walking up; else root hints
+ *   CHOOSE_SERVER    the best untried server of that delegation (RTT band + randomness)
+ *   RESOLVE_NS       no server address left: resolve an NS name (glueless) in a child iter
+ *   SEND             one query, RD=0, to the chosen server (qname minimised when on)
+ *   WAITING          an upstream reply or a child resolution is awaited
+ *   CLASSIFY         answer / CNAME / referral / negative / lame, after bailiwick scrubbing
+ *   DONE, FAILED     final: the result goes to the `done` callback, the iter is freed
+ *
+ * Trees: a glueless NS name is resolved by a child iter of the same kind; children share
+ * their root's budget (queries sent, deadline), and a child for a question an ancestor is
+ * already resolving is never started (delegation loops end in FAILED, not recursion). */
+#include "iterate.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "addr.h"
+#include "cache.h"
+#include "config.h"
+#include "daemon.h"
+#include "hints.h"
+#include "infra.h"
+#include "log.h"
+#include "outbound.h"
+#include "response.h"
+#include "rrcache.h"
+#include "wire.h"
+
+#define ITER_MAX_REFERRALS   30
+#define ITER_MAX_CNAMES      16
+#define ITER_MAX_QUERIES     64      /* upstream queries for one client question, tree-wide */
+#define ITER_MAX_DEPTH       5       /* nested glueless resolutions */
+#define ITER_MAX_SECONDS     10.0    /* for one client question */
+#define ITER_MAX_SERVERS     32
+#define ITER_MAX_MINIMISE    10      /* qname minimisation steps before asking the full name */
+#define ITER_MAX_ATTEMPTS    2       /* tries per server address that timed out */
+#define ITER_RTT_BAND_MS     400     /* servers this close to the fastest are chosen at random */
+
+enum iter_state {
+    ST_NEXT_TARGET, ST_FIND_DELEGATION, ST_CHOOSE_SERVER, ST_RESOLVE_NS, ST_SEND,
+    ST_WAITING, ST_CLASSIFY, ST_DONE, ST_FAILED,
+};
+
+enum step { STEP_CONTINUE, STEP_WAIT };
+
+struct budget {
+    int queries;
+    ev_tstamp deadline;
+};
+
+struct server {
+    struct sockaddr_storage addr;
+    int attempts;
+    bool lame;
+};
+
+struct iter;
+typedef void iter_done_fn(void *arg, struct iter *it, bool ok);
+
+struct iter {
+    struct daemon *d;
+    struct iter *parent;
+    struct budget *budget;          /* the root's own_budget, shared by the whole tree */
+    struct budget own_budget;
+    int depth;
+    enum iter_state state;
+    const char *why;                /* reason of a failure, for the log */
+
+    ldns_rdf *qname;                /* the question, lower case */
+    ldns_rr_type qtype;
+    ldns_rr_class qclass;
+    ldns_rdf *target;               /* the name being resolved now (after CNAMEs) */
+    ldns_rr_list *answer;           /* CNAMEs followed so far, then the final RRset */
+    ldns_rr *soa;                   /* for a negative result */
+    ldns_pkt_rcode rcode;
+    int cnames, referrals, minimise_steps;
+
+    ldns_rdf *zone;                 /* the delegation point being asked */
+    ldns_rr_list *ns;               /* its NS set */
+    struct server servers[ITER_MAX_SERVERS];
+    int n_servers;
+    uint64_t ns_resolved;           /* bit i: NS name i was resolved (or tried) */
+    bool minimise;
+    size_t ask_labels;              /* labels of the minimised name to ask next */
+
+    struct server *cur;             /* the query in flight */
+    struct outbound *out;
+    bool use_0x20;
+    ldns_rdf *asked;                /* the name it asked (minimised or target) */
+    ldns_rr_type asked_type;
+    ldns_pkt *resp;
+
+    struct iter *child;             /* a glueless NS name being resolved */
+    ldns_rr_type child_type;
+    ev_timer deadline;              /* roots only */
+
+    iter_done_fn *done;
+    void *done_arg;
+};
+
+struct iterate_job {
+    struct iter *it;
+    ev_timer kick;                  /* starts the iter from the loop, never from the caller */
+    iterate_done_fn *done;
+    void *arg;
+};
+
+static void iter_run(struct iter *it);
+static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_rdf *qname,
+                             ldns_rr_type qtype, ldns_rr_class qclass, iter_done_fn *done,
+                             void *arg);
+static void iter_free(struct iter *it);
+
+static time_t now_s(void) { return time(NULL); }
+
+static void name_str(const ldns_rdf *name, char *out, size_t len)
+{
+    if (!name || ldns_rdf_size(name) > WIRE_MAX_NAME)
+        snprintf(out, len, "?");
+    else
+        wire_name_to_str(ldns_rdf_data(name), ldns_rdf_size(name), out, len);
+}
+
+static enum step fail(struct iter *it, const char *why)
+{
+    it->why = why;
+    it->state = ST_FAILED;
+    return STEP_CONTINUE;
+}
+
+/* ---- server addresses ----------------------------------------------------------------- */
+
+static bool address_allowed(const struct config *cfg, const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        if (!cfg->do_ip4)
+            return false;
+        return cfg->query_loopback || (ntohl(in->sin_addr.s_addr) >> 24) != 127;
+    }
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    if (!cfg->do_ip6)
+        return false;
+    return cfg->query_loopback || !IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+static bool rr_to_addr(const ldns_rr *rr, struct sockaddr_storage *ss)
+{
+    const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
+
+    memset(ss, 0, sizeof *ss);
+    if (!rd)
+        return false;
+    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(53);
+        memcpy(&in->sin_addr, ldns_rdf_data(rd), 4);
+        return true;
+    }
+    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(53);
+        memcpy(&in6->sin6_addr, ldns_rdf_data(rd), 16);
+        return true;
+    }
+    return false;
+}
+
+/* Adds the addresses among `rrs` (A/AAAA) as servers, skipping duplicates and addresses
+ * the config does not let us query. Returns how many were added. */
+static int add_servers(struct iter *it, const ldns_rr_list *rrs)
+{
+    int added = 0;
+
+    for (size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs); i++) {
+        struct sockaddr_storage ss;
+        if (!rr_to_addr(ldns_rr_list_rr(rrs, i), &ss) || !address_allowed(it->d->cfg, &ss))
+            continue;
+        bool known = false;
+        for (int k = 0; k < it->n_servers && !known; k++)
+            known = addr_equal(&it->servers[k].addr, &ss);
+        if (known || it->n_servers == ITER_MAX_SERVERS)
+            continue;
+        memset(&it->servers[it->n_servers], 0, sizeof it->servers[0]);
+        it->servers[it->n_servers++].addr = ss;
+        added++;
+    }
+    return added;
+}
+
+/* Addresses of one NS name from the RRset cache; true if it had any (usable or not). */
+static bool add_cached_addresses(struct iter *it, const ldns_rdf *name)
+{
+    bool any = false;
+    static const ldns_rr_type types[] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA };
+
+    for (size_t t = 0; t < 2; t++) {
+        ldns_rr_list *rrs = rrcache_lookup(it->d->rrcache, name, types[t], it->qclass, now_s(),
+                                           NULL);
+        if (rrs) {
+            any = true;
+            add_servers(it, rrs);
+            ldns_rr_list_deep_free(rrs);
+        }
+    }
+    return any;
+}
+
+static const ldns_rdf *ns_name(const struct iter *it, size_t i)
+{
+    return ldns_rr_rdf(ldns_rr_list_rr(it->ns, i), 0);
+}
+
+/* Makes (zone, ns) the delegation being asked: its servers from the cache. */
+static void use_delegation(struct iter *it, ldns_rdf *zone, ldns_rr_list *ns)
+{
+    ldns_rdf_deep_free(it->zone);
+    ldns_rr_list_deep_free(it->ns);
+    it->zone = zone;
+    it->ns = ns;
+    it->n_servers = 0;
+    it->ns_resolved = 0;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ns) && i < 64; i++)
+        if (ns_name(it, i) && add_cached_addresses(it, ns_name(it, i)))
+            it->ns_resolved |= 1ULL << i;
+    it->ask_labels = ldns_dname_label_count(zone) + 1;
+}
+
+/* ---- states ------------------------------------------------------------------------- */
+
+static enum step process_next_target(struct iter *it)
+{
+    if (it->cnames > ITER_MAX_CNAMES)
+        return fail(it, "CNAME chain too long");
+    it->minimise = it->d->cfg->qname_minimisation;
+    it->minimise_steps = 0;
+    it->state = ST_FIND_DELEGATION;
+    return STEP_CONTINUE;
+}
+
+/* True when some NS name lies outside the zone it serves: its address can be found
+ * elsewhere, so the delegation is usable even without glue. */
+static bool has_resolvable_ns(const ldns_rr_list *ns, const ldns_rdf *zone)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+        const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(ns, i), 0);
+        if (target && !dname_at_or_below(target, zone))
+            return true;
+    }
+    return false;
+}
+
+static enum step use_root_hints(struct iter *it)
+{
+    const struct hints *h = it->d->hints;
+    ldns_rdf *root = ldns_dname_new_frm_str(".");
+    ldns_rr_list *ns = ldns_rr_list_clone(h->ns);
+
+    if (!root || !ns) {
+        ldns_rdf_deep_free(root);
+        ldns_rr_list_deep_free(ns);
+        return fail(it, "out of memory");
+    }
+    use_delegation(it, root, ns);
+    add_servers(it, h->addrs);
+    it->ns_resolved = ~0ULL;       /* the hints are all we have for the root */
+    iterate_prime(it->d);
+    it->state = ST_CHOOSE_SERVER;
+    return STEP_CONTINUE;
+}
+
+/* Walks up from the target to the closest cached delegation whose servers we can reach
+ * (addresses cached, or NS names outside the zone that can be resolved); the root hints
+ * when nothing is cached. */
+static enum step process_find_delegation(struct iter *it)
+{
+    ldns_rdf *name = ldns_rdf_clone(it->target);
+
+    while (name) {
+        bool is_root = ldns_dname_label_count(name) == 0;
+        ldns_rdf *up = is_root ? NULL : ldns_dname_left_chop(name);
+        ldns_rr_list *ns = rrcache_lookup(it->d->rrcache, name, LDNS_RR_TYPE_NS, it->qclass,
+                                          now_s(), NULL);
+        if (ns) {
+            use_delegation(it, name, ns);       /* takes name and ns */
+            if (it->n_servers > 0 || has_resolvable_ns(it->ns, it->zone)) {
+                ldns_rdf_deep_free(up);
+                it->state = ST_CHOOSE_SERVER;
+                return STEP_CONTINUE;
+            }
+        } else {
+            ldns_rdf_deep_free(name);
+        }
+        name = up;
+    }
+    return use_root_hints(it);
+}
+
+/* The usable server with the fewest attempts, then the lowest RTT; among those within
+ * ITER_RTT_BAND_MS of the best, one at random, so unknown servers get explored and load
+ * spreads (as Unbound does). */
+static struct server *choose_server(struct iter *it, bool allow_backed_off)
+{
+    struct server *pick[ITER_MAX_SERVERS];
+    uint32_t rtt[ITER_MAX_SERVERS];
+    int n = 0, fewest = ITER_MAX_ATTEMPTS;
+    uint32_t best = UINT32_MAX;
+    time_t now = now_s();
+
+    for (int i = 0; i < it->n_servers; i++) {
+        struct server *s = &it->servers[i];
+        if (!s->lame && s->attempts < fewest &&
+            (allow_backed_off || infra_usable(it->d->infra, &s->addr, now)))
+            fewest = s->attempts;
+    }
+    for (int i = 0; i < it->n_servers; i++) {
+        struct server *s = &it->servers[i];
+        if (s->lame || s->attempts != fewest ||
+            (!allow_backed_off && !infra_usable(it->d->infra, &s->addr, now)))
+            continue;
+        rtt[n] = infra_srtt_ms(it->d->infra, &s->addr, now);
+        if (rtt[n] < best)
+            best = rtt[n];
+        pick[n++] = s;
+    }
+    int in_band = 0;
+    for (int i = 0; i < n; i++)
+        if (rtt[i] <= best + ITER_RTT_BAND_MS)
+            pick[in_band++] = pick[i];
+    return in_band ? pick[arc4random_uniform((uint32_t)in_band)] : NULL;
+}
+
+static bool ns_left_to_resolve(const struct iter *it)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(it->ns) && i < 64; i++)
+        if (!(it->ns_resolved & (1ULL << i)))
+            return true;
+    return false;
+}
+
+static enum step process_choose_server(struct iter *it)
+{
+    it->cur = choose_server(it, false);
+    if (!it->cur && ns_left_to_resolve(it)) {
+        it->state = ST_RESOLVE_NS;
+        return STEP_CONTINUE;
+    }
+    if (!it->cur)
+        it->cur = choose_server(it, true);      /* all backed off: probe one anyway */
+    if (!it->cur)
+        return fail(it, "no server left to ask");
+    it->state = ST_SEND;
+    return STEP_CONTINUE;
+}
+
+/* ---- glueless delegations ------------------------------------------------------------ */
+
+static bool ancestor_resolving(const struct iter *it, const ldns_rdf *name, ldns_rr_type type)
+{
+    for (; it; it = it->parent)
+        if (it->qtype == type && ldns_dname_compare(it->target, name) == 0)
+            return true;
+    return false;
+}
+
+static void child_done(void *arg, struct iter *child, bool ok)
+{
+    struct iter *it = arg;
+
+    it->child = NULL;
+    if (ok)
+        add_servers(it, child->answer);
+    it->state = ST_CHOOSE_SERVER;
+    iter_free(child);
+    iter_run(it);
+}
+
+static enum step process_resolve_ns(struct iter *it)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(it->ns) && i < 64; i++) {
+        const ldns_rdf *name = ns_name(it, i);
+        if (it->ns_resolved & (1ULL << i))
+            continue;
+        it->ns_resolved |= 1ULL << i;
+        ldns_rr_type type = it->d->cfg->do_ip4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+        if (!name || ancestor_resolving(it, name, type))
+            continue;               /* a delegation loop: this name cannot help */
+        if (it->depth >= ITER_MAX_DEPTH)
+            return fail(it, "glueless delegations nested too deep");
+        it->child = iter_new(it->d, it, name, type, it->qclass, child_done, it);
+        if (!it->child)
+            return fail(it, "out of memory");
+        it->state = ST_WAITING;
+        /* If the child ends at once, child_done has already resumed (maybe freed) us:
+         * touch nothing after this call. */
+        iter_run(it->child);
+        return STEP_WAIT;
+    }
+    /* every NS name tried: choosing finds nothing more and fails cleanly */
+    it->state = ST_CHOOSE_SERVER;
+    return STEP_CONTINUE;
+}
+
+/* ---- sending -------------------------------------------------------------------------- */
+
+static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, size_t len,
+                          double rtt);
+
+/* The name to ask: with qname minimisation (RFC 9156) one label below the zone at a
+ * time, type A, until the full name. */
+static ldns_rdf *name_to_ask(struct iter *it, ldns_rr_type *type)
+{
+    size_t labels = ldns_dname_label_count(it->target);
+
+    if (it->minimise && it->ask_labels < labels && it->minimise_steps < ITER_MAX_MINIMISE) {
+        *type = LDNS_RR_TYPE_A;
+        return ldns_dname_clone_from(it->target, (uint16_t)(labels - it->ask_labels));
+    }
+    *type = it->qtype;
+    return ldns_rdf_clone(it->target);
+}
+
+static enum step process_send(struct iter *it)
+{
+    struct daemon *d = it->d;
+    char server[64], name[WIRE_MAX_NAME * 4 + 2];
+
+    if (++it->budget->queries > ITER_MAX_QUERIES)
+        return fail(it, "too many upstream queries for one question");
+    ldns_rdf_deep_free(it->asked);
+    it->asked = name_to_ask(it, &it->asked_type);
+    if (!it->asked || ldns_rdf_size(it->asked) > WIRE_MAX_NAME)
+        return fail(it, "out of memory");
+    struct outbound_params p = {
+        .server = it->cur->addr, .server_len = addr_len(&it->cur->addr),
+        .qname = ldns_rdf_data(it->asked), .qname_len = ldns_rdf_size(it->asked),
+        .qtype = it->asked_type, .qclass = it->qclass, .rd = false,
+        .edns_size = d->cfg->edns_buffer_size,
+        .timeout_ms = infra_timeout_ms(d->infra, &it->cur->addr, now_s()),
+    };
+    it->use_0x20 = d->cfg->case_randomisation && !infra_no_0x20(d->infra, &it->cur->addr, now_s());
+    p.case_randomise = it->use_0x20;
+    for (size_t k = 0; k < d->cfg->n_outgoing && !p.has_source; k++) {
+        if (d->cfg->outgoing[k].ss_family == p.server.ss_family) {
+            p.source = d->cfg->outgoing[k];
+            p.has_source = true;
+        }
+    }
+    it->cur->attempts++;
+    it->out = outbound_start(d->loop, &d->stats, &p, upstream_done, it);
+    if (!it->out) {
+        it->cur->lame = true;       /* cannot even open a socket to it */
+        it->state = ST_CHOOSE_SERVER;
+        return STEP_CONTINUE;
+    }
+    infra_outstanding_add(d->infra, &it->cur->addr, 1, now_s());
+    if (log_enabled(LOG_LVL_DEBUG)) {
+        char zone[WIRE_MAX_NAME * 4 + 2];
+        name_str(it->asked, name, sizeof name);
+        name_str(it->zone, zone, sizeof zone);
+        log_debug("iterate: asking %s (zone %s) for %s type %d",
+                  addr_to_str(&it->cur->addr, server, sizeof server), zone, name, it->asked_type);
+    }
+    it->state = ST_WAITING;
+    return STEP_WAIT;
+}
+
+static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, size_t len,
+                          double rtt)
+{
+    struct iter *it = arg;
+    struct infra *infra = it->d->infra;
+    time_t now = now_s();
+
+    it->out = NULL;
+    infra_outstanding_add(infra, &it->cur->addr, -1, now);
+    switch (status) {
+    case OUTBOUND_OK:
+        infra_report_rtt(infra, &it->cur->addr, (uint32_t)(rtt * 1000), now);
+        ldns_pkt_free(it->resp);
+        it->resp = NULL;
+        if (ldns_wire2pkt(&it->resp, msg, len) != LDNS_STATUS_OK) {
+            it->cur->lame = true;
+            it->state = ST_CHOOSE_SERVER;
+        } else {
+            it->state = ST_CLASSIFY;
+        }
+        break;
+    case OUTBOUND_CASE_MISMATCH:
+        infra_set_no_0x20(infra, &it->cur->addr, now);
+        it->cur->attempts--;        /* not its fault: ask it again without 0x20 */
+        it->state = ST_SEND;
+        break;
+    case OUTBOUND_TIMEOUT:
+    case OUTBOUND_NETERR:
+        infra_report_timeout(infra, &it->cur->addr, now);
+        it->state = ST_CHOOSE_SERVER;
+        break;
+    default:
+        it->cur->lame = true;
+        it->state = ST_CHOOSE_SERVER;
+        break;
+    }
+    iter_run(it);
+}
+
+/* ---- classifying a response ------------------------------------------------------------ */
+
+static void cache_rrsets(struct iter *it, const ldns_rr_list *rrs, enum rr_trust trust)
+{
+    size_t n = ldns_rr_list_rr_count(rrs);
+
+    /* rrs is sorted canonically, so each RRset is a contiguous run */
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        ldns_rr *first = ldns_rr_list_rr(rrs, i);
+        while (j < n && ldns_rr_get_type(ldns_rr_list_rr(rrs, j)) == ldns_rr_get_type(first) &&
+               ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(rrs, j)), ldns_rr_owner(first)) == 0)
+            j++;
+        ldns_rr_list *set = ldns_rr_list_new();
+        for (size_t k = i; set && k < j; k++)
+            ldns_rr_list_push_rr(set, ldns_rr_list_rr(rrs, k));
+        if (set)
+            rrcache_store(it->d->rrcache, set, trust, now_s());
+        ldns_rr_list_free(set);     /* shallow: the RRs belong to rrs */
+        i = j;
+    }
+}
+
+static void cache_delegation(struct iter *it, const ldns_rr_list *ns, enum rr_trust ns_trust)
+{
+    ldns_rr_list *glue = response_glue(it->resp, LDNS_SECTION_ADDITIONAL, ns);
+
+    rrcache_store(it->d->rrcache, ns, ns_trust, now_s());
+    if (glue) {
+        cache_rrsets(it, glue, RR_TRUST_GLUE);
+        ldns_rr_list_deep_free(glue);
+    }
+}
+
+static enum step take_referral(struct iter *it, ldns_rr_list *ns)
+{
+    char child[WIRE_MAX_NAME * 4 + 2];
+
+    if (++it->referrals > ITER_MAX_REFERRALS) {
+        ldns_rr_list_deep_free(ns);
+        return fail(it, "too many referrals");
+    }
+    it->d->stats.iterator_referrals++;
+    cache_delegation(it, ns, RR_TRUST_AUTHORITY);
+    ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(ns, 0)));
+    name_str(zone, child, sizeof child);
+    log_debug("iterate: referral to %s", child);
+    use_delegation(it, zone, ns);
+    it->state = ST_CHOOSE_SERVER;
+    return STEP_CONTINUE;
+}
+
+static void append_rrs(ldns_rr_list *to, ldns_rr_list *from)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(from); i++)
+        ldns_rr_list_push_rr(to, ldns_rr_list_rr(from, i));
+    ldns_rr_list_free(from);        /* shallow: the RRs moved to `to` */
+}
+
+static enum step finish_negative(struct iter *it, ldns_pkt_rcode rcode)
+{
+    it->rcode = rcode;
+    ldns_rr_free(it->soa);
+    it->soa = response_soa(it->resp, it->target);
+    it->state = ST_DONE;
+    return STEP_CONTINUE;
+}
+
+/* Follows the answer section from it->target through CNAMEs. Returns true when the final
+ * RRset was found (it->state = DONE); otherwise it->target is where the chain stopped. */
+static bool follow_answer(struct iter *it)
+{
+    for (;;) {
+        ldns_rr_list *rrset = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->target, it->qtype);
+        if (rrset) {
+            if (it->qtype == LDNS_RR_TYPE_NS || it->qtype == LDNS_RR_TYPE_A ||
+                it->qtype == LDNS_RR_TYPE_AAAA)
+                rrcache_store(it->d->rrcache, rrset, RR_TRUST_ANSWER, now_s());
+            if (it->qtype == LDNS_RR_TYPE_NS)
+                cache_delegation(it, rrset, RR_TRUST_ANSWER);
+            append_rrs(it->answer, rrset);
+            it->rcode = LDNS_RCODE_NOERROR;
+            it->state = ST_DONE;
+            return true;
+        }
+        if (it->qtype == LDNS_RR_TYPE_CNAME)
+            return false;
+        ldns_rr_list *cname = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->target,
+                                             LDNS_RR_TYPE_CNAME);
+        if (!cname)
+            return false;
+        ldns_rdf *next = ldns_rdf_clone(ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0));
+        ldns_rr_list_push_rr(it->answer, ldns_rr_list_pop_rr(cname));
+        ldns_rr_list_deep_free(cname);
+        ldns_rdf_deep_free(it->target);
+        it->target = next;
+        if (!next || ++it->cnames > ITER_MAX_CNAMES)
+            return false;
+    }
+}
+
+static bool is_lame_rcode(ldns_pkt_rcode rcode)
+{
+    return rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN;
+}
+
+static enum step mark_lame(struct iter *it, const char *what)
+{
+    char server[64];
+
+    it->d->stats.iterator_lame++;
+    it->cur->lame = true;
+    log_debug("iterate: %s is lame (%s)", addr_to_str(&it->cur->addr, server, sizeof server), what);
+    it->state = ST_CHOOSE_SERVER;
+    return STEP_CONTINUE;
+}
+
+/* A reply to a minimised question: go down a referral, or one label further, or give up
+ * minimising for this server (relaxed mode, RFC 9156 section 3) when it misbehaves. */
+static enum step classify_minimised(struct iter *it)
+{
+    ldns_rr_list *ns = NULL;
+    ldns_pkt_rcode rcode = ldns_pkt_get_rcode(it->resp);
+
+    it->minimise_steps++;
+    if (!is_lame_rcode(rcode) &&
+        response_referral(it->resp, it->zone, it->asked, &ns) == REFERRAL_DOWN)
+        return take_referral(it, ns);
+    ldns_rr_list *cname = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->asked,
+                                         LDNS_RR_TYPE_CNAME);
+    if (rcode == LDNS_RCODE_NOERROR && ldns_pkt_aa(it->resp) && !cname)
+        it->ask_labels++;           /* the name exists here (maybe as an empty non-terminal) */
+    else
+        it->minimise = false;       /* NXDOMAIN, CNAME, errors, oddities: ask the full name */
+    ldns_rr_list_deep_free(cname);
+    it->cur->attempts--;            /* same server, next question */
+    it->state = ST_SEND;
+    return STEP_CONTINUE;
+}
+
+static enum step classify_full(struct iter *it)
+{
+    ldns_pkt_rcode rcode = ldns_pkt_get_rcode(it->resp);
+    ldns_rr_list *ns = NULL;
+    ldns_rdf *asked_for = ldns_rdf_clone(it->target);
+
+    if (is_lame_rcode(rcode)) {
+        ldns_rdf_deep_free(asked_for);
+        return mark_lame(it, "error rcode");
+    }
+    if (follow_answer(it)) {
+        ldns_rdf_deep_free(asked_for);
+        return STEP_CONTINUE;
+    }
+    bool moved = ldns_dname_compare(asked_for, it->target) != 0;
+    ldns_rdf_deep_free(asked_for);
+    if (it->cnames > ITER_MAX_CNAMES || !it->target)
+        return fail(it, "CNAME chain too long");
+    ldns_rr *soa = response_soa(it->resp, it->target);
+    bool authoritative = ldns_pkt_aa(it->resp) || soa != NULL;
+    ldns_rr_free(soa);
+    if (authoritative && rcode == LDNS_RCODE_NXDOMAIN)
+        return finish_negative(it, rcode);
+    if (moved) {
+        /* the chain left this server's data: resolve the new name from its own zone */
+        it->state = ST_NEXT_TARGET;
+        return STEP_CONTINUE;
+    }
+    switch (response_referral(it->resp, it->zone, it->target, &ns)) {
+    case REFERRAL_DOWN:
+        return take_referral(it, ns);
+    case REFERRAL_BAD:
+        return mark_lame(it, "referral upwards or sideways");
+    case REFERRAL_NONE:
+        break;
+    }
+    if (ldns_pkt_aa(it->resp) && rcode == LDNS_RCODE_NOERROR)
+        return finish_negative(it, rcode);          /* NODATA */
+    return mark_lame(it, "not authoritative and not a referral");
+}
+
+static enum step process_classify(struct iter *it)
+{
+    size_t dropped = response_scrub(it->resp, it->zone);
+
+    if (dropped) {
+        it->d->stats.iterator_scrubbed += dropped;
+        log_debug("iterate: dropped %zu out-of-bailiwick records", dropped);
+    }
+    bool minimised = it->asked_type != it->qtype ||
+                     ldns_dname_compare(it->asked, it->target) != 0;
+    return minimised ? classify_minimised(it) : classify_full(it);
+}
+
+/* ---- the driver ------------------------------------------------------------------------ */
+
+static void iter_finish(struct iter *it, bool ok)
+{
+    char name[WIRE_MAX_NAME * 4 + 2];
+
+    if (!ok) {
+        name_str(it->qname, name, sizeof name);
+        log_debug("iterate: %s type %d failed: %s", name, it->qtype, it->why ? it->why : "?");
+        it->d->stats.iterator_failures++;
+    }
+    if (it->parent == NULL)
+        ev_timer_stop(it->d->loop, &it->deadline);
+    it->done(it->done_arg, it, ok);     /* frees it */
+}
+
+static void iter_run(struct iter *it)
+{
+    for (;;) {
+        enum step s;
+        switch (it->state) {
+        case ST_NEXT_TARGET:     s = process_next_target(it); break;
+        case ST_FIND_DELEGATION: s = process_find_delegation(it); break;
+        case ST_CHOOSE_SERVER:   s = process_choose_server(it); break;
+        case ST_RESOLVE_NS:      s = process_resolve_ns(it); break;
+        case ST_SEND:            s = process_send(it); break;
+        case ST_CLASSIFY:        s = process_classify(it); break;
+        case ST_DONE:            iter_finish(it, true); return;
+        case ST_FAILED:          iter_finish(it, false); return;
+        case ST_WAITING:
+        default:                 return;
+        }
+        if (s == STEP_WAIT)
+            return;
+    }
+}
+
+static void deadline_passed(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct iter *it = w->data;
+    (void)loop;
+    (void)revents;
+
+    it->why = "time limit for the question reached";
+    it->state = ST_FAILED;
+    iter_run(it);
+}
+
+static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_rdf *qname,
+                             ldns_rr_type qtype, ldns_rr_class qclass, iter_done_fn *done,
+                             void *arg)
+{
+    struct iter *it = calloc(1, sizeof *it);
+
+    if (!it)
+        return NULL;
+    it->d = d;
+    it->parent = parent;
+    it->depth = parent ? parent->depth + 1 : 0;
+    it->budget = parent ? parent->budget : &it->own_budget;
+    it->qname = ldns_rdf_clone(qname);
+    it->target = ldns_rdf_clone(qname);
+    it->answer = ldns_rr_list_new();
+    if (!it->qname || !it->target || !it->answer) {
+        iter_free(it);
+        return NULL;
+    }
+    ldns_dname2canonical(it->qname);
+    ldns_dname2canonical(it->target);
+    it->qtype = qtype;
+    it->qclass = qclass;
+    it->state = ST_NEXT_TARGET;
+    it->done = done;
+    it->done_arg = arg;
+    if (!parent) {
+        it->own_budget.deadline = ev_now(d->loop) + ITER_MAX_SECONDS;
+        ev_timer_init(&it->deadline, deadline_passed, ITER_MAX_SECONDS, 0);
+        it->deadline.data = it;
+        ev_timer_start(d->loop, &it->deadline);
+    }
+    return it;
+}
+
+/* Frees an iter and everything it still has running (outbound query, child). */
+static void iter_free(struct iter *it)
+{
+    if (!it)
+        return;
+    if (it->out) {
+        outbound_cancel(it->out);
+        infra_outstanding_add(it->d->infra, &it->cur->addr, -1, now_s());
+    }
+    iter_free(it->child);
+    if (!it->parent)
+        ev_timer_stop(it->d->loop, &it->deadline);
+    ldns_rdf_deep_free(it->qname);
+    ldns_rdf_deep_free(it->target);
+    ldns_rdf_deep_free(it->zone);
+    ldns_rdf_deep_free(it->asked);
+    ldns_rr_list_deep_free(it->ns);
+    ldns_rr_list_deep_free(it->answer);
+    ldns_rr_free(it->soa);
+    ldns_pkt_free(it->resp);
+    free(it);
+}
+
+/* ---- the public face: jobs for the mesh, and priming ------------------------------------ */
+
+/* The result as a response message (without OPT), ready for the message cache. */
+static uint8_t *result_wire(const struct iter *it, size_t *len)
+{
+    ldns_pkt *pkt = ldns_pkt_new();
+    ldns_rr *question = ldns_rr_new();
+    uint8_t *wire = NULL;
+
+    if (!pkt || !question) {
+        ldns_pkt_free(pkt);
+        ldns_rr_free(question);
+        return NULL;
+    }
+    ldns_rr_set_owner(question, ldns_rdf_clone(it->qname));
+    ldns_rr_set_type(question, it->qtype);
+    ldns_rr_set_class(question, it->qclass);
+    ldns_rr_set_question(question, true);
+    ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+    ldns_pkt_set_qr(pkt, true);
+    ldns_pkt_set_ra(pkt, true);
+    ldns_pkt_set_rcode(pkt, it->rcode);
+    ldns_rr_list *answer = ldns_rr_list_clone(it->answer);
+    if (answer)
+        ldns_pkt_push_rr_list(pkt, LDNS_SECTION_ANSWER, answer);
+    ldns_rr_list_free(answer);
+    if (it->soa)
+        ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(it->soa));
+    if (ldns_pkt2wire(&wire, pkt, len) != LDNS_STATUS_OK)
+        wire = NULL;
+    ldns_pkt_free(pkt);
+    return wire;
+}
+
+static void job_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct iterate_job *job = w->data;
+    (void)loop;
+    (void)revents;
+    iter_run(job->it);
+}
+
+static void job_done(void *arg, struct iter *it, bool ok)
+{
+    struct iterate_job *job = arg;
+    size_t len = 0;
+    uint8_t *wire = ok ? result_wire(it, &len) : NULL;
+
+    iter_free(it);
+    job->done(job->arg, wire, len);
+    free(wire);
+    free(job);
+}
+
+struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
+                                  uint16_t qtype, uint16_t qclass, iterate_done_fn *done,
+                                  void *arg)
+{
+    struct iterate_job *job;
+    ldns_rdf *qname;
+
+    if (!d->hints || !(job = calloc(1, sizeof *job)))
+        return NULL;
+    qname = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, qname_len, qname_lc);
+    job->done = done;
+    job->arg = arg;
+    job->it = qname ? iter_new(d, NULL, qname, qtype, qclass, job_done, job) : NULL;
+    ldns_rdf_deep_free(qname);
+    if (!job->it) {
+        free(job);
+        return NULL;
+    }
+    ev_timer_init(&job->kick, job_kick, 0, 0);
+    job->kick.data = job;
+    ev_timer_start(d->loop, &job->kick);
+    return job;
+}
+
+void iterate_cancel(struct iterate_job *job)
+{
+    if (!job)
+        return;
+    ev_timer_stop(job->it->d->loop, &job->kick);
+    iter_free(job->it);
+    free(job);
+}
+
+static void prime_done(void *arg, uint8_t *msg, size_t len)
+{
+    struct daemon *d = arg;
+    (void)len;
+
+    d->priming = NULL;
+    if (msg)
+        log_info("primed the root name servers");
+    else
+        log_warn("priming the root name servers failed; using the root hints");
+}
+
+void iterate_prime(struct daemon *d)
+{
+    static const uint8_t root[1] = { 0 };
+    ldns_rdf *root_name = ldns_dname_new_frm_str(".");
+    ldns_rr_list *ns = root_name ? rrcache_lookup(d->rrcache, root_name, LDNS_RR_TYPE_NS,
+                                                 LDNS_RR_CLASS_IN, time(NULL), NULL) : NULL;
+
+    ldns_rdf_deep_free(root_name);
+    if (ns || d->priming || !d->hints) {
+        ldns_rr_list_deep_free(ns);
+        return;
+    }
+    d->priming = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN,
+                               prime_done, d);
+}

@@ -1,0 +1,131 @@
+/* response.c -- bailiwick scrubbing and classification of authority responses (see
+ * response.h). Everything here works on clones: the packet keeps ownership of its RRs. */
+#include "response.h"
+
+bool dname_at_or_below(const ldns_rdf *name, const ldns_rdf *zone)
+{
+    return ldns_dname_compare(name, zone) == 0 || ldns_dname_is_subdomain(name, zone);
+}
+
+static bool keep_rr(const ldns_rr *rr, const ldns_rdf *zone, bool additional)
+{
+    ldns_rr_type type = ldns_rr_get_type(rr);
+
+    if (additional && type != LDNS_RR_TYPE_A && type != LDNS_RR_TYPE_AAAA)
+        return false;
+    return dname_at_or_below(ldns_rr_owner(rr), zone);
+}
+
+/* Rebuilds one section with the RRs worth keeping; returns how many were dropped. */
+static size_t scrub_section(ldns_rr_list *list, const ldns_rdf *zone, bool additional)
+{
+    size_t kept = 0, n = ldns_rr_list_rr_count(list);
+
+    for (size_t i = 0; i < n; i++) {
+        ldns_rr *rr = ldns_rr_list_rr(list, i);
+        if (keep_rr(rr, zone, additional))
+            ldns_rr_list_set_rr(list, rr, kept++);
+        else
+            ldns_rr_free(rr);
+    }
+    ldns_rr_list_set_rr_count(list, kept);
+    return n - kept;
+}
+
+size_t response_scrub(ldns_pkt *pkt, const ldns_rdf *zone)
+{
+    size_t dropped = scrub_section(ldns_pkt_answer(pkt), zone, false) +
+                     scrub_section(ldns_pkt_authority(pkt), zone, false) +
+                     scrub_section(ldns_pkt_additional(pkt), zone, true);
+
+    ldns_pkt_set_ancount(pkt, (uint16_t)ldns_rr_list_rr_count(ldns_pkt_answer(pkt)));
+    ldns_pkt_set_nscount(pkt, (uint16_t)ldns_rr_list_rr_count(ldns_pkt_authority(pkt)));
+    ldns_pkt_set_arcount(pkt, (uint16_t)ldns_rr_list_rr_count(ldns_pkt_additional(pkt)));
+    return dropped;
+}
+
+ldns_rr_list *response_rrset(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *owner,
+                             ldns_rr_type type)
+{
+    ldns_rr_list *section = ldns_pkt_get_section_clone(pkt, sec);
+    ldns_rr_list *out = ldns_rr_list_new();
+
+    for (size_t i = 0; section && out && i < ldns_rr_list_rr_count(section); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(section, i);
+        ldns_rr_type t = ldns_rr_get_type(rr);
+        bool match = type == LDNS_RR_TYPE_ANY ? t != LDNS_RR_TYPE_CNAME : t == type;
+        if (match && ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
+            ldns_rr *copy = ldns_rr_clone(rr);
+            if (!copy || !ldns_rr_list_push_rr(out, copy))
+                ldns_rr_free(copy);
+        }
+    }
+    ldns_rr_list_deep_free(section);
+    if (out && ldns_rr_list_rr_count(out) == 0) {
+        ldns_rr_list_free(out);
+        return NULL;
+    }
+    return out;
+}
+
+enum response_referral response_referral(const ldns_pkt *pkt, const ldns_rdf *zone,
+                                         const ldns_rdf *name, ldns_rr_list **ns)
+{
+    ldns_rr_list *auth = ldns_pkt_authority(pkt);
+    const ldns_rdf *owner = NULL;
+
+    *ns = NULL;
+    if (ldns_pkt_aa(pkt) || ldns_rr_list_rr_count(ldns_pkt_answer(pkt)) > 0)
+        return REFERRAL_NONE;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(auth) && !owner; i++)
+        if (ldns_rr_get_type(ldns_rr_list_rr(auth, i)) == LDNS_RR_TYPE_NS)
+            owner = ldns_rr_owner(ldns_rr_list_rr(auth, i));
+    if (!owner)
+        return REFERRAL_NONE;
+    if (!ldns_dname_is_subdomain(owner, zone) || !dname_at_or_below(name, owner))
+        return REFERRAL_BAD;
+    *ns = response_rrset(pkt, LDNS_SECTION_AUTHORITY, owner, LDNS_RR_TYPE_NS);
+    return *ns ? REFERRAL_DOWN : REFERRAL_BAD;
+}
+
+ldns_rr *response_soa(const ldns_pkt *pkt, const ldns_rdf *name)
+{
+    ldns_rr_list *auth = ldns_pkt_authority(pkt);
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && dname_at_or_below(name, ldns_rr_owner(rr)))
+            return ldns_rr_clone(rr);
+    }
+    return NULL;
+}
+
+static bool is_ns_target(const ldns_rr_list *ns, const ldns_rdf *name)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+        const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(ns, i), 0);
+        if (target && ldns_dname_compare(target, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+ldns_rr_list *response_glue(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rr_list *ns)
+{
+    ldns_rr_list *section = ldns_pkt_get_section_clone(pkt, sec);
+    ldns_rr_list *out = ldns_rr_list_new();
+
+    for (size_t i = 0; section && out && i < ldns_rr_list_rr_count(section); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(section, i);
+        ldns_rr_type t = ldns_rr_get_type(rr);
+        if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) && is_ns_target(ns, ldns_rr_owner(rr))) {
+            ldns_rr *copy = ldns_rr_clone(rr);
+            if (!copy || !ldns_rr_list_push_rr(out, copy))
+                ldns_rr_free(copy);
+        }
+    }
+    ldns_rr_list_deep_free(section);
+    if (out)
+        ldns_rr_list_sort(out);
+    return out;
+}

@@ -1,0 +1,46 @@
+/* response.h -- picking apart an authoritative server's response for the iterator.
+ *
+ * Pure functions on ldns packets, so the iterator's classification can be unit-tested
+ * without a network. Bailiwick: a server asked as an authority for `zone` may only tell us
+ * about names at or below `zone`; everything else is scrubbed before anything is read,
+ * so it can neither be cached nor returned (this is what defeats the classic Kaminsky-style
+ * additional-section poisoning). */
+#ifndef RESPONSE_H
+#define RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <ldns/ldns.h>
+
+/* name == zone or name below zone (case-insensitive). */
+bool dname_at_or_below(const ldns_rdf *name, const ldns_rdf *zone);
+
+/* Removes from every section the RRs whose owner is not at or below zone, and from the
+ * additional section anything but A and AAAA (OPT is not an RR in ldns's packet). Returns
+ * how many were removed. */
+size_t response_scrub(ldns_pkt *pkt, const ldns_rdf *zone);
+
+enum response_referral {
+    REFERRAL_NONE,          /* no NS records in the authority section (or an answer/AA) */
+    REFERRAL_DOWN,          /* a proper referral: the NS owner is below zone, at or above name */
+    REFERRAL_BAD,           /* NS records that point up or sideways: a lame server */
+};
+
+/* Classifies the authority section. On REFERRAL_DOWN *ns gets a new list with clones of
+ * the NS RRset (caller frees with ldns_rr_list_deep_free). */
+enum response_referral response_referral(const ldns_pkt *pkt, const ldns_rdf *zone,
+                                         const ldns_rdf *name, ldns_rr_list **ns);
+
+/* Clones of the RRs in section `sec` with that owner and type (LDNS_RR_TYPE_ANY: every
+ * type but CNAME), in a new list; NULL when there are none. */
+ldns_rr_list *response_rrset(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *owner,
+                             ldns_rr_type type);
+
+/* A clone of the SOA in the authority section whose owner is at or above `name`, or NULL. */
+ldns_rr *response_soa(const ldns_pkt *pkt, const ldns_rdf *name);
+
+/* Clones of the A/AAAA records in section `sec` whose owner is an NS target of `ns`, in a
+ * new list sorted canonically (so each RRset is contiguous); never NULL unless out of memory. */
+ldns_rr_list *response_glue(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rr_list *ns);
+
+#endif

@@ -1,0 +1,478 @@
+/* rrcache.c -- the RRset cache: single RRsets keyed by (owner, type, class), with trust.
+ *
+ * Invariant (holds after every store and every rrcache_set_limits):
+ *
+ *     bytes == sum over entries of entry->cost  and  bytes <= max_bytes
+ *
+ * where cost (fixed when the entry is made) estimates what the entry holds: its own struct
+ * and key name, RRCACHE_SLOT_OVERHEAD for its share of the hash table, the ldns_rr_list
+ * and its pointer array, and per RR the ldns structs (ldns_rr, one ldns_rdf per field plus
+ * the owner) and ldns_rr_uncompressed_size octets of data. malloc's own bookkeeping is not
+ * counted. As in cache.c, an entry costing more than max_bytes / 8 is never stored, so one
+ * RRset cannot empty the cache and the entry just stored is never the one evicted.
+ *
+ * Every replacement of a live entry goes through one predicate, entry_may_be_replaced
+ * (RFC 2181 5.4.1): new data replaces old data only if the old is expired or the new
+ * data's trust is at least the old's.
+ *
+ * Layout: one malloc per entry (struct + lower-cased owner name) plus the ldns_rr_list, a
+ * deep copy in canonical form (ldns_rr2canonical: owners and the names inside NS, SOA, ...
+ * lower-cased, so 0x20 case from upstream never leaks out of the cache). The entry lives
+ * for `ttl` seconds from stored_at; an RRset has one TTL, so every RR is handed out with
+ * the entry's remaining TTL.
+ *
+ * Expiry is lazy: an entry is removed when a lookup finds it expired, when a store
+ * replaces it, or when it reaches the LRU tail and space is needed. The table is hashed
+ * by the owner name alone, so all types of a name share a chain and rrcache_flush_name
+ * is a single chain walk.
+ *
+ * Failure policy: if an allocation fails the RRset is not stored (or the lookup returns
+ * NULL); a failed table resize leaves longer chains. Nothing here aborts. */
+#include "rrcache.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+#define RRCACHE_INITIAL_SLOTS 64
+#define RRCACHE_SLOT_OVERHEAD (2 * sizeof(struct rr_entry *))
+
+struct rr_entry {
+    struct rr_entry *chain_next;        /* hash chain */
+    struct rr_entry *lru_prev;          /* towards the most recently used */
+    struct rr_entry *lru_next;          /* towards the least recently used */
+    uint64_t hash;                      /* wire_name_hash of the owner */
+    ldns_rr_list *rrs;                  /* canonical deep copy, TTLs as received */
+    size_t cost;                        /* what this entry adds to rrcache.bytes */
+    time_t stored_at;
+    uint32_t ttl;                       /* lifetime in seconds */
+    uint16_t type, rclass;
+    uint8_t trust;                      /* enum rr_trust */
+    uint8_t name_len;
+    uint8_t name[];                     /* lower-cased owner, uncompressed wire form */
+};
+
+struct rrcache {
+    size_t max_bytes;
+    uint32_t max_ttl;
+    struct rr_entry **slots;
+    size_t slot_count;                  /* a power of two */
+    struct rr_entry *lru_head, *lru_tail;
+    size_t entries;
+    size_t bytes;
+};
+
+/* ---- entries ----------------------------------------------------------------------- */
+
+/* Seconds since the entry was stored, at most its ttl; a clock that went back counts as
+ * no time passed. */
+static uint32_t entry_age(const struct rr_entry *e, time_t now)
+{
+    if (now <= e->stored_at)
+        return 0;
+    if ((uint64_t)(now - e->stored_at) >= e->ttl)
+        return e->ttl;
+    return (uint32_t)(now - e->stored_at);
+}
+
+static bool entry_expired(const struct rr_entry *e, time_t now)
+{
+    return entry_age(e, now) >= e->ttl;
+}
+
+/* The one replacement predicate (RFC 2181 5.4.1): lower-ranked data never overwrites
+ * live higher-ranked data; equal or better rank refreshes it. */
+static bool entry_may_be_replaced(const struct rr_entry *old, enum rr_trust trust,
+                                  time_t now)
+{
+    return entry_expired(old, now) || (unsigned)trust >= old->trust;
+}
+
+static bool entry_matches(const struct rr_entry *e, uint64_t hash, const ldns_rdf *owner,
+                          uint16_t type, uint16_t rclass)
+{
+    return e->hash == hash && e->type == type && e->rclass == rclass &&
+           wire_name_equal(e->name, e->name_len, ldns_rdf_data(owner), ldns_rdf_size(owner));
+}
+
+static void entry_free(struct rr_entry *e)
+{
+    ldns_rr_list_deep_free(e->rrs);
+    free(e);
+}
+
+/* The estimate of what one stored RR holds: the ldns_rr, its owner and rdata fields (an
+ * ldns_rdf and a pointer each) and the octets themselves. */
+static size_t rr_cost(const ldns_rr *rr)
+{
+    size_t fields = ldns_rr_rd_count(rr) + 1;
+
+    return sizeof(ldns_rr) + fields * (sizeof(ldns_rdf) + sizeof(ldns_rdf *)) +
+           ldns_rr_uncompressed_size(rr);
+}
+
+static size_t entry_cost(const struct rr_entry *e)
+{
+    size_t cost = sizeof(*e) + e->name_len + RRCACHE_SLOT_OVERHEAD + sizeof(ldns_rr_list);
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(e->rrs); i++)
+        cost += sizeof(ldns_rr *) + rr_cost(ldns_rr_list_rr(e->rrs, i));
+    return cost;
+}
+
+/* ---- deep copies, checked ---------------------------------------------------------- */
+
+/* ldns_rr_clone does not report a failed copy of a field (it stores NULL), so look. */
+static ldns_rr *rr_clone_checked(const ldns_rr *rr)
+{
+    ldns_rr *copy = ldns_rr_clone(rr);
+
+    if (!copy)
+        return NULL;
+    if (!ldns_rr_owner(copy) || ldns_rr_rd_count(copy) != ldns_rr_rd_count(rr))
+        goto fail;
+    for (size_t i = 0; i < ldns_rr_rd_count(copy); i++)
+        if (!ldns_rr_rdf(copy, i))
+            goto fail;
+    return copy;
+fail:
+    ldns_rr_free(copy);
+    return NULL;
+}
+
+/* A deep copy of list with every TTL set to ttl, or NULL if memory ran out. */
+static ldns_rr_list *list_clone_with_ttl(const ldns_rr_list *list, uint32_t ttl,
+                                         bool canonical)
+{
+    ldns_rr_list *copy = ldns_rr_list_new();
+
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
+        ldns_rr *rr = rr_clone_checked(ldns_rr_list_rr(list, i));
+        if (!rr)
+            goto fail;
+        if (!ldns_rr_list_push_rr(copy, rr)) {
+            ldns_rr_free(rr);
+            goto fail;
+        }
+        ldns_rr_set_ttl(rr, ttl);
+        if (canonical)
+            ldns_rr2canonical(rr);
+    }
+    return copy;
+fail:
+    ldns_rr_list_deep_free(copy);
+    return NULL;
+}
+
+/* ---- LRU list and hash table ------------------------------------------------------- */
+
+static void lru_unlink(struct rrcache *c, struct rr_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        c->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        c->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_head(struct rrcache *c, struct rr_entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = c->lru_head;
+    if (c->lru_head)
+        c->lru_head->lru_prev = e;
+    else
+        c->lru_tail = e;
+    c->lru_head = e;
+}
+
+static struct rr_entry **slot_for(const struct rrcache *c, uint64_t hash)
+{
+    return &c->slots[hash & (c->slot_count - 1)];
+}
+
+/* Unlinks *link (an entry in a hash chain) from the chain and the LRU list and frees it. */
+static void entry_remove_at(struct rrcache *c, struct rr_entry **link)
+{
+    struct rr_entry *e = *link;
+
+    *link = e->chain_next;
+    lru_unlink(c, e);
+    c->entries--;
+    c->bytes -= e->cost;
+    entry_free(e);
+}
+
+static void entry_remove(struct rrcache *c, struct rr_entry *e)
+{
+    struct rr_entry **link = slot_for(c, e->hash);
+
+    while (*link != e)
+        link = &(*link)->chain_next;
+    entry_remove_at(c, link);
+}
+
+static struct rr_entry *entry_find(const struct rrcache *c, const ldns_rdf *owner,
+                                   uint16_t type, uint16_t rclass)
+{
+    uint64_t hash = wire_name_hash(ldns_rdf_data(owner), ldns_rdf_size(owner));
+
+    for (struct rr_entry *e = *slot_for(c, hash); e; e = e->chain_next)
+        if (entry_matches(e, hash, owner, type, rclass))
+            return e;
+    return NULL;
+}
+
+/* Doubles the table once entries outnumber slots; on malloc failure keeps the old one. */
+static void table_grow_if_loaded(struct rrcache *c)
+{
+    size_t new_count = c->slot_count * 2;
+    struct rr_entry **new_slots;
+
+    if (c->entries <= c->slot_count || new_count > SIZE_MAX / sizeof(*new_slots))
+        return;
+    new_slots = calloc(new_count, sizeof(*new_slots));
+    if (!new_slots)
+        return;
+    for (size_t i = 0; i < c->slot_count; i++) {
+        struct rr_entry *e, *next;
+        for (e = c->slots[i]; e; e = next) {
+            next = e->chain_next;
+            e->chain_next = new_slots[e->hash & (new_count - 1)];
+            new_slots[e->hash & (new_count - 1)] = e;
+        }
+    }
+    free(c->slots);
+    c->slots = new_slots;
+    c->slot_count = new_count;
+}
+
+static void entry_insert(struct rrcache *c, struct rr_entry *e)
+{
+    struct rr_entry **slot = slot_for(c, e->hash);
+
+    e->chain_next = *slot;
+    *slot = e;
+    lru_push_head(c, e);
+    c->entries++;
+    c->bytes += e->cost;
+    table_grow_if_loaded(c);
+}
+
+/* Drops least recently used entries until the cache fits in max_bytes. */
+static void evict_to(struct rrcache *c, size_t max_bytes)
+{
+    while (c->bytes > max_bytes && c->lru_tail)
+        entry_remove(c, c->lru_tail);
+}
+
+/* ---- what may be stored ------------------------------------------------------------ */
+
+static bool owner_usable(const ldns_rdf *owner)
+{
+    return owner && ldns_rdf_get_type(owner) == LDNS_RDF_TYPE_DNAME &&
+           ldns_rdf_size(owner) > 0 && ldns_rdf_size(owner) <= WIRE_MAX_NAME;
+}
+
+/* RFC 2181 8: a TTL with the top bit set is treated as zero. */
+static uint32_t ttl_sane(uint32_t ttl)
+{
+    return ttl & 0x80000000u ? 0 : ttl;
+}
+
+/* True if rrset is one non-empty RRset (same owner, type and class throughout, owners
+ * compared case-insensitively); *ttl gets its smallest sane TTL capped by max_ttl. */
+static bool rrset_check(const ldns_rr_list *rrset, uint32_t max_ttl, uint32_t *ttl)
+{
+    const ldns_rr *first;
+    const ldns_rdf *owner;
+
+    if (!rrset || ldns_rr_list_rr_count(rrset) == 0)
+        return false;
+    first = ldns_rr_list_rr(rrset, 0);
+    owner = ldns_rr_owner(first);
+    if (!owner_usable(owner))
+        return false;
+    *ttl = max_ttl;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+        const ldns_rdf *o = ldns_rr_owner(rr);
+        if (!o || ldns_rr_get_type(rr) != ldns_rr_get_type(first) ||
+            ldns_rr_get_class(rr) != ldns_rr_get_class(first) ||
+            !wire_name_equal(ldns_rdf_data(o), ldns_rdf_size(o), ldns_rdf_data(owner),
+                             ldns_rdf_size(owner)))
+            return false;
+        if (ttl_sane(ldns_rr_ttl(rr)) < *ttl)
+            *ttl = ttl_sane(ldns_rr_ttl(rr));
+    }
+    return true;
+}
+
+/* A new entry holding a canonical copy of rrset (already checked), or NULL. */
+static struct rr_entry *entry_make(const ldns_rr_list *rrset, uint32_t ttl,
+                                   enum rr_trust trust, time_t now)
+{
+    const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
+    const ldns_rdf *owner = ldns_rr_owner(first);
+    size_t name_len = ldns_rdf_size(owner);
+    struct rr_entry *e = calloc(1, sizeof(*e) + name_len);
+
+    if (!e)
+        return NULL;
+    e->rrs = list_clone_with_ttl(rrset, ttl, true);
+    if (!e->rrs) {
+        free(e);
+        return NULL;
+    }
+    memcpy(e->name, ldns_rdf_data(owner), name_len);
+    wire_name_lower(e->name, name_len);
+    e->name_len = (uint8_t)name_len;
+    e->hash = wire_name_hash(e->name, name_len);
+    e->stored_at = now;
+    e->ttl = ttl;
+    e->type = (uint16_t)ldns_rr_get_type(first);
+    e->rclass = (uint16_t)ldns_rr_get_class(first);
+    e->trust = (uint8_t)trust;
+    e->cost = entry_cost(e);
+    return e;
+}
+
+/* ---- public interface -------------------------------------------------------------- */
+
+struct rrcache *rrcache_new(size_t max_bytes, uint32_t max_ttl)
+{
+    struct rrcache *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->slots = calloc(RRCACHE_INITIAL_SLOTS, sizeof(*c->slots));
+    if (!c->slots) {
+        free(c);
+        return NULL;
+    }
+    c->slot_count = RRCACHE_INITIAL_SLOTS;
+    c->max_bytes = max_bytes;
+    c->max_ttl = max_ttl;
+    return c;
+}
+
+void rrcache_set_limits(struct rrcache *c, size_t max_bytes, uint32_t max_ttl)
+{
+    c->max_bytes = max_bytes;
+    c->max_ttl = max_ttl;
+    evict_to(c, max_bytes);
+}
+
+void rrcache_free(struct rrcache *c)
+{
+    if (!c)
+        return;
+    rrcache_flush_all(c);
+    free(c->slots);
+    free(c);
+}
+
+int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
+                  time_t now)
+{
+    const ldns_rr *first;
+    struct rr_entry *e, *old;
+    uint32_t ttl;
+
+    if (trust < RR_TRUST_GLUE || trust > RR_TRUST_ANSWER)
+        return -1;
+    if (!rrset_check(rrset, c->max_ttl, &ttl) || ttl == 0)
+        return -1;
+    first = ldns_rr_list_rr(rrset, 0);
+    old = entry_find(c, ldns_rr_owner(first), (uint16_t)ldns_rr_get_type(first),
+                     (uint16_t)ldns_rr_get_class(first));
+    if (old && !entry_may_be_replaced(old, trust, now))
+        return 1;
+    e = entry_make(rrset, ttl, trust, now);
+    if (!e)
+        return -1;
+    if (e->cost > c->max_bytes / 8) {
+        entry_free(e);
+        return -1;
+    }
+    if (old)
+        entry_remove(c, old);
+    entry_insert(c, e);
+    evict_to(c, c->max_bytes);
+    return 0;
+}
+
+ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
+                             ldns_rr_class rclass, time_t now, enum rr_trust *trust)
+{
+    struct rr_entry *e;
+    ldns_rr_list *copy;
+
+    if (!owner_usable(owner))
+        return NULL;
+    e = entry_find(c, owner, (uint16_t)type, (uint16_t)rclass);
+    if (!e)
+        return NULL;
+    if (entry_expired(e, now)) {
+        entry_remove(c, e);
+        return NULL;
+    }
+    copy = list_clone_with_ttl(e->rrs, e->ttl - entry_age(e, now), false);
+    if (!copy)
+        return NULL;
+    lru_unlink(c, e);
+    lru_push_head(c, e);
+    if (trust)
+        *trust = (enum rr_trust)e->trust;
+    return copy;
+}
+
+size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner)
+{
+    struct rr_entry **link;
+    uint64_t hash;
+    size_t removed = 0;
+
+    if (!owner_usable(owner))
+        return 0;
+    hash = wire_name_hash(ldns_rdf_data(owner), ldns_rdf_size(owner));
+    link = slot_for(c, hash);
+    while (*link) {
+        struct rr_entry *e = *link;
+        if (e->hash == hash && wire_name_equal(e->name, e->name_len, ldns_rdf_data(owner),
+                                               ldns_rdf_size(owner))) {
+            entry_remove_at(c, link);
+            removed++;
+        } else {
+            link = &e->chain_next;
+        }
+    }
+    return removed;
+}
+
+size_t rrcache_flush_all(struct rrcache *c)
+{
+    size_t removed = c->entries;
+
+    while (c->lru_head)
+        entry_remove(c, c->lru_head);
+    return removed;
+}
+
+size_t rrcache_entries(const struct rrcache *c)
+{
+    return c->entries;
+}
+
+size_t rrcache_bytes(const struct rrcache *c)
+{
+    return c->bytes;
+}
