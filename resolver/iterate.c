@@ -703,6 +703,7 @@ static enum step process_classify(struct iter *it)
 {
     size_t dropped = response_scrub(it->resp, it->zone);
 
+    response_canonicalize(it->resp);
     if (dropped) {
         it->d->stats.iterator_scrubbed += dropped;
         log_debug("iterate: dropped %zu out-of-bailiwick records", dropped);

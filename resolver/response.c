@@ -44,6 +44,19 @@ size_t response_scrub(ldns_pkt *pkt, const ldns_rdf *zone)
     return dropped;
 }
 
+static void canonicalize_section(ldns_rr_list *list)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++)
+        ldns_rr2canonical(ldns_rr_list_rr(list, i));
+}
+
+void response_canonicalize(ldns_pkt *pkt)
+{
+    canonicalize_section(ldns_pkt_answer(pkt));
+    canonicalize_section(ldns_pkt_authority(pkt));
+    canonicalize_section(ldns_pkt_additional(pkt));
+}
+
 ldns_rr_list *response_rrset(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *owner,
                              ldns_rr_type type)
 {

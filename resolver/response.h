@@ -20,6 +20,11 @@ bool dname_at_or_below(const ldns_rdf *name, const ldns_rdf *zone);
  * how many were removed. */
 size_t response_scrub(ldns_pkt *pkt, const ldns_rdf *zone);
 
+/* Lower-cases every owner name and every domain name inside RDATA (RFC 4034 6.2), so the
+ * random case we sent for 0x20, which servers echo through name compression, never
+ * reaches the cache or a client. */
+void response_canonicalize(ldns_pkt *pkt);
+
 enum response_referral {
     REFERRAL_NONE,          /* no NS records in the authority section (or an answer/AA) */
     REFERRAL_DOWN,          /* a proper referral: the NS owner is below zone, at or above name */
