@@ -4,6 +4,8 @@
 #   make run      install missing build packages, build, run with ./resolver.conf (foreground)
 #   make test     install missing packages, build with ASan+UBSan, run every test with prove
 #   make deps     install whatever Debian packages are missing (nothing when all are there)
+#   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
+#                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
 #   make clean
 #
 # The sanitizer build lives in build/asan/; the tests always use it.
@@ -17,13 +19,14 @@ CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev dnsutils
-TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl
+TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2
+DEMO_PKGS  := $(BUILD_PKGS) nsd perl
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test deps deps-build unit clean
+.PHONY: all run test deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -74,8 +77,10 @@ test: deps $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl
 SHELL := /bin/bash
 
 # Installs only what is missing; `apt-get update` runs first only when something is.
-# Installing a server package (nsd) must not start its service on port 53, so a temporary
-# policy-rc.d forbids service starts during the install (only if the machine has none).
+# Installing a server package (nsd, unbound) must not start its service on port 53, so a
+# temporary policy-rc.d forbids service starts during the install (only if the machine has
+# none), and the services it would start at the next boot are disabled: the tests start
+# their own servers, on their own addresses.
 define install_missing
 	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -83,6 +88,7 @@ define install_missing
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  prc=""; if [ ! -e /usr/sbin/policy-rc.d ]; then prc=1; printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null; $$sudo chmod 755 /usr/sbin/policy-rc.d; fi; \
 	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; rc=$$?; \
+	  for svc in nsd unbound; do case " $$missing " in *" $$svc "*) $$sudo systemctl disable $$svc >/dev/null 2>&1 || true;; esac; done; \
 	  [ -z "$$prc" ] || $$sudo rm -f /usr/sbin/policy-rc.d; \
 	  exit $$rc; \
 	fi
@@ -93,6 +99,15 @@ deps-build:
 
 deps:
 	$(call install_missing,$(TEST_PKGS))
+
+deps-demo:
+	$(call install_missing,$(DEMO_PKGS))
+
+demo: deps-demo all
+	tools/simnet/demo-start
+
+demo-stop:
+	tools/simnet/demo-stop
 
 clean:
 	rm -rf build
