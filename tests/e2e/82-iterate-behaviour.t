@@ -74,6 +74,15 @@ is "$(answer_of host.a.b.c.deep.test A)" "192.0.2.60 " "... and a deep name too"
 stop_resolverd
 sim_start_server a.root.sim || bail "could not restart a.root.sim"
 
+# --- query-loopback no (the default): iteration never sends to 127.0.0.0/8 --------------------
+write_conf "$T/noloop.conf" "listen $RD_ADDR 53" "root-hints $SIM_HINTS" "hosts $T/hosts" \
+    "control $T/control.sock"
+c0=$(sim_count_settled)
+start_resolverd "$T/noloop.conf" "$RD_ADDR" 53 || bail "resolverd did not start"
+is "$(rcode_of www.example.test A)" SERVFAIL "query-loopback no: the sim (all on 127.54/16) is not asked: SERVFAIL"
+is "$(sim_count)" "$c0" "... and no authority received a single query"
+stop_resolverd
+
 # --- forward-first: a dead forwarder, then iteration ------------------------------------------
 DEAD=127.54.254.1
 start_rd "forward . $DEAD@53" "forward-first yes" "upstream-timeout 300"
