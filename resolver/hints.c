@@ -1,8 +1,10 @@
 /* hints.c -- loading the root hints file (see hints.h). */
 #include "hints.h"
 
-#include <errno.h>
+#include "zonefile.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_root_ns(const ldns_rr *rr)
@@ -15,50 +17,62 @@ static bool is_address(const ldns_rr *rr)
     return ldns_rr_get_type(rr) == LDNS_RR_TYPE_A || ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA;
 }
 
-/* Sorts the records of the file into root NS records and addresses; the rest is ignored. */
-static int hints_collect(ldns_zone *zone, struct hints *h)
+/* Sorts each record into root NS records and addresses; anything else is ignored. */
+static int collect(ldns_rr *rr, int line, void *arg, char *err, size_t errlen)
 {
-    ldns_rr_list *rrs = ldns_zone_rrs(zone);
+    struct hints *h = arg;
+    ldns_rr_list *into = is_root_ns(rr) ? h->ns : is_address(rr) ? h->addrs : NULL;
+    (void)line;
 
-    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-        const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
-        ldns_rr_list *into = is_root_ns(rr) ? h->ns : is_address(rr) ? h->addrs : NULL;
-        ldns_rr *copy = into ? ldns_rr_clone(rr) : NULL;
-        if (into && (!copy || !ldns_rr_list_push_rr(into, copy))) {
-            ldns_rr_free(copy);
-            return -1;
-        }
+    if (into && ldns_rr_list_push_rr(into, rr))
+        return 0;
+    ldns_rr_free(rr);
+    if (!into)
+        return 0;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static bool is_root_server(const struct hints *h, const ldns_rdf *name)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(h->ns); i++)
+        if (ldns_dname_compare(ldns_rr_rdf(ldns_rr_list_rr(h->ns, i), 0), name) == 0)
+            return true;
+    return false;
+}
+
+/* Only the addresses of the root servers' own names are root server addresses. */
+static void keep_root_addresses(struct hints *h)
+{
+    size_t kept = 0, n = ldns_rr_list_rr_count(h->addrs);
+
+    for (size_t i = 0; i < n; i++) {
+        ldns_rr *rr = ldns_rr_list_rr(h->addrs, i);
+        if (is_root_server(h, ldns_rr_owner(rr)))
+            ldns_rr_list_set_rr(h->addrs, rr, kept++);
+        else
+            ldns_rr_free(rr);
     }
-    return 0;
+    ldns_rr_list_set_rr_count(h->addrs, kept);
 }
 
 int hints_load(const char *path, struct hints **out, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "r");
-    ldns_zone *zone = NULL;
-    int line = 0;
+    struct hints *h = calloc(1, sizeof *h);
 
     *out = NULL;
-    if (!fp) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (!h || !(h->ns = ldns_rr_list_new()) || !(h->addrs = ldns_rr_list_new())) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        hints_free(h);
         return -1;
     }
-    ldns_status st = ldns_zone_new_frm_fp_l(&zone, fp, NULL, 3600000, LDNS_RR_CLASS_IN, &line);
-    fclose(fp);
-    if (st != LDNS_STATUS_OK) {
-        snprintf(err, errlen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+    if (zonefile_read(path, NULL, 3600000, collect, h, err, errlen) < 0) {
+        hints_free(h);
         return -1;
     }
-    struct hints *h = calloc(1, sizeof *h);
-    if (h) {
-        h->ns = ldns_rr_list_new();
-        h->addrs = ldns_rr_list_new();
-    }
-    int rc = h && h->ns && h->addrs ? hints_collect(zone, h) : -1;
-    ldns_zone_deep_free(zone);
-    if (rc < 0 || ldns_rr_list_rr_count(h->ns) == 0 || ldns_rr_list_rr_count(h->addrs) == 0) {
-        snprintf(err, errlen, "%s: %s", path,
-                 rc < 0 ? "out of memory" : "no root NS records with addresses");
+    keep_root_addresses(h);
+    if (ldns_rr_list_rr_count(h->ns) == 0 || ldns_rr_list_rr_count(h->addrs) == 0) {
+        snprintf(err, errlen, "%s: no root NS records with addresses", path);
         hints_free(h);
         return -1;
     }

@@ -21,6 +21,7 @@
  * CNAME, NODATA), wildcard, NXDOMAIN. Lookups build names as views over the caller's wire
  * bytes, so they do not allocate; only the clones placed in the response do. */
 #include "localzone.h"
+#include "zonefile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -196,98 +197,52 @@ static void zone_free(struct zone *zone)
     free(zone);
 }
 
-/* The line holding the last character the parser consumed. ldns counts the newlines it
- * reads, and it reads a record up to and including its newline, so after a record that ends
- * with one its counter (which starts at 1) is already on the next line. */
-static int line_of_last_read(FILE *fp, int line)
-{
-    long pos = ftell(fp);
-    if (pos <= 0 || fseek(fp, pos - 1, SEEK_SET) != 0)
-        return line;
-    int last = fgetc(fp);
-    return last == '\n' && line > 1 ? line - 1 : line;
-}
+struct inside_check {
+    const ldns_rdf *apex;
+    const char *name, *path;
+};
 
-static int report_parse_error(FILE *fp, ldns_status status, int line, const char *path,
-                              char *err, size_t errlen)
+static int check_rr_inside(ldns_rr *rr, int line, void *arg, char *err, size_t errlen)
 {
-    if (status == LDNS_STATUS_SYNTAX_INCLUDE)
-        status = LDNS_STATUS_SYNTAX_INCLUDE_ERR_NOTIMPL;
-    snprintf(err, errlen, "%s:%d: %s", path, line_of_last_read(fp, line),
-             ldns_get_errorstr_by_id(status));
-    return -1;
-}
+    const struct inside_check *c = arg;
+    int result = 0;
 
-static int check_rr_inside(FILE *fp, const ldns_rr *rr, int line, const ldns_rdf *apex,
-                           const char *name, const char *path, char *err, size_t errlen)
-{
-    if (dname_at_or_below(ldns_rr_owner(rr), apex))
-        return 0;
-    char *owner = ldns_rdf2str(ldns_rr_owner(rr));
-    snprintf(err, errlen, "%s:%d: record '%s' is outside zone %s", path,
-             line_of_last_read(fp, line), owner ? owner : "?", name);
-    free(owner);
-    return -1;
-}
-
-/* First pass, record by record with the parser ldns_zone_new_frm_fp_l uses: every record
- * parses and lies inside the zone. It exists because ldns_zone_new_frm_fp_l (ldns 1.8) leaks
- * the records read before a syntax error and cannot say on which line a record sat; after
- * this pass, the real load can only fail on memory exhaustion. */
-static int zone_precheck(FILE *fp, const ldns_rdf *apex, const char *name, const char *path,
-                         char *err, size_t errlen)
-{
-    uint32_t ttl = DEFAULT_TTL;
-    ldns_rdf *origin = ldns_rdf_clone(apex);
-    ldns_rdf *prev = ldns_rdf_clone(apex);
-    int line = 1, result = 0;
-    if (!origin || !prev) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    if (!dname_at_or_below(ldns_rr_owner(rr), c->apex)) {
+        char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+        snprintf(err, errlen, "%s:%d: record '%s' is outside zone %s", c->path, line,
+                 owner ? owner : "?", c->name);
+        free(owner);
         result = -1;
     }
-    while (result == 0 && !feof(fp) && !ferror(fp)) {
-        ldns_rr *rr = NULL;
-        ldns_status status = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
-        if (status == LDNS_STATUS_OK)
-            result = check_rr_inside(fp, rr, line, apex, name, path, err, errlen);
-        else if (status != LDNS_STATUS_SYNTAX_EMPTY && status != LDNS_STATUS_SYNTAX_TTL &&
-                 status != LDNS_STATUS_SYNTAX_ORIGIN)
-            result = report_parse_error(fp, status, line, path, err, errlen);
-        ldns_rr_free(rr);
-    }
-    if (result == 0 && ferror(fp)) {   /* e.g. a directory: ldns would loop on it forever */
-        snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-        result = -1;
-    }
-    ldns_rdf_deep_free(origin);
-    ldns_rdf_deep_free(prev);
+    ldns_rr_free(rr);
     return result;
 }
 
+/* Two passes: zonefile_read checks that every record parses and lies inside the zone (with
+ * exact line numbers, and without ldns's leak on errors); then ldns_zone_new_frm_fp_l
+ * builds the zone, and can only fail on memory exhaustion. */
 static int zone_parse_file(struct zone *zone, const char *name, const char *path,
                            char *err, size_t errlen)
 {
+    struct inside_check check = { zone->apex, name, path };
+
+    if (zonefile_read(path, zone->apex, DEFAULT_TTL, check_rr_inside, &check, err, errlen) < 0)
+        return -1;
     FILE *fp = fopen(path, "r");
     if (!fp) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    int result = zone_precheck(fp, zone->apex, name, path, err, errlen);
-    if (result == 0 && fseek(fp, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        result = -1;
-    }
-    if (result == 0) {
-        int line = 1;
-        ldns_status status = ldns_zone_new_frm_fp_l(&zone->data, fp, zone->apex, DEFAULT_TTL,
-                                                    LDNS_RR_CLASS_IN, &line);
-        if (status != LDNS_STATUS_OK) {
-            zone->data = NULL;
-            result = report_parse_error(fp, status, line, path, err, errlen);
-        }
-    }
+    int line = 1;
+    ldns_status status = ldns_zone_new_frm_fp_l(&zone->data, fp, zone->apex, DEFAULT_TTL,
+                                                LDNS_RR_CLASS_IN, &line);
     fclose(fp);
-    return result;
+    if (status != LDNS_STATUS_OK) {
+        zone->data = NULL;
+        snprintf(err, errlen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(status));
+        return -1;
+    }
+    return 0;
 }
 
 /* The zone's SOA must sit at its apex (the first SOA in the file is the one ldns keeps). */

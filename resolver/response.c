@@ -95,7 +95,9 @@ enum response_referral response_referral(const ldns_pkt *pkt, const ldns_rdf *zo
             owner = ldns_rr_owner(ldns_rr_list_rr(auth, i));
     if (!owner)
         return REFERRAL_NONE;
-    if (!ldns_dname_is_subdomain(owner, zone) || !dname_at_or_below(name, owner))
+    /* strictly below the zone (ldns_dname_is_subdomain says "TEST." is below "test.") */
+    if (ldns_dname_compare(owner, zone) == 0 || !dname_at_or_below(owner, zone) ||
+        !dname_at_or_below(name, owner))
         return REFERRAL_BAD;
     *ns = response_rrset(pkt, LDNS_SECTION_AUTHORITY, owner, LDNS_RR_TYPE_NS);
     return *ns ? REFERRAL_DOWN : REFERRAL_BAD;
