@@ -21,6 +21,7 @@
  * CNAME, NODATA), wildcard, NXDOMAIN. Lookups build names as views over the caller's wire
  * bytes, so they do not allocate; only the clones placed in the response do. */
 #include "localzone.h"
+#include "dname.h"
 #include "zonefile.h"
 
 #include <errno.h>
@@ -62,11 +63,6 @@ struct answer_ctx {
 };
 
 /* ---- names ------------------------------------------------------------------------------ */
-
-static bool dname_at_or_below(const ldns_rdf *name, const ldns_rdf *apex)
-{
-    return ldns_dname_compare(name, apex) == 0 || ldns_dname_is_subdomain(name, apex);
-}
 
 /* A DNAME rdf over bytes someone else owns. Never freed; valid while the bytes are. */
 static ldns_rdf dname_view(uint8_t *wire, size_t size)

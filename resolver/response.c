@@ -2,11 +2,6 @@
  * response.h). Everything here works on clones: the packet keeps ownership of its RRs. */
 #include "response.h"
 
-bool dname_at_or_below(const ldns_rdf *name, const ldns_rdf *zone)
-{
-    return ldns_dname_compare(name, zone) == 0 || ldns_dname_is_subdomain(name, zone);
-}
-
 static bool keep_rr(const ldns_rr *rr, const ldns_rdf *zone, bool additional)
 {
     ldns_rr_type type = ldns_rr_get_type(rr);

@@ -12,8 +12,7 @@
 #include <stddef.h>
 #include <ldns/ldns.h>
 
-/* name == zone or name below zone (case-insensitive). */
-bool dname_at_or_below(const ldns_rdf *name, const ldns_rdf *zone);
+#include "dname.h"
 
 /* Removes from every section the RRs whose owner is not at or below zone, and from the
  * additional section anything but A and AAAA (OPT is not an RR in ldns's packet). Returns
