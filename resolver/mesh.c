@@ -1,13 +1,17 @@
 /* mesh.c -- resolutions in flight, keyed by (name, type, class), each with its waiters.
  *
+ * A job resolves through the forwarders of the longest matching `forward` zone, or, when
+ * none matches, by iteration from the root (iterate.c); with `forward-first yes` a job whose
+ * forwarders all failed falls back to iteration once.
+ *
  * Invariant: a key has at most one job; every waiter of a job is answered exactly once,
- * when the job ends (from the upstream reply, or SERVFAIL), or, at shutdown (mesh_free),
- * released without a reply. A burst of clients asking the same
- * uncached name therefore costs one upstream query. Bounds: MESH_MAX_JOBS resolutions and
- * MESH_MAX_WAITERS clients per resolution; beyond them the client gets SERVFAIL at once.
- * The job cap also keeps upstream sockets within half the file descriptor limit, so there
- * are always descriptors left for clients. A job started before a reload that flushed the
- * cache does not store its (possibly stale) answer. */
+ * when the job ends (from the result, or SERVFAIL), or, at shutdown (mesh_free), released
+ * without a reply. A burst of clients asking the same uncached name therefore costs one
+ * resolution. Bounds: MESH_MAX_JOBS resolutions and MESH_MAX_WAITERS clients per
+ * resolution; beyond them the client gets SERVFAIL at once. The job cap also keeps upstream
+ * sockets within half the file descriptor limit, so there are always descriptors left for
+ * clients. A job started before a reload that flushed the cache does not store its
+ * (possibly stale) answer. */
 #include "mesh.h"
 
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  *
  * The first client to ask (name, type, class) on a cache miss starts a resolution; every
  * client asking the same while it runs joins it, and all are answered from the one
- * upstream reply (each in its own ID, case and EDNS size). The answer is cached before the
- * waiters are answered. */
+ * result -- forwarded or iterated -- each in its own ID, case and EDNS size. The answer is
+ * cached before the waiters are answered. */
 #ifndef MESH_H
 #define MESH_H
 
