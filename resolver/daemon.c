@@ -238,8 +238,13 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     config_free(old_cfg);
     localzones_free(d->zones);
     d->zones = fresh_zones;
-    hints_free(d->hints);
-    d->hints = load_hints(d->cfg);
+    struct hints *fresh_hints = load_hints(d->cfg);
+    if (fresh_hints || !d->cfg->root_hints) {
+        hints_free(d->hints);
+        d->hints = fresh_hints;
+    } else {
+        log_warn("reload: keeping the root hints loaded before");
+    }
     struct cache_limits lim = limits_of(d->cfg);
     cache_set_limits(d->cache, &lim);
     rrcache_set_limits(d->rrcache, rrset_cache_bytes(d->cfg), d->cfg->max_ttl);

@@ -41,7 +41,9 @@ struct infra_host {
     double srtt_ms, rttvar_ms;          /* meaningful once measured */
     uint32_t rto_ms;
     bool measured;                      /* at least one RTT sample */
-    bool no_0x20;                       /* does not echo the question's case */
+    bool no_0x20;                       /* does not echo the question's case ... */
+    time_t no_0x20_until;               /* ... as of then: a forger must not switch 0x20 off
+                                         * for good, so the server is tried with it again */
     unsigned timeout_streak;            /* consecutive timeouts */
     time_t backoff_until;               /* not chosen before this; 0 = never backed off */
     unsigned outstanding;               /* queries in flight */
@@ -374,13 +376,15 @@ bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_
 {
     struct infra_host *h = host_find(inf, addr, now);
 
-    return h && h->no_0x20;
+    return h && h->no_0x20 && now < h->no_0x20_until;
 }
 
 void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     struct infra_host *h = host_get(inf, addr, now);
 
-    if (h)
+    if (h) {
         h->no_0x20 = true;
+        h->no_0x20_until = now + INFRA_NO_0X20_SECONDS;
+    }
 }

@@ -21,6 +21,7 @@
 #define INFRA_BACKOFF_TIMEOUTS 3        /* consecutive timeouts before backing off */
 #define INFRA_BACKOFF_SECONDS  60
 #define INFRA_MAX_OUTSTANDING  64       /* queries in flight to one server */
+#define INFRA_NO_0X20_SECONDS  900      /* how long a server is asked without 0x20 */
 
 struct infra;
 
@@ -46,7 +47,8 @@ void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr
 void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,
                            time_t now);
 
-/* 0x20: servers that do not echo the question's case get queries without it. */
+/* 0x20: servers that do not echo the question's case get queries without it, for
+ * INFRA_NO_0X20_SECONDS (then they are tried with it again). */
 bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now);
 void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now);
 

@@ -42,6 +42,7 @@
 #define ITER_MAX_CNAMES      16
 #define ITER_MAX_QUERIES     64      /* upstream queries for one client question, tree-wide */
 #define ITER_MAX_DEPTH       5       /* nested glueless resolutions */
+#define ITER_MAX_CHILDREN    32      /* glueless resolutions for one client question */
 #define ITER_MAX_SECONDS     10.0    /* for one client question */
 #define ITER_MAX_SERVERS     32
 #define ITER_MAX_MINIMISE    10      /* qname minimisation steps before asking the full name */
@@ -57,7 +58,7 @@ enum step { STEP_CONTINUE, STEP_WAIT };
 
 struct budget {
     int queries;
-    ev_tstamp deadline;
+    int children;
 };
 
 struct server {
@@ -103,7 +104,7 @@ struct iter {
     ldns_pkt *resp;
 
     struct iter *child;             /* a glueless NS name being resolved */
-    ldns_rr_type child_type;
+    ev_timer start;                 /* children only: starts it from the loop */
     ev_timer deadline;              /* roots only */
 
     iter_done_fn *done;
@@ -267,6 +268,8 @@ static bool has_resolvable_ns(const ldns_rr_list *ns, const ldns_rdf *zone)
 static enum step use_root_hints(struct iter *it)
 {
     const struct hints *h = it->d->hints;
+    if (!h)
+        return fail(it, "no root hints");
     ldns_rdf *root = ldns_dname_new_frm_str(".");
     ldns_rr_list *ns = ldns_rr_list_clone(h->ns);
 
@@ -288,7 +291,9 @@ static enum step use_root_hints(struct iter *it)
  * when nothing is cached. */
 static enum step process_find_delegation(struct iter *it)
 {
-    ldns_rdf *name = ldns_rdf_clone(it->target);
+    /* DS lives on the parent side of a zone cut (RFC 4035 3.1.4.1): never ask the child */
+    bool parent_side = it->qtype == LDNS_RR_TYPE_DS && ldns_dname_label_count(it->target) > 0;
+    ldns_rdf *name = parent_side ? ldns_dname_left_chop(it->target) : ldns_rdf_clone(it->target);
 
     while (name) {
         bool is_root = ldns_dname_label_count(name) == 0;
@@ -337,6 +342,8 @@ static struct server *choose_server(struct iter *it, bool allow_backed_off)
             best = rtt[n];
         pick[n++] = s;
     }
+    if (fewest == ITER_MAX_ATTEMPTS)
+        return NULL;                /* every server has had all its tries */
     int in_band = 0;
     for (int i = 0; i < n; i++)
         if (rtt[i] <= best + ITER_RTT_BAND_MS)
@@ -377,6 +384,13 @@ static bool ancestor_resolving(const struct iter *it, const ldns_rdf *name, ldns
     return false;
 }
 
+static void child_start(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    iter_run(w->data);
+}
+
 static void child_done(void *arg, struct iter *child, bool ok)
 {
     struct iter *it = arg;
@@ -401,13 +415,17 @@ static enum step process_resolve_ns(struct iter *it)
             continue;               /* a delegation loop: this name cannot help */
         if (it->depth >= ITER_MAX_DEPTH)
             return fail(it, "glueless delegations nested too deep");
+        if (++it->budget->children > ITER_MAX_CHILDREN)
+            return fail(it, "too many glueless resolutions for one question");
         it->child = iter_new(it->d, it, name, type, it->qclass, child_done, it);
         if (!it->child)
             return fail(it, "out of memory");
+        /* Started from the loop, never from here: a child that ends at once must not
+         * resume us inside our own call (the stack would grow with every child tried). */
+        ev_timer_init(&it->child->start, child_start, 0, 0);
+        it->child->start.data = it->child;
+        ev_timer_start(it->d->loop, &it->child->start);
         it->state = ST_WAITING;
-        /* If the child ends at once, child_done has already resumed (maybe freed) us:
-         * touch nothing after this call. */
-        iter_run(it->child);
         return STEP_WAIT;
     }
     /* every NS name tried: choosing finds nothing more and fails cleanly */
@@ -541,15 +559,17 @@ static void cache_rrsets(struct iter *it, const ldns_rr_list *rrs, enum rr_trust
     }
 }
 
-static void cache_delegation(struct iter *it, const ldns_rr_list *ns, enum rr_trust ns_trust)
+/* Caches an NS set and its glue; returns the glue (caller frees) so it can be used even
+ * when the cache would not keep it (TTL 0, max-ttl 0, out of room). */
+static ldns_rr_list *cache_delegation(struct iter *it, const ldns_rr_list *ns,
+                                      enum rr_trust ns_trust)
 {
     ldns_rr_list *glue = response_glue(it->resp, LDNS_SECTION_ADDITIONAL, ns);
 
     rrcache_store(it->d->rrcache, ns, ns_trust, now_s());
-    if (glue) {
+    if (glue)
         cache_rrsets(it, glue, RR_TRUST_GLUE);
-        ldns_rr_list_deep_free(glue);
-    }
+    return glue;
 }
 
 static enum step take_referral(struct iter *it, ldns_rr_list *ns)
@@ -561,11 +581,13 @@ static enum step take_referral(struct iter *it, ldns_rr_list *ns)
         return fail(it, "too many referrals");
     }
     it->d->stats.iterator_referrals++;
-    cache_delegation(it, ns, RR_TRUST_AUTHORITY);
+    ldns_rr_list *glue = cache_delegation(it, ns, RR_TRUST_AUTHORITY);
     ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(ns, 0)));
     name_str(zone, child, sizeof child);
     log_debug("iterate: referral to %s", child);
     use_delegation(it, zone, ns);
+    add_servers(it, glue);
+    ldns_rr_list_deep_free(glue);
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
 }
@@ -593,11 +615,12 @@ static bool follow_answer(struct iter *it)
     for (;;) {
         ldns_rr_list *rrset = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->target, it->qtype);
         if (rrset) {
-            if (it->qtype == LDNS_RR_TYPE_NS || it->qtype == LDNS_RR_TYPE_A ||
-                it->qtype == LDNS_RR_TYPE_AAAA)
-                rrcache_store(it->d->rrcache, rrset, RR_TRUST_ANSWER, now_s());
+            /* an answer without AA is only as good as authority data (RFC 2181 5.4.1) */
+            enum rr_trust trust = ldns_pkt_aa(it->resp) ? RR_TRUST_ANSWER : RR_TRUST_AUTHORITY;
+            if (it->qtype == LDNS_RR_TYPE_A || it->qtype == LDNS_RR_TYPE_AAAA)
+                rrcache_store(it->d->rrcache, rrset, trust, now_s());
             if (it->qtype == LDNS_RR_TYPE_NS)
-                cache_delegation(it, rrset, RR_TRUST_ANSWER);
+                ldns_rr_list_deep_free(cache_delegation(it, rrset, trust));
             append_rrs(it->answer, rrset);
             it->rcode = LDNS_RCODE_NOERROR;
             it->state = ST_DONE;
@@ -788,7 +811,6 @@ static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_r
     it->done = done;
     it->done_arg = arg;
     if (!parent) {
-        it->own_budget.deadline = ev_now(d->loop) + ITER_MAX_SECONDS;
         ev_timer_init(&it->deadline, deadline_passed, ITER_MAX_SECONDS, 0);
         it->deadline.data = it;
         ev_timer_start(d->loop, &it->deadline);
@@ -808,6 +830,8 @@ static void iter_free(struct iter *it)
     iter_free(it->child);
     if (!it->parent)
         ev_timer_stop(it->d->loop, &it->deadline);
+    else
+        ev_timer_stop(it->d->loop, &it->start);
     ldns_rdf_deep_free(it->qname);
     ldns_rdf_deep_free(it->target);
     ldns_rdf_deep_free(it->zone);

@@ -189,8 +189,9 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     if (fz)
         job->forward = forward_start(m->d, fz, job->qname, job->qname_len, job->qtype,
                                      job->qclass, job_done, job);
-    if (!job->forward && (fz == NULL || m->d->cfg->forward_first) && !job_iterate(job)) {
-        log_debug("no forwarder and no root hints for the name: SERVFAIL");
+    /* nothing running (no socket for any forwarder, no hints): answer now, never park */
+    if (!job->forward && !((fz == NULL || m->d->cfg->forward_first) && job_iterate(job))) {
+        log_debug("cannot resolve the name now (no forwarder socket, no root hints): SERVFAIL");
         free(job);
         return NULL;
     }

@@ -83,7 +83,7 @@ enum response_referral response_referral(const ldns_pkt *pkt, const ldns_rdf *zo
     const ldns_rdf *owner = NULL;
 
     *ns = NULL;
-    if (ldns_pkt_aa(pkt) || ldns_rr_list_rr_count(ldns_pkt_answer(pkt)) > 0)
+    if (ldns_rr_list_rr_count(ldns_pkt_answer(pkt)) > 0)
         return REFERRAL_NONE;
     for (size_t i = 0; i < ldns_rr_list_rr_count(auth) && !owner; i++)
         if (ldns_rr_get_type(ldns_rr_list_rr(auth, i)) == LDNS_RR_TYPE_NS)
@@ -91,9 +91,19 @@ enum response_referral response_referral(const ldns_pkt *pkt, const ldns_rdf *zo
     if (!owner)
         return REFERRAL_NONE;
     /* strictly below the zone (ldns_dname_is_subdomain says "TEST." is below "test.") */
-    if (ldns_dname_compare(owner, zone) == 0 || !dname_at_or_below(owner, zone) ||
-        !dname_at_or_below(name, owner))
+    bool downward = ldns_dname_compare(owner, zone) != 0 && dname_at_or_below(owner, zone) &&
+                    dname_at_or_below(name, owner);
+    if (ldns_pkt_aa(pkt)) {
+        /* Some servers set AA on referrals (Unbound accepts them); but NS records next to a
+         * SOA, or for the zone itself, are an authoritative negative answer's decoration. */
+        ldns_rr *soa = response_soa(pkt, name);
+        bool referral = downward && !soa;
+        ldns_rr_free(soa);
+        if (!referral)
+            return REFERRAL_NONE;
+    } else if (!downward) {
         return REFERRAL_BAD;
+    }
     *ns = response_rrset(pkt, LDNS_SECTION_AUTHORITY, owner, LDNS_RR_TYPE_NS);
     return *ns ? REFERRAL_DOWN : REFERRAL_BAD;
 }

@@ -25,7 +25,8 @@ size_t response_scrub(ldns_pkt *pkt, const ldns_rdf *zone);
 void response_canonicalize(ldns_pkt *pkt);
 
 enum response_referral {
-    REFERRAL_NONE,          /* no NS records in the authority section (or an answer/AA) */
+    REFERRAL_NONE,          /* no NS records in the authority section, an answer, or (with
+                             * AA) NS records that are not a downward referral */
     REFERRAL_DOWN,          /* a proper referral: the NS owner is below zone, at or above name */
     REFERRAL_BAD,           /* NS records that point up or sideways: a lame server */
 };

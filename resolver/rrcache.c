@@ -84,10 +84,38 @@ static bool entry_expired(const struct rr_entry *e, time_t now)
 
 /* The one replacement predicate (RFC 2181 5.4.1): lower-ranked data never overwrites
  * live higher-ranked data; equal or better rank refreshes it. */
-static bool entry_may_be_replaced(const struct rr_entry *old, enum rr_trust trust,
-                                  time_t now)
+/* Does the live entry hold exactly these records (TTLs aside)? */
+static bool entry_same_data(const struct rr_entry *old, const ldns_rr_list *rrset)
 {
-    return entry_expired(old, now) || (unsigned)trust >= old->trust;
+    size_t n = ldns_rr_list_rr_count(rrset);
+
+    if (n != ldns_rr_list_rr_count(old->rrs))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        ldns_rr *rr = ldns_rr_clone(ldns_rr_list_rr(rrset, i));
+        bool found = false;
+        if (!rr)
+            return false;
+        ldns_rr2canonical(rr);
+        for (size_t k = 0; k < n && !found; k++)
+            found = ldns_rr_compare(ldns_rr_list_rr(old->rrs, k), rr) == 0;
+        ldns_rr_free(rr);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* The one replacement rule: an expired entry always goes; otherwise higher trust wins, and
+ * equal trust replaces only with different data. The same data does not refresh the TTL,
+ * so a zone removed from its parent cannot be kept alive for ever by its own servers
+ * re-announcing their NS set ("ghost domain names", CVE-2012-1033). */
+static bool entry_may_be_replaced(const struct rr_entry *old, const ldns_rr_list *rrset,
+                                  enum rr_trust trust, time_t now)
+{
+    if (entry_expired(old, now) || (unsigned)trust > old->trust)
+        return true;
+    return (unsigned)trust == old->trust && !entry_same_data(old, rrset);
 }
 
 static bool entry_matches(const struct rr_entry *e, uint64_t hash, const ldns_rdf *owner,
@@ -394,7 +422,7 @@ int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust tr
     first = ldns_rr_list_rr(rrset, 0);
     old = entry_find(c, ldns_rr_owner(first), (uint16_t)ldns_rr_get_type(first),
                      (uint16_t)ldns_rr_get_class(first));
-    if (old && !entry_may_be_replaced(old, trust, now))
+    if (old && !entry_may_be_replaced(old, rrset, trust, now))
         return 1;
     e = entry_make(rrset, ttl, trust, now);
     if (!e)

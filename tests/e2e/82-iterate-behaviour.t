@@ -74,6 +74,12 @@ is "$(answer_of host.a.b.c.deep.test A)" "192.0.2.60 " "... and a deep name too"
 stop_resolverd
 sim_start_server a.root.sim || bail "could not restart a.root.sim"
 
+# --- nothing cached at all (max-ttl 0): glue straight from the referral still works -----------
+start_rd "max-ttl 0" "min-ttl 0"
+is "$(answer_of www.example.test A)" "192.0.2.10 " "max-ttl 0: resolved with glue the cache would not keep"
+is "$(answer_of www.glueless.test A)" "192.0.2.40 " "max-ttl 0: a glueless delegation too"
+stop_resolverd
+
 # --- query-loopback no (the default): iteration never sends to 127.0.0.0/8 --------------------
 write_conf "$T/noloop.conf" "listen $RD_ADDR 53" "root-hints $SIM_HINTS" "hosts $T/hosts" \
     "control $T/control.sock"

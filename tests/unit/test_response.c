@@ -332,6 +332,11 @@ static const char *const auth_soa[] = {
     "test. 300 IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300",
     NULL,
 };
+static const char *const auth_self_soa[] = {
+    "test. 300 IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300",
+    "test. 300 IN NS ns.test.",
+    NULL,
+};
 static const char *const answer_cname[] = {
     "www.example.test. 300 IN CNAME www.other.test.",
     NULL,
@@ -365,8 +370,13 @@ static const struct referral_case referral_cases[] = {
       "test.", "www.example.test.", REFERRAL_BAD, "(null)" },
     { "a referral to the zone itself, zone in upper case", false, NULL, auth_self,
       "TEST.", "www.example.test.", REFERRAL_BAD, "(null)" },
-    { "AA set with NS in authority", true, NULL, auth_child,
-      "test.", "www.example.test.", REFERRAL_NONE, "(null)" },
+    { "AA set on a downward referral (accepted, as Unbound does)", true, NULL, auth_child,
+      "test.", "www.example.test.", REFERRAL_DOWN,
+      "example.test. NS ns1.example.test. | example.test. NS ns2.example.test." },
+    { "AA set, NS for the zone itself next to a SOA (a negative answer)", true, NULL,
+      auth_self_soa, "test.", "www.example.test.", REFERRAL_NONE, "(null)" },
+    { "AA set, NS for the zone itself, no SOA (not a referral, not lame either)", true, NULL,
+      auth_self, "test.", "www.example.test.", REFERRAL_NONE, "(null)" },
     { "an answer present with NS in authority", false, answer_cname, auth_child,
       "test.", "www.example.test.", REFERRAL_NONE, "(null)" },
     { "no NS in authority (negative answer with SOA)", false, NULL, auth_soa,
