@@ -614,6 +614,7 @@ static const struct directive directives[] = {
     YESNO("case-randomisation", case_randomisation),
     YESNO("prefetch", prefetch),
     YESNO("serve-stale", serve_stale),
+    YESNO("root-priming", root_priming),
     YESNO("query-loopback", query_loopback),
     YESNO("do-ip4", do_ip4),
     YESNO("do-ip6", do_ip6),
@@ -708,6 +709,7 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->max_ttl = 86400;
     cfg->max_negative_ttl = 3600;
     cfg->qname_minimisation = true;
+    cfg->root_priming = true;
     cfg->case_randomisation = true;
     cfg->do_ip4 = true;
     cfg->do_ip6 = true;

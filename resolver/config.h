@@ -57,6 +57,7 @@ struct config {
 
     bool forward_first;
     bool qname_minimisation;
+    bool root_priming;              /* ask the roots for their NS set (RFC 8109) */
     bool case_randomisation;
     bool prefetch;
     bool serve_stale;

@@ -950,7 +950,7 @@ void iterate_prime(struct daemon *d)
                                                  LDNS_RR_CLASS_IN, time(NULL), NULL) : NULL;
 
     ldns_rdf_deep_free(root_name);
-    if (ns || d->priming || !d->hints) {
+    if (ns || d->priming || !d->hints || !d->cfg->root_priming) {
         ldns_rr_list_deep_free(ns);
         return;
     }

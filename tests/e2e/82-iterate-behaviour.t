@@ -80,6 +80,14 @@ is "$(answer_of www.example.test A)" "192.0.2.10 " "max-ttl 0: resolved with glu
 is "$(answer_of www.glueless.test A)" "192.0.2.40 " "max-ttl 0: a glueless delegation too"
 stop_resolverd
 
+# --- root-priming no: the roots are not asked for their NS set --------------------------------
+c0=$(sim_count_settled)
+start_rd "root-priming no"
+is "$(sim_count)" "$c0" "root-priming no: starting sends nothing"
+is "$(answer_of www.example.test A)" "192.0.2.10 " "... and names still resolve from the hints"
+! grep -q "primed the root" "$RD_LOG"; ok $? "... without priming"
+stop_resolverd
+
 # --- query-loopback no (the default): iteration never sends to 127.0.0.0/8 --------------------
 write_conf "$T/noloop.conf" "listen $RD_ADDR 53" "root-hints $SIM_HINTS" "hosts $T/hosts" \
     "control $T/control.sock"

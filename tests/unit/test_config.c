@@ -125,8 +125,8 @@ static void test_defaults(struct fixture *fx)
     is_int(cfg->hosts_ttl, 0, "hosts-ttl 0");
     ok(!cfg->forward_first && !cfg->prefetch && !cfg->serve_stale && !cfg->query_loopback,
        "forward-first, prefetch, serve-stale, query-loopback off");
-    ok(cfg->qname_minimisation && cfg->case_randomisation && cfg->do_ip4 && cfg->do_ip6,
-       "qname-minimisation, case-randomisation, do-ip4, do-ip6 on");
+    ok(cfg->qname_minimisation && cfg->case_randomisation && cfg->do_ip4 && cfg->do_ip6 &&
+       cfg->root_priming, "qname-minimisation, case-randomisation, do-ip4, do-ip6, root-priming on");
     is_int(cfg->edns_buffer_size, 1232, "edns-buffer-size 1232");
     is_int(cfg->upstream_timeout_ms, 1000, "upstream-timeout 1000");
     is_int(cfg->tcp_idle_timeout_ms, 10000, "tcp-idle-timeout 10000");
@@ -157,6 +157,7 @@ static const char every_directive[] =
     "control run/ctl.sock\n"
     "log-level debug\n"
     "qname-minimisation no\n"
+    "root-priming no\n"
     "case-randomisation no\n"
     "prefetch yes\n"
     "serve-stale yes\n"
@@ -211,6 +212,7 @@ static void check_values(const struct fixture *fx, const struct config *cfg)
     is_path(cfg->control_path, fx, "run/ctl.sock", "control path resolved");
     is_int(cfg->log_level, LOG_LVL_DEBUG, "log-level debug");
     ok(!cfg->qname_minimisation, "qname-minimisation no");
+    ok(!cfg->root_priming, "root-priming no");
     ok(!cfg->case_randomisation, "case-randomisation no");
     ok(cfg->prefetch, "prefetch yes");
     ok(cfg->serve_stale, "serve-stale yes");
