@@ -100,6 +100,19 @@ static uint32_t entry_age(const struct cache_entry *e, time_t now)
     return (uint32_t)(now - e->stored_at);
 }
 
+/* Copies e's message into out with every TTL counted down by elapsed seconds. */
+static void entry_copy_counted(const struct cache_entry *e, uint32_t elapsed, uint8_t *out)
+{
+    const uint8_t *msg = entry_msg(e);
+
+    memcpy(out, msg, e->msg_len);
+    for (size_t i = 0; i < e->ttl_count; i++) {
+        uint16_t off = e->ttl_offsets[i];
+        uint32_t ttl = wire_get32(msg + off);
+        wire_put32(out + off, ttl > elapsed ? ttl - elapsed : 0);
+    }
+}
+
 /* ---- LRU list and hash table ------------------------------------------------------- */
 
 static void lru_unlink(struct cache *c, struct cache_entry *e)
@@ -439,7 +452,6 @@ size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, ui
 {
     struct cache_entry *e;
     uint32_t elapsed;
-    const uint8_t *msg;
 
     if (name_len == 0 || name_len > WIRE_MAX_NAME)
         return 0;
@@ -454,13 +466,7 @@ size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, ui
     if (cap < e->msg_len)
         return 0;
 
-    msg = entry_msg(e);
-    memcpy(out, msg, e->msg_len);
-    for (size_t i = 0; i < e->ttl_count; i++) {
-        uint16_t off = e->ttl_offsets[i];
-        uint32_t ttl = wire_get32(msg + off);
-        wire_put32(out + off, ttl > elapsed ? ttl - elapsed : 0);
-    }
+    entry_copy_counted(e, elapsed, out);
     lru_unlink(c, e);
     lru_push_head(c, e);
     if (kind)
@@ -498,6 +504,47 @@ size_t cache_flush_all(struct cache *c)
     while (c->lru_head)
         entry_remove(c, c->lru_head);
     return removed;
+}
+
+size_t cache_flush_if(struct cache *c, cache_match_fn match, void *arg)
+{
+    size_t removed = 0;
+
+    for (size_t i = 0; i < c->slot_count; i++) {
+        struct cache_entry **link = &c->slots[i];
+        while (*link) {
+            struct cache_entry *e = *link;
+            if (match(entry_name(e), e->name_len, e->qtype, e->qclass,
+                      (enum cache_kind)e->kind, arg)) {
+                entry_remove_at(c, link);
+                removed++;
+            } else {
+                link = &e->chain_next;
+            }
+        }
+    }
+    return removed;
+}
+
+long cache_walk(const struct cache *c, time_t now, cache_walk_fn fn, void *arg)
+{
+    uint8_t *buf = malloc(WIRE_MAX_UDP);
+    long called = 0;
+
+    if (!buf)
+        return -1;
+    for (const struct cache_entry *e = c->lru_head; e; e = e->lru_next) {
+        uint32_t elapsed = entry_age(e, now);
+        if (elapsed >= e->ttl)
+            continue;
+        entry_copy_counted(e, elapsed, buf);
+        called++;
+        if (!fn(entry_name(e), e->name_len, e->qtype, e->qclass, (enum cache_kind)e->kind,
+                buf, e->msg_len, e->ttl - elapsed, arg))
+            break;
+    }
+    free(buf);
+    return called;
 }
 
 size_t cache_entries(const struct cache *c)

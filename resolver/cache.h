@@ -54,6 +54,23 @@ size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len
 /* Removes everything; returns how many. */
 size_t cache_flush_all(struct cache *c);
 
+/* Says whether an entry should go: its lower-cased key name, type, class and kind. */
+typedef bool (*cache_match_fn)(const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                               uint16_t qclass, enum cache_kind kind, void *arg);
+/* Removes every entry (live or expired) for which match returns true; returns how many. */
+size_t cache_flush_if(struct cache *c, cache_match_fn match, void *arg);
+
+/* One live entry, for dumping: its key, kind, its message with every TTL counted down to
+ * what remains (valid only during the call) and the entry's remaining lifetime in
+ * seconds. Returns false to stop the walk. */
+typedef bool (*cache_walk_fn)(const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                              uint16_t qclass, enum cache_kind kind, const uint8_t *msg,
+                              size_t len, uint32_t ttl_left, void *arg);
+/* Calls fn for each live entry, most recently used first; expired entries are skipped
+ * (not removed) and nothing is reordered. Returns how many entries fn was called with,
+ * or -1 if memory for the message copy ran out. */
+long cache_walk(const struct cache *c, time_t now, cache_walk_fn fn, void *arg);
+
 size_t cache_entries(const struct cache *c);
 size_t cache_bytes(const struct cache *c);      /* what counts against max_bytes */
 uint64_t cache_evictions(const struct cache *c); /* entries dropped for space since cache_new */

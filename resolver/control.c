@@ -17,7 +17,13 @@
  *
  * Commands are rows of `commands[]`: a name, how many arguments it takes and a handler.
  * The dispatcher checks the argument count, writes "ok\n" and calls the handler, which
- * appends its output or replaces the whole reply with "error: ..." (reply_fail). */
+ * appends its output or replaces the whole reply with "error: ..." (reply_fail).
+ *
+ * A response starts in a CONTROL_MAX_RESPONSE buffer and grows (doubling) up to
+ * CONTROL_MAX_DUMP, which only dump-cache needs; a dump that would not fit stops at a
+ * whole entry and says so in its last line. The command runs to completion on the loop
+ * (a walk of the cache, bounded by CONTROL_MAX_DUMP of text), and the writing is
+ * non-blocking like every other reply. */
 #include "control.h"
 
 #include <errno.h>
@@ -33,15 +39,20 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
-#include "rrcache.h"
+#include "config.h"
 #include "daemon.h"
+#include "infra.h"
 #include "log.h"
+#include "rrcache.h"
 #include "stats.h"
+#include "version.h"
 #include "wire.h"
 
 #define CONTROL_MAX_CLIENTS     16
 #define CONTROL_CLIENT_TIMEOUT  5.0         /* seconds, for the whole connection */
-#define CONTROL_MAX_RESPONSE    (64 * 1024)
+#define CONTROL_MAX_RESPONSE    (64 * 1024) /* what a response starts with ... */
+#define CONTROL_MAX_DUMP        (4 * 1024 * 1024) /* ... and may grow to (dump-cache) */
+#define CONTROL_DUMP_RESERVE    256         /* kept free during a dump for its last line */
 #define CONTROL_MAX_ARGS        64          /* the command name included */
 #define CONTROL_BACKLOG         16
 #define CONTROL_ACCEPT_PAUSE    1.0         /* seconds without accepting when out of fds */
@@ -56,20 +67,49 @@ static void close_fd(int fd)
 
 /* ---- replies ------------------------------------------------------------------------ */
 
-/* The response being built: always NUL-terminated, len < cap; output that does not fit
- * is cut off rather than overflowing. */
+/* The response being built: always NUL-terminated, len < cap. When max > cap the buffer
+ * is malloc'd and grows up to max; output that still does not fit is cut off (and `cut`
+ * set) rather than overflowing. */
 struct reply {
     char *buf;
-    size_t cap, len;
+    size_t cap, len, max;
+    bool cut;
 };
+
+/* Makes room for `need` more octets plus the NUL if the buffer may still grow. */
+static void reply_grow(struct reply *r, size_t need)
+{
+    size_t cap = r->cap;
+    char *bigger;
+
+    while (cap < r->max && r->len + need + 1 > cap)
+        cap = cap * 2 < r->max ? cap * 2 : r->max;
+    if (cap == r->cap || !(bigger = realloc(r->buf, cap)))
+        return;
+    r->buf = bigger;
+    r->cap = cap;
+}
 
 static void reply_vappend(struct reply *r, const char *fmt, va_list ap)
 {
-    if (r->len + 1 >= r->cap)
+    va_list again;
+    int n;
+
+    if (r->len + 1 >= r->cap && r->cap >= r->max) {
+        r->cut = true;
         return;
-    int n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
+    }
+    va_copy(again, ap);
+    n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
+    if (n >= 0 && r->len + (size_t)n >= r->cap && r->cap < r->max) {
+        reply_grow(r, (size_t)n);
+        n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, again);
+    }
+    va_end(again);
     if (n < 0)
         return;
+    if (r->len + (size_t)n >= r->cap)
+        r->cut = true;
     r->len = r->len + (size_t)n < r->cap ? r->len + (size_t)n : r->cap - 1;
 }
 
@@ -169,6 +209,257 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct reply *r)
     return 0;
 }
 
+/* Is name (wire form, lower case) zone itself or below it? Compares at label boundaries
+ * only, so notexample.com is not below example.com. */
+static bool name_at_or_below(const uint8_t *name, size_t name_len, const uint8_t *zone,
+                             size_t zone_len)
+{
+    size_t pos = 0;
+
+    while (name_len - pos > zone_len && name[pos] != 0)
+        pos += (size_t)name[pos] + 1;
+    return name_len - pos == zone_len && memcmp(name + pos, zone, zone_len) == 0;
+}
+
+/* What flush-zone and flush-type remove: names at or below key (flush-zone), or that name
+ * with that type (flush-type, type != 0). */
+struct flush_filter {
+    uint8_t key[WIRE_MAX_NAME];
+    size_t key_len;
+    uint16_t type;                          /* 0: every type */
+};
+
+static bool filter_matches(const struct flush_filter *f, const uint8_t *name, size_t len,
+                           uint16_t type)
+{
+    if (f->type)
+        return type == f->type && len == f->key_len && memcmp(name, f->key, len) == 0;
+    return name_at_or_below(name, len, f->key, f->key_len);
+}
+
+static bool filter_message(const uint8_t *name, size_t len, uint16_t qtype, uint16_t qclass,
+                           enum cache_kind kind, void *arg)
+{
+    (void)qclass;
+    (void)kind;
+    return filter_matches(arg, name, len, qtype);
+}
+
+static bool filter_rrset(const uint8_t *name, size_t len, uint16_t type, uint16_t rclass,
+                         void *arg)
+{
+    (void)rclass;
+    return filter_matches(arg, name, len, type);
+}
+
+static size_t flush_filtered(struct daemon *d, struct flush_filter *f)
+{
+    size_t n = cache_flush_if(d->cache, filter_message, f);
+
+    if (d->rrcache)
+        n += rrcache_flush_if(d->rrcache, filter_rrset, f);
+    return n;
+}
+
+/* `flush-zone NAME...`: the names, everything below them, positive and negative, in both
+ * caches. As with flush, every name is checked before anything is flushed. */
+static int cmd_flush_zone(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    struct flush_filter f = { .type = 0 };
+    size_t flushed = 0;
+
+    for (int i = 1; i <= nargs; i++)
+        if (name_to_key(args[i], f.key, &f.key_len) != 0)
+            return reply_fail(r, "invalid name '%.300s'", args[i]);
+    for (int i = 1; i <= nargs; i++)
+        if (name_to_key(args[i], f.key, &f.key_len) == 0)
+            flushed += flush_filtered(d, &f);
+    reply_append(r, "flushed %zu entries\n", flushed);
+    return 0;
+}
+
+/* `flush-type NAME TYPE`: that name's entries of that type only, in both caches. */
+static int cmd_flush_type(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    struct flush_filter f;
+
+    (void)nargs;
+    if (name_to_key(args[1], f.key, &f.key_len) != 0)
+        return reply_fail(r, "invalid name '%.300s'", args[1]);
+    f.type = (uint16_t)ldns_get_rr_type_by_name(args[2]);
+    if (f.type == 0)
+        return reply_fail(r, "unknown type '%.64s'", args[2]);
+    reply_append(r, "flushed %zu entries\n", flush_filtered(d, &f));
+    return 0;
+}
+
+static bool is_negative(const uint8_t *name, size_t len, uint16_t qtype, uint16_t qclass,
+                        enum cache_kind kind, void *arg)
+{
+    (void)name, (void)len, (void)qtype, (void)qclass, (void)arg;
+    return kind == CACHE_NEGATIVE;
+}
+
+/* `flush-negative`: the NXDOMAIN and NODATA answers (the RRset cache holds none). */
+static int cmd_flush_negative(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    (void)args;
+    (void)nargs;
+    reply_append(r, "flushed %zu entries\n", cache_flush_if(d->cache, is_negative, NULL));
+    return 0;
+}
+
+/* `flush-infra`: forget every server's RTT, back-off and 0x20 state. */
+static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    size_t n = 0;
+
+    (void)args;
+    (void)nargs;
+    if (d->infra) {
+        n = infra_entries(d->infra);
+        infra_flush(d->infra);
+    }
+    reply_append(r, "flushed %zu entries\n", n);
+    return 0;
+}
+
+static int cmd_stats_reset(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    (void)args;
+    (void)nargs;
+    stats_reset(&d->stats);
+    reply_append(r, "statistics reset\n");
+    return 0;
+}
+
+static int cmd_status(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    double uptime = d->loop ? ev_now(d->loop) - d->started : 0.0;
+
+    (void)args;
+    (void)nargs;
+    reply_append(r, "version=resolverd %s\n", RESOLVERD_VERSION);
+    reply_append(r, "uptime=%.0f\n", uptime > 0 ? uptime : 0.0);
+    reply_append(r, "threads=1\n");         /* one worker today (see daemon.h) */
+    reply_append(r, "config=%s\n", d->config_path ? d->config_path : "-");
+    reply_append(r, "cache.entries=%zu\ncache.bytes=%zu\n", cache_entries(d->cache),
+                 cache_bytes(d->cache));
+    if (d->rrcache)
+        reply_append(r, "rrcache.entries=%zu\nrrcache.bytes=%zu\n",
+                     rrcache_entries(d->rrcache), rrcache_bytes(d->rrcache));
+    reply_append(r, "cache.size=%zu\n", d->cfg ? d->cfg->cache_size : (size_t)0);
+    return 0;
+}
+
+/* ---- dump-cache ---------------------------------------------------------------------- */
+
+struct dump {
+    struct reply *r;
+    size_t dumped, unprintable;
+};
+
+/* Appends each RR of list (the TTLs already counted down) in zone-file syntax; with
+ * soa_only, only the SOAs (a negative entry's authority). */
+static void dump_rrs(struct reply *r, const ldns_rr_list *list, bool soa_only)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(list, i);
+        char *text;
+
+        if (soa_only && ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
+            continue;
+        text = ldns_rr2str(rr);
+        if (!text)
+            continue;
+        reply_append(r, "%s", text);        /* ldns_rr2str ends the line */
+        free(text);
+    }
+}
+
+/* The comment line: "; NAME TYPE CLASS positive|negative rcode=RCODE". */
+static int dump_header(struct reply *r, const uint8_t *name, size_t name_len, uint16_t qtype,
+                       uint16_t qclass, enum cache_kind kind, const ldns_pkt *pkt)
+{
+    char text[WIRE_MAX_NAME * 4 + 1];
+    char *type = ldns_rr_type2str((ldns_rr_type)qtype);
+    char *rclass = ldns_rr_class2str((ldns_rr_class)qclass);
+    char *rcode = ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt));
+    int rc = -1;
+
+    if (type && rclass && rcode && wire_name_to_str(name, name_len, text, sizeof text)) {
+        reply_append(r, "; %s %s %s %s rcode=%s\n", text, type, rclass,
+                     kind == CACHE_NEGATIVE ? "negative" : "positive", rcode);
+        rc = 0;
+    }
+    free(type);
+    free(rclass);
+    free(rcode);
+    return rc;
+}
+
+static bool dump_entry(const uint8_t *name, size_t name_len, uint16_t qtype, uint16_t qclass,
+                       enum cache_kind kind, const uint8_t *msg, size_t len, uint32_t ttl_left,
+                       void *arg)
+{
+    struct dump *dump = arg;
+    size_t start = dump->r->len;
+    ldns_pkt *pkt = NULL;
+
+    (void)ttl_left;                         /* each RR carries its own remaining TTL */
+    if (ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK ||
+        dump_header(dump->r, name, name_len, qtype, qclass, kind, pkt) != 0) {
+        dump->unprintable++;
+        ldns_pkt_free(pkt);
+        return true;
+    }
+    dump_rrs(dump->r, ldns_pkt_answer(pkt), false);
+    if (kind == CACHE_NEGATIVE)
+        dump_rrs(dump->r, ldns_pkt_authority(pkt), true);
+    ldns_pkt_free(pkt);
+    if (dump->r->cut) {                     /* this entry did not fit: drop it whole */
+        dump->r->len = start;
+        dump->r->buf[start] = '\0';
+        return false;
+    }
+    dump->dumped++;
+    return true;
+}
+
+/* `dump-cache`: every live message-cache entry, most recently used first. */
+static int cmd_dump_cache(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    struct dump dump = { r, 0, 0 };
+    size_t max = r->max, cap = r->cap;
+    bool shrunk;
+    long walked;
+
+    (void)args;
+    (void)nargs;
+    /* keep room for the last line, whatever happens: the entries may use neither the
+     * last CONTROL_DUMP_RESERVE octets the buffer may grow to, nor those it has now */
+    if (r->max > CONTROL_DUMP_RESERVE * 2)
+        r->max -= CONTROL_DUMP_RESERVE;
+    shrunk = r->cap > r->max;
+    if (shrunk)
+        r->cap = r->max;
+    walked = cache_walk(d->cache, time(NULL), dump_entry, &dump);
+    r->max = max;
+    if (shrunk)
+        r->cap = cap;
+    if (walked < 0)
+        return reply_fail(r, "out of memory");
+    if (r->cut) {
+        r->cut = false;
+        reply_grow(r, CONTROL_DUMP_RESERVE);
+        reply_append(r, "; truncated: output limit reached after %zu of %zu entries\n",
+                     dump.dumped, cache_entries(d->cache));
+        return 0;
+    }
+    reply_append(r, "; dumped %zu entries\n", dump.dumped + dump.unprintable);
+    return 0;
+}
+
 static int cmd_stats(struct daemon *d, char **args, int nargs, struct reply *r)
 {
     (void)args;
@@ -192,9 +483,16 @@ static int cmd_reload(struct daemon *d, char **args, int nargs, struct reply *r)
 }
 
 static const struct control_command commands[] = {
-    { "flush",  0, CONTROL_MAX_ARGS - 1, "flush [NAME...]", cmd_flush },
-    { "stats",  0, 0, "stats", cmd_stats },
-    { "reload", 0, 0, "reload", cmd_reload },
+    { "flush",          0, CONTROL_MAX_ARGS - 1, "flush [NAME...]", cmd_flush },
+    { "flush-zone",     1, CONTROL_MAX_ARGS - 1, "flush-zone NAME...", cmd_flush_zone },
+    { "flush-type",     2, 2, "flush-type NAME TYPE", cmd_flush_type },
+    { "flush-negative", 0, 0, "flush-negative", cmd_flush_negative },
+    { "flush-infra",    0, 0, "flush-infra", cmd_flush_infra },
+    { "stats",          0, 0, "stats", cmd_stats },
+    { "stats-reset",    0, 0, "stats-reset", cmd_stats_reset },
+    { "status",         0, 0, "status", cmd_status },
+    { "dump-cache",     0, 0, "dump-cache", cmd_dump_cache },
+    { "reload",         0, 0, "reload", cmd_reload },
 };
 
 static const struct control_command *command_find(const char *name)
@@ -240,27 +538,34 @@ static void execute_words(struct daemon *d, char **words, int n, struct reply *r
     cmd->run(d, words, n - 1, r);
 }
 
-size_t control_execute(struct daemon *d, const char *line, char *out, size_t cap)
+/* Runs one command line into r (which must hold room for at least the NUL). */
+static void execute_line(struct daemon *d, const char *line, struct reply *r)
 {
     char copy[CONTROL_MAX_REQUEST + 1];
     char *words[CONTROL_MAX_ARGS];
-    struct reply r = { out, cap, 0 };
     size_t len = strlen(line);
     int n;
 
-    if (cap == 0)
-        return 0;
-    out[0] = '\0';
+    r->buf[0] = '\0';
     if (len > CONTROL_MAX_REQUEST) {
-        reply_fail(&r, "request too long");
-        return r.len;
+        reply_fail(r, "request too long");
+        return;
     }
     memcpy(copy, line, len + 1);
     n = split_words(copy, words);
     if (n < 0)
-        reply_fail(&r, "too many arguments (at most %d)", CONTROL_MAX_ARGS - 1);
+        reply_fail(r, "too many arguments (at most %d)", CONTROL_MAX_ARGS - 1);
     else
-        execute_words(d, words, n, &r);
+        execute_words(d, words, n, r);
+}
+
+size_t control_execute(struct daemon *d, const char *line, char *out, size_t cap)
+{
+    struct reply r = { out, cap, 0, cap, false };
+
+    if (cap == 0)
+        return 0;
+    execute_line(d, line, &r);
     return r.len;
 }
 
@@ -331,20 +636,23 @@ static void client_respond(struct control_client *cl, const char *error)
 {
     struct ev_loop *loop = cl->ctl->d->loop;
 
-    cl->response = malloc(CONTROL_MAX_RESPONSE);
-    if (!cl->response) {
+    struct reply r = { malloc(CONTROL_MAX_RESPONSE), CONTROL_MAX_RESPONSE, 0,
+                       CONTROL_MAX_DUMP, false };
+
+    if (!r.buf) {
         log_err("control: out of memory for a response");
         client_close(cl);
         return;
     }
     if (error) {
-        cl->response_len = (size_t)snprintf(cl->response, CONTROL_MAX_RESPONSE,
-                                            "error: %s\n", error);
+        r.buf[0] = '\0';
+        reply_append(&r, "error: %s\n", error);
     } else {
         log_debug("control: command '%s'", cl->request);
-        cl->response_len = control_execute(cl->ctl->d, cl->request, cl->response,
-                                           CONTROL_MAX_RESPONSE);
+        execute_line(cl->ctl->d, cl->request, &r);
     }
+    cl->response = r.buf;                   /* it may have grown */
+    cl->response_len = r.len;
     ev_io_stop(loop, &cl->io);
     ev_io_set(&cl->io, cl->fd, EV_WRITE);
     ev_io_start(loop, &cl->io);

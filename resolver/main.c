@@ -20,8 +20,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "version.h"
 
-#define RESOLVERD_VERSION "0.1.0"
 
 static void usage(FILE *out)
 {

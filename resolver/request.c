@@ -177,6 +177,7 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
         return;
     }
     d->stats.queries_total++;
+    stats_count_qtype(&d->stats, q.question_end ? q.qtype : 0);   /* 0: no question: other */
     if (t->tcp)
         d->stats.queries_tcp++;
     else

@@ -495,6 +495,25 @@ size_t rrcache_flush_all(struct rrcache *c)
     return removed;
 }
 
+size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg)
+{
+    size_t removed = 0;
+
+    for (size_t i = 0; i < c->slot_count; i++) {
+        struct rr_entry **link = &c->slots[i];
+        while (*link) {
+            struct rr_entry *e = *link;
+            if (match(e->name, e->name_len, e->type, e->rclass, arg)) {
+                entry_remove_at(c, link);
+                removed++;
+            } else {
+                link = &e->chain_next;
+            }
+        }
+    }
+    return removed;
+}
+
 size_t rrcache_entries(const struct rrcache *c)
 {
     return c->entries;

@@ -10,6 +10,7 @@
 #ifndef RRCACHE_H
 #define RRCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -42,6 +43,12 @@ ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_t
 /* Removes every entry of that owner name (all types); returns how many. */
 size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner);
 size_t rrcache_flush_all(struct rrcache *c);
+
+/* Says whether an entry should go: its lower-cased owner (wire form), type and class. */
+typedef bool (*rrcache_match_fn)(const uint8_t *name_lc, size_t name_len, uint16_t type,
+                                 uint16_t rclass, void *arg);
+/* Removes every entry (live or expired) for which match returns true; returns how many. */
+size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg);
 size_t rrcache_entries(const struct rrcache *c);
 size_t rrcache_bytes(const struct rrcache *c);
 

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const rcode_names[16] = {
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
@@ -12,6 +13,13 @@ static const char *const rcode_names[16] = {
 
 static const char *const latency_names[STATS_LATENCY_BUCKETS] = {
     "lt1ms", "lt2ms", "lt5ms", "lt10ms", "lt50ms", "lt100ms", "lt1s", "ge1s",
+};
+
+/* The types with a counter of their own; the last slot counts every other type. */
+static const struct { uint16_t type; const char *name; } qtypes[STATS_QTYPES - 1] = {
+    { 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" }, { 15, "MX" },
+    { 16, "TXT" }, { 28, "AAAA" }, { 33, "SRV" }, { 43, "DS" }, { 48, "DNSKEY" },
+    { 64, "SVCB" }, { 65, "HTTPS" }, { 255, "ANY" },
 };
 
 void stats_add(struct stats *sum, const struct stats *s)
@@ -32,6 +40,22 @@ void stats_record_latency(struct stats *s, uint64_t usec)
     while (i < STATS_LATENCY_BUCKETS - 1 && usec >= limits_us[i])
         i++;
     s->latency[i]++;
+}
+
+void stats_count_qtype(struct stats *s, uint16_t qtype)
+{
+    size_t i = 0;
+    while (i < STATS_QTYPES - 1 && qtypes[i].type != qtype)
+        i++;
+    s->qtype[i]++;
+}
+
+void stats_reset(struct stats *s)
+{
+    uint64_t tcp_open = s->tcp_open;
+
+    memset(s, 0, sizeof *s);
+    s->tcp_open = tcp_open;
 }
 
 struct out { char *buf; size_t cap, len; };
@@ -89,5 +113,8 @@ size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_by
             put(&o, "rcode.%s=%llu\n", rcode_names[i], (unsigned long long)s->rcode[i]);
     for (int i = 0; i < STATS_LATENCY_BUCKETS; i++)
         put(&o, "latency.%s=%llu\n", latency_names[i], (unsigned long long)s->latency[i]);
+    for (int i = 0; i < STATS_QTYPES - 1; i++)
+        put(&o, "qtype.%s=%llu\n", qtypes[i].name, (unsigned long long)s->qtype[i]);
+    put(&o, "qtype.other=%llu\n", (unsigned long long)s->qtype[STATS_QTYPES - 1]);
     return o.len;
 }

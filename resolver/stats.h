@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define STATS_LATENCY_BUCKETS 8     /* <1ms <2 <5 <10 <50 <100 <1000 >=1000 ms */
+#define STATS_QTYPES 15             /* the common query types, then "other" (stats.c) */
 
 struct stats {
     uint64_t queries_total;     /* every query parsed (after ACL) */
@@ -26,10 +27,15 @@ struct stats {
     uint64_t tcp_connections, tcp_open, tcp_refused_cap;
     uint64_t rcode[16];
     uint64_t latency[STATS_LATENCY_BUCKETS];
+    uint64_t qtype[STATS_QTYPES];   /* queries by type: see qtype_names in stats.c */
 };
 
 void stats_add(struct stats *sum, const struct stats *s);
 void stats_record_latency(struct stats *s, uint64_t usec);
+/* Counts one query of that type (types without a counter of their own go to qtype.other). */
+void stats_count_qtype(struct stats *s, uint16_t qtype);
+/* Zeroes every counter; gauges that describe the present (tcp.open) keep their value. */
+void stats_reset(struct stats *s);
 /* Writes `key=value` lines (the keys README documents) into buf; cache figures are passed
  * in because the cache is not per thread. Returns the length written (truncated to cap). */
 size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_bytes,

@@ -541,6 +541,115 @@ static void test_flush_name(void)
     cache_free(c);
 }
 
+/* cache_flush_if: a predicate on the kind only. */
+static bool match_negative(const uint8_t *name, size_t name_len, uint16_t qtype,
+                           uint16_t qclass, enum cache_kind kind, void *arg)
+{
+    (void)name, (void)name_len, (void)qtype, (void)qclass;
+    (*(int *)arg)++;
+    return kind == CACHE_NEGATIVE;
+}
+
+/* cache_flush_if: names at or below the key in arg (wire form, label boundaries). */
+static bool match_below(const uint8_t *name, size_t name_len, uint16_t qtype,
+                        uint16_t qclass, enum cache_kind kind, void *arg)
+{
+    const struct key *zone = arg;
+    size_t pos = 0;
+
+    (void)qtype, (void)qclass, (void)kind;
+    while (name_len - pos > zone->len && name[pos] != 0)
+        pos += (size_t)name[pos] + 1;
+    return name_len - pos == zone->len && memcmp(name + pos, zone->name, zone->len) == 0;
+}
+
+static void test_flush_if(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    struct msg a = build_a("www.example.com.", 300);
+    struct msg b = build_a("a.b.example.com.", 300);
+    struct msg top = build_a("example.com.", 300);
+    struct msg other = build_a("www.example.net.", 300);
+    struct msg look = build_a("notexample.com.", 300);
+    struct msg nx = build_negative("nx.example.org.", LDNS_RCODE_NXDOMAIN, 300, 300);
+    struct key zone = key_of("Example.COM.");
+    int calls = 0;
+
+    store(c, "www.example.com.", WIRE_TYPE_A, a, T0);
+    store(c, "a.b.example.com.", WIRE_TYPE_A, b, T0);
+    store(c, "example.com.", WIRE_TYPE_A, top, T0);
+    store(c, "www.example.net.", WIRE_TYPE_A, other, T0);
+    store(c, "notexample.com.", WIRE_TYPE_A, look, T0);
+    store(c, "nx.example.org.", WIRE_TYPE_A, nx, T0);
+    is_int(cache_entries(c), 6, "flush_if: six entries");
+    is_int(cache_flush_if(c, match_negative, &calls), 1, "flush_if: one negative entry");
+    is_int(calls, 6, "flush_if: the predicate saw every entry");
+    ok(!present(c, "nx.example.org.", WIRE_TYPE_A, T0), "flush_if: the negative entry is gone");
+    ok(present(c, "www.example.com.", WIRE_TYPE_A, T0), "flush_if: positives stay");
+    is_int(cache_flush_if(c, match_below, &zone), 3, "flush_if: the zone and below");
+    ok(!present(c, "example.com.", WIRE_TYPE_A, T0) &&
+           !present(c, "a.b.example.com.", WIRE_TYPE_A, T0), "flush_if: apex and deep name gone");
+    ok(present(c, "notexample.com.", WIRE_TYPE_A, T0), "flush_if: not a label boundary, kept");
+    ok(present(c, "www.example.net.", WIRE_TYPE_A, T0), "flush_if: another zone kept");
+    is_int(cache_entries(c), 2, "flush_if: two left");
+    free(a.wire);
+    free(b.wire);
+    free(top.wire);
+    free(other.wire);
+    free(look.wire);
+    free(nx.wire);
+    cache_free(c);
+}
+
+struct walk_seen {
+    int count, negative, stop_after;
+    uint32_t ttl_left;
+    long long msg_ttl;
+};
+
+static bool walk_cb(const uint8_t *name, size_t name_len, uint16_t qtype, uint16_t qclass,
+                    enum cache_kind kind, const uint8_t *msg, size_t len, uint32_t ttl_left,
+                    void *arg)
+{
+    struct walk_seen *w = arg;
+    struct key k = key_of("www.example.com.");
+
+    (void)qclass;
+    w->count++;
+    if (kind == CACHE_NEGATIVE)
+        w->negative++;
+    if (qtype == WIRE_TYPE_A && name_len == k.len && memcmp(name, k.name, k.len) == 0) {
+        w->ttl_left = ttl_left;
+        w->msg_ttl = ttl_in(msg, len, LDNS_SECTION_ANSWER, 0);
+    }
+    return w->stop_after == 0 || w->count < w->stop_after;
+}
+
+static void test_walk(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    struct msg a = build_a("www.example.com.", 300);
+    struct msg b = build_a("short.example.com.", 10);
+    struct msg nx = build_negative("nx.example.org.", LDNS_RCODE_NXDOMAIN, 300, 300);
+    struct walk_seen w = { 0, 0, 0, 0, -1 };
+
+    store(c, "www.example.com.", WIRE_TYPE_A, a, T0);
+    store(c, "short.example.com.", WIRE_TYPE_A, b, T0);
+    store(c, "nx.example.org.", WIRE_TYPE_A, nx, T0);
+    is_int(cache_walk(c, T0 + 20, walk_cb, &w), 2, "walk: the expired entry is skipped");
+    is_int(w.count, 2, "walk: called for the two live entries");
+    is_int(w.negative, 1, "walk: one of them negative");
+    is_int(w.ttl_left, 280, "walk: remaining lifetime counted down");
+    is_int(w.msg_ttl, 280, "walk: the message's TTLs counted down");
+    is_int(cache_entries(c), 3, "walk: removes nothing");
+    w = (struct walk_seen){ 0, 0, 1, 0, -1 };
+    is_int(cache_walk(c, T0, walk_cb, &w), 1, "walk: stops when the callback says so");
+    free(a.wire);
+    free(b.wire);
+    free(nx.wire);
+    cache_free(c);
+}
+
 int main(void)
 {
     test_positive();
@@ -553,5 +662,7 @@ int main(void)
     test_eviction();
     test_many();
     test_flush_name();
+    test_flush_if();
+    test_walk();
     return done_testing();
 }

@@ -96,6 +96,36 @@ out:
     return rc;
 }
 
+/* Builds an NXDOMAIN for (name, A) with example.com's SOA and stores it. */
+static int store_nxdomain(struct cache *c, const char *name)
+{
+    uint8_t key[WIRE_MAX_NAME], *wire = NULL;
+    size_t key_len, wire_len;
+    ldns_rr *soa = NULL;
+    int rc = -1;
+    ldns_pkt *pkt = ldns_pkt_query_new(ldns_dname_new_frm_str(name), LDNS_RR_TYPE_A,
+                                       LDNS_RR_CLASS_IN, 0);
+
+    if (!pkt || name_key(name, key, &key_len) != 0)
+        goto out;
+    ldns_pkt_set_qr(pkt, true);
+    ldns_pkt_set_rcode(pkt, LDNS_RCODE_NXDOMAIN);
+    if (ldns_rr_new_frm_str(&soa, "example.com. 300 IN SOA ns.example.com. admin.example.com. "
+                            "1 7200 900 1209600 300", 0, NULL, NULL) != LDNS_STATUS_OK)
+        goto out;
+    if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, soa)) {
+        ldns_rr_free(soa);
+        goto out;
+    }
+    if (ldns_pkt2wire(&wire, pkt, &wire_len) != LDNS_STATUS_OK)
+        goto out;
+    rc = cache_store(c, key, key_len, WIRE_TYPE_A, WIRE_CLASS_IN, wire, wire_len, time(NULL));
+out:
+    free(wire);
+    ldns_pkt_free(pkt);
+    return rc;
+}
+
 static bool cached(struct cache *c, const char *name)
 {
     uint8_t key[WIRE_MAX_NAME], out[4096];
@@ -160,6 +190,91 @@ static void test_stats_and_errors(struct daemon *d)
     is_str(out, "error: empty command\n", "empty command");
     n = control_execute(d, "stats", small, sizeof small);
     ok(n < sizeof small && strlen(small) == n, "output is cut to the buffer, NUL-terminated");
+}
+
+static void test_flush_zone_and_type(struct daemon *d)
+{
+    char out[4096];
+
+    ok(store_answer(d->cache, "example.com.", "example.com. 300 IN A 192.0.2.1") == 0 &&
+       store_answer(d->cache, "a.b.example.com.", "a.b.example.com. 300 IN A 192.0.2.2") == 0 &&
+       store_answer(d->cache, "notexample.com.", "notexample.com. 300 IN A 192.0.2.3") == 0 &&
+       store_nxdomain(d->cache, "nx.example.com.") == 0, "stored four entries");
+    control_execute(d, "flush-zone EXAMPLE.com", out, sizeof out);
+    is_str(out, "ok\nflushed 3 entries\n", "flush-zone: apex, deep name and negative entry");
+    ok(!cached(d->cache, "a.b.example.com."), "flush-zone: a.b.example.com is gone");
+    ok(cached(d->cache, "notexample.com."), "flush-zone: notexample.com is kept");
+    control_execute(d, "flush-zone example.org a..b", out, sizeof out);
+    is_str(out, "error: invalid name 'a..b'\n", "flush-zone: an invalid name is an error");
+    control_execute(d, "flush-zone", out, sizeof out);
+    is_str(out, "error: usage: flush-zone NAME...\n", "flush-zone: needs a name");
+
+    control_execute(d, "flush-type notexample.com AAAA", out, sizeof out);
+    is_str(out, "ok\nflushed 0 entries\n", "flush-type: another type is kept");
+    ok(cached(d->cache, "notexample.com."), "flush-type: the A entry is still there");
+    control_execute(d, "flush-type notexample.com a", out, sizeof out);
+    is_str(out, "ok\nflushed 1 entries\n", "flush-type: the A entry (type in any case)");
+    control_execute(d, "flush-type notexample.com BOGUS", out, sizeof out);
+    is_str(out, "error: unknown type 'BOGUS'\n", "flush-type: an unknown type is an error");
+    control_execute(d, "flush-type notexample.com", out, sizeof out);
+    is_str(out, "error: usage: flush-type NAME TYPE\n", "flush-type: needs two arguments");
+    is_int(cache_entries(d->cache), 0, "cache empty again");
+}
+
+static void test_negative_infra_reset_status(struct daemon *d)
+{
+    char out[4096];
+
+    ok(store_answer(d->cache, "www.example.com.", "www.example.com. 300 IN A 192.0.2.1") == 0 &&
+       store_nxdomain(d->cache, "nx.example.com.") == 0, "stored a positive and a negative entry");
+    control_execute(d, "flush-negative", out, sizeof out);
+    is_str(out, "ok\nflushed 1 entries\n", "flush-negative: one entry");
+    ok(!cached(d->cache, "nx.example.com."), "flush-negative: the NXDOMAIN is gone");
+    ok(cached(d->cache, "www.example.com."), "flush-negative: the positive entry is kept");
+    control_execute(d, "flush-infra", out, sizeof out);
+    is_str(out, "ok\nflushed 0 entries\n", "flush-infra without infra: nothing");
+
+    d->stats.queries_total = 7;
+    d->stats.qtype[0] = 7;
+    d->stats.tcp_open = 3;
+    control_execute(d, "stats-reset", out, sizeof out);
+    is_str(out, "ok\nstatistics reset\n", "stats-reset answers");
+    control_execute(d, "stats", out, sizeof out);
+    ok(strstr(out, "\nqueries.total=0\n") && strstr(out, "\nqtype.A=0\n"),
+       "stats-reset: counters are zero");
+    ok(strstr(out, "\ntcp.open=3\n") != NULL, "stats-reset: the tcp.open gauge is kept");
+    ok(strstr(out, "\nqtype.other=0\n") != NULL, "stats has qtype.other");
+
+    control_execute(d, "status", out, sizeof out);
+    ok(starts_with(out, "ok\nversion=resolverd 0.1.0\nuptime="), "status: version, uptime");
+    ok(strstr(out, "\nthreads=1\n") && strstr(out, "\ncache.entries=1\n") &&
+       strstr(out, "\ncache.size="), "status: threads and cache use");
+    control_execute(d, "flush", out, sizeof out);
+}
+
+static void test_dump(struct daemon *d)
+{
+    char out[4096], small[600];
+
+    ok(store_answer(d->cache, "www.example.com.", "www.example.com. 300 IN A 192.0.2.1") == 0 &&
+       store_nxdomain(d->cache, "nx.example.com.") == 0, "stored entries to dump");
+    control_execute(d, "dump-cache", out, sizeof out);
+    ok(strstr(out, "\n; www.example.com. A IN positive rcode=NOERROR\nwww.example.com.\t"),
+       "dump-cache: the positive entry's comment line, then its RR");
+    ok(strstr(out, "IN\tA\t192.0.2.1\n") != NULL, "dump-cache: the A record");
+    ok(strstr(out, "; nx.example.com. A IN negative rcode=NXDOMAIN\nexample.com.\t"),
+       "dump-cache: the negative entry, then its SOA");
+    ok(strstr(out, "\n; dumped 2 entries\n") != NULL, "dump-cache: the summary line");
+    for (int i = 0; i < 20; i++) {
+        char name[64], rr[128];
+        snprintf(name, sizeof name, "host%d.example.com.", i);
+        snprintf(rr, sizeof rr, "%s 300 IN A 192.0.2.%d", name, i);
+        store_answer(d->cache, name, rr);
+    }
+    control_execute(d, "dump-cache", small, sizeof small);
+    ok(strstr(small, "\n; truncated: output limit reached after ") != NULL,
+       "dump-cache: a dump that does not fit says so");
+    control_execute(d, "flush", out, sizeof out);
 }
 
 static void test_reload(struct daemon *d)
@@ -276,6 +391,28 @@ static void test_socket_requests(struct daemon *d, const char *path)
     is_str(reply, "error: request too long\n", "an over-long request is refused");
 }
 
+/* A dump larger than the 64 KiB a response starts with comes whole over the socket. */
+static void test_socket_dump(struct daemon *d, const char *path)
+{
+    size_t cap = 1 << 20;
+    char *reply = malloc(cap), want[64];
+    bool stored = true;
+
+    for (int i = 0; i < 2000; i++) {
+        char name[64], rr[128];
+        snprintf(name, sizeof name, "name-%04d.example.com.", i);
+        snprintf(rr, sizeof rr, "%s 300 IN A 192.0.2.%d", name, i % 250);
+        stored = stored && store_answer(d->cache, name, rr) == 0;
+    }
+    ok(stored && reply, "stored 2000 entries");
+    snprintf(want, sizeof want, "\n; dumped %zu entries\n", cache_entries(d->cache));
+    ok(reply && exchange(d, path, "dump-cache\n", 11, false, reply, cap) == 0 &&
+       strlen(reply) > 64 * 1024 && strstr(reply, want) != NULL,
+       "dump-cache over the socket: more than 64 KiB, every entry");
+    free(reply);
+    cache_flush_all(d->cache);
+}
+
 /* Fills every client slot with silent clients; one more is closed at once. */
 static void test_client_cap(struct daemon *d, const char *path)
 {
@@ -354,6 +491,7 @@ static void test_socket(struct daemon *d)
         ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode), "the socket file exists");
         is_int(st.st_mode & 07777, 0600, "its mode is 0600");
         test_socket_requests(d, path);
+        test_socket_dump(d, path);
         test_client_cap(d, path);
         control_close(d->control);
         d->control = NULL;
@@ -376,6 +514,9 @@ int main(void)
     if (d->loop && d->cache) {
         test_flush(d);
         test_stats_and_errors(d);
+        test_flush_zone_and_type(d);
+        test_negative_infra_reset_status(d);
+        test_dump(d);
         test_reload(d);
         test_socket(d);
     } else {

@@ -390,6 +390,30 @@ static void test_refused(void)
     rrcache_free(NULL);
 }
 
+/* rrcache_flush_if: entries of one type (arg: the type, a uint16_t). */
+static bool match_type(const uint8_t *name, size_t name_len, uint16_t type, uint16_t rclass,
+                       void *arg)
+{
+    (void)name, (void)name_len, (void)rclass;
+    return type == *(const uint16_t *)arg;
+}
+
+static void test_flush_if(void)
+{
+    struct rrcache *c = rrcache_new(BIG, 86400);
+    uint16_t ns = LDNS_RR_TYPE_NS;
+
+    store(c, RRS("example.com. 300 IN A 192.0.2.1"), RR_TRUST_ANSWER, T0);
+    store(c, RRS("example.com. 300 IN NS ns.example.com."), RR_TRUST_AUTHORITY, T0);
+    store(c, RRS("example.net. 300 IN NS ns.example.net."), RR_TRUST_AUTHORITY, T0);
+    is_int(rrcache_flush_if(c, match_type, &ns), 2, "flush_if: both NS sets");
+    ok(!present(c, "example.com.", LDNS_RR_TYPE_NS, T0), "flush_if: NS gone");
+    ok(present(c, "example.com.", LDNS_RR_TYPE_A, T0), "flush_if: other types stay");
+    is_int(rrcache_flush_if(c, match_type, &ns), 0, "flush_if: nothing more to flush");
+    is_int(rrcache_entries(c), 1, "flush_if: one entry left");
+    rrcache_free(c);
+}
+
 int main(void)
 {
     test_store_lookup();
@@ -401,6 +425,7 @@ int main(void)
     test_eviction();
     test_many();
     test_flush();
+    test_flush_if();
     test_refused();
     return done_testing();
 }
