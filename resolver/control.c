@@ -39,6 +39,7 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
+#include "cachefile.h"
 #include "config.h"
 #include "daemon.h"
 #include "infra.h"
@@ -436,6 +437,8 @@ static int cmd_dump_cache(struct daemon *d, char **args, int nargs, struct reply
 
     (void)args;
     (void)nargs;
+    /* load-cache ages every TTL by the time since this line (cachefile.h) */
+    reply_append(r, "; resolverd cache dump time=%lld\n", (long long)time(NULL));
     /* keep room for the last line, whatever happens: the entries may use neither the
      * last CONTROL_DUMP_RESERVE octets the buffer may grow to, nor those it has now */
     if (r->max > CONTROL_DUMP_RESERVE * 2)
@@ -457,6 +460,20 @@ static int cmd_dump_cache(struct daemon *d, char **args, int nargs, struct reply
         return 0;
     }
     reply_append(r, "; dumped %zu entries\n", dump.dumped + dump.unprintable);
+    return 0;
+}
+
+/* `load-cache FILE`: a dump read back (a warm restart); entries keep the TTL that remains. */
+static int cmd_load_cache(struct daemon *d, char **args, int nargs, struct reply *r)
+{
+    struct cachefile_result res;
+    char err[512];
+    (void)nargs;
+
+    if (cachefile_load(d->cache, args[1], time(NULL), &res, err, sizeof err) < 0)
+        return reply_fail(r, "%s (loaded %zu entries before it)", err, res.loaded);
+    reply_append(r, "loaded %zu entries (%zu expired, %zu not cacheable: skipped)\n",
+                 res.loaded, res.expired, res.refused);
     return 0;
 }
 
@@ -492,6 +509,7 @@ static const struct control_command commands[] = {
     { "stats-reset",    0, 0, "stats-reset", cmd_stats_reset },
     { "status",         0, 0, "status", cmd_status },
     { "dump-cache",     0, 0, "dump-cache", cmd_dump_cache },
+    { "load-cache",     1, 1, "load-cache FILE", cmd_load_cache },
     { "reload",         0, 0, "reload", cmd_reload },
 };
 

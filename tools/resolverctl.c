@@ -61,6 +61,7 @@ static const char usage_text[] =
     "  stats-reset        zero the counters\n"
     "  status             version, uptime, threads, config file, cache use\n"
     "  dump-cache         print the cached answers in zone-file syntax\n"
+    "  load-cache FILE    load a dump-cache file back (a warm restart)\n"
     "  reload             re-read the configuration, hosts and zone files\n"
     "\n"
     "exit status: 0 ok, 1 the daemon reported an error, 2 usage or connection trouble\n";
@@ -154,6 +155,23 @@ static char *find_socket(const struct options *opts)
     fprintf(stderr, "resolverctl: no socket to talk to: use -s SOCKET or -c CONF "
                     "(there is no ./" DEFAULT_CONFIG ")\n");
     return NULL;
+}
+
+/* load-cache FILE: the daemon reads the file from its own working directory, so a
+ * relative path is made absolute here (and a missing file is reported at once). The new
+ * string replaces the argument; the caller frees *owned. */
+static int absolute_file_argument(struct options *opts, char **owned)
+{
+    *owned = NULL;
+    if (opts->n_command != 2 || strcmp(opts->command[0], "load-cache") != 0)
+        return 0;
+    *owned = realpath(opts->command[1], NULL);
+    if (!*owned) {
+        fprintf(stderr, "resolverctl: %s: %s\n", opts->command[1], strerror(errno));
+        return -1;
+    }
+    opts->command[1] = *owned;
+    return 0;
 }
 
 /* Joins the command words with single spaces and a final '\n' into buf; -1 (printed) if
@@ -326,7 +344,12 @@ int main(int argc, char **argv)
     case -1:
         return EXIT_TROUBLE;
     }
-    if (build_request(&opts, request, sizeof request, &request_len) != 0)
+    char *file = NULL;
+    if (absolute_file_argument(&opts, &file) != 0)
+        return EXIT_TROUBLE;
+    int built = build_request(&opts, request, sizeof request, &request_len);
+    free(file);
+    if (built != 0)
         return EXIT_TROUBLE;
     socket_path = find_socket(&opts);
     if (!socket_path)
