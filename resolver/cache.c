@@ -25,6 +25,7 @@
  * Failure policy: if malloc fails the answer is simply not cached; a failed table resize
  * leaves longer chains. Nothing here aborts. */
 #include "cache.h"
+#include "lru.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,7 @@
 
 struct cache_entry {
     struct cache_entry *chain_next;     /* hash chain */
-    struct cache_entry *lru_prev;       /* towards the most recently used */
-    struct cache_entry *lru_next;       /* towards the least recently used */
+    struct lru_node lru;                /* position in the use order */
     uint64_t hash;                      /* wire_name_hash of the name */
     time_t stored_at;
     uint32_t ttl;                       /* lifetime in seconds: the smallest stored TTL */
@@ -54,7 +54,7 @@ struct cache {
     struct cache_limits limits;
     struct cache_entry **slots;
     size_t slot_count;                  /* a power of two */
-    struct cache_entry *lru_head, *lru_tail;
+    struct lru_list lru;                /* entries by use: head = most recent */
     size_t entries;
     size_t bytes;
     uint64_t evictions;
@@ -115,30 +115,6 @@ static void entry_copy_counted(const struct cache_entry *e, uint32_t elapsed, ui
 
 /* ---- LRU list and hash table ------------------------------------------------------- */
 
-static void lru_unlink(struct cache *c, struct cache_entry *e)
-{
-    if (e->lru_prev)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        c->lru_head = e->lru_next;
-    if (e->lru_next)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        c->lru_tail = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_head(struct cache *c, struct cache_entry *e)
-{
-    e->lru_prev = NULL;
-    e->lru_next = c->lru_head;
-    if (c->lru_head)
-        c->lru_head->lru_prev = e;
-    else
-        c->lru_tail = e;
-    c->lru_head = e;
-}
-
 static struct cache_entry **slot_for(const struct cache *c, uint64_t hash)
 {
     return &c->slots[hash & (c->slot_count - 1)];
@@ -150,7 +126,7 @@ static void entry_remove_at(struct cache *c, struct cache_entry **link)
     struct cache_entry *e = *link;
 
     *link = e->chain_next;
-    lru_unlink(c, e);
+    lru_unlink(&c->lru, &e->lru);
     c->entries--;
     c->bytes -= entry_cost(e);
     free(e);
@@ -208,7 +184,7 @@ static void entry_insert(struct cache *c, struct cache_entry *e)
 
     e->chain_next = *slot;
     *slot = e;
-    lru_push_head(c, e);
+    lru_push_head(&c->lru, &e->lru);
     c->entries++;
     c->bytes += entry_cost(e);
     table_grow_if_loaded(c);
@@ -217,8 +193,8 @@ static void entry_insert(struct cache *c, struct cache_entry *e)
 /* Drops least recently used entries until the cache fits in max_bytes. */
 static void evict_to(struct cache *c, size_t max_bytes)
 {
-    while (c->bytes > max_bytes && c->lru_tail) {
-        entry_remove(c, c->lru_tail);
+    while (c->bytes > max_bytes && c->lru.tail) {
+        entry_remove(c, LRU_ENTRY(c->lru.tail, struct cache_entry, lru));
         c->evictions++;
     }
 }
@@ -467,8 +443,8 @@ size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, ui
         return 0;
 
     entry_copy_counted(e, elapsed, out);
-    lru_unlink(c, e);
-    lru_push_head(c, e);
+    lru_unlink(&c->lru, &e->lru);
+    lru_push_head(&c->lru, &e->lru);
     if (kind)
         *kind = (enum cache_kind)e->kind;
     return e->msg_len;
@@ -501,8 +477,8 @@ size_t cache_flush_all(struct cache *c)
 {
     size_t removed = c->entries;
 
-    while (c->lru_head)
-        entry_remove(c, c->lru_head);
+    while (c->lru.head)
+        entry_remove(c, LRU_ENTRY(c->lru.head, struct cache_entry, lru));
     return removed;
 }
 
@@ -533,7 +509,8 @@ long cache_walk(const struct cache *c, time_t now, cache_walk_fn fn, void *arg)
 
     if (!buf)
         return -1;
-    for (const struct cache_entry *e = c->lru_head; e; e = e->lru_next) {
+    for (const struct lru_node *n = c->lru.head; n; n = n->next) {
+        const struct cache_entry *e = LRU_ENTRY(n, const struct cache_entry, lru);
         uint32_t elapsed = entry_age(e, now);
         if (elapsed >= e->ttl)
             continue;

@@ -22,6 +22,7 @@
  * Failure policy: if malloc fails the report is dropped and the server stays unknown (or
  * as it was); a failed table resize leaves longer chains. Nothing here aborts. */
 #include "infra.h"
+#include "lru.h"
 
 #include <limits.h>
 #include <netinet/in.h>
@@ -34,8 +35,7 @@
 
 struct infra_host {
     struct infra_host *chain_next;      /* hash chain */
-    struct infra_host *lru_prev;        /* towards the most recently used */
-    struct infra_host *lru_next;        /* towards the least recently used */
+    struct lru_node lru;                /* position in the use order */
     uint64_t hash;                      /* addr_hash of addr */
     struct sockaddr_storage addr;
     double srtt_ms, rttvar_ms;          /* meaningful once measured */
@@ -54,7 +54,7 @@ struct infra {
     size_t max_entries;
     struct infra_host **slots;
     size_t slot_count;                  /* a power of two */
-    struct infra_host *lru_head, *lru_tail;
+    struct lru_list lru;                /* entries by use: head = most recent */
     size_t entries;
 };
 
@@ -97,30 +97,6 @@ static uint64_t addr_hash(const struct sockaddr_storage *addr)
 
 /* ---- LRU list and hash table ------------------------------------------------------- */
 
-static void lru_unlink(struct infra *inf, struct infra_host *h)
-{
-    if (h->lru_prev)
-        h->lru_prev->lru_next = h->lru_next;
-    else
-        inf->lru_head = h->lru_next;
-    if (h->lru_next)
-        h->lru_next->lru_prev = h->lru_prev;
-    else
-        inf->lru_tail = h->lru_prev;
-    h->lru_prev = h->lru_next = NULL;
-}
-
-static void lru_push_head(struct infra *inf, struct infra_host *h)
-{
-    h->lru_prev = NULL;
-    h->lru_next = inf->lru_head;
-    if (inf->lru_head)
-        inf->lru_head->lru_prev = h;
-    else
-        inf->lru_tail = h;
-    inf->lru_head = h;
-}
-
 static struct infra_host **slot_for(const struct infra *inf, uint64_t hash)
 {
     return &inf->slots[hash & (inf->slot_count - 1)];
@@ -133,7 +109,7 @@ static void host_remove(struct infra *inf, struct infra_host *h)
     while (*link != h)
         link = &(*link)->chain_next;
     *link = h->chain_next;
-    lru_unlink(inf, h);
+    lru_unlink(&inf->lru, &h->lru);
     inf->entries--;
     free(h);
 }
@@ -173,8 +149,8 @@ static struct infra_host *host_find(struct infra *inf, const struct sockaddr_sto
     hash = addr_hash(addr);
     for (struct infra_host *h = *slot_for(inf, hash); h; h = h->chain_next) {
         if (h->hash == hash && addr_equal(&h->addr, addr)) {
-            lru_unlink(inf, h);
-            lru_push_head(inf, h);
+            lru_unlink(&inf->lru, &h->lru);
+            lru_push_head(&inf->lru, &h->lru);
             h->last_used = now;
             return h;
         }
@@ -193,8 +169,8 @@ static struct infra_host *host_create(struct infra *inf, const struct sockaddr_s
     h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    while (inf->entries >= inf->max_entries && inf->lru_tail)
-        host_remove(inf, inf->lru_tail);
+    while (inf->entries >= inf->max_entries && inf->lru.tail)
+        host_remove(inf, LRU_ENTRY(inf->lru.tail, struct infra_host, lru));
     h->hash = addr_hash(addr);
     h->addr = *addr;
     h->srtt_ms = INFRA_UNKNOWN_RTT_MS;
@@ -203,7 +179,7 @@ static struct infra_host *host_create(struct infra *inf, const struct sockaddr_s
     slot = slot_for(inf, h->hash);
     h->chain_next = *slot;
     *slot = h;
-    lru_push_head(inf, h);
+    lru_push_head(&inf->lru, &h->lru);
     inf->entries++;
     table_grow_if_loaded(inf);
     return h;
@@ -293,8 +269,8 @@ size_t infra_entries(const struct infra *inf)
 
 void infra_flush(struct infra *inf)
 {
-    while (inf->lru_head)
-        host_remove(inf, inf->lru_head);
+    while (inf->lru.head)
+        host_remove(inf, LRU_ENTRY(inf->lru.head, struct infra_host, lru));
 }
 
 uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)

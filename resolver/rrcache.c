@@ -29,6 +29,7 @@
  * Failure policy: if an allocation fails the RRset is not stored (or the lookup returns
  * NULL); a failed table resize leaves longer chains. Nothing here aborts. */
 #include "rrcache.h"
+#include "lru.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -41,8 +42,7 @@
 
 struct rr_entry {
     struct rr_entry *chain_next;        /* hash chain */
-    struct rr_entry *lru_prev;          /* towards the most recently used */
-    struct rr_entry *lru_next;          /* towards the least recently used */
+    struct lru_node lru;                /* position in the use order */
     uint64_t hash;                      /* wire_name_hash of the owner */
     ldns_rr_list *rrs;                  /* canonical deep copy, TTLs as received */
     size_t cost;                        /* what this entry adds to rrcache.bytes */
@@ -59,7 +59,7 @@ struct rrcache {
     uint32_t max_ttl;
     struct rr_entry **slots;
     size_t slot_count;                  /* a power of two */
-    struct rr_entry *lru_head, *lru_tail;
+    struct lru_list lru;                /* entries by use: head = most recent */
     size_t entries;
     size_t bytes;
 };
@@ -198,30 +198,6 @@ fail:
 
 /* ---- LRU list and hash table ------------------------------------------------------- */
 
-static void lru_unlink(struct rrcache *c, struct rr_entry *e)
-{
-    if (e->lru_prev)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        c->lru_head = e->lru_next;
-    if (e->lru_next)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        c->lru_tail = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_head(struct rrcache *c, struct rr_entry *e)
-{
-    e->lru_prev = NULL;
-    e->lru_next = c->lru_head;
-    if (c->lru_head)
-        c->lru_head->lru_prev = e;
-    else
-        c->lru_tail = e;
-    c->lru_head = e;
-}
-
 static struct rr_entry **slot_for(const struct rrcache *c, uint64_t hash)
 {
     return &c->slots[hash & (c->slot_count - 1)];
@@ -233,7 +209,7 @@ static void entry_remove_at(struct rrcache *c, struct rr_entry **link)
     struct rr_entry *e = *link;
 
     *link = e->chain_next;
-    lru_unlink(c, e);
+    lru_unlink(&c->lru, &e->lru);
     c->entries--;
     c->bytes -= e->cost;
     entry_free(e);
@@ -289,7 +265,7 @@ static void entry_insert(struct rrcache *c, struct rr_entry *e)
 
     e->chain_next = *slot;
     *slot = e;
-    lru_push_head(c, e);
+    lru_push_head(&c->lru, &e->lru);
     c->entries++;
     c->bytes += e->cost;
     table_grow_if_loaded(c);
@@ -298,8 +274,8 @@ static void entry_insert(struct rrcache *c, struct rr_entry *e)
 /* Drops least recently used entries until the cache fits in max_bytes. */
 static void evict_to(struct rrcache *c, size_t max_bytes)
 {
-    while (c->bytes > max_bytes && c->lru_tail)
-        entry_remove(c, c->lru_tail);
+    while (c->bytes > max_bytes && c->lru.tail)
+        entry_remove(c, LRU_ENTRY(c->lru.tail, struct rr_entry, lru));
 }
 
 /* ---- what may be stored ------------------------------------------------------------ */
@@ -456,8 +432,8 @@ ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_t
     copy = list_clone_with_ttl(e->rrs, e->ttl - entry_age(e, now), false);
     if (!copy)
         return NULL;
-    lru_unlink(c, e);
-    lru_push_head(c, e);
+    lru_unlink(&c->lru, &e->lru);
+    lru_push_head(&c->lru, &e->lru);
     if (trust)
         *trust = (enum rr_trust)e->trust;
     return copy;
@@ -490,8 +466,8 @@ size_t rrcache_flush_all(struct rrcache *c)
 {
     size_t removed = c->entries;
 
-    while (c->lru_head)
-        entry_remove(c, c->lru_head);
+    while (c->lru.head)
+        entry_remove(c, LRU_ENTRY(c->lru.head, struct rr_entry, lru));
     return removed;
 }
 
