@@ -113,6 +113,8 @@ int daemon_load(struct daemon *d, const char *config_path, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    log_info("loaded %zu local zones, %zu hosts names; iteration %s", localzones_count(d->zones),
+             hosts_count(d->hosts), d->hints ? "on" : "off (no root hints)");
     return 0;
 }
 

@@ -214,11 +214,6 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
         request_answer(m->d, q, t, NULL, 0);
 }
 
-size_t mesh_in_flight(const struct mesh *m)
-{
-    return m->n_jobs;
-}
-
 void mesh_free(struct mesh *m)
 {
     if (!m)

@@ -21,6 +21,5 @@ void mesh_free(struct mesh *m);
 /* Joins or starts the resolution of q; the reply goes to t later (or at once, SERVFAIL,
  * when there is nowhere to resolve the name or a limit is hit). */
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t);
-size_t mesh_in_flight(const struct mesh *m);
 
 #endif

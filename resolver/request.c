@@ -56,22 +56,31 @@ static void send_error(struct daemon *d, const struct wire_query *q,
                                              sizeof out));
 }
 
-void request_answer(struct daemon *d, const struct wire_query *q,
-                    const struct reply_target *t, const uint8_t *body, size_t body_len)
+/* Shapes body into out (which may be body itself) and sends it; SERVFAIL when body is NULL
+ * or unusable. */
+static void finish_and_send(struct daemon *d, const struct wire_query *q,
+                            const struct reply_target *t, const uint8_t *body, size_t body_len,
+                            uint8_t *out, size_t cap)
 {
-    uint8_t out[WIRE_MAX_UDP];
     size_t len = 0;
 
     if (body)
         len = wire_finish_reply(q, body, body_len, d->cfg->edns_buffer_size,
-                                reply_limit(d, q, t), out, sizeof out);
+                                reply_limit(d, q, t), out, cap);
     if (len == 0) {
         if (body)
             log_debug("unusable answer body, answering SERVFAIL");
-        len = wire_build_error(q, WIRE_RCODE_SERVFAIL, d->cfg->edns_buffer_size, out,
-                               sizeof out);
+        len = wire_build_error(q, WIRE_RCODE_SERVFAIL, d->cfg->edns_buffer_size, out, cap);
     }
     request_send(d, t, out, len);
+}
+
+void request_answer(struct daemon *d, const struct wire_query *q,
+                    const struct reply_target *t, const uint8_t *body, size_t body_len)
+{
+    uint8_t out[WIRE_MAX_UDP];
+
+    finish_and_send(d, q, t, body, body_len, out, sizeof out);
 }
 
 /* Encodes an ldns answer (hosts, local zone) and sends it like any stored message. */
@@ -143,15 +152,16 @@ static bool answer_locally(struct daemon *d, const struct wire_query *q,
 static bool answer_from_cache(struct daemon *d, const struct wire_query *q,
                               const struct reply_target *t)
 {
-    uint8_t body[WIRE_MAX_UDP];
+    /* one buffer: the cached copy is finished into the reply in place (room left for OPT) */
+    uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];
     size_t len = cache_lookup(d->cache, q->qname_lc, q->qname_len, q->qtype, q->qclass,
-                              time(NULL), body, sizeof body, NULL);
+                              time(NULL), buf, WIRE_MAX_UDP, NULL);
     if (len == 0) {
         d->stats.cache_misses++;
         return false;
     }
     d->stats.cache_hits++;
-    request_answer(d, q, t, body, len);
+    finish_and_send(d, q, t, buf, len, buf, sizeof buf);
     return true;
 }
 

@@ -313,7 +313,8 @@ size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t
         wire_get16(body + question_end - 2) != q->qclass)
         return 0;
     size_t len = truncate ? question_end : body_len;
-    memcpy(out, body, len);
+    if (out != body)
+        memcpy(out, body, len);
     wire_put16(out, q->id);
     /* QR, the stored opcode and AA; the client's RD. TC is ours alone to set. */
     out[2] = (uint8_t)(0x80 | (body[2] & 0x7c) | (q->flags_hi & 0x01));

@@ -135,7 +135,8 @@ size_t wire_build_error(const struct wire_query *q, int rcode, uint16_t our_edns
  * name in the client's case, an OPT record (size our_edns_size, the DO bit echoed) when
  * the client sent EDNS. If the result exceeds `limit` (the client's UDP size, or 65535
  * over TCP) or `cap`, the reply is cut to header + question (+ OPT) with TC=1. Returns the
- * length, or 0 if the body's question is not q's or cap cannot even hold the question. This is the one function that shapes
+ * length, or 0 if the body's question is not q's or cap cannot even hold the question.
+ * out may be body itself (the reply is then finished in place, as on a cache hit). This is the one function that shapes
  * every reply, so the fast and slow paths produce the same bytes. */
 size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t body_len,
                          uint16_t our_edns_size, size_t limit, uint8_t *out, size_t cap);

@@ -812,6 +812,30 @@ static void test_finish_reply(void)
     ldns_pkt_free(stored);
 }
 
+/* The cache-hit path finishes the cached copy in place (out == body): it must give exactly
+ * the bytes that finishing into a separate buffer gives, whole and truncated. */
+static void test_finish_reply_in_place(void)
+{
+    struct buf body = ldns_response("www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                                    answer_a, authority_ns, additional_glue);
+    static const size_t limits[] = { 4096, 40 };      /* fits; forces TC */
+    struct buf p;
+    struct wire_query q;
+
+    make_query(&p, 0x4321, 0x01, "WwW.example.COM", WIRE_TYPE_A, 1232, true);
+    wire_parse_query(p.b, p.n, &q);
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t apart[WIRE_MAX_UDP], inplace[WIRE_MAX_UDP];
+        memcpy(inplace, body.b, body.n);
+        size_t a = wire_finish_reply(&q, body.b, body.n, OUR_EDNS, limits[i], apart, sizeof apart);
+        size_t b = wire_finish_reply(&q, inplace, body.n, OUR_EDNS, limits[i], inplace,
+                                     sizeof inplace);
+        ok(a > 0 && a == b && memcmp(apart, inplace, a) == 0,
+           "finish_reply in place = finish_reply into another buffer (%s)",
+           i ? "truncated" : "whole");
+    }
+}
+
 static void test_finish_reply_truncation(void)
 {
     const char *many[41];
@@ -1251,6 +1275,7 @@ int main(void)
     test_parse_query_errors();
     test_build_error();
     test_finish_reply();
+    test_finish_reply_in_place();
     test_finish_reply_truncation();
     test_finish_reply_mismatch();
     test_fast_path_identical();
