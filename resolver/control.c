@@ -46,11 +46,14 @@
 #include "log.h"
 #include "rrcache.h"
 #include "stats.h"
+#include "strbuf.h"
+#include "tracecmd.h"
 #include "version.h"
 #include "wire.h"
 
 #define CONTROL_MAX_CLIENTS     16
 #define CONTROL_CLIENT_TIMEOUT  5.0         /* seconds, for the whole connection */
+#define CONTROL_TRACE_TIMEOUT   20.0        /* seconds a trace may run (iteration: 10) */
 #define CONTROL_MAX_RESPONSE    (64 * 1024) /* what a response starts with ... */
 #define CONTROL_MAX_DUMP        (4 * 1024 * 1024) /* ... and may grow to (dump-cache) */
 #define CONTROL_DUMP_RESERVE    256         /* kept free during a dump for its last line */
@@ -68,76 +71,20 @@ static void close_fd(int fd)
 
 /* ---- replies ------------------------------------------------------------------------ */
 
-/* The response being built: always NUL-terminated, len < cap. When max > cap the buffer
- * is malloc'd and grows up to max; output that still does not fit is cut off (and `cut`
- * set) rather than overflowing. */
-struct reply {
-    char *buf;
-    size_t cap, len, max;
-    bool cut;
-};
-
-/* Makes room for `need` more octets plus the NUL if the buffer may still grow. */
-static void reply_grow(struct reply *r, size_t need)
-{
-    size_t cap = r->cap;
-    char *bigger;
-
-    while (cap < r->max && r->len + need + 1 > cap)
-        cap = cap * 2 < r->max ? cap * 2 : r->max;
-    if (cap == r->cap || !(bigger = realloc(r->buf, cap)))
-        return;
-    r->buf = bigger;
-    r->cap = cap;
-}
-
-static void reply_vappend(struct reply *r, const char *fmt, va_list ap)
-{
-    va_list again;
-    int n;
-
-    if (r->len + 1 >= r->cap && r->cap >= r->max) {
-        r->cut = true;
-        return;
-    }
-    va_copy(again, ap);
-    n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
-    if (n >= 0 && r->len + (size_t)n >= r->cap && r->cap < r->max) {
-        reply_grow(r, (size_t)n);
-        n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, again);
-    }
-    va_end(again);
-    if (n < 0)
-        return;
-    if (r->len + (size_t)n >= r->cap)
-        r->cut = true;
-    r->len = r->len + (size_t)n < r->cap ? r->len + (size_t)n : r->cap - 1;
-}
-
-static void reply_append(struct reply *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void reply_append(struct reply *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    reply_vappend(r, fmt, ap);
-    va_end(ap);
-}
-
 /* Throws away whatever was written (the "ok" line included) and writes "error: ...".
  * Returns -1 so a handler can `return reply_fail(...)`. */
-static int reply_fail(struct reply *r, const char *fmt, ...)
+static int reply_fail(struct strbuf *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static int reply_fail(struct reply *r, const char *fmt, ...)
+static int reply_fail(struct strbuf *r, const char *fmt, ...)
 {
     va_list ap;
     r->len = 0;
     r->buf[0] = '\0';
-    reply_append(r, "error: ");
+    strbuf_append(r, "error: ");
     va_start(ap, fmt);
-    reply_vappend(r, fmt, ap);
+    strbuf_vappend(r, fmt, ap);
     va_end(ap);
-    reply_append(r, "\n");
+    strbuf_append(r, "\n");
     return -1;
 }
 
@@ -145,13 +92,19 @@ static int reply_fail(struct reply *r, const char *fmt, ...)
 
 /* args[0] is the command name itself; nargs counts the arguments after it. A handler
  * appends to r (which already holds "ok\n") or calls reply_fail; it returns 0 or -1. */
-typedef int (*control_handler)(struct daemon *d, char **args, int nargs, struct reply *r);
+typedef int (*control_handler)(struct daemon *d, char **args, int nargs, struct strbuf *r);
+/* A command whose answer comes later (trace): it starts the work and leaves r holding
+ * "ok\n"; the client's connection stays open until the work calls back. */
+struct control_client;
+typedef int (*control_starter)(struct control_client *cl, char **args, int nargs,
+                               struct strbuf *r);
 
 struct control_command {
     const char *name;
     int min_args, max_args;
     const char *usage;
     control_handler run;
+    control_starter start;                  /* instead of run, for deferred answers */
 };
 
 /* Parses a name in presentation form into its lower-cased wire form (the cache key). */
@@ -187,7 +140,7 @@ static size_t flush_rrsets(struct daemon *d, const uint8_t *key, size_t key_len)
 
 /* `flush` empties the cache; `flush NAME...` drops every type of those names. All names
  * are checked before any is flushed, so a typo in the third name flushes nothing. */
-static int cmd_flush(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_flush(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     uint8_t key[WIRE_MAX_NAME];
     size_t key_len, flushed = 0;
@@ -196,7 +149,7 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct reply *r)
         flushed = cache_flush_all(d->cache);
         if (d->rrcache)
             flushed += rrcache_flush_all(d->rrcache);
-        reply_append(r, "flushed %zu entries\n", flushed);
+        strbuf_append(r, "flushed %zu entries\n", flushed);
         return 0;
     }
     for (int i = 1; i <= nargs; i++)
@@ -206,7 +159,7 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct reply *r)
         if (name_to_key(args[i], key, &key_len) == 0)
             flushed += cache_flush_name(d->cache, key, key_len) + flush_rrsets(d, key, key_len);
     }
-    reply_append(r, "flushed %zu entries\n", flushed);
+    strbuf_append(r, "flushed %zu entries\n", flushed);
     return 0;
 }
 
@@ -264,7 +217,7 @@ static size_t flush_filtered(struct daemon *d, struct flush_filter *f)
 
 /* `flush-zone NAME...`: the names, everything below them, positive and negative, in both
  * caches. As with flush, every name is checked before anything is flushed. */
-static int cmd_flush_zone(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_flush_zone(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     struct flush_filter f = { .type = 0 };
     size_t flushed = 0;
@@ -275,12 +228,12 @@ static int cmd_flush_zone(struct daemon *d, char **args, int nargs, struct reply
     for (int i = 1; i <= nargs; i++)
         if (name_to_key(args[i], f.key, &f.key_len) == 0)
             flushed += flush_filtered(d, &f);
-    reply_append(r, "flushed %zu entries\n", flushed);
+    strbuf_append(r, "flushed %zu entries\n", flushed);
     return 0;
 }
 
 /* `flush-type NAME TYPE`: that name's entries of that type only, in both caches. */
-static int cmd_flush_type(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_flush_type(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     struct flush_filter f;
 
@@ -290,7 +243,7 @@ static int cmd_flush_type(struct daemon *d, char **args, int nargs, struct reply
     f.type = (uint16_t)ldns_get_rr_type_by_name(args[2]);
     if (f.type == 0)
         return reply_fail(r, "unknown type '%.64s'", args[2]);
-    reply_append(r, "flushed %zu entries\n", flush_filtered(d, &f));
+    strbuf_append(r, "flushed %zu entries\n", flush_filtered(d, &f));
     return 0;
 }
 
@@ -302,16 +255,16 @@ static bool is_negative(const uint8_t *name, size_t len, uint16_t qtype, uint16_
 }
 
 /* `flush-negative`: the NXDOMAIN and NODATA answers (the RRset cache holds none). */
-static int cmd_flush_negative(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_flush_negative(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     (void)args;
     (void)nargs;
-    reply_append(r, "flushed %zu entries\n", cache_flush_if(d->cache, is_negative, NULL));
+    strbuf_append(r, "flushed %zu entries\n", cache_flush_if(d->cache, is_negative, NULL));
     return 0;
 }
 
 /* `flush-infra`: forget every server's RTT, back-off and 0x20 state. */
-static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     size_t n = 0;
 
@@ -321,48 +274,48 @@ static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct repl
         n = infra_entries(d->infra);
         infra_flush(d->infra);
     }
-    reply_append(r, "flushed %zu entries\n", n);
+    strbuf_append(r, "flushed %zu entries\n", n);
     return 0;
 }
 
-static int cmd_stats_reset(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_stats_reset(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     (void)args;
     (void)nargs;
     stats_reset(&d->stats);
-    reply_append(r, "statistics reset\n");
+    strbuf_append(r, "statistics reset\n");
     return 0;
 }
 
-static int cmd_status(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_status(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     double uptime = d->loop ? ev_now(d->loop) - d->started : 0.0;
 
     (void)args;
     (void)nargs;
-    reply_append(r, "version=resolverd %s\n", RESOLVERD_VERSION);
-    reply_append(r, "uptime=%.0f\n", uptime > 0 ? uptime : 0.0);
-    reply_append(r, "threads=1\n");         /* one worker today (see daemon.h) */
-    reply_append(r, "config=%s\n", d->config_path ? d->config_path : "-");
-    reply_append(r, "cache.entries=%zu\ncache.bytes=%zu\n", cache_entries(d->cache),
+    strbuf_append(r, "version=resolverd %s\n", RESOLVERD_VERSION);
+    strbuf_append(r, "uptime=%.0f\n", uptime > 0 ? uptime : 0.0);
+    strbuf_append(r, "threads=1\n");         /* one worker today (see daemon.h) */
+    strbuf_append(r, "config=%s\n", d->config_path ? d->config_path : "-");
+    strbuf_append(r, "cache.entries=%zu\ncache.bytes=%zu\n", cache_entries(d->cache),
                  cache_bytes(d->cache));
     if (d->rrcache)
-        reply_append(r, "rrcache.entries=%zu\nrrcache.bytes=%zu\n",
+        strbuf_append(r, "rrcache.entries=%zu\nrrcache.bytes=%zu\n",
                      rrcache_entries(d->rrcache), rrcache_bytes(d->rrcache));
-    reply_append(r, "cache.size=%zu\n", d->cfg ? d->cfg->cache_size : (size_t)0);
+    strbuf_append(r, "cache.size=%zu\n", d->cfg ? d->cfg->cache_size : (size_t)0);
     return 0;
 }
 
 /* ---- dump-cache ---------------------------------------------------------------------- */
 
 struct dump {
-    struct reply *r;
+    struct strbuf *r;
     size_t dumped, unprintable;
 };
 
 /* Appends each RR of list (the TTLs already counted down) in zone-file syntax; with
  * soa_only, only the SOAs (a negative entry's authority). */
-static void dump_rrs(struct reply *r, const ldns_rr_list *list, bool soa_only)
+static void dump_rrs(struct strbuf *r, const ldns_rr_list *list, bool soa_only)
 {
     for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
         const ldns_rr *rr = ldns_rr_list_rr(list, i);
@@ -373,13 +326,13 @@ static void dump_rrs(struct reply *r, const ldns_rr_list *list, bool soa_only)
         text = ldns_rr2str(rr);
         if (!text)
             continue;
-        reply_append(r, "%s", text);        /* ldns_rr2str ends the line */
+        strbuf_append(r, "%s", text);        /* ldns_rr2str ends the line */
         free(text);
     }
 }
 
 /* The comment line: "; NAME TYPE CLASS positive|negative rcode=RCODE". */
-static int dump_header(struct reply *r, const uint8_t *name, size_t name_len, uint16_t qtype,
+static int dump_header(struct strbuf *r, const uint8_t *name, size_t name_len, uint16_t qtype,
                        uint16_t qclass, enum cache_kind kind, const ldns_pkt *pkt)
 {
     char text[WIRE_MAX_NAME * 4 + 1];
@@ -389,7 +342,7 @@ static int dump_header(struct reply *r, const uint8_t *name, size_t name_len, ui
     int rc = -1;
 
     if (type && rclass && rcode && wire_name_to_str(name, name_len, text, sizeof text)) {
-        reply_append(r, "; %s %s %s %s rcode=%s\n", text, type, rclass,
+        strbuf_append(r, "; %s %s %s %s rcode=%s\n", text, type, rclass,
                      kind == CACHE_NEGATIVE ? "negative" : "positive", rcode);
         rc = 0;
     }
@@ -428,7 +381,7 @@ static bool dump_entry(const uint8_t *name, size_t name_len, uint16_t qtype, uin
 }
 
 /* `dump-cache`: every live message-cache entry, most recently used first. */
-static int cmd_dump_cache(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_dump_cache(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     struct dump dump = { r, 0, 0 };
     size_t max = r->max, cap = r->cap;
@@ -438,7 +391,7 @@ static int cmd_dump_cache(struct daemon *d, char **args, int nargs, struct reply
     (void)args;
     (void)nargs;
     /* load-cache ages every TTL by the time since this line (cachefile.h) */
-    reply_append(r, "; resolverd cache dump time=%lld\n", (long long)time(NULL));
+    strbuf_append(r, "; resolverd cache dump time=%lld\n", (long long)time(NULL));
     /* keep room for the last line, whatever happens: the entries may use neither the
      * last CONTROL_DUMP_RESERVE octets the buffer may grow to, nor those it has now */
     if (r->max > CONTROL_DUMP_RESERVE * 2)
@@ -454,17 +407,17 @@ static int cmd_dump_cache(struct daemon *d, char **args, int nargs, struct reply
         return reply_fail(r, "out of memory");
     if (r->cut) {
         r->cut = false;
-        reply_grow(r, CONTROL_DUMP_RESERVE);
-        reply_append(r, "; truncated: output limit reached after %zu of %zu entries\n",
+        strbuf_grow(r, CONTROL_DUMP_RESERVE);
+        strbuf_append(r, "; truncated: output limit reached after %zu of %zu entries\n",
                      dump.dumped, cache_entries(d->cache));
         return 0;
     }
-    reply_append(r, "; dumped %zu entries\n", dump.dumped + dump.unprintable);
+    strbuf_append(r, "; dumped %zu entries\n", dump.dumped + dump.unprintable);
     return 0;
 }
 
 /* `load-cache FILE`: a dump read back (a warm restart); entries keep the TTL that remains. */
-static int cmd_load_cache(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_load_cache(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     struct cachefile_result res;
     char err[512];
@@ -472,12 +425,12 @@ static int cmd_load_cache(struct daemon *d, char **args, int nargs, struct reply
 
     if (cachefile_load(d->cache, args[1], time(NULL), &res, err, sizeof err) < 0)
         return reply_fail(r, "%s (loaded %zu entries before it)", err, res.loaded);
-    reply_append(r, "loaded %zu entries (%zu expired, %zu not cacheable: skipped)\n",
+    strbuf_append(r, "loaded %zu entries (%zu expired, %zu not cacheable: skipped)\n",
                  res.loaded, res.expired, res.refused);
     return 0;
 }
 
-static int cmd_stats(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_stats(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     (void)args;
     (void)nargs;
@@ -487,7 +440,7 @@ static int cmd_stats(struct daemon *d, char **args, int nargs, struct reply *r)
     return 0;
 }
 
-static int cmd_reload(struct daemon *d, char **args, int nargs, struct reply *r)
+static int cmd_reload(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     char err[512] = "";
 
@@ -495,22 +448,25 @@ static int cmd_reload(struct daemon *d, char **args, int nargs, struct reply *r)
     (void)nargs;
     if (daemon_reload(d, err, sizeof err) != 0)
         return reply_fail(r, "%s", err[0] ? err : "reload failed");
-    reply_append(r, "reloaded\n");
+    strbuf_append(r, "reloaded\n");
     return 0;
 }
 
+static int cmd_trace(struct control_client *cl, char **args, int nargs, struct strbuf *r);
+
 static const struct control_command commands[] = {
-    { "flush",          0, CONTROL_MAX_ARGS - 1, "flush [NAME...]", cmd_flush },
-    { "flush-zone",     1, CONTROL_MAX_ARGS - 1, "flush-zone NAME...", cmd_flush_zone },
-    { "flush-type",     2, 2, "flush-type NAME TYPE", cmd_flush_type },
-    { "flush-negative", 0, 0, "flush-negative", cmd_flush_negative },
-    { "flush-infra",    0, 0, "flush-infra", cmd_flush_infra },
-    { "stats",          0, 0, "stats", cmd_stats },
-    { "stats-reset",    0, 0, "stats-reset", cmd_stats_reset },
-    { "status",         0, 0, "status", cmd_status },
-    { "dump-cache",     0, 0, "dump-cache", cmd_dump_cache },
-    { "load-cache",     1, 1, "load-cache FILE", cmd_load_cache },
-    { "reload",         0, 0, "reload", cmd_reload },
+    { "flush",          0, CONTROL_MAX_ARGS - 1, "flush [NAME...]", cmd_flush, NULL },
+    { "flush-zone",     1, CONTROL_MAX_ARGS - 1, "flush-zone NAME...", cmd_flush_zone, NULL },
+    { "flush-type",     2, 2, "flush-type NAME TYPE", cmd_flush_type, NULL },
+    { "flush-negative", 0, 0, "flush-negative", cmd_flush_negative, NULL },
+    { "flush-infra",    0, 0, "flush-infra", cmd_flush_infra, NULL },
+    { "stats",          0, 0, "stats", cmd_stats, NULL },
+    { "stats-reset",    0, 0, "stats-reset", cmd_stats_reset, NULL },
+    { "status",         0, 0, "status", cmd_status, NULL },
+    { "dump-cache",     0, 0, "dump-cache", cmd_dump_cache, NULL },
+    { "load-cache",     1, 1, "load-cache FILE", cmd_load_cache, NULL },
+    { "reload",         0, 0, "reload", cmd_reload, NULL },
+    { "trace",          1, 3, "trace NAME [TYPE] [--json]", NULL, cmd_trace },
 };
 
 static const struct control_command *command_find(const char *name)
@@ -535,7 +491,9 @@ static int split_words(char *line, char *words[CONTROL_MAX_ARGS])
     return n;
 }
 
-static void execute_words(struct daemon *d, char **words, int n, struct reply *r)
+/* cl: the connection the command came on; NULL for control_execute (no deferred answers) */
+static void execute_words(struct daemon *d, struct control_client *cl, char **words, int n,
+                          struct strbuf *r)
 {
     const struct control_command *cmd;
 
@@ -552,12 +510,20 @@ static void execute_words(struct daemon *d, char **words, int n, struct reply *r
         reply_fail(r, "usage: %s", cmd->usage);
         return;
     }
-    reply_append(r, "ok\n");
-    cmd->run(d, words, n - 1, r);
+    if (cmd->start && !cl) {
+        reply_fail(r, "%s needs a control socket connection", cmd->name);
+        return;
+    }
+    strbuf_append(r, "ok\n");
+    if (cmd->start)
+        cmd->start(cl, words, n - 1, r);
+    else
+        cmd->run(d, words, n - 1, r);
 }
 
 /* Runs one command line into r (which must hold room for at least the NUL). */
-static void execute_line(struct daemon *d, const char *line, struct reply *r)
+static void execute_line(struct daemon *d, struct control_client *cl, const char *line,
+                         struct strbuf *r)
 {
     char copy[CONTROL_MAX_REQUEST + 1];
     char *words[CONTROL_MAX_ARGS];
@@ -574,16 +540,16 @@ static void execute_line(struct daemon *d, const char *line, struct reply *r)
     if (n < 0)
         reply_fail(r, "too many arguments (at most %d)", CONTROL_MAX_ARGS - 1);
     else
-        execute_words(d, words, n, r);
+        execute_words(d, cl, words, n, r);
 }
 
 size_t control_execute(struct daemon *d, const char *line, char *out, size_t cap)
 {
-    struct reply r = { out, cap, 0, cap, false };
+    struct strbuf r = { out, cap, 0, cap, false };
 
     if (cap == 0)
         return 0;
-    execute_line(d, line, &r);
+    execute_line(d, NULL, line, &r);
     return r.len;
 }
 
@@ -599,6 +565,8 @@ struct control_client {
     size_t request_len;
     char *response;                         /* NULL until the command has run */
     size_t response_len, response_sent;
+    struct tracecmd *trace;                 /* a trace running for this client */
+    struct strbuf pending;                  /* the answer so far, while trace runs */
 };
 
 struct control {
@@ -617,6 +585,8 @@ static void client_close(struct control_client *cl)
 
     ev_io_stop(ctl->d->loop, &cl->io);
     ev_timer_stop(ctl->d->loop, &cl->timeout);
+    tracecmd_cancel(cl->trace);
+    free(cl->pending.buf);
     close_fd(cl->fd);
     if (cl->prev)
         cl->prev->next = cl->next;
@@ -648,13 +618,66 @@ static void client_write(struct control_client *cl)
     client_close(cl);
 }
 
+/* Puts the finished response in place and starts writing it. */
+static void client_start_writing(struct control_client *cl, struct strbuf *r)
+{
+    struct ev_loop *loop = cl->ctl->d->loop;
+
+    cl->response = r->buf;                  /* it may have grown */
+    cl->response_len = r->len;
+    ev_io_set(&cl->io, cl->fd, EV_WRITE);
+    ev_io_start(loop, &cl->io);
+    client_write(cl);
+}
+
+/* The trace finished (or was stopped): its rendering follows the "ok" line. */
+static void trace_done(void *arg, const char *text, size_t len)
+{
+    struct control_client *cl = arg;
+    struct strbuf r = cl->pending;
+    struct ev_loop *loop = cl->ctl->d->loop;
+
+    cl->trace = NULL;
+    cl->pending.buf = NULL;
+    strbuf_append(&r, "%.*s", (int)len, text);
+    ev_timer_stop(loop, &cl->timeout);
+    ev_timer_set(&cl->timeout, CONTROL_CLIENT_TIMEOUT, 0.0);
+    ev_timer_start(loop, &cl->timeout);
+    client_start_writing(cl, &r);
+}
+
+/* `trace NAME [TYPE] [--json]` (--json may come anywhere after NAME). */
+static int cmd_trace(struct control_client *cl, char **args, int nargs, struct strbuf *r)
+{
+    const char *words[2] = { NULL, NULL };
+    int n = 0;
+    bool json = false;
+    char err[512];
+
+    for (int i = 1; i <= nargs; i++) {
+        if (strcmp(args[i], "--json") == 0)
+            json = true;
+        else if (n < 2)
+            words[n++] = args[i];
+        else
+            return reply_fail(r, "usage: trace NAME [TYPE] [--json]");
+    }
+    if (!words[0])
+        return reply_fail(r, "usage: trace NAME [TYPE] [--json]");
+    cl->trace = tracecmd_start(cl->ctl->d, words[0], words[1], json, trace_done, cl, err,
+                               sizeof err);
+    if (!cl->trace)
+        return reply_fail(r, "%s", err);
+    return 0;
+}
+
 /* Stops reading, puts the response in place (the command's, or the error given) and
  * starts writing it. */
 static void client_respond(struct control_client *cl, const char *error)
 {
     struct ev_loop *loop = cl->ctl->d->loop;
 
-    struct reply r = { malloc(CONTROL_MAX_RESPONSE), CONTROL_MAX_RESPONSE, 0,
+    struct strbuf r = { malloc(CONTROL_MAX_RESPONSE), CONTROL_MAX_RESPONSE, 0,
                        CONTROL_MAX_DUMP, false };
 
     if (!r.buf) {
@@ -664,17 +687,21 @@ static void client_respond(struct control_client *cl, const char *error)
     }
     if (error) {
         r.buf[0] = '\0';
-        reply_append(&r, "error: %s\n", error);
+        strbuf_append(&r, "error: %s\n", error);
     } else {
         log_debug("control: command '%s'", cl->request);
-        execute_line(cl->ctl->d, cl->request, &r);
+        execute_line(cl->ctl->d, cl, cl->request, &r);
     }
-    cl->response = r.buf;                   /* it may have grown */
-    cl->response_len = r.len;
     ev_io_stop(loop, &cl->io);
-    ev_io_set(&cl->io, cl->fd, EV_WRITE);
-    ev_io_start(loop, &cl->io);
-    client_write(cl);
+    if (cl->trace) {
+        /* the answer comes later: nothing to read or write meanwhile, and a longer clock */
+        cl->pending = r;
+        ev_timer_stop(loop, &cl->timeout);
+        ev_timer_set(&cl->timeout, CONTROL_TRACE_TIMEOUT, 0.0);
+        ev_timer_start(loop, &cl->timeout);
+        return;
+    }
+    client_start_writing(cl, &r);
 }
 
 /* Looks for the end of the request in the octets just read at `from`. */
@@ -733,6 +760,10 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
+    if (cl->trace) {
+        tracecmd_stop(cl->trace);          /* answers with the steps so far */
+        return;
+    }
     log_debug("control: client timed out");
     client_close(cl);
 }

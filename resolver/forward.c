@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "outbound.h"
+#include "trace.h"
 #include "wire.h"
 
 struct forward_job {
@@ -26,6 +27,8 @@ struct forward_job {
     size_t qname_len;
     uint16_t qtype, qclass;
     struct outbound *query;     /* the one in flight */
+    struct trace *trace;        /* NULL unless traced */
+    char zone[TRACE_TEXT];      /* the forward zone's name, for the trace */
     forward_done_fn *done;
     void *arg;
 };
@@ -66,6 +69,48 @@ const struct config_forward *forward_find(const struct config *cfg, const uint8_
 
 static bool start_next(struct forward_job *job);
 
+static void trace_sent(struct forward_job *job, int i)
+{
+    struct trace_step *s = trace_add(job->trace, TRACE_QUERY, 0);
+
+    if (!s)
+        return;
+    addr_to_str(&job->upstreams[i], s->server, sizeof s->server);
+    snprintf(s->zone, sizeof s->zone, "%s", job->zone);
+    wire_name_to_str(job->qname, job->qname_len, s->name, sizeof s->name);
+    trace_set_type(s->type, job->qtype);
+    snprintf(s->verdict, sizeof s->verdict, "sent");
+}
+
+static void trace_reply(struct forward_job *job, enum outbound_status status, const uint8_t *msg,
+                        double rtt, bool failed)
+{
+    static const char *const why[] = {
+        [OUTBOUND_TIMEOUT] = "timeout", [OUTBOUND_NETERR] = "network-error",
+        [OUTBOUND_BADREPLY] = "unusable", [OUTBOUND_CASE_MISMATCH] = "case-mismatch",
+    };
+    struct trace_step *s = trace_last_query(job->trace, 0);
+
+    if (!s)
+        return;
+    if (status != OUTBOUND_TIMEOUT)
+        s->rtt_ms = rtt * 1000;
+    if (status != OUTBOUND_OK) {
+        snprintf(s->verdict, sizeof s->verdict, "%s", why[status] ? why[status] : "error");
+    } else {
+        int rcode = WIRE_RCODE(msg);
+        snprintf(s->verdict, sizeof s->verdict, "%s",
+                 rcode == WIRE_RCODE_NOERROR ? (WIRE_ANCOUNT(msg) ? "answer" : "nodata") :
+                 rcode == WIRE_RCODE_NXDOMAIN ? "nxdomain" : "error-rcode");
+        trace_printf(s->detail, "rcode %d, %u answer record%s", rcode, WIRE_ANCOUNT(msg),
+                     WIRE_ANCOUNT(msg) == 1 ? "" : "s");
+    }
+    if (failed)
+        trace_printf(s->detail + strlen(s->detail), "%s%s",
+                     s->detail[0] ? ": " : "", job->next < job->n_upstreams ?
+                     "trying the next forwarder" : "no forwarder left");
+}
+
 /* Only NOERROR and NXDOMAIN are answers about the name; anything else (SERVFAIL, REFUSED,
  * FORMERR from a server that dislikes our query, NOTIMP ...) says the server could not
  * answer, which the client must not mistake for a verdict on its own query. */
@@ -84,6 +129,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     char where[64];
 
     job->query = NULL;
+    trace_reply(job, status, msg, rtt, worth_another_server(status, msg));
     if (worth_another_server(status, msg)) {
         log_debug("forwarder %s failed (status %d%s) after %.0f ms",
                   addr_to_str(&job->upstreams[job->next - 1], where, sizeof where), status,
@@ -120,15 +166,18 @@ static bool start_next(struct forward_job *job)
             }
         }
         job->query = outbound_start(job->d->loop, &job->d->stats, &p, upstream_done, job);
-        if (job->query)
+        if (job->query) {
+            trace_sent(job, i);
             return true;
+        }
     }
     return false;
 }
 
 struct forward_job *forward_start(struct daemon *d, const struct config_forward *fz,
                                   const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
-                                  uint16_t qclass, forward_done_fn *done, void *arg)
+                                  uint16_t qclass, struct trace *trace, forward_done_fn *done,
+                                  void *arg)
 {
     struct forward_job *job = calloc(1, sizeof *job);
 
@@ -146,6 +195,9 @@ struct forward_job *forward_start(struct daemon *d, const struct config_forward 
     job->qclass = qclass;
     job->done = done;
     job->arg = arg;
+    job->trace = trace;
+    if (trace)
+        snprintf(job->zone, sizeof job->zone, "%s", fz->zone);
     if (!start_next(job)) {
         free(job);
         return NULL;            /* no socket for any upstream: the caller fails at once */

@@ -15,6 +15,7 @@ struct config;
 struct config_forward;
 struct daemon;
 struct forward_job;
+struct trace;
 
 /* The forward zone with the longest suffix match for a lower-case wire name, or NULL. */
 const struct config_forward *forward_find(const struct config *cfg, const uint8_t *qname_lc,
@@ -24,10 +25,12 @@ const struct config_forward *forward_find(const struct config *cfg, const uint8_
 typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len);
 
 /* Starts a job; `done` is called later, exactly once, unless forward_cancel comes first.
- * NULL when nothing could be sent at all (the caller answers at once). */
+ * NULL when nothing could be sent at all (the caller answers at once). trace (may be NULL)
+ * gets a step for every upstream asked; it must outlive the job. */
 struct forward_job *forward_start(struct daemon *d, const struct config_forward *fz,
                                   const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
-                                  uint16_t qclass, forward_done_fn *done, void *arg);
+                                  uint16_t qclass, struct trace *trace, forward_done_fn *done,
+                                  void *arg);
 void forward_cancel(struct forward_job *job);
 
 #endif

@@ -21,6 +21,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +38,7 @@
 #include "outbound.h"
 #include "response.h"
 #include "rrcache.h"
+#include "trace.h"
 #include "wire.h"
 
 #define ITER_MAX_REFERRALS   30
@@ -63,6 +66,7 @@ struct budget {
 
 struct server {
     struct sockaddr_storage addr;
+    ldns_rdf *name;                 /* its NS name, kept only when tracing */
     int attempts;
     bool lame;
 };
@@ -107,6 +111,8 @@ struct iter {
     ev_timer start;                 /* children only: starts it from the loop */
     ev_timer deadline;              /* roots only */
 
+    struct trace *trace;            /* NULL unless `resolverctl trace` asked; shared by children */
+
     iter_done_fn *done;
     void *done_arg;
 };
@@ -136,6 +142,13 @@ static void name_str(const ldns_rdf *name, char *out, size_t len)
 
 static enum step fail(struct iter *it, const char *why)
 {
+    struct trace_step *s = trace_add(it->trace, TRACE_FAIL, it->depth);
+
+    if (s) {
+        trace_set_name(s->name, it->target);
+        trace_set_type(s->type, it->qtype);
+        trace_printf(s->detail, "%s", why);
+    }
     it->why = why;
     it->state = ST_FAILED;
     return STEP_CONTINUE;
@@ -197,6 +210,8 @@ static int add_servers(struct iter *it, const ldns_rr_list *rrs)
         if (known || it->n_servers == ITER_MAX_SERVERS)
             continue;
         memset(&it->servers[it->n_servers], 0, sizeof it->servers[0]);
+        if (it->trace)
+            it->servers[it->n_servers].name = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(rrs, i)));
         it->servers[it->n_servers++].addr = ss;
         added++;
     }
@@ -221,6 +236,13 @@ static bool add_cached_addresses(struct iter *it, const ldns_rdf *name)
     return any;
 }
 
+static void forget_servers(struct iter *it)
+{
+    for (int i = 0; i < it->n_servers; i++)
+        ldns_rdf_deep_free(it->servers[i].name);
+    it->n_servers = 0;
+}
+
 static const ldns_rdf *ns_name(const struct iter *it, size_t i)
 {
     return ldns_rr_rdf(ldns_rr_list_rr(it->ns, i), 0);
@@ -233,12 +255,83 @@ static void use_delegation(struct iter *it, ldns_rdf *zone, ldns_rr_list *ns)
     ldns_rr_list_deep_free(it->ns);
     it->zone = zone;
     it->ns = ns;
-    it->n_servers = 0;
+    forget_servers(it);
     it->ns_resolved = 0;
     for (size_t i = 0; i < ldns_rr_list_rr_count(ns) && i < 64; i++)
         if (ns_name(it, i) && add_cached_addresses(it, ns_name(it, i)))
             it->ns_resolved |= 1ULL << i;
     it->ask_labels = ldns_dname_label_count(zone) + 1;
+}
+
+/* ---- tracing ------------------------------------------------------------------------ */
+
+/* "a.example. b.example." from an NS set, cut to fit a trace field. */
+static void ns_names_text(const ldns_rr_list *ns, char out[TRACE_TEXT])
+{
+    size_t off = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; ns && i < ldns_rr_list_rr_count(ns) && off + 1 < TRACE_TEXT; i++) {
+        char one[TRACE_TEXT];
+        trace_set_name(one, ldns_rr_rdf(ldns_rr_list_rr(ns, i), 0));
+        int n = snprintf(out + off, TRACE_TEXT - off, "%s%s", i ? " " : "", one);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+}
+
+/* The delegation chosen for the next query: where it came from (the RRset cache or the
+ * root hints), its NS names and how many addresses are already known. */
+static void trace_delegation(struct iter *it, const char *source)
+{
+    struct trace_step *s = trace_add(it->trace, TRACE_DELEGATION, it->depth);
+    char names[TRACE_TEXT];
+
+    if (!s)
+        return;
+    trace_set_name(s->name, it->target);
+    trace_set_type(s->type, it->qtype);
+    trace_set_name(s->zone, it->zone);
+    snprintf(s->verdict, sizeof s->verdict, "%s", source);
+    ns_names_text(it->ns, names);
+    trace_printf(s->detail, "NS %s; %d address%s known", names, it->n_servers,
+                 it->n_servers == 1 ? "" : "es");
+    if (strcmp(source, "cache") == 0 && ldns_rr_list_rr_count(it->ns) > 0)
+        s->ttl = (long)ldns_rr_ttl(ldns_rr_list_rr(it->ns, 0));
+}
+
+/* Gives the query in flight its verdict (and RTT, when rtt_ms >= 0). */
+static void trace_verdict(struct iter *it, const char *verdict, double rtt_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void trace_verdict(struct iter *it, const char *verdict, double rtt_ms, const char *fmt, ...)
+{
+    struct trace_step *s = trace_last_query(it->trace, it->depth);
+    va_list ap;
+
+    if (!s)
+        return;
+    snprintf(s->verdict, sizeof s->verdict, "%s", verdict);
+    if (rtt_ms >= 0)
+        s->rtt_ms = rtt_ms;
+    va_start(ap, fmt);
+    vsnprintf(s->detail, sizeof s->detail, fmt, ap);
+    va_end(ap);
+}
+
+static void trace_query(struct iter *it)
+{
+    struct trace_step *s = trace_add(it->trace, TRACE_QUERY, it->depth);
+
+    if (!s)
+        return;
+    addr_to_str(&it->cur->addr, s->server, sizeof s->server);
+    if (it->cur->name)
+        trace_set_name(s->server_name, it->cur->name);
+    trace_set_name(s->zone, it->zone);
+    trace_set_name(s->name, it->asked);
+    trace_set_type(s->type, it->asked_type);
+    snprintf(s->verdict, sizeof s->verdict, "sent");
 }
 
 /* ---- states ------------------------------------------------------------------------- */
@@ -281,6 +374,7 @@ static enum step use_root_hints(struct iter *it)
     use_delegation(it, root, ns);
     add_servers(it, h->addrs);
     it->ns_resolved = ~0ULL;       /* the hints are all we have for the root */
+    trace_delegation(it, "hints");
     iterate_prime(it->d);
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
@@ -304,6 +398,7 @@ static enum step process_find_delegation(struct iter *it)
             use_delegation(it, name, ns);       /* takes name and ns */
             if (it->n_servers > 0 || has_resolvable_ns(it->ns, it->zone)) {
                 ldns_rdf_deep_free(up);
+                trace_delegation(it, "cache");
                 it->state = ST_CHOOSE_SERVER;
                 return STEP_CONTINUE;
             }
@@ -396,8 +491,15 @@ static void child_done(void *arg, struct iter *child, bool ok)
     struct iter *it = arg;
 
     it->child = NULL;
-    if (ok)
-        add_servers(it, child->answer);
+    int added = ok ? add_servers(it, child->answer) : 0;
+    struct trace_step *s = trace_add(it->trace, TRACE_CHILD, it->depth);
+    if (s) {
+        trace_set_name(s->name, child->qname);
+        trace_set_type(s->type, child->qtype);
+        trace_set_name(s->zone, it->zone);
+        snprintf(s->verdict, sizeof s->verdict, ok ? "resolved" : "failed");
+        trace_printf(s->detail, "%d new server address%s", added, added == 1 ? "" : "es");
+    }
     it->state = ST_CHOOSE_SERVER;
     iter_free(child);
     iter_run(it);
@@ -420,6 +522,14 @@ static enum step process_resolve_ns(struct iter *it)
         it->child = iter_new(it->d, it, name, type, it->qclass, child_done, it);
         if (!it->child)
             return fail(it, "out of memory");
+        struct trace_step *s = trace_add(it->trace, TRACE_CHILD, it->depth);
+        if (s) {
+            trace_set_name(s->name, name);
+            trace_set_type(s->type, type);
+            trace_set_name(s->zone, it->zone);
+            snprintf(s->verdict, sizeof s->verdict, "resolving");
+            trace_printf(s->detail, "no address known for this NS of the zone: resolving it");
+        }
         /* Started from the loop, never from here: a child that ends at once must not
          * resume us inside our own call (the stack would grow with every child tried). */
         ev_timer_init(&it->child->start, child_start, 0, 0);
@@ -486,6 +596,7 @@ static enum step process_send(struct iter *it)
         return STEP_CONTINUE;
     }
     infra_outstanding_add(d->infra, &it->cur->addr, 1, now_s());
+    trace_query(it);
     if (log_enabled(LOG_LVL_DEBUG)) {
         char zone[WIRE_MAX_NAME * 4 + 2];
         name_str(it->asked, name, sizeof name);
@@ -512,23 +623,31 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
         ldns_pkt_free(it->resp);
         it->resp = NULL;
         if (ldns_wire2pkt(&it->resp, msg, len) != LDNS_STATUS_OK) {
+            trace_verdict(it, "garbled", rtt * 1000, "a reply ldns cannot parse: server marked lame");
             it->cur->lame = true;
             it->state = ST_CHOOSE_SERVER;
         } else {
+            trace_verdict(it, "reply", rtt * 1000, "rcode %d", ldns_pkt_get_rcode(it->resp));
             it->state = ST_CLASSIFY;
         }
         break;
     case OUTBOUND_CASE_MISMATCH:
+        trace_verdict(it, "case-mismatch", rtt * 1000,
+                      "the reply did not keep the 0x20 case: asking again without it");
         infra_set_no_0x20(infra, &it->cur->addr, now);
         it->cur->attempts--;        /* not its fault: ask it again without 0x20 */
         it->state = ST_SEND;
         break;
     case OUTBOUND_TIMEOUT:
     case OUTBOUND_NETERR:
+        trace_verdict(it, status == OUTBOUND_TIMEOUT ? "timeout" : "network-error", -1,
+                      "no usable reply: trying another server");
         infra_report_timeout(infra, &it->cur->addr, now);
         it->state = ST_CHOOSE_SERVER;
         break;
     default:
+        trace_verdict(it, "unusable", rtt * 1000, "unusable reply (outbound status %d): server marked lame",
+                      status);
         it->cur->lame = true;
         it->state = ST_CHOOSE_SERVER;
         break;
@@ -585,6 +704,23 @@ static enum step take_referral(struct iter *it, ldns_rr_list *ns)
     ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(ns, 0)));
     name_str(zone, child, sizeof child);
     log_debug("iterate: referral to %s", child);
+    if (it->trace) {
+        char names[TRACE_TEXT];
+        size_t n_glue = glue ? ldns_rr_list_rr_count(glue) : 0;
+        ns_names_text(ns, names);
+        trace_verdict(it, "referral", -1, "referral to %s: NS %s; %zu glue record%s", child,
+                      names, n_glue, n_glue == 1 ? "" : "s");
+        struct trace_step *s = trace_add(it->trace, TRACE_CACHED, it->depth);
+        if (s) {
+            trace_set_name(s->name, zone);
+            snprintf(s->type, sizeof s->type, "NS");
+            snprintf(s->verdict, sizeof s->verdict, "delegation");
+            s->ttl = (long)ldns_rr_ttl(ldns_rr_list_rr(ns, 0));
+            trace_printf(s->detail, "%zu NS record%s and %zu glue record%s in the RRset cache",
+                         ldns_rr_list_rr_count(ns), ldns_rr_list_rr_count(ns) == 1 ? "" : "s",
+                         n_glue, n_glue == 1 ? "" : "s");
+        }
+    }
     use_delegation(it, zone, ns);
     add_servers(it, glue);
     ldns_rr_list_deep_free(glue);
@@ -604,6 +740,10 @@ static enum step finish_negative(struct iter *it, ldns_pkt_rcode rcode)
     it->rcode = rcode;
     ldns_rr_free(it->soa);
     it->soa = response_soa(it->resp, it->target);
+    trace_verdict(it, rcode == LDNS_RCODE_NXDOMAIN ? "nxdomain" : "nodata", -1,
+                  rcode == LDNS_RCODE_NXDOMAIN ? "the name does not exist%s" :
+                  "the name exists but has no data of this type%s",
+                  it->soa ? " (with SOA)" : " (no SOA: not cached for long)");
     it->state = ST_DONE;
     return STEP_CONTINUE;
 }
@@ -652,6 +792,7 @@ static enum step mark_lame(struct iter *it, const char *what)
     char server[64];
 
     it->d->stats.iterator_lame++;
+    trace_verdict(it, "lame", -1, "lame: %s; trying another server", what);
     it->cur->lame = true;
     log_debug("iterate: %s is lame (%s)", addr_to_str(&it->cur->addr, server, sizeof server), what);
     it->state = ST_CHOOSE_SERVER;
@@ -671,10 +812,14 @@ static enum step classify_minimised(struct iter *it)
         return take_referral(it, ns);
     ldns_rr_list *cname = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->asked,
                                          LDNS_RR_TYPE_CNAME);
-    if (rcode == LDNS_RCODE_NOERROR && ldns_pkt_aa(it->resp) && !cname)
+    if (rcode == LDNS_RCODE_NOERROR && ldns_pkt_aa(it->resp) && !cname) {
         it->ask_labels++;           /* the name exists here (maybe as an empty non-terminal) */
-    else
+        trace_verdict(it, "exists", -1, "no delegation at this name: one label more");
+    } else {
         it->minimise = false;       /* NXDOMAIN, CNAME, errors, oddities: ask the full name */
+        trace_verdict(it, "minimise-off", -1, "rcode %d%s: asking the full name now", rcode,
+                      cname ? " with a CNAME" : "");
+    }
     ldns_rr_list_deep_free(cname);
     it->cur->attempts--;            /* same server, next question */
     it->state = ST_SEND;
@@ -693,6 +838,10 @@ static enum step classify_full(struct iter *it)
     }
     if (follow_answer(it)) {
         ldns_rdf_deep_free(asked_for);
+        size_t n = ldns_rr_list_rr_count(it->answer);
+        trace_verdict(it, "answer", -1, "%zu record%s%s%s", n, n == 1 ? "" : "s",
+                      it->cnames ? " (the CNAMEs followed included)" : "",
+                      ldns_pkt_aa(it->resp) ? ", authoritative" : "");
         return STEP_CONTINUE;
     }
     bool moved = ldns_dname_compare(asked_for, it->target) != 0;
@@ -706,6 +855,9 @@ static enum step classify_full(struct iter *it)
         return finish_negative(it, rcode);
     if (moved) {
         /* the chain left this server's data: resolve the new name from its own zone */
+        char next[TRACE_TEXT];
+        trace_set_name(next, it->target);
+        trace_verdict(it, "cname", -1, "CNAME to %s: resolving that name", next);
         it->state = ST_NEXT_TARGET;
         return STEP_CONTINUE;
     }
@@ -796,6 +948,7 @@ static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_r
     it->parent = parent;
     it->depth = parent ? parent->depth + 1 : 0;
     it->budget = parent ? parent->budget : &it->own_budget;
+    it->trace = parent ? parent->trace : NULL;
     it->qname = ldns_rdf_clone(qname);
     it->target = ldns_rdf_clone(qname);
     it->answer = ldns_rr_list_new();
@@ -828,6 +981,7 @@ static void iter_free(struct iter *it)
         infra_outstanding_add(it->d->infra, &it->cur->addr, -1, now_s());
     }
     iter_free(it->child);
+    forget_servers(it);
     if (!it->parent)
         ev_timer_stop(it->d->loop, &it->deadline);
     else
@@ -898,8 +1052,8 @@ static void job_done(void *arg, struct iter *it, bool ok)
 }
 
 struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
-                                  uint16_t qtype, uint16_t qclass, iterate_done_fn *done,
-                                  void *arg)
+                                  uint16_t qtype, uint16_t qclass, struct trace *trace,
+                                  iterate_done_fn *done, void *arg)
 {
     struct iterate_job *job;
     ldns_rdf *qname;
@@ -915,6 +1069,7 @@ struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc, siz
         free(job);
         return NULL;
     }
+    job->it->trace = trace;
     ev_timer_init(&job->kick, job_kick, 0, 0);
     job->kick.data = job;
     ev_timer_start(d->loop, &job->kick);
@@ -954,6 +1109,6 @@ void iterate_prime(struct daemon *d)
         ldns_rr_list_deep_free(ns);
         return;
     }
-    d->priming = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN,
+    d->priming = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
                                prime_done, d);
 }

@@ -13,16 +13,18 @@
 #include <stdint.h>
 
 struct daemon;
+struct trace;
 struct iterate_job;
 
 /* msg == NULL: the resolution failed. msg is only valid during the call. */
 typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len);
 
 /* Starts resolving; `done` is called later, exactly once, unless iterate_cancel comes
- * first. NULL when iteration is impossible (no root hints) or out of memory. */
+ * first. NULL when iteration is impossible (no root hints) or out of memory. trace (may
+ * be NULL) gets every step; it must outlive the job. */
 struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
-                                  uint16_t qtype, uint16_t qclass, iterate_done_fn *done,
-                                  void *arg);
+                                  uint16_t qtype, uint16_t qclass, struct trace *trace,
+                                  iterate_done_fn *done, void *arg);
 void iterate_cancel(struct iterate_job *job);
 
 /* Primes the root NS set (RFC 8109) unless it is cached or priming is already under way. */

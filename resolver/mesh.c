@@ -119,7 +119,7 @@ static bool job_iterate(struct mesh_job *job)
 {
     job->tried_iteration = true;
     job->iterate = iterate_start(job->mesh->d, job->qname, job->qname_len, job->qtype,
-                                 job->qclass, job_done, job);
+                                 job->qclass, NULL, job_done, job);
     return job->iterate != NULL;
 }
 
@@ -128,7 +128,6 @@ static void job_done(void *arg, uint8_t *msg, size_t len)
     struct mesh_job *job = arg;
     struct daemon *d = job->mesh->d;
     uint8_t cached[WIRE_MAX_UDP];
-    time_t now = time(NULL);
     bool forwarded = job->forward != NULL;
 
     job->forward = NULL;
@@ -140,21 +139,29 @@ static void job_done(void *arg, uint8_t *msg, size_t len)
     }
     job_unlink(job);
     if (msg) {
-        msg[2] &= (uint8_t)~0x04;   /* AA: we are not the authority for forwarded data */
-        if (job->cache_generation == d->cache_generation &&
-            cache_store(d->cache, job->qname, job->qname_len, job->qtype, job->qclass, msg,
-                        len, now) == 0) {
-            size_t n = cache_lookup(d->cache, job->qname, job->qname_len, job->qtype,
-                                    job->qclass, now, cached, sizeof cached, NULL);
-            if (n > 0) {
-                msg = cached;
-                len = n;
-            }
+        size_t n = mesh_cache_answer(d, job->qname, job->qname_len, job->qtype, job->qclass,
+                                     msg, len, job->cache_generation, cached, sizeof cached);
+        if (n > 0) {
+            msg = cached;
+            len = n;
         }
     }
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
         request_answer(d, &w->q, &w->target, msg, len);
     job_free(job);
+}
+
+size_t mesh_cache_answer(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
+                         uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t len,
+                         unsigned generation, uint8_t *out, size_t cap)
+{
+    time_t now = time(NULL);
+
+    msg[2] &= (uint8_t)~0x04;
+    if (generation != d->cache_generation ||
+        cache_store(d->cache, qname_lc, qname_len, qtype, qclass, msg, len, now) != 0)
+        return 0;
+    return cache_lookup(d->cache, qname_lc, qname_len, qtype, qclass, now, out, cap, NULL);
 }
 
 static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
@@ -188,7 +195,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     job->cache_generation = m->d->cache_generation;
     if (fz)
         job->forward = forward_start(m->d, fz, job->qname, job->qname_len, job->qtype,
-                                     job->qclass, job_done, job);
+                                     job->qclass, NULL, job_done, job);
     /* nothing running (no socket for any forwarder, no hints): answer now, never park */
     if (!job->forward && !((fz == NULL || m->d->cfg->forward_first) && job_iterate(job))) {
         log_debug("cannot resolve the name now (no forwarder socket, no root hints): SERVFAIL");

@@ -90,7 +90,6 @@ static void answer_from_pkt(struct daemon *d, const struct wire_query *q,
     uint8_t *wire = NULL;
     size_t wire_len = 0;
 
-    ldns_pkt_set_qr(pkt, true);
     if (ldns_pkt2wire(&wire, pkt, &wire_len) != LDNS_STATUS_OK) {
         request_answer(d, q, t, NULL, 0);
         return;
@@ -120,33 +119,50 @@ static ldns_pkt *new_response(const struct wire_query *q, ldns_rdf **qname_out)
     return pkt;
 }
 
-/* Returns true if the hosts file or a local zone answered. */
-static bool answer_locally(struct daemon *d, const struct wire_query *q,
-                           const struct reply_target *t)
+ldns_pkt *request_local_answer(struct daemon *d, const struct wire_query *q,
+                               enum local_source *from)
 {
     ldns_rdf *qname = NULL;
     ldns_pkt *pkt;
-    bool answered = false;
 
+    *from = LOCAL_NONE;
     if (q->qclass != WIRE_CLASS_IN || !(pkt = new_response(q, &qname)))
-        return false;
+        return NULL;
     ldns_rr_list *answer = ldns_rr_list_new();
     if (answer && d->hosts &&
         hosts_lookup(d->hosts, qname, q->qtype, d->cfg->hosts_ttl, answer) == HOSTS_HIT) {
         ldns_pkt_push_rr_list(pkt, LDNS_SECTION_ANSWER, answer);
         ldns_pkt_set_aa(pkt, true);
-        d->stats.answers_hosts++;
-        answered = true;
+        *from = LOCAL_HOSTS;
     } else if (d->zones && localzones_answer(d->zones, qname, q->qtype, pkt)) {
-        d->stats.answers_local++;
-        answered = true;
+        *from = LOCAL_ZONE;
     }
     ldns_rr_list_free(answer);      /* the RRs themselves now belong to pkt */
-    if (answered)
-        answer_from_pkt(d, q, t, pkt);
-    ldns_pkt_free(pkt);
     ldns_rdf_deep_free(qname);
-    return answered;
+    if (*from == LOCAL_NONE) {
+        ldns_pkt_free(pkt);
+        return NULL;
+    }
+    ldns_pkt_set_qr(pkt, true);
+    return pkt;
+}
+
+/* Returns true if the hosts file or a local zone answered. */
+static bool answer_locally(struct daemon *d, const struct wire_query *q,
+                           const struct reply_target *t)
+{
+    enum local_source from;
+    ldns_pkt *pkt = request_local_answer(d, q, &from);
+
+    if (!pkt)
+        return false;
+    if (from == LOCAL_HOSTS)
+        d->stats.answers_hosts++;
+    else
+        d->stats.answers_local++;
+    answer_from_pkt(d, q, t, pkt);
+    ldns_pkt_free(pkt);
+    return true;
 }
 
 static bool answer_from_cache(struct daemon *d, const struct wire_query *q,

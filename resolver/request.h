@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <ldns/ldns.h>
+
 struct daemon;
 struct tcp_conn;
 struct wire_query;
@@ -35,6 +37,14 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
  * body == NULL answers SERVFAIL. */
 void request_answer(struct daemon *d, const struct wire_query *q,
                     const struct reply_target *t, const uint8_t *body, size_t body_len);
+
+enum local_source { LOCAL_NONE, LOCAL_HOSTS, LOCAL_ZONE };
+
+/* The answer of the hosts file, or else of a local zone, to q as a response packet (QR
+ * set; the caller frees it), with *from saying which; NULL and LOCAL_NONE when neither
+ * has the name. No counters are touched (`trace` uses it too). */
+ldns_pkt *request_local_answer(struct daemon *d, const struct wire_query *q,
+                               enum local_source *from);
 
 /* Sends a finished reply (len 0: none) and counts it. */
 void request_send(struct daemon *d, const struct reply_target *t, const uint8_t *reply,

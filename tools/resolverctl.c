@@ -9,7 +9,8 @@
  *     0  the daemon answered "ok"; the rest of its reply is on stdout
  *     1  the daemon answered "error: X"; "resolverctl: X" is on stderr
  *     2  usage error, no socket configured, or the daemon could not be reached or did not
- *        answer (connect failure, 10 s without a reply, a reply that is not "ok"/"error")
+ *        answer (connect failure, 10 s -- 30 s for trace -- without a reply, a reply that
+ *        is not "ok"/"error")
  *
  * It is a client, so it blocks -- but never forever: SO_RCVTIMEO and SO_SNDTIMEO bound
  * every read and write. It shares config_load with the daemon (linked from its archive)
@@ -30,6 +31,7 @@
 
 #define DEFAULT_CONFIG     "resolver.conf"
 #define IO_TIMEOUT_SECONDS 10
+#define TRACE_TIMEOUT_SECONDS 30    /* the daemon gives a trace 20 s, then answers anyway */
 
 enum exit_status { EXIT_OK = 0, EXIT_COMMAND_FAILED = 1, EXIT_TROUBLE = 2 };
 
@@ -63,6 +65,9 @@ static const char usage_text[] =
     "  dump-cache         print the cached answers in zone-file syntax\n"
     "  load-cache FILE    load a dump-cache file back (a warm restart)\n"
     "  reload             re-read the configuration, hosts and zone files\n"
+    "  trace NAME [TYPE] [--json]\n"
+    "                     resolve NAME and show every step: hosts file, local zones,\n"
+    "                     cache, each server asked and its answer, what was cached\n"
     "\n"
     "exit status: 0 ok, 1 the daemon reported an error, 2 usage or connection trouble\n";
 
@@ -201,10 +206,10 @@ static int build_request(const struct options *opts, char *buf, size_t cap, size
 }
 
 /* Connects to the socket with bounded send and receive times; -1 (printed) on failure. */
-static int connect_socket(const char *path)
+static int connect_socket(const char *path, int timeout_seconds)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    struct timeval tv = { .tv_sec = IO_TIMEOUT_SECONDS };
+    struct timeval tv = { .tv_sec = timeout_seconds };
     int fd;
 
     if (strlen(path) >= sizeof addr.sun_path) {
@@ -316,7 +321,9 @@ static int report_reply(const char *reply, size_t len)
 /* Sends the request to the socket at path and reports the answer; returns the status. */
 static int run_command(const char *path, const char *request, size_t request_len)
 {
-    int fd = connect_socket(path), status = EXIT_TROUBLE;
+    bool trace = strncmp(request, "trace ", 6) == 0;
+    int fd = connect_socket(path, trace ? TRACE_TIMEOUT_SECONDS : IO_TIMEOUT_SECONDS);
+    int status = EXIT_TROUBLE;
     char *reply;
     size_t reply_len;
 
