@@ -93,7 +93,7 @@ bail() {
 # (returns 1 then). The poll step is 50 ms.
 wait_until() {
     local limit=$1 step=0.05 deadline; shift
-    deadline=$(( $(date +%s%N) + $(awk -v s="$limit" 'BEGIN {printf "%d", s * 1000000000}') ))
+    deadline=$(( $(date +%s%N) + $(awk -v s="$limit" 'BEGIN {printf "%.0f", s * 1000000000}') ))
     while :; do
         "$@" && return 0
         [ "$(date +%s%N)" -lt "$deadline" ] || return 1
