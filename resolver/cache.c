@@ -27,12 +27,15 @@
 #include "cache.h"
 #include "lru.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wire.h"
 
 #define CACHE_INITIAL_SLOTS 64
+#define CACHE_MAX_SHARDS    16
+#define CACHE_MIN_SHARD_BYTES (1u << 20)   /* smaller caches get fewer shards, down to one */
 #define CACHE_SLOT_OVERHEAD (2 * sizeof(struct cache_entry *))
 
 struct cache_entry {
@@ -50,14 +53,22 @@ struct cache_entry {
     uint16_t ttl_offsets[];
 };
 
-struct cache {
-    struct cache_limits limits;
+struct shard {
+    struct cache_limits limits;         /* max_bytes: this shard's part of the whole */
     struct cache_entry **slots;
     size_t slot_count;                  /* a power of two */
     struct lru_list lru;                /* entries by use: head = most recent */
     size_t entries;
     size_t bytes;
     uint64_t evictions;
+};
+
+/* The cache: shards chosen by name hash, each with its own lock, so worker threads
+ * contend only when they touch names of the same shard at the same moment. */
+struct cache {
+    size_t n_shards;                    /* a power of two, fixed at cache_new */
+    struct shard *shards[CACHE_MAX_SHARDS];
+    pthread_mutex_t locks[CACHE_MAX_SHARDS];
 };
 
 /* ---- entry layout ------------------------------------------------------------------ */
@@ -115,13 +126,13 @@ static void entry_copy_counted(const struct cache_entry *e, uint32_t elapsed, ui
 
 /* ---- LRU list and hash table ------------------------------------------------------- */
 
-static struct cache_entry **slot_for(const struct cache *c, uint64_t hash)
+static struct cache_entry **slot_for(const struct shard *c, uint64_t hash)
 {
     return &c->slots[hash & (c->slot_count - 1)];
 }
 
 /* Unlinks *link (an entry in a hash chain) from the chain and the LRU list and frees it. */
-static void entry_remove_at(struct cache *c, struct cache_entry **link)
+static void entry_remove_at(struct shard *c, struct cache_entry **link)
 {
     struct cache_entry *e = *link;
 
@@ -133,7 +144,7 @@ static void entry_remove_at(struct cache *c, struct cache_entry **link)
 }
 
 /* Chains hold about one entry, so finding the link that points to e is cheap. */
-static void entry_remove(struct cache *c, struct cache_entry *e)
+static void entry_remove(struct shard *c, struct cache_entry *e)
 {
     struct cache_entry **link = slot_for(c, e->hash);
 
@@ -142,7 +153,7 @@ static void entry_remove(struct cache *c, struct cache_entry *e)
     entry_remove_at(c, link);
 }
 
-static struct cache_entry *entry_find(const struct cache *c, const uint8_t *name,
+static struct cache_entry *entry_find(const struct shard *c, const uint8_t *name,
                                       size_t name_len, uint16_t qtype, uint16_t qclass)
 {
     uint64_t hash = wire_name_hash(name, name_len);
@@ -155,7 +166,7 @@ static struct cache_entry *entry_find(const struct cache *c, const uint8_t *name
 }
 
 /* Doubles the table once entries outnumber slots; on malloc failure keeps the old one. */
-static void table_grow_if_loaded(struct cache *c)
+static void table_grow_if_loaded(struct shard *c)
 {
     size_t new_count = c->slot_count * 2;
     struct cache_entry **new_slots;
@@ -178,7 +189,7 @@ static void table_grow_if_loaded(struct cache *c)
     c->slot_count = new_count;
 }
 
-static void entry_insert(struct cache *c, struct cache_entry *e)
+static void entry_insert(struct shard *c, struct cache_entry *e)
 {
     struct cache_entry **slot = slot_for(c, e->hash);
 
@@ -191,7 +202,7 @@ static void entry_insert(struct cache *c, struct cache_entry *e)
 }
 
 /* Drops least recently used entries until the cache fits in max_bytes. */
-static void evict_to(struct cache *c, size_t max_bytes)
+static void evict_to(struct shard *c, size_t max_bytes)
 {
     while (c->bytes > max_bytes && c->lru.tail) {
         entry_remove(c, LRU_ENTRY(c->lru.tail, struct cache_entry, lru));
@@ -349,11 +360,13 @@ static bool entry_fix_ttls(struct cache_entry *e, const struct message_scan *sca
     return e->ttl > 0;
 }
 
-/* ---- public interface -------------------------------------------------------------- */
+static size_t shard_flush_all(struct shard *c);
 
-struct cache *cache_new(const struct cache_limits *limits)
+/* ---- one shard ---------------------------------------------------------------------- */
+
+static struct shard *shard_new(const struct cache_limits *limits)
 {
-    struct cache *c = calloc(1, sizeof(*c));
+    struct shard *c = calloc(1, sizeof(*c));
 
     if (!c)
         return NULL;
@@ -367,22 +380,22 @@ struct cache *cache_new(const struct cache_limits *limits)
     return c;
 }
 
-void cache_set_limits(struct cache *c, const struct cache_limits *limits)
+static void shard_set_limits(struct shard *c, const struct cache_limits *limits)
 {
     c->limits = *limits;
     evict_to(c, c->limits.max_bytes);
 }
 
-void cache_free(struct cache *c)
+static void shard_free(struct shard *c)
 {
     if (!c)
         return;
-    cache_flush_all(c);
+    shard_flush_all(c);
     free(c->slots);
     free(c);
 }
 
-int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+static int shard_store(struct shard *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
                 uint16_t qclass, const uint8_t *msg, size_t len, time_t now)
 {
     struct message_scan scan;
@@ -423,7 +436,7 @@ int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16
     return 0;
 }
 
-size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+static size_t shard_lookup(struct shard *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
                     uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind)
 {
     struct cache_entry *e;
@@ -450,7 +463,7 @@ size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, ui
     return e->msg_len;
 }
 
-size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len)
+static size_t shard_flush_name(struct shard *c, const uint8_t *name_lc, size_t name_len)
 {
     uint64_t hash;
     struct cache_entry **link;
@@ -473,7 +486,7 @@ size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len
     return removed;
 }
 
-size_t cache_flush_all(struct cache *c)
+static size_t shard_flush_all(struct shard *c)
 {
     size_t removed = c->entries;
 
@@ -482,7 +495,7 @@ size_t cache_flush_all(struct cache *c)
     return removed;
 }
 
-size_t cache_flush_if(struct cache *c, cache_match_fn match, void *arg)
+static size_t shard_flush_if(struct shard *c, cache_match_fn match, void *arg)
 {
     size_t removed = 0;
 
@@ -502,7 +515,8 @@ size_t cache_flush_if(struct cache *c, cache_match_fn match, void *arg)
     return removed;
 }
 
-long cache_walk(const struct cache *c, time_t now, cache_walk_fn fn, void *arg)
+static long shard_walk(const struct shard *c, time_t now, cache_walk_fn fn, void *arg,
+                       bool *stopped)
 {
     uint8_t *buf = malloc(WIRE_MAX_UDP);
     long called = 0;
@@ -517,24 +531,204 @@ long cache_walk(const struct cache *c, time_t now, cache_walk_fn fn, void *arg)
         entry_copy_counted(e, elapsed, buf);
         called++;
         if (!fn(entry_name(e), e->name_len, e->qtype, e->qclass, (enum cache_kind)e->kind,
-                buf, e->msg_len, e->ttl - elapsed, arg))
+                buf, e->msg_len, e->ttl - elapsed, arg)) {
+            *stopped = true;
             break;
+        }
     }
     free(buf);
     return called;
 }
 
-size_t cache_entries(const struct cache *c)
+static size_t shard_entries(const struct shard *c)
 {
     return c->entries;
 }
 
-size_t cache_bytes(const struct cache *c)
+static size_t shard_bytes(const struct shard *c)
 {
     return c->bytes;
 }
 
-uint64_t cache_evictions(const struct cache *c)
+static uint64_t shard_evictions(const struct shard *c)
 {
     return c->evictions;
+}
+
+/* ---- the sharded cache: the public interface ------------------------------------------ */
+
+/* A name's shard comes from the top bits of its hash; the slots use the low bits. */
+static struct shard *shard_of(const struct cache *c, const uint8_t *name, size_t len,
+                              size_t *index)
+{
+    *index = c->n_shards == 1 ? 0 : (size_t)(wire_name_hash(name, len) >> 58) % c->n_shards;
+    return c->shards[*index];
+}
+
+static struct cache_limits shard_limits(const struct cache_limits *all, size_t n_shards)
+{
+    struct cache_limits lim = *all;
+    lim.max_bytes = all->max_bytes / n_shards;
+    return lim;
+}
+
+struct cache *cache_new(const struct cache_limits *limits)
+{
+    struct cache *c = calloc(1, sizeof *c);
+    size_t n = 1;
+
+    if (!c)
+        return NULL;
+    while (n < CACHE_MAX_SHARDS && limits->max_bytes / (n * 2) >= CACHE_MIN_SHARD_BYTES)
+        n *= 2;
+    c->n_shards = n;
+    struct cache_limits lim = shard_limits(limits, n);
+    for (size_t i = 0; i < n; i++) {
+        c->shards[i] = shard_new(&lim);
+        if (!c->shards[i] || pthread_mutex_init(&c->locks[i], NULL) != 0) {
+            shard_free(c->shards[i]);
+            c->n_shards = i;
+            cache_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void cache_set_limits(struct cache *c, const struct cache_limits *limits)
+{
+    struct cache_limits lim = shard_limits(limits, c->n_shards);
+
+    for (size_t i = 0; i < c->n_shards; i++) {
+        pthread_mutex_lock(&c->locks[i]);
+        shard_set_limits(c->shards[i], &lim);
+        pthread_mutex_unlock(&c->locks[i]);
+    }
+}
+
+void cache_free(struct cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_shards; i++) {
+        shard_free(c->shards[i]);
+        pthread_mutex_destroy(&c->locks[i]);
+    }
+    free(c);
+}
+
+int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                uint16_t qclass, const uint8_t *msg, size_t len, time_t now)
+{
+    size_t i;
+    struct shard *s;
+    int rc;
+
+    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+        return -1;
+    s = shard_of(c, name_lc, name_len, &i);
+    pthread_mutex_lock(&c->locks[i]);
+    rc = shard_store(s, name_lc, name_len, qtype, qclass, msg, len, now);
+    pthread_mutex_unlock(&c->locks[i]);
+    return rc;
+}
+
+size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                    uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind)
+{
+    size_t i, n;
+    struct shard *s;
+
+    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+        return 0;
+    s = shard_of(c, name_lc, name_len, &i);
+    pthread_mutex_lock(&c->locks[i]);
+    n = shard_lookup(s, name_lc, name_len, qtype, qclass, now, out, cap, kind);
+    pthread_mutex_unlock(&c->locks[i]);
+    return n;
+}
+
+size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len)
+{
+    size_t i, n;
+    struct shard *s;
+
+    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+        return 0;
+    s = shard_of(c, name_lc, name_len, &i);
+    pthread_mutex_lock(&c->locks[i]);
+    n = shard_flush_name(s, name_lc, name_len);
+    pthread_mutex_unlock(&c->locks[i]);
+    return n;
+}
+
+size_t cache_flush_all(struct cache *c)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->n_shards; i++) {
+        pthread_mutex_lock(&c->locks[i]);
+        n += shard_flush_all(c->shards[i]);
+        pthread_mutex_unlock(&c->locks[i]);
+    }
+    return n;
+}
+
+size_t cache_flush_if(struct cache *c, cache_match_fn match, void *arg)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->n_shards; i++) {
+        pthread_mutex_lock(&c->locks[i]);
+        n += shard_flush_if(c->shards[i], match, arg);
+        pthread_mutex_unlock(&c->locks[i]);
+    }
+    return n;
+}
+
+long cache_walk(struct cache *c, time_t now, cache_walk_fn fn, void *arg)
+{
+    long total = 0;
+    bool stopped = false;
+
+    for (size_t i = 0; i < c->n_shards && !stopped; i++) {
+        pthread_mutex_lock(&c->locks[i]);
+        long n = shard_walk(c->shards[i], now, fn, arg, &stopped);
+        pthread_mutex_unlock(&c->locks[i]);
+        if (n < 0)
+            return -1;
+        total += n;
+    }
+    return total;
+}
+
+/* The figures below are sums over the shards, each read under its lock. */
+#define CACHE_SUM(c, expr)                                                             \
+    do {                                                                               \
+        for (size_t i_ = 0; i_ < (c)->n_shards; i_++) {                                \
+            pthread_mutex_lock(&(c)->locks[i_]);                                       \
+            sum += expr((c)->shards[i_]);                                              \
+            pthread_mutex_unlock(&(c)->locks[i_]);                                     \
+        }                                                                              \
+    } while (0)
+
+size_t cache_entries(struct cache *c)
+{
+    size_t sum = 0;
+    CACHE_SUM(c, shard_entries);
+    return sum;
+}
+
+size_t cache_bytes(struct cache *c)
+{
+    size_t sum = 0;
+    CACHE_SUM(c, shard_bytes);
+    return sum;
+}
+
+uint64_t cache_evictions(struct cache *c)
+{
+    uint64_t sum = 0;
+    CACHE_SUM(c, shard_evictions);
+    return sum;
 }

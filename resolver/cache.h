@@ -7,8 +7,11 @@
  * back by wire_finish_reply. Times are wall-clock seconds (time()), so tests can move them
  * with libfaketime.
  *
- * Thread use: one cache is shared; calls are serialised by the caller for now (a later
- * change splits it into locked shards). */
+ * Thread use: one cache is shared by every worker thread. It is split into up to 16
+ * shards by name hash (one per MiB of cache-size, so small caches are one shard), each
+ * with its own mutex and its own share of cache-size and LRU order; every call locks only
+ * the shard(s) it touches. Callbacks (cache_flush_if, cache_walk) run under a shard's lock
+ * and must not call back into the cache. */
 #ifndef CACHE_H
 #define CACHE_H
 
@@ -66,13 +69,13 @@ size_t cache_flush_if(struct cache *c, cache_match_fn match, void *arg);
 typedef bool (*cache_walk_fn)(const uint8_t *name_lc, size_t name_len, uint16_t qtype,
                               uint16_t qclass, enum cache_kind kind, const uint8_t *msg,
                               size_t len, uint32_t ttl_left, void *arg);
-/* Calls fn for each live entry, most recently used first; expired entries are skipped
+/* Calls fn for each live entry, shard by shard, most recently used first within a shard; expired entries are skipped
  * (not removed) and nothing is reordered. Returns how many entries fn was called with,
  * or -1 if memory for the message copy ran out. */
-long cache_walk(const struct cache *c, time_t now, cache_walk_fn fn, void *arg);
+long cache_walk(struct cache *c, time_t now, cache_walk_fn fn, void *arg);
 
-size_t cache_entries(const struct cache *c);
-size_t cache_bytes(const struct cache *c);      /* what counts against max_bytes */
-uint64_t cache_evictions(const struct cache *c); /* entries dropped for space since cache_new */
+size_t cache_entries(struct cache *c);
+size_t cache_bytes(struct cache *c);      /* what counts against max_bytes */
+uint64_t cache_evictions(struct cache *c); /* entries dropped for space since cache_new */
 
 #endif

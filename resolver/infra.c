@@ -26,6 +26,7 @@
 
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ struct infra_host {
 };
 
 struct infra {
+    pthread_mutex_t lock;               /* every public call holds it */
     size_t max_entries;
     struct infra_host **slots;
     size_t slot_count;                  /* a power of two */
@@ -97,7 +99,7 @@ static uint64_t addr_hash(const struct sockaddr_storage *addr)
 
 /* ---- LRU list and hash table ------------------------------------------------------- */
 
-static struct infra_host **slot_for(const struct infra *inf, uint64_t hash)
+static struct infra_host **slot_for(struct infra *inf, uint64_t hash)
 {
     return &inf->slots[hash & (inf->slot_count - 1)];
 }
@@ -237,7 +239,7 @@ static bool host_on_probation(const struct infra_host *h)
 
 /* ---- public interface -------------------------------------------------------------- */
 
-struct infra *infra_new(size_t max_entries)
+static struct infra *infra_new_unlocked(size_t max_entries)
 {
     struct infra *inf = calloc(1, sizeof(*inf));
 
@@ -253,27 +255,29 @@ struct infra *infra_new(size_t max_entries)
     return inf;
 }
 
-void infra_free(struct infra *inf)
+static void infra_flush_unlocked(struct infra *inf);
+
+static void infra_free_unlocked(struct infra *inf)
 {
     if (!inf)
         return;
-    infra_flush(inf);
+    infra_flush_unlocked(inf);
     free(inf->slots);
     free(inf);
 }
 
-size_t infra_entries(const struct infra *inf)
+static size_t infra_entries_unlocked(struct infra *inf)
 {
     return inf->entries;
 }
 
-void infra_flush(struct infra *inf)
+static void infra_flush_unlocked(struct infra *inf)
 {
     while (inf->lru.head)
         host_remove(inf, LRU_ENTRY(inf->lru.head, struct infra_host, lru));
 }
 
-uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+static uint32_t infra_timeout_ms_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     struct infra_host *h = host_find(inf, addr, now);
 
@@ -282,7 +286,7 @@ uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr
 
 /* A server in a timeout streak looks at least as slow as its current timeout, so
  * selection prefers servers that answer (as Unbound selects by its backed-off RTO). */
-uint32_t infra_srtt_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+static uint32_t infra_srtt_ms_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     struct infra_host *h = host_find(inf, addr, now);
     uint32_t srtt;
@@ -295,7 +299,7 @@ uint32_t infra_srtt_ms(struct infra *inf, const struct sockaddr_storage *addr, t
     return srtt;
 }
 
-bool infra_usable(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+static bool infra_usable_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     struct infra_host *h = host_find(inf, addr, now);
 
@@ -306,7 +310,7 @@ bool infra_usable(struct infra *inf, const struct sockaddr_storage *addr, time_t
     return !host_on_probation(h) || h->outstanding == 0;
 }
 
-void infra_report_rtt(struct infra *inf, const struct sockaddr_storage *addr, uint32_t rtt_ms,
+static void infra_report_rtt_unlocked(struct infra *inf, const struct sockaddr_storage *addr, uint32_t rtt_ms,
                       time_t now)
 {
     struct infra_host *h = host_get(inf, addr, now);
@@ -318,7 +322,7 @@ void infra_report_rtt(struct infra *inf, const struct sockaddr_storage *addr, ui
     h->backoff_until = 0;
 }
 
-void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+static void infra_report_timeout_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     struct infra_host *h = host_get(inf, addr, now);
 
@@ -333,7 +337,7 @@ void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr
 
 /* A decrement for a server no longer known (dropped by LRU or a flush) is ignored, and
  * the count never goes below zero, so late completions cannot wrap it. */
-void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,
+static void infra_outstanding_add_unlocked(struct infra *inf, const struct sockaddr_storage *addr, int delta,
                            time_t now)
 {
     struct infra_host *h = delta > 0 ? host_get(inf, addr, now) : host_find(inf, addr, now);
@@ -348,14 +352,14 @@ void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *add
     }
 }
 
-bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+static bool infra_no_0x20_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     struct infra_host *h = host_find(inf, addr, now);
 
     return h && h->no_0x20 && now < h->no_0x20_until;
 }
 
-void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+static void infra_set_no_0x20_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     struct infra_host *h = host_get(inf, addr, now);
 
@@ -363,4 +367,102 @@ void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, t
         h->no_0x20 = true;
         h->no_0x20_until = now + INFRA_NO_0X20_SECONDS;
     }
+}
+
+/* ---- the public interface: each call under the lock (worker threads share this) ---- */
+
+struct infra *infra_new(size_t max_entries)
+{
+    struct infra *inf = infra_new_unlocked(max_entries);
+
+    if (inf && pthread_mutex_init(&inf->lock, NULL) != 0) {
+        infra_free_unlocked(inf);
+        return NULL;
+    }
+    return inf;
+}
+
+void infra_free(struct infra *inf)
+{
+    if (!inf)
+        return;
+    pthread_mutex_destroy(&inf->lock);
+    infra_free_unlocked(inf);
+}
+
+size_t infra_entries(struct infra *inf)
+{
+    pthread_mutex_lock(&inf->lock);
+    size_t r = infra_entries_unlocked(inf);
+    pthread_mutex_unlock(&inf->lock);
+    return r;
+}
+
+void infra_flush(struct infra *inf)
+{
+    pthread_mutex_lock(&inf->lock);
+    infra_flush_unlocked(inf);
+    pthread_mutex_unlock(&inf->lock);
+}
+
+uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    uint32_t r = infra_timeout_ms_unlocked(inf, addr, now);
+    pthread_mutex_unlock(&inf->lock);
+    return r;
+}
+
+uint32_t infra_srtt_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    uint32_t r = infra_srtt_ms_unlocked(inf, addr, now);
+    pthread_mutex_unlock(&inf->lock);
+    return r;
+}
+
+bool infra_usable(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    bool r = infra_usable_unlocked(inf, addr, now);
+    pthread_mutex_unlock(&inf->lock);
+    return r;
+}
+
+void infra_report_rtt(struct infra *inf, const struct sockaddr_storage *addr, uint32_t rtt_ms,
+                      time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    infra_report_rtt_unlocked(inf, addr, rtt_ms, now);
+    pthread_mutex_unlock(&inf->lock);
+}
+
+void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    infra_report_timeout_unlocked(inf, addr, now);
+    pthread_mutex_unlock(&inf->lock);
+}
+
+void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,
+                           time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    infra_outstanding_add_unlocked(inf, addr, delta, now);
+    pthread_mutex_unlock(&inf->lock);
+}
+
+bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    bool r = infra_no_0x20_unlocked(inf, addr, now);
+    pthread_mutex_unlock(&inf->lock);
+    return r;
+}
+
+void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    infra_set_no_0x20_unlocked(inf, addr, now);
+    pthread_mutex_unlock(&inf->lock);
 }

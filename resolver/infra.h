@@ -5,7 +5,8 @@
  * RFC 6298's shape (srtt + 4 * rttvar, clamped), starting at INFRA_UNKNOWN_RTT_MS for a
  * server never heard from; each timeout doubles it (up to INFRA_MAX_RTO_MS), and a server
  * that keeps timing out is backed off -- not chosen -- for a while, then probed again.
- * Bounded in entries (the least recently used are dropped). Not thread-safe. */
+ * Bounded in entries (the least recently used are dropped). Shared by the worker threads:
+ * every public call holds its one mutex. */
 #ifndef INFRA_H
 #define INFRA_H
 
@@ -27,7 +28,7 @@ struct infra;
 
 struct infra *infra_new(size_t max_entries);
 void infra_free(struct infra *inf);
-size_t infra_entries(const struct infra *inf);
+size_t infra_entries(struct infra *inf);
 void infra_flush(struct infra *inf);
 
 /* The time to wait for this server before giving up on one query, in ms. */

@@ -32,6 +32,7 @@
 #include "lru.h"
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,7 @@ struct rr_entry {
 };
 
 struct rrcache {
+    pthread_mutex_t lock;               /* every public call holds it */
     size_t max_bytes;
     uint32_t max_ttl;
     struct rr_entry **slots;
@@ -198,7 +200,7 @@ fail:
 
 /* ---- LRU list and hash table ------------------------------------------------------- */
 
-static struct rr_entry **slot_for(const struct rrcache *c, uint64_t hash)
+static struct rr_entry **slot_for(struct rrcache *c, uint64_t hash)
 {
     return &c->slots[hash & (c->slot_count - 1)];
 }
@@ -224,7 +226,7 @@ static void entry_remove(struct rrcache *c, struct rr_entry *e)
     entry_remove_at(c, link);
 }
 
-static struct rr_entry *entry_find(const struct rrcache *c, const ldns_rdf *owner,
+static struct rr_entry *entry_find(struct rrcache *c, const ldns_rdf *owner,
                                    uint16_t type, uint16_t rclass)
 {
     uint64_t hash = wire_name_hash(ldns_rdf_data(owner), ldns_rdf_size(owner));
@@ -351,7 +353,7 @@ static struct rr_entry *entry_make(const ldns_rr_list *rrset, uint32_t ttl,
 
 /* ---- public interface -------------------------------------------------------------- */
 
-struct rrcache *rrcache_new(size_t max_bytes, uint32_t max_ttl)
+static struct rrcache *rrcache_new_unlocked(size_t max_bytes, uint32_t max_ttl)
 {
     struct rrcache *c = calloc(1, sizeof(*c));
 
@@ -368,23 +370,25 @@ struct rrcache *rrcache_new(size_t max_bytes, uint32_t max_ttl)
     return c;
 }
 
-void rrcache_set_limits(struct rrcache *c, size_t max_bytes, uint32_t max_ttl)
+static void rrcache_set_limits_unlocked(struct rrcache *c, size_t max_bytes, uint32_t max_ttl)
 {
     c->max_bytes = max_bytes;
     c->max_ttl = max_ttl;
     evict_to(c, max_bytes);
 }
 
-void rrcache_free(struct rrcache *c)
+static size_t rrcache_flush_all_unlocked(struct rrcache *c);
+
+static void rrcache_free_unlocked(struct rrcache *c)
 {
     if (!c)
         return;
-    rrcache_flush_all(c);
+    rrcache_flush_all_unlocked(c);
     free(c->slots);
     free(c);
 }
 
-int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
+static int rrcache_store_unlocked(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
                   time_t now)
 {
     const ldns_rr *first;
@@ -414,7 +418,7 @@ int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust tr
     return 0;
 }
 
-ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
+static ldns_rr_list *rrcache_lookup_unlocked(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
                              ldns_rr_class rclass, time_t now, enum rr_trust *trust)
 {
     struct rr_entry *e;
@@ -439,7 +443,7 @@ ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_t
     return copy;
 }
 
-size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner)
+static size_t rrcache_flush_name_unlocked(struct rrcache *c, const ldns_rdf *owner)
 {
     struct rr_entry **link;
     uint64_t hash;
@@ -462,7 +466,7 @@ size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner)
     return removed;
 }
 
-size_t rrcache_flush_all(struct rrcache *c)
+static size_t rrcache_flush_all_unlocked(struct rrcache *c)
 {
     size_t removed = c->entries;
 
@@ -471,7 +475,7 @@ size_t rrcache_flush_all(struct rrcache *c)
     return removed;
 }
 
-size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg)
+static size_t rrcache_flush_if_unlocked(struct rrcache *c, rrcache_match_fn match, void *arg)
 {
     size_t removed = 0;
 
@@ -490,12 +494,98 @@ size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg)
     return removed;
 }
 
-size_t rrcache_entries(const struct rrcache *c)
+static size_t rrcache_entries_unlocked(struct rrcache *c)
 {
     return c->entries;
 }
 
-size_t rrcache_bytes(const struct rrcache *c)
+static size_t rrcache_bytes_unlocked(struct rrcache *c)
 {
     return c->bytes;
+}
+
+/* ---- the public interface: each call under the lock (worker threads share this) ---- */
+
+struct rrcache *rrcache_new(size_t max_bytes, uint32_t max_ttl)
+{
+    struct rrcache *c = rrcache_new_unlocked(max_bytes, max_ttl);
+
+    if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+        rrcache_free_unlocked(c);
+        return NULL;
+    }
+    return c;
+}
+
+void rrcache_free(struct rrcache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    rrcache_free_unlocked(c);
+}
+
+void rrcache_set_limits(struct rrcache *c, size_t max_bytes, uint32_t max_ttl)
+{
+    pthread_mutex_lock(&c->lock);
+    rrcache_set_limits_unlocked(c, max_bytes, max_ttl);
+    pthread_mutex_unlock(&c->lock);
+}
+
+int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
+                  time_t now)
+{
+    pthread_mutex_lock(&c->lock);
+    int r = rrcache_store_unlocked(c, rrset, trust, now);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
+                             ldns_rr_class rclass, time_t now, enum rr_trust *trust)
+{
+    pthread_mutex_lock(&c->lock);
+    ldns_rr_list *r = rrcache_lookup_unlocked(c, owner, type, rclass, now, trust);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t r = rrcache_flush_name_unlocked(c, owner);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+size_t rrcache_flush_all(struct rrcache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t r = rrcache_flush_all_unlocked(c);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t r = rrcache_flush_if_unlocked(c, match, arg);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+size_t rrcache_entries(struct rrcache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t r = rrcache_entries_unlocked(c);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+size_t rrcache_bytes(struct rrcache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t r = rrcache_bytes_unlocked(c);
+    pthread_mutex_unlock(&c->lock);
+    return r;
 }

@@ -6,7 +6,8 @@
  * predicate on trust (RFC 2181 5.4.1): data from an authoritative answer outranks
  * authority-section data, which outranks glue/additional data; a live entry is never
  * replaced by a lower-ranked one (an expired one always is). Bounded in bytes, LRU.
- * Times are wall-clock seconds, as in cache.h. Not thread-safe (callers serialise). */
+ * Times are wall-clock seconds, as in cache.h. Shared by the worker threads: every public
+ * call holds the cache's one mutex (the iterator, its only heavy user, is the cold path). */
 #ifndef RRCACHE_H
 #define RRCACHE_H
 
@@ -49,7 +50,7 @@ typedef bool (*rrcache_match_fn)(const uint8_t *name_lc, size_t name_len, uint16
                                  uint16_t rclass, void *arg);
 /* Removes every entry (live or expired) for which match returns true; returns how many. */
 size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg);
-size_t rrcache_entries(const struct rrcache *c);
-size_t rrcache_bytes(const struct rrcache *c);
+size_t rrcache_entries(struct rrcache *c);
+size_t rrcache_bytes(struct rrcache *c);
 
 #endif
