@@ -50,6 +50,7 @@
 #include "tracecmd.h"
 #include "version.h"
 #include "wire.h"
+#include "workers.h"
 
 #define CONTROL_MAX_CLIENTS     16
 #define CONTROL_CLIENT_TIMEOUT  5.0         /* seconds, for the whole connection */
@@ -282,7 +283,7 @@ static int cmd_stats_reset(struct daemon *d, char **args, int nargs, struct strb
 {
     (void)args;
     (void)nargs;
-    stats_reset(&d->stats);
+    workers_stats_reset(d);
     strbuf_append(r, "statistics reset\n");
     return 0;
 }
@@ -295,7 +296,7 @@ static int cmd_status(struct daemon *d, char **args, int nargs, struct strbuf *r
     (void)nargs;
     strbuf_append(r, "version=resolverd %s\n", RESOLVERD_VERSION);
     strbuf_append(r, "uptime=%.0f\n", uptime > 0 ? uptime : 0.0);
-    strbuf_append(r, "threads=1\n");         /* one worker today (see daemon.h) */
+    strbuf_append(r, "threads=%zu\n", workers_count(d));
     strbuf_append(r, "config=%s\n", d->config_path ? d->config_path : "-");
     strbuf_append(r, "cache.entries=%zu\ncache.bytes=%zu\n", cache_entries(d->cache),
                  cache_bytes(d->cache));
@@ -434,8 +435,10 @@ static int cmd_stats(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     (void)args;
     (void)nargs;
-    /* one worker today: its counters are d->stats; with several, they get summed here */
-    r->len += stats_format(&d->stats, cache_entries(d->cache), cache_bytes(d->cache),
+    struct stats sum;
+
+    workers_stats(d, &sum);
+    r->len += stats_format(&sum, cache_entries(d->cache), cache_bytes(d->cache),
                            cache_evictions(d->cache), r->buf + r->len, r->cap - r->len);
     return 0;
 }
@@ -690,7 +693,10 @@ static void client_respond(struct control_client *cl, const char *error)
         strbuf_append(&r, "error: %s\n", error);
     } else {
         log_debug("control: command '%s'", cl->request);
+        /* the serving threads pause while a command reads or changes what they share */
+        workers_pause(cl->ctl->d);
         execute_line(cl->ctl->d, cl, cl->request, &r);
+        workers_resume(cl->ctl->d);
     }
     ev_io_stop(loop, &cl->io);
     if (cl->trace) {

@@ -17,12 +17,11 @@
 #include "hosts.h"
 #include "infra.h"
 #include "iterate.h"
-#include "listener.h"
 #include "localzone.h"
 #include "log.h"
-#include "mesh.h"
 #include "rrcache.h"
 #include "wire.h"
+#include "workers.h"
 
 #define HOSTS_POLL_SECONDS 2.0  /* libev's fallback when inotify is not available */
 #define INFRA_ENTRIES      10000  /* authoritative servers remembered */
@@ -96,6 +95,7 @@ static struct localzones *load_zones(const struct config *cfg, char *err, size_t
 int daemon_load(struct daemon *d, const char *config_path, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
+    d->main_ctx = d;
     d->config_path = config_path;
     if (config_load(config_path, &d->cfg, err, errlen) < 0)
         return -1;
@@ -148,6 +148,7 @@ int daemon_reload_hosts(struct daemon *d)
     if (!fresh)
         return -1;
     swap_hosts(d, fresh);
+    workers_sync(d);
     log_info("hosts reloaded: %zu names", hosts_count(d->hosts));
     return 0;
 }
@@ -156,7 +157,9 @@ static void hosts_changed(struct ev_loop *loop, ev_stat *w, int revents)
 {
     (void)loop;
     (void)revents;
+    workers_pause(w->data);
     daemon_reload_hosts(w->data);
+    workers_resume(w->data);
 }
 
 static void unwatch_hosts(struct daemon *d)
@@ -255,6 +258,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
         d->cache_generation++;          /* ... and so are those still on their way */
     }
     log_set_level(d->cfg->log_level);
+    workers_sync(d);
     log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
     return 0;
 failed:
@@ -276,16 +280,16 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
     char err[512];
     (void)loop;
     (void)revents;
+    workers_pause(w->data);
     daemon_reload(w->data, err, sizeof err);
+    workers_resume(w->data);
 }
 
 int daemon_start(struct daemon *d, struct ev_loop *loop)
 {
     d->loop = loop;
     d->started = ev_now(loop);
-    d->mesh = mesh_new(d);
-    d->listener = d->mesh ? listener_open(d) : NULL;
-    if (!d->listener)
+    if (workers_start(d) != 0)
         return -1;
     if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
         return -1;
@@ -309,10 +313,9 @@ void daemon_stop(struct daemon *d)
         ev_signal_stop(d->loop, &d->sig_hup);
         unwatch_hosts(d);
     }
+    workers_stop(d);            /* joins the threads, frees their listeners and meshes */
     control_close(d->control);
     iterate_cancel(d->priming);
-    mesh_free(d->mesh);         /* releases the TCP connections' holds first ... */
-    listener_close(d->listener);/* ... so every connection can be freed here */
     cache_free(d->cache);
     rrcache_free(d->rrcache);
     infra_free(d->infra);

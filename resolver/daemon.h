@@ -1,12 +1,15 @@
 /* daemon.h -- the daemon's context: everything that lives for the life of the process.
  *
  * There is no global mutable state: every module gets the `struct daemon` (or the piece
- * it needs) passed in. Today one thread runs one ev_loop; the per-thread parts (loop,
- * listener, mesh, stats) are grouped so that worker threads can each get their own. */
+ * it needs) passed in. Each thread has one: the main thread's (control socket, signals,
+ * hosts watch, `trace`) and one per worker thread (workers.h), a copy whose per-thread
+ * parts -- loop, listener, mesh, stats, priming -- are its own and whose shared parts point
+ * at the main context's objects, changed only under the world lock. */
 #ifndef DAEMON_H
 #define DAEMON_H
 
 #include <ev.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -23,6 +26,8 @@ struct rrcache;
 struct infra;
 struct hints;
 struct iterate_job;
+struct worker;
+struct workers;
 
 struct daemon {
     struct ev_loop *loop;
@@ -44,6 +49,12 @@ struct daemon {
     ev_signal sig_term, sig_int, sig_hup;
     ev_tstamp started;
     unsigned cache_generation;      /* bumped when a reload makes cached answers wrong */
+
+    /* threads (workers.h) */
+    struct daemon *main_ctx;        /* the main thread's context (itself there) */
+    struct workers *workers;        /* main context only: the serving threads */
+    struct worker *self;            /* a worker's context: its thread; NULL on main */
+    atomic_size_t tcp_conns;        /* main context: TCP connections open, all threads */
 };
 
 /* Reads the config, the local zones and the hosts files and makes the cache; no sockets

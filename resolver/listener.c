@@ -84,6 +84,13 @@ static int open_socket(const struct config_listen *addr, int type)
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* every worker thread binds the same addresses; the kernel spreads clients over them */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
     if (addr->addr.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (type == SOCK_DGRAM) {
@@ -111,7 +118,7 @@ static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
 
     for (int i = 0; i < UDP_BATCH; i++) {
-        struct reply_target t = { .udp_fd = s->fd, .peer_len = sizeof t.peer };
+        struct reply_target t = { .udp_fd = s->fd, .peer_len = sizeof t.peer, .owner = d };
         ssize_t n = recvfrom(s->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&t.peer,
                              &t.peer_len);
         if (n < 0) {
@@ -151,6 +158,7 @@ static void conn_close(struct tcp_conn *c)
         if (c->next)
             c->next->prev = c->prev;
         l->n_conns--;
+        atomic_fetch_sub(&l->d->main_ctx->tcp_conns, 1);
         l->d->stats.tcp_open--;
     }
     if (c->holds == 0)
@@ -200,7 +208,7 @@ static void conn_dispatch(struct tcp_conn *c, size_t msg_len)
 {
     struct daemon *d = c->l->d;
     struct reply_target t = { .udp_fd = -1, .tcp = c, .peer_len = c->peer_len,
-                              .received = ev_now(d->loop) };
+                              .received = ev_now(d->loop), .owner = d };
 
     memcpy(&t.peer, &c->peer, c->peer_len);
     conn_touch(c);              /* only whole queries count as activity: no slow-loris */
@@ -350,6 +358,7 @@ static void conn_open(struct listener *l, int fd, const struct sockaddr_storage 
 
     if (!c) {
         close(fd);
+        atomic_fetch_sub(&d->main_ctx->tcp_conns, 1);
         return;
     }
     c->l = l;
@@ -411,7 +420,9 @@ static void tcp_acceptable(struct ev_loop *loop, ev_io *w, int revents)
             }
             return;
         }
-        if (l->n_conns >= l->d->cfg->tcp_max_connections) {
+        /* the cap counts every thread's connections: it is one limit for the daemon */
+        if (atomic_fetch_add(&l->d->main_ctx->tcp_conns, 1) >= l->d->cfg->tcp_max_connections) {
+            atomic_fetch_sub(&l->d->main_ctx->tcp_conns, 1);
             l->d->stats.tcp_refused_cap++;
             close(fd);
             continue;

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "request.h"
 #include "wire.h"
+#include "workers.h"
 
 #define MESH_BUCKETS      4096
 #define MESH_MAX_JOBS     10000     /* and no more than half the file descriptors */
@@ -68,9 +69,11 @@ struct mesh *mesh_new(struct daemon *d)
         return NULL;
     m->d = d;
     m->max_jobs = MESH_MAX_JOBS;
+    /* every worker thread has a mesh: they share half the descriptors */
+    size_t threads = workers_count(d->main_ctx) ? workers_count(d->main_ctx) : 1;
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
-        nofile.rlim_cur / 2 < m->max_jobs)
-        m->max_jobs = nofile.rlim_cur / 2;
+        nofile.rlim_cur / 2 / threads < m->max_jobs)
+        m->max_jobs = nofile.rlim_cur / 2 / threads;
     return m;
 }
 

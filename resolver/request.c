@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mesh.h"
 #include "wire.h"
+#include "workers.h"
 
 #define TYPE_IXFR 251
 #define TYPE_AXFR 252
@@ -40,7 +41,8 @@ void request_send(struct daemon *d, const struct reply_target *t, const uint8_t 
                              (uint64_t)((ev_now(d->loop) - t->received) * 1e6));
     }
     if (t->tcp) {
-        listener_tcp_reply(t->tcp, reply, len);
+        if (workers_tcp_reply(d, t, reply, len) != 0)    /* another thread's connection? */
+            listener_tcp_reply(t->tcp, reply, len);
         return;
     }
     if (len > 0 && sendto(t->udp_fd, reply, len, 0, (const struct sockaddr *)&t->peer,
@@ -229,5 +231,5 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
     }
     if (answer_locally(d, &q, t) || answer_from_cache(d, &q, t))
         return;
-    mesh_resolve(d->mesh, &q, t);
+    workers_resolve(d, &q, t);
 }

@@ -25,6 +25,7 @@ struct reply_target {
     struct sockaddr_storage peer;       /* the client */
     socklen_t peer_len;
     struct tcp_conn *tcp;               /* TCP: the connection (held until the reply) */
+    struct daemon *owner;               /* the thread context whose listener got the query */
     ev_tstamp received;                 /* for the latency histogram */
 };
 

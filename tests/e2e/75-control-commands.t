@@ -31,7 +31,7 @@ out=$(rctl status 2>&1); rc=$?
 is "$rc" 0 "status: exit 0" || diag "$out"
 has_line "$out" '^version=resolverd 0\.1\.0$' "status: the version"
 has_line "$out" '^uptime=[0-9]+$' "status: the uptime in seconds"
-has_line "$out" '^threads=1$' "status: threads"
+has_line "$out" "^threads=$(nproc)\$" "status: threads (one per CPU by default)"
 has_line "$out" "^config=$T/resolver\\.conf\$" "status: the config file"
 has_line "$out" '^cache\.size=8388608$' "status: cache-size 8M"
 has_line "$out" '^cache\.entries=0$' "status: the cache is empty at start"
