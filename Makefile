@@ -2,7 +2,9 @@
 #
 #   make          build/resolverd and build/resolverctl (optimised, -O2 -g)
 #   make run      install missing build packages, build, run with ./resolver.conf (foreground)
-#   make test     install missing packages, build with ASan+UBSan, run every test with prove
+#   make test     install missing packages, build with ASan+UBSan (and TSan for the thread
+#                 test), run every test with prove
+#   make test-tsan only the concurrency test, against the ThreadSanitizer build
 #   make deps     install whatever Debian packages are missing (nothing when all are there)
 #   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
 #                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
@@ -26,7 +28,7 @@ DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -62,16 +64,29 @@ build/asan/tests/%: tests/unit/%.c build/asan/libresolverd.a tests/tap.h $(HEADE
 
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
+# --- the ThreadSanitizer build: the worker threads under a concurrent load -----------------
+# (tests/e2e/87-threads-tsan.t runs 86-threads.t against it; `make test` includes it)
+TSAN := -fsanitize=thread -fno-omit-frame-pointer
+
+build/tsan/obj/%.o: resolver/%.c $(HEADERS) | build/tsan/obj
+	$(CC) $(CSTD) $(WARN) -O1 -g $(TSAN) $(PKG_CFLAGS) -c $< -o $@
+
+build/tsan/resolverd: build/tsan/obj/main.o $(patsubst resolver/%.c,build/tsan/obj/%.o,$(DAEMON_SRC))
+	$(CC) -g $(TSAN) -o $@ $^ $(PKG_LIBS)
+
+test-tsan: deps build/tsan/resolverd build/asan/resolverctl
+	prove -v --timer tests/e2e/87-threads-tsan.t
+
 unit: $(UNIT_BINS)
 
-build/obj build/asan/obj build/asan/tests:
+build/obj build/asan/obj build/asan/tests build/tsan/obj:
 	mkdir -p $@
 
 # --- using it ------------------------------------------------------------------------------
 run: deps-build all
 	build/resolverd -c resolver.conf
 
-test: deps $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl
+test: deps $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl build/tsan/resolverd
 	prove -v --timer --exec '' $(UNIT_BINS) $(sort $(wildcard tests/e2e/*.t)) 2>&1 | tee build/test.log | grep -vE '^ok ' ; exit $${PIPESTATUS[0]}
 
 SHELL := /bin/bash

@@ -346,7 +346,7 @@ stop_resolverd() {
     RD_PID=""
     local bad=0
     is "$st" 0 "resolverd exited cleanly (status 0 after SIG$sig)" || bad=1
-    ! grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' "$RD_LOG"
+    ! grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|WARNING: ThreadSanitizer|runtime error:|SUMMARY: .*Sanitizer' "$RD_LOG"
     ok $? "no sanitizer report in the resolverd log" || bad=1
     [ "$bad" = 0 ] || rd_log_diag
     return $bad
