@@ -11,9 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 struct daemon;
 struct listener;
+struct reply_target;
 struct tcp_conn;
+struct udp_batch;
 
 /* Opens every listen address of d->cfg. NULL on error (the reason is logged). */
 struct listener *listener_open(struct daemon *d);
@@ -24,5 +28,10 @@ void listener_close(struct listener *l);
 void listener_tcp_hold(struct tcp_conn *c);
 /* Queues a reply (len 0: no reply) on c and releases one hold. */
 void listener_tcp_reply(struct tcp_conn *c, const uint8_t *msg, size_t len);
+
+/* Adds a UDP reply to the batch being handled (t->batch), to leave with the others in one
+ * sendmmsg; false when it cannot (no batch, full, too big): send it alone. */
+bool listener_udp_queue(struct udp_batch *b, const struct reply_target *t, const uint8_t *reply,
+                        size_t len);
 
 #endif

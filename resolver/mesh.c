@@ -176,6 +176,7 @@ static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
         return false;
     w->q = *q;
     w->target = *t;
+    w->target.batch = NULL;         /* answered later, outside the batch it came in */
     w->next = job->waiters;
     job->waiters = w;
     job->n_waiters++;

@@ -45,8 +45,9 @@ void request_send(struct daemon *d, const struct reply_target *t, const uint8_t 
             listener_tcp_reply(t->tcp, reply, len);
         return;
     }
-    if (len > 0 && sendto(t->udp_fd, reply, len, 0, (const struct sockaddr *)&t->peer,
-                          t->peer_len) < 0)
+    if (len == 0 || listener_udp_queue(t->batch, t, reply, len))
+        return;
+    if (sendto(t->udp_fd, reply, len, 0, (const struct sockaddr *)&t->peer, t->peer_len) < 0)
         log_debug("udp send failed: %s", strerror(errno));
 }
 

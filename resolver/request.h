@@ -17,6 +17,7 @@
 
 struct daemon;
 struct tcp_conn;
+struct udp_batch;
 struct wire_query;
 
 /* Where the reply to a query goes. Small and copyable: the mesh keeps one per waiter. */
@@ -26,6 +27,8 @@ struct reply_target {
     socklen_t peer_len;
     struct tcp_conn *tcp;               /* TCP: the connection (held until the reply) */
     struct daemon *owner;               /* the thread context whose listener got the query */
+    struct udp_batch *batch;            /* UDP, while the query is handled at once: replies
+                                           join the batch (cleared in every stored copy) */
     ev_tstamp received;                 /* for the latency histogram */
 };
 

@@ -151,6 +151,7 @@ void workers_resolve(struct daemon *ctx, const struct wire_query *q, const struc
     p->kind = POST_RESOLVE;
     p->q = *q;
     p->t = *t;
+    p->t.batch = NULL;              /* the batch is this thread's, and answered later */
     post(owner, p);
 }
 
