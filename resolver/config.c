@@ -624,6 +624,13 @@ static const struct directive directives[] = {
     NUMBER("upstream-timeout", "milliseconds", upstream_timeout_ms, 50, 60000),
     NUMBER("tcp-idle-timeout", "milliseconds", tcp_idle_timeout_ms, 100, 600000),
     NUMBER("tcp-max-connections", "a number", tcp_max_connections, 1, 100000),
+    NUMBER("max-outstanding", "a number", max_outstanding, 1, 1000000),
+    NUMBER("max-clients-per-query", "a number", max_clients_per_query, 1, 100000),
+    NUMBER("max-queries-per-question", "a number", max_queries_per_question, 4, 1000),
+    NUMBER("max-referrals", "a number", max_referrals, 1, 100),
+    NUMBER("max-cname-chain", "a number", max_cname_chain, 1, 100),
+    NUMBER("question-timeout", "milliseconds", question_timeout_ms, 500, 120000),
+    NUMBER("ratelimit", "replies per second (0: off)", ratelimit, 0, 10000000),
 };
 
 static const struct directive *find_directive(const char *name)
@@ -717,6 +724,13 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->upstream_timeout_ms = 1000;
     cfg->tcp_idle_timeout_ms = 10000;
     cfg->tcp_max_connections = 256;
+    cfg->max_outstanding = 10000;
+    cfg->max_clients_per_query = 1000;
+    cfg->max_queries_per_question = 64;
+    cfg->max_referrals = 30;
+    cfg->max_cname_chain = 16;
+    cfg->question_timeout_ms = 10000;
+    cfg->ratelimit = 0;
     cfg->root_hints = resolve_path(ctx, DEFAULT_ROOT_HINTS);
     return cfg->root_hints ? 0 : fail_oom(ctx);
 }

@@ -68,6 +68,15 @@ struct config {
     uint32_t upstream_timeout_ms;   /* one try at one upstream */
     uint32_t tcp_idle_timeout_ms;   /* client TCP connections */
     uint32_t tcp_max_connections;
+
+    /* resource caps (each shows in `stats` as limit.*) */
+    uint32_t max_outstanding;       /* resolutions in flight, all threads; oldest dropped */
+    uint32_t max_clients_per_query; /* clients waiting on one resolution */
+    uint32_t max_queries_per_question;  /* iterator: upstream queries for one question */
+    uint32_t max_referrals;         /* iterator: referrals followed for one question */
+    uint32_t max_cname_chain;       /* CNAMEs followed for one question */
+    uint32_t question_timeout_ms;   /* iterator: time for one question */
+    uint32_t ratelimit;             /* replies per second per client prefix; 0 = off */
 };
 
 /* Reads and validates `path`. On success returns 0 and sets *out (free with config_free).

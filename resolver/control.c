@@ -431,6 +431,20 @@ static int cmd_load_cache(struct daemon *d, char **args, int nargs, struct strbu
     return 0;
 }
 
+/* Every resource cap, as configured, so what the counters are measured against is in view. */
+static void append_limits(const struct config *cfg, struct strbuf *r)
+{
+    strbuf_append(r, "limit.cache_size=%zu\nlimit.tcp_max_connections=%u\n", cfg->cache_size,
+                  cfg->tcp_max_connections);
+    strbuf_append(r, "limit.max_outstanding=%u\nlimit.max_clients_per_query=%u\n",
+                  cfg->max_outstanding, cfg->max_clients_per_query);
+    strbuf_append(r, "limit.max_queries_per_question=%u\nlimit.max_referrals=%u\n",
+                  cfg->max_queries_per_question, cfg->max_referrals);
+    strbuf_append(r, "limit.max_cname_chain=%u\nlimit.question_timeout_ms=%u\n",
+                  cfg->max_cname_chain, cfg->question_timeout_ms);
+    strbuf_append(r, "limit.ratelimit=%u\n", cfg->ratelimit);
+}
+
 static int cmd_stats(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     (void)args;
@@ -440,6 +454,7 @@ static int cmd_stats(struct daemon *d, char **args, int nargs, struct strbuf *r)
     workers_stats(d, &sum);
     r->len += stats_format(&sum, cache_entries(d->cache), cache_bytes(d->cache),
                            cache_evictions(d->cache), r->buf + r->len, r->cap - r->len);
+    append_limits(d->cfg, r);
     return 0;
 }
 

@@ -41,12 +41,8 @@
 #include "trace.h"
 #include "wire.h"
 
-#define ITER_MAX_REFERRALS   30
-#define ITER_MAX_CNAMES      16
-#define ITER_MAX_QUERIES     64      /* upstream queries for one client question, tree-wide */
 #define ITER_MAX_DEPTH       5       /* nested glueless resolutions */
 #define ITER_MAX_CHILDREN    32      /* glueless resolutions for one client question */
-#define ITER_MAX_SECONDS     10.0    /* for one client question */
 #define ITER_MAX_SERVERS     32
 #define ITER_MAX_MINIMISE    10      /* qname minimisation steps before asking the full name */
 #define ITER_MAX_ATTEMPTS    2       /* tries per server address that timed out */
@@ -338,7 +334,7 @@ static void trace_query(struct iter *it)
 
 static enum step process_next_target(struct iter *it)
 {
-    if (it->cnames > ITER_MAX_CNAMES)
+    if (it->cnames > (int)it->d->cfg->max_cname_chain)
         return fail(it, "CNAME chain too long");
     it->minimise = it->d->cfg->qname_minimisation;
     it->minimise_steps = 0;
@@ -567,7 +563,7 @@ static enum step process_send(struct iter *it)
     struct daemon *d = it->d;
     char server[64], name[WIRE_MAX_NAME * 4 + 2];
 
-    if (++it->budget->queries > ITER_MAX_QUERIES)
+    if (++it->budget->queries > (int)it->d->cfg->max_queries_per_question)
         return fail(it, "too many upstream queries for one question");
     ldns_rdf_deep_free(it->asked);
     it->asked = name_to_ask(it, &it->asked_type);
@@ -695,7 +691,7 @@ static enum step take_referral(struct iter *it, ldns_rr_list *ns)
 {
     char child[WIRE_MAX_NAME * 4 + 2];
 
-    if (++it->referrals > ITER_MAX_REFERRALS) {
+    if (++it->referrals > (int)it->d->cfg->max_referrals) {
         ldns_rr_list_deep_free(ns);
         return fail(it, "too many referrals");
     }
@@ -777,7 +773,7 @@ static bool follow_answer(struct iter *it)
         ldns_rr_list_deep_free(cname);
         ldns_rdf_deep_free(it->target);
         it->target = next;
-        if (!next || ++it->cnames > ITER_MAX_CNAMES)
+        if (!next || ++it->cnames > (int)it->d->cfg->max_cname_chain)
             return false;
     }
 }
@@ -846,7 +842,7 @@ static enum step classify_full(struct iter *it)
     }
     bool moved = ldns_dname_compare(asked_for, it->target) != 0;
     ldns_rdf_deep_free(asked_for);
-    if (it->cnames > ITER_MAX_CNAMES || !it->target)
+    if (it->cnames > (int)it->d->cfg->max_cname_chain || !it->target)
         return fail(it, "CNAME chain too long");
     ldns_rr *soa = response_soa(it->resp, it->target);
     bool authoritative = ldns_pkt_aa(it->resp) || soa != NULL;
@@ -964,7 +960,7 @@ static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_r
     it->done = done;
     it->done_arg = arg;
     if (!parent) {
-        ev_timer_init(&it->deadline, deadline_passed, ITER_MAX_SECONDS, 0);
+        ev_timer_init(&it->deadline, deadline_passed, d->cfg->question_timeout_ms / 1000.0, 0);
         it->deadline.data = it;
         ev_timer_start(d->loop, &it->deadline);
     }

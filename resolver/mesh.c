@@ -7,11 +7,14 @@
  * Invariant: a key has at most one job; every waiter of a job is answered exactly once,
  * when the job ends (from the result, or SERVFAIL), or, at shutdown (mesh_free), released
  * without a reply. A burst of clients asking the same uncached name therefore costs one
- * resolution. Bounds: MESH_MAX_JOBS resolutions and MESH_MAX_WAITERS clients per
- * resolution; beyond them the client gets SERVFAIL at once. The job cap also keeps upstream
- * sockets within half the file descriptor limit, so there are always descriptors left for
- * clients. A job started before a reload that flushed the cache does not store its
- * (possibly stale) answer. */
+ * resolution. Bounds: `max-outstanding` resolutions (shared out over the worker threads)
+ * and `max-clients-per-query` clients per resolution. When the resolutions are full the
+ * oldest is dropped (its clients get SERVFAIL) to make room: under a flood of unique
+ * names the new questions, which are still wanted, win over ones that have waited longest
+ * and are the likeliest to be hopeless. A client beyond a resolution's waiter cap gets
+ * SERVFAIL at once. The job cap also keeps upstream sockets within half the file
+ * descriptor limit, so there are always descriptors left for clients. A job started
+ * before a reload that flushed the cache does not store its (possibly stale) answer. */
 #include "mesh.h"
 
 #include <stdlib.h>
@@ -29,8 +32,6 @@
 #include "workers.h"
 
 #define MESH_BUCKETS      4096
-#define MESH_MAX_JOBS     10000     /* and no more than half the file descriptors */
-#define MESH_MAX_WAITERS  1000
 
 struct mesh_waiter {
     struct mesh_waiter *next;
@@ -40,6 +41,7 @@ struct mesh_waiter {
 
 struct mesh_job {
     struct mesh_job *next;          /* hash chain */
+    struct mesh_job *older, *newer; /* the age list: oldest first */
     struct mesh *mesh;
     uint8_t qname[WIRE_MAX_NAME];   /* lower-case */
     size_t qname_len;
@@ -55,10 +57,17 @@ struct mesh_job {
 
 struct mesh {
     struct daemon *d;
-    size_t max_jobs;                /* each job holds one upstream socket */
+    size_t fd_share;                /* jobs this mesh may have by the descriptor limit */
     struct mesh_job *buckets[MESH_BUCKETS];
+    struct mesh_job *oldest, *newest;
     size_t n_jobs;
 };
+
+static size_t threads_of(const struct daemon *d)
+{
+    size_t n = workers_count(d->main_ctx);
+    return n ? n : 1;
+}
 
 struct mesh *mesh_new(struct daemon *d)
 {
@@ -68,13 +77,20 @@ struct mesh *mesh_new(struct daemon *d)
     if (!m)
         return NULL;
     m->d = d;
-    m->max_jobs = MESH_MAX_JOBS;
+    m->fd_share = SIZE_MAX;
     /* every worker thread has a mesh: they share half the descriptors */
-    size_t threads = workers_count(d->main_ctx) ? workers_count(d->main_ctx) : 1;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
-        nofile.rlim_cur / 2 / threads < m->max_jobs)
-        m->max_jobs = nofile.rlim_cur / 2 / threads;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        m->fd_share = nofile.rlim_cur / 2 / threads_of(d);
     return m;
+}
+
+/* This mesh's part of max-outstanding (read at each use: a reload may change it). */
+static size_t max_jobs(const struct mesh *m)
+{
+    size_t share = m->d->cfg->max_outstanding / threads_of(m->d);
+    if (share == 0)
+        share = 1;
+    return share < m->fd_share ? share : m->fd_share;
 }
 
 static struct mesh_job **find_slot(struct mesh *m, const struct wire_query *q)
@@ -90,6 +106,21 @@ static struct mesh_job **find_slot(struct mesh *m, const struct wire_query *q)
     return slot;
 }
 
+static void job_link(struct mesh *m, struct mesh_job *job)
+{
+    job->next = m->buckets[job->hash % MESH_BUCKETS];
+    m->buckets[job->hash % MESH_BUCKETS] = job;
+    job->older = m->newest;
+    job->newer = NULL;
+    if (m->newest)
+        m->newest->newer = job;
+    else
+        m->oldest = job;
+    m->newest = job;
+    m->n_jobs++;
+    m->d->stats.mesh_outstanding++;
+}
+
 static void job_unlink(struct mesh_job *job)
 {
     struct mesh *m = job->mesh;
@@ -99,7 +130,16 @@ static void job_unlink(struct mesh_job *job)
         slot = &(*slot)->next;
     if (*slot)
         *slot = job->next;
+    if (job->older)
+        job->older->newer = job->newer;
+    else
+        m->oldest = job->newer;
+    if (job->newer)
+        job->newer->older = job->older;
+    else
+        m->newest = job->older;
     m->n_jobs--;
+    m->d->stats.mesh_outstanding--;
 }
 
 static void job_free(struct mesh_job *job)
@@ -172,8 +212,10 @@ static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
 {
     struct mesh_waiter *w;
 
-    if (job->n_waiters >= MESH_MAX_WAITERS || !(w = malloc(sizeof *w)))
+    if (job->n_waiters >= job->mesh->d->cfg->max_clients_per_query || !(w = malloc(sizeof *w))) {
+        job->mesh->d->stats.mesh_refused++;
         return false;
+    }
     w->q = *q;
     w->target = *t;
     w->target.batch = NULL;         /* answered later, outside the batch it came in */
@@ -183,12 +225,28 @@ static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
     return true;
 }
 
+/* Makes room: the oldest resolution ends now, its clients answered SERVFAIL. */
+static void drop_oldest(struct mesh *m)
+{
+    struct mesh_job *job = m->oldest;
+
+    job_unlink(job);
+    forward_cancel(job->forward);
+    iterate_cancel(job->iterate);
+    m->d->stats.mesh_dropped++;
+    for (struct mesh_waiter *w = job->waiters; w; w = w->next)
+        request_answer(m->d, &w->q, &w->target, NULL, 0);
+    job_free(job);
+}
+
 static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
 {
     const struct config_forward *fz = forward_find(m->d->cfg, q->qname_lc, q->qname_len);
     struct mesh_job *job;
 
-    if (m->n_jobs >= m->max_jobs || !(job = calloc(1, sizeof *job)))
+    while (m->n_jobs >= max_jobs(m) && m->oldest)
+        drop_oldest(m);
+    if (!(job = calloc(1, sizeof *job)))
         return NULL;
     job->mesh = m;
     memcpy(job->qname, q->qname_lc, q->qname_len);
@@ -217,9 +275,7 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
     if (job) {
         m->d->stats.mesh_joined++;
     } else if ((job = job_start(m, q)) != NULL) {
-        job->next = m->buckets[q->qname_hash % MESH_BUCKETS];
-        m->buckets[q->qname_hash % MESH_BUCKETS] = job;
-        m->n_jobs++;
+        job_link(m, job);
     }
     if (!job || !job_add_waiter(job, q, t))
         request_answer(m->d, q, t, NULL, 0);

@@ -52,10 +52,11 @@ void stats_count_qtype(struct stats *s, uint16_t qtype)
 
 void stats_reset(struct stats *s)
 {
-    uint64_t tcp_open = s->tcp_open;
+    uint64_t tcp_open = s->tcp_open, outstanding = s->mesh_outstanding;
 
     memset(s, 0, sizeof *s);
-    s->tcp_open = tcp_open;
+    s->tcp_open = tcp_open;         /* gauges describe the present: they stay */
+    s->mesh_outstanding = outstanding;
 }
 
 struct out { char *buf; size_t cap, len; };
@@ -101,6 +102,9 @@ size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_by
     put(&o, "upstream.rtt_avg_ms=%.1f\n",
         s->upstream_replies ? (double)s->upstream_rtt_ms_sum / (double)s->upstream_replies : 0.0);
     put(&o, "mesh.joined=%llu\n", (unsigned long long)s->mesh_joined);
+    put(&o, "mesh.outstanding=%llu\nmesh.dropped=%llu\nmesh.refused=%llu\n",
+        (unsigned long long)s->mesh_outstanding, (unsigned long long)s->mesh_dropped,
+        (unsigned long long)s->mesh_refused);
     put(&o, "iterator.referrals=%llu\niterator.lame=%llu\n",
         (unsigned long long)s->iterator_referrals, (unsigned long long)s->iterator_lame);
     put(&o, "iterator.scrubbed=%llu\niterator.failures=%llu\n",
