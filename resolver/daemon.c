@@ -18,6 +18,7 @@
 #include "infra.h"
 #include "iterate.h"
 #include "localzone.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "rrcache.h"
 #include "wire.h"
@@ -109,7 +110,8 @@ int daemon_load(struct daemon *d, const char *config_path, char *err, size_t err
     d->cache = cache_new(&lim);
     d->rrcache = rrcache_new(rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
     d->infra = infra_new(INFRA_ENTRIES);
-    if (!d->hosts || !d->cache || !d->rrcache || !d->infra) {
+    d->ratelimit = ratelimit_new();
+    if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -319,6 +321,7 @@ void daemon_stop(struct daemon *d)
     cache_free(d->cache);
     rrcache_free(d->rrcache);
     infra_free(d->infra);
+    ratelimit_free(d->ratelimit);
     hints_free(d->hints);
     hosts_free(d->hosts);
     localzones_free(d->zones);

@@ -26,6 +26,7 @@ struct rrcache;
 struct infra;
 struct hints;
 struct iterate_job;
+struct ratelimit;
 struct worker;
 struct workers;
 
@@ -39,6 +40,7 @@ struct daemon {
     struct rrcache *rrcache;        /* RRsets (delegations, glue) for the iterator */
     struct infra *infra;            /* what we know of each authoritative server */
     struct hints *hints;            /* root hints; NULL: no iteration (no hints file) */
+    struct ratelimit *ratelimit;    /* reply counts per client prefix (`ratelimit QPS`) */
     struct iterate_job *priming;    /* the root priming query in flight, if any */
     struct mesh *mesh;              /* resolutions in flight */
     struct listener *listener;      /* client sockets */

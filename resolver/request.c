@@ -19,6 +19,7 @@
 #include "localzone.h"
 #include "log.h"
 #include "mesh.h"
+#include "ratelimit.h"
 #include "wire.h"
 #include "workers.h"
 
@@ -184,6 +185,32 @@ static bool answer_from_cache(struct daemon *d, const struct wire_query *q,
     return true;
 }
 
+/* `ratelimit`: true when this UDP query gets no real answer -- dropped, or (every other
+ * one) an empty TC=1 reply that sends a real client to TCP. */
+static bool over_ratelimit(struct daemon *d, const struct wire_query *q,
+                           const struct reply_target *t)
+{
+    uint8_t out[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
+    size_t len;
+
+    switch (ratelimit_check(d->ratelimit, &t->peer, d->cfg->ratelimit, time(NULL))) {
+    case RATELIMIT_PASS:
+        return false;
+    case RATELIMIT_SLIP:
+        d->stats.ratelimit_slipped++;
+        len = wire_build_error(q, WIRE_RCODE_NOERROR, d->cfg->edns_buffer_size, out, sizeof out);
+        if (len >= WIRE_HEADER_LEN)
+            out[2] |= 0x02;                 /* TC */
+        request_send(d, t, out, len);
+        return true;
+    case RATELIMIT_DROP:
+    default:
+        d->stats.ratelimit_dropped++;
+        request_send(d, t, NULL, 0);
+        return true;
+    }
+}
+
 static bool client_allowed(const struct daemon *d, const struct reply_target *t)
 {
     return acl_allows(&d->cfg->acl, (const struct sockaddr *)&t->peer);
@@ -211,6 +238,8 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
         d->stats.queries_tcp++;
     else
         d->stats.queries_udp++;
+    if (!t->tcp && over_ratelimit(d, &q, t))
+        return;
     switch (verdict) {
     case WIRE_QUERY_OK:
         break;

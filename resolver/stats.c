@@ -109,6 +109,8 @@ size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_by
         (unsigned long long)s->iterator_referrals, (unsigned long long)s->iterator_lame);
     put(&o, "iterator.scrubbed=%llu\niterator.failures=%llu\n",
         (unsigned long long)s->iterator_scrubbed, (unsigned long long)s->iterator_failures);
+    put(&o, "ratelimit.dropped=%llu\nratelimit.slipped=%llu\n",
+        (unsigned long long)s->ratelimit_dropped, (unsigned long long)s->ratelimit_slipped);
     put(&o, "tcp.connections=%llu\ntcp.open=%llu\ntcp.refused_cap=%llu\n",
         (unsigned long long)s->tcp_connections, (unsigned long long)s->tcp_open,
         (unsigned long long)s->tcp_refused_cap);

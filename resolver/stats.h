@@ -28,6 +28,7 @@ struct stats {
     uint64_t mesh_refused;      /* clients answered SERVFAIL: their resolution was full */
     uint64_t iterator_referrals, iterator_lame, iterator_scrubbed, iterator_failures;
     uint64_t tcp_connections, tcp_open, tcp_refused_cap;
+    uint64_t ratelimit_dropped, ratelimit_slipped;  /* `ratelimit`: dropped, sent TC=1 */
     uint64_t rcode[16];
     uint64_t latency[STATS_LATENCY_BUCKETS];
     uint64_t qtype[STATS_QTYPES];   /* queries by type: see qtype_names in stats.c */

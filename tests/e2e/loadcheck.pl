@@ -6,7 +6,7 @@
 # zone maps them so), so a reply meant for another question cannot pass. perl-base only.
 #
 #   loadcheck.pl ADDR PORT udp|tcp COUNT SECONDS NAMES
-#        NAMES: comma-separated names, asked in turn (type A). UDP keeps up to 64 queries
+#        NAMES: comma-separated names, or @FILE with one a line, asked in turn (type A). UDP keeps up to 64 queries
 #        outstanding; TCP opens a connection per 32 queries, all written at once, then reads
 #        them. Stops after COUNT queries or SECONDS, then waits up to 3 s for stragglers.
 #        Prints "sent=N answered=N mismatched=N wronganswer=N unanswered=N noerror=N".
@@ -18,7 +18,13 @@ use Time::HiRes qw(time);
 
 my ($addr, $port, $proto, $count, $seconds, $names) = @ARGV;
 die "usage: loadcheck.pl ADDR PORT udp|tcp COUNT SECONDS NAMES\n" unless defined $names;
-my @names = split /,/, $names;
+my @names;
+if ($names =~ /^@(.*)/) {                   # @FILE: one name a line (long lists)
+    open my $fh, '<', $1 or die "$1: $!\n";
+    chomp(@names = <$fh>);
+} else {
+    @names = split /,/, $names;
+}
 my %st = map { $_ => 0 } qw(sent answered mismatched wronganswer unanswered noerror);
 my %waiting;                                # id => [name, type]
 my $next_id = int(rand(65536));

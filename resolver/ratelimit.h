@@ -1,0 +1,30 @@
+/* ratelimit.h -- `ratelimit QPS`: replies per second to one client prefix (RRL-like).
+ *
+ * Clients are grouped by prefix (IPv4 /24, IPv6 /56: what one site or one spoofed-source
+ * flood usually spans). Each group may get QPS replies per wall-clock second over UDP;
+ * beyond that a query is dropped, except every second one, which gets an empty reply with
+ * TC=1 ("slip", as BIND's RRL does) so that a real client behind a busy prefix can retry
+ * over TCP, which is never limited (a TCP client cannot spoof its address). An amplifier
+ * is useless to an attacker when its replies to the victim are capped this way.
+ *
+ * The table is fixed-size (RATELIMIT_SLOTS, a few hundred KiB) and shared by the worker
+ * threads, with striped locks; prefixes that collide in a slot within one second share
+ * its count, which only ever limits more, never less. */
+#ifndef RATELIMIT_H
+#define RATELIMIT_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct ratelimit;
+
+enum ratelimit_verdict { RATELIMIT_PASS, RATELIMIT_DROP, RATELIMIT_SLIP };
+
+struct ratelimit *ratelimit_new(void);
+void ratelimit_free(struct ratelimit *rl);
+/* Counts one reply to client at second `now` against qps (0: always PASS). */
+enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct sockaddr_storage *client,
+                                       uint32_t qps, time_t now);
+
+#endif
