@@ -59,6 +59,20 @@
 #        one more: "extra=answered|noreply|closed|refused"; then waits (<= SECONDS) until the
 #        server has closed all N idle ones: "idle_closed=K ms=T"; then asks again:
 #        "after=answered|..".
+#   dnsraw.pl forge LOGFILE SERVER RESOLVER_PID FORGED_IP SECONDS STOPFILE [WRONGIDS]
+#        an attacker who sees the queries (needs a raw socket: root, or a user namespace's
+#        root in its network namespace). Follows LOGFILE (a badns.pl query log) and, for each
+#        new UDP query logged there, finds the resolver's socket in /proc/net/udp (a socket of
+#        RESOLVER_PID connected to SERVER port 53) and at once sends it forged replies (answer
+#        "A FORGED_IP", additional "www.example.test. A FORGED_IP"), each wrong in exactly one
+#        way, from raw IPv4 packets with any source: wrongcase (right ID, address and port,
+#        one letter's case flipped: one per letter, at most 12), wrongq (right ID, another
+#        name), wrongport (right ID and case, from SERVER ports other than 53), wrongaddr
+#        (right ID and case, from addresses other than SERVER), wrongid (WRONGIDS replies,
+#        default 400, every ID but the right one, everything else right). Runs until STOPFILE
+#        exists or SECONDS pass. Prints "ready" once it follows LOGFILE, and at the end
+#        "queries=N portmatch=N wrongcase=N wrongq=N wrongport=N wrongaddr=N wrongid=N total=N"
+#        (portmatch: queries whose source port /proc/net/udp showed as the resolver's socket).
 use strict;
 use warnings;
 use Socket;
@@ -358,6 +372,40 @@ sub peer_gone_or_eof {
     return !$got;
 }
 
+# ---- forging (forge) ------------------------------------------------------------------------
+# udp_ports_of(pid, server addr): the local ports of pid's UDP sockets connected to server:53,
+# from /proc/net/udp (addresses in host byte order, hex) and /proc/PID/fd (socket inodes).
+sub udp_ports_of {
+    my ($pid, $server) = @_;
+    my %inodes;
+    if (opendir(my $d, "/proc/$pid/fd")) {
+        for (readdir $d) { my $l = readlink("/proc/$pid/fd/$_") // next; $inodes{$1} = 1 if $l =~ /^socket:\[(\d+)\]$/; }
+    }
+    my $rem = sprintf('%08X:0035', unpack('V', inet_aton($server)));
+    my @ports;
+    open(my $f, '<', '/proc/net/udp') or return ();
+    while (<$f>) {
+        my @c = split;
+        next unless @c > 9 && $c[2] eq $rem && $inodes{$c[9]};
+        push @ports, hex((split /:/, $c[1])[1]);
+    }
+    return @ports;
+}
+sub ip_udp {    # (src ip, src port, dst ip, dst port, payload) -> raw IPv4 packet
+    my ($sip, $sport, $dip, $dport, $data) = @_;
+    my $udp = pack('nnnn', $sport, $dport, 8 + length $data, 0) . $data;   # checksum 0: none
+    # the kernel fills in the IP checksum (and total length, ID) for IPPROTO_RAW sockets
+    return pack('CCnnnCCn', 0x45, 0, 20 + length $udp, 0, 0, 64, 17, 0) . inet_aton($sip)
+        . inet_aton($dip) . $udp;
+}
+sub forged_reply {  # (id, qname wire as sent, qtype, forged ip) -> DNS message
+    my ($id, $qwire, $qtype, $ip) = @_;
+    my $a = pack('C4', split /\./, $ip);
+    return hdr($id, 0x8400, 1, 1, 0, 1) . $qwire . pack('nn', $qtype, 1)
+        . "\xc0\x0c" . pack('nnNn', 1, 1, 3600, 4) . $a
+        . encode_name('www.example.test') . pack('nnNn', 1, 1, 3600, 4) . $a;
+}
+
 my $cmd = shift // die "usage: see the header of $0\n";
 
 if ($cmd eq 'portfree') {
@@ -643,6 +691,58 @@ elsif ($cmd eq 'tcpholdcap') {
         last if $ok eq 'answered';
     }
     print "after=$ok\n";
+}
+elsif ($cmd eq 'forge') {
+    my ($log, $server, $pid, $ip, $secs, $stop, $nwrong) = @ARGV;
+    die "usage: forge LOGFILE SERVER RESOLVER_PID FORGED_IP SECONDS STOPFILE [WRONGIDS]\n" unless defined $stop;
+    $nwrong //= 400;
+    socket(my $raw, PF_INET, SOCK_RAW, 255) or die "forge: raw socket: $!\n";   # IPPROTO_RAW
+    my %n = map { $_ => 0 } qw(queries portmatch wrongcase wrongq wrongport wrongaddr wrongid);
+    my $fire = sub {
+        my ($dst, $dport, $sip, $sport, $msg, $what) = @_;
+        send($raw, ip_udp($sip, $sport, $dst, $dport, $msg), 0, pack_sockaddr_in(0, inet_aton($dst))) and $n{$what}++;
+    };
+    open(my $lf, '<', $log) or die "forge: $log: $!\n";
+    seek($lf, 0, 2);        # only queries from now on
+    $| = 1;
+    print "ready\n";
+    my ($t0, $partial) = (now(), '');
+    while (now() - $t0 < $secs && !-e $stop) {
+        my $got = sysread($lf, my $chunk, 65536);
+        if (!$got) { select(undef, undef, undef, 0.005); next; }
+        $partial .= $chunk;
+        while ($partial =~ s/^([^\n]*)\n//) {
+            my $line = $1;
+            next unless $line =~ /^q udp from=([\d.]+)#(\d+) id=(\d+) qname=(\S+) qtype=(\d+)/;
+            my ($dst, $dport, $id, $qname, $qtype) = ($1, $2, $3, $4, $5);
+            $n{queries}++;
+            $n{portmatch}++ if grep { $_ == $dport } udp_ports_of($pid, $server);
+            my $qwire = encode_name($qname);
+            # wrong case: right ID, address and port; one letter flipped at a time
+            my @letters = grep { substr($qwire, $_, 1) =~ /[a-zA-Z]/ } 0 .. length($qwire) - 1;
+            for my $i (@letters[0 .. ($#letters < 11 ? $#letters : 11)]) {
+                my $w = $qwire;
+                substr($w, $i, 1) = substr($w, $i, 1) ^ ' ';
+                $fire->($dst, $dport, $server, 53, forged_reply($id, $w, $qtype, $ip), 'wrongcase');
+            }
+            # wrong question: right ID, address and port, another name
+            $fire->($dst, $dport, $server, 53, forged_reply($id, encode_name($_), $qtype, $ip), 'wrongq')
+                for 'www.example.test', 'slow.test', "x.$qname", substr($qname, 1) || 'x';
+            my $good = forged_reply($id, $qwire, $qtype, $ip);
+            # right ID and question, wrong source port, then wrong source address
+            $fire->($dst, $dport, $server, $_, $good, 'wrongport') for 5353, 1053, 52, 54, 33333;
+            $fire->($dst, $dport, $_, 53, $good, 'wrongaddr') for '127.54.40.99', '127.54.1.1', '127.54.0.1', $dst;
+            # wrong IDs: everything else right
+            for my $k (1 .. $nwrong) {
+                my $wid = ($id + $k * 163) % 65536;     # 163 is odd: never back to $id
+                $fire->($dst, $dport, $server, 53, forged_reply($wid, $qwire, $qtype, $ip), 'wrongid');
+            }
+        }
+    }
+    my $total = 0;
+    $total += $n{$_} for qw(wrongcase wrongq wrongport wrongaddr wrongid);
+    printf "queries=%d portmatch=%d wrongcase=%d wrongq=%d wrongport=%d wrongaddr=%d wrongid=%d total=%d\n",
+        @n{qw(queries portmatch wrongcase wrongq wrongport wrongaddr wrongid)}, $total;
 }
 else {
     die "dnsraw.pl: unknown command $cmd\n";
