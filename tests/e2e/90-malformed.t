@@ -89,6 +89,7 @@ EXPECT+=(
     [classnone]='rcode=REFUSED qd=1 an=0' [classany]='rcode=REFUSED qd=1 an=0'
     [class65280]='rcode=REFUSED qd=1 an=0' [class0]='rcode=REFUSED qd=1 an=0'
     [big]='rcode=NOERROR an=1' [bigjunk]=$R_FORMERR_Q
+    [fresh]='rcode=NXDOMAIN qd=1 an=0 ns=1'
 )
 declare -A DESC
 while read -r c _ d; do DESC[$c]=$d; done < <(perl "$DNSRAW" mal list)
@@ -128,6 +129,8 @@ group() {
     good "$name"
 }
 
+tcp_open0() { [ "$(stat_get tcp.open)" = 0 ]; }
+
 # ---- the good path first: unknown types pass through unchanged, other classes are refused ---
 good "start"
 nsd_out=$(nq unknown.example.test TYPE65280)
@@ -156,7 +159,7 @@ group "labels and names" label64 label80 label63 name255 name256 name300 noterm 
 group "section counts" an1 ns1 anhuge nshuge arhuge allhuge ar2 rrrdlen
 group "OPT records" optrdlen optoptlen optopthalf opt2 optan optns optowner optownerptr ednsv1 ednsv255 optsize0 optunknown
 group "types and classes" qtypeopt qtypetkey qtypetsig qtypemailb qtypemaila qtype128 qtype248 qtypeaxfr qtypeixfr qtype0 classch classhs classnone classany class65280 class0
-group "largest messages" big bigjunk
+group "largest messages" big bigjunk fresh
 
 # ---- all of it pipelined on one TCP connection: the framing must survive --------------------
 cases=()
@@ -174,10 +177,15 @@ is "$bad" "" "pipelined: ${#cases[@]} cases on one TCP connection, each answered
 last=$(tail -n1 <<<"$out")
 like "$last" "^sentinel=NXDOMAIN replies=$want_replies " "pipelined: the good query after them is answered, and $want_replies replies in all ($last)"
 MALFORMED=$((MALFORMED + $(sed -n 's/.* malformed=\([0-9]*\)$/\1/p' <<<"$last")))
+# a zero-length frame right behind a query that is still being forwarded: the connection is
+# closed at once, the late upstream answer finds it gone (no reply, no use-after-free: ASan)
+res=$(perl "$DNSRAW" malpipe "$RD_ADDR" "$RD_PORT" example.test fresh short0 fresh 2>&1)
+like "$(tail -n1 <<<"$res")" '^sentinel=closed ' "a zero-length frame behind forwarded queries: the server closes the connection ($(tail -n1 <<<"$res"))"
+MALFORMED=$((MALFORMED + $(sed -n 's/.* malformed=\([0-9]*\)$/\1/p' <<<"$res")))
+wait_until 5 tcp_open0; ok $? "... and it is gone (tcp.open=$(stat_get tcp.open))"
 good "the pipeline"
 
 # ---- TCP frames that lie about their length --------------------------------------------------
-wait_until 5 test "$(stat_get tcp.open)" = 0
 res=$(perl "$DNSRAW" tcplie "$RD_ADDR" "$RD_PORT" 300 20 half 5 2>&1); MALFORMED=$((MALFORMED + 1))
 like "$res" '^eof=1 ' "a frame announcing 300 octets, 20 sent, then SHUT_WR: the server closes ($res)"
 ms=$(sed -n 's/.*ms=\([0-9]*\).*/\1/p' <<<"$res")
@@ -189,7 +197,6 @@ for i in 1 2 3; do
     perl "$DNSRAW" tcplie "$RD_ADDR" "$RD_PORT" 512 $((i * 7)) close 1 >/dev/null 2>&1
     MALFORMED=$((MALFORMED + 1))
 done
-tcp_open0() { [ "$(stat_get tcp.open)" = 0 ]; }
 wait_until 5 tcp_open0; ok $? "3 frames cut short by a full close: every connection is gone (tcp.open=$(stat_get tcp.open))"
 good "lying frames"
 

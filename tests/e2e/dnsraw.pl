@@ -273,6 +273,7 @@ my @MAL = (
     ['qtype0', 0, sub { qtype_q($_[0], 0) }, 'QTYPE 0 (reserved)'],
     (map { my ($n, $c) = @$_; ["class$n", 0, sub { qtype_q($_[0], 1, $c) }, "QCLASS $n ($c)"] }
         ['ch', 3], ['hs', 4], ['none', 254], ['any', 255], ['65280', 65280], ['0', 0]),
+    ['fresh', 0, sub { hdr($_[0], 0x0100, 1) . encode_name("f$$-" . int(rand 1e9) . '.example.test') . pack('nn', 1, 1) }, 'a good query for a name never asked before (forwarded)'],
     ['big', 1, sub { my $p = hdr($_[0], 0x0100, 1) . $QQ; $p . ("\0" x (($_[1] eq 'udp' ? 65507 : 65535) - length $p)) }, 'the largest message (65507 octets over UDP, 65535 over TCP): a query, then zeros'],
     ['bigjunk', 1, sub { my $p = hdr($_[0], 0x0100, 1, 0, 0, 65535) . $QQ; $p . ("\xc0" x (($_[1] eq 'udp' ? 65507 : 65535) - length $p)) }, 'the largest message: ARCOUNT 65535 and 0xc0 octets'],
 );
