@@ -35,6 +35,9 @@
 #   slow ZONE DELAY_MS  authoritative for ZONE (slow.test), correct, but every answer (UDP and
 #                       TCP) leaves DELAY_MS after the query came: an A question for a name in
 #                       ZONE gets A 192.0.2.88 (ns1.ZONE: ADDR). The window a forger aims at.
+#   nocase ZONE         authoritative for ZONE (nocase.test), right answers (a name in ZONE: A
+#                       192.0.2.89), but the question in every reply is lower-cased, as some old
+#                       servers and middleboxes do: it does not keep 0x20 case, UDP or TCP.
 #   sideref ZONE        serves ZONE (side.test) but answers A questions with referrals (AA=0)
 #                       to zones that are not children of ZONE, each with "ns1.ZONE. A ADDR" as
 #                       glue: sib.ZONE -> "example.test. NS ns1.ZONE." (a sibling), up.ZONE ->
@@ -48,7 +51,7 @@
 #                       right ID and question and A 6.6.6.6 (a reply from an unexpected address);
 #                       from ADDR with a wrong ID and A 6.6.6.6; then the true reply, A 192.0.2.77
 #                       (ns1.ZONE: ADDR). Over TCP only the true reply is sent.
-# In poison, wrongid, slow and sideref modes, ZONE's apex answers NS (ns1.ZONE) and SOA; other
+# In poison, wrongid, slow, nocase and sideref modes, ZONE's apex answers NS (ns1.ZONE) and SOA; other
 # types and names answer NODATA with the SOA. EDNS: an OPT record (1232) is echoed when the query had one.
 use strict;
 use warnings;
@@ -57,11 +60,11 @@ use IO::Select;
 
 my ($ADDR, $LOG, $MODE, @ARGS) = @ARGV;
 die "usage: badns.pl ADDR LOGFILE silent|refused|upref|poison ZONE|wrongid ZONE [FORGE_ADDR]|"
-    . "slow ZONE DELAY_MS|sideref ZONE\n"
-    unless defined $MODE && $MODE =~ /^(silent|refused|upref|poison|wrongid|slow|sideref)$/;
+    . "slow ZONE DELAY_MS|nocase ZONE|sideref ZONE\n"
+    unless defined $MODE && $MODE =~ /^(silent|refused|upref|poison|wrongid|slow|nocase|sideref)$/;
 my $ZONE = lc($ARGS[0] // '');
 $ZONE =~ s/\.$//;
-die "badns.pl: mode $MODE needs a ZONE\n" if $MODE =~ /^(poison|wrongid|slow|sideref)$/ && $ZONE eq '';
+die "badns.pl: mode $MODE needs a ZONE\n" if $MODE =~ /^(poison|wrongid|slow|nocase|sideref)$/ && $ZONE eq '';
 my $FORGE_ADDR = $MODE eq 'wrongid' ? $ARGS[1] : undef;
 my $DELAY = $MODE eq 'slow' ? ($ARGS[1] // 300) / 1000 : 0;
 my $PORT = $ENV{BADNS_PORT} // 53;
@@ -207,6 +210,11 @@ sub answer {
     if ($MODE eq 'slow') {
         return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
         return ('slow', ['main', zone_answer($q, '192.0.2.88')]);
+    }
+    if ($MODE eq 'nocase') {
+        return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
+        $q->{question} = name_wire($q->{lname}) . substr($q->{question}, -4);
+        return ('nocase', ['main', zone_answer($q, '192.0.2.89')]);
     }
     if ($MODE eq 'sideref') {
         return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
