@@ -7,6 +7,8 @@
 #     /proc/net/udp and sends replies wrong in exactly one way each -- ID, 0x20 case, question,
 #     source port, source address. The answer must be the real one, and the forged address
 #     must never reach the cache (resolverctl dump-cache) or any later answer;
+#     With the real answer later than the timeout (ns1.slower.test, 600 ms), forged replies of
+#     the right ID but the wrong 0x20 case must not switch 0x20 off for the server;
 #  2. out-of-bailiwick data from an authority (badns.pl poison, ns1.evil.test): NS and glue
 #     for other zones, the parent and the root, extra answer records, a CNAME with a forged
 #     target address, a referral with out-of-bailiwick glue: nothing of it is cached or
@@ -102,6 +104,48 @@ c0=$(sim_count)
 is "$(answer_of WWW.SLOW.TEST A)" "192.0.2.88 " "asked again: the real answer, from the cache"
 is "$(sim_count)" "$c0" "... without asking anyone"
 victims "after the flood"
+stop_resolverd
+
+# ---- 1b. forged replies with the right ID but the wrong 0x20 case, the real answer too late ----
+# ns1.slower.test answers after 600 ms, later than the first timeout for a server never
+# measured (376 ms). Replies that match but for the 0x20 case are all resolverd has when the
+# timer fires: it must not conclude "this server does not keep case" from what an attacker
+# could have sent -- that would switch 0x20 off for the server and accept the next reply in any
+# case. It asks again over TCP, where no off-path forger can answer, with 0x20 kept.
+SLOWERLOG="$SIM_DIR/ns1.slower.test/queries.log"
+start_rd
+is "$(rcode_of test SOA)" NOERROR "test.'s SOA (the path to slower.test is cached)"
+rm -f "$T/forge.stop"
+bg_start perl "$DNSRAW" forge "$SLOWERLOG" 127.54.40.8 "$RD_PID" $BAD 30 "$T/forge.stop" 0 >"$T/forge2.out" 2>&1
+FORGER=$BG_PID
+forger_ready() { grep -q '^ready' "$T/forge2.out"; }
+wait_until 5 forger_ready || { diag_file "$T/forge2.out"; bail "the forger did not start"; }
+out=$(rq +time=8 www.slower.test A)
+touch "$T/forge.stop"
+wait_until 5 process_gone "$FORGER"; ok $? "the forger finished"
+bg_stop "$FORGER"
+res=$(grep '^queries=' "$T/forge2.out")
+diag "forger: $res"
+FORGED=$((FORGED + $(get total)))
+cmp_ok "$(get wrongcase)" -gt 0 "forged: right ID, address and port, wrong 0x20 case ($(get wrongcase))"
+is "$(dig_section "$out" ANSWER | awk '{print $5}')" 192.0.2.88 "www.slower.test: the real answer, though forged ones came first and the real one late" || rd_log_diag
+grep -qi '^q tcp .*qname=www\.slower\.test\.' "$SLOWERLOG"
+ok $? "the question was asked again over TCP, where no forger can answer"
+no_bad_in_cache "after the wrong-case forgeries"
+# 0x20 is still on for the server: a later question goes out in mixed case (24 letters: the
+# chance of random case coming out all lower-case is 2^-24)
+rq +time=8 mixedcasecheckname.slower.test A >/dev/null
+qn=$(sed -n "s/^q udp from=$SIM_RD_ADDR#[0-9]* id=[0-9]* qname=\(mixedcasecheckname\.slower\.test\.\) .*/\1/Ip" "$SLOWERLOG" | tail -n1)
+[ -n "$qn" ] && [ "$qn" != "$(tr 'A-Z' 'a-z' <<<"$qn")" ]
+ok $? "0x20 is still used with that server afterwards (it saw '$qn')"
+# ... while a server that really does not keep case (over TCP either) is still answered, and
+# then asked without 0x20
+NOCASELOG="$SIM_DIR/ns1.nocase.test/queries.log"
+is "$(answer_of +time=8 www.nocase.test A)" "192.0.2.89 " "a server that lower-cases every question it echoes is still answered"
+asked=$(grep -i 'qname=www\.nocase\.test\.' "$NOCASELOG" | awk '{print $2}' | tr '\n' ' ')
+is "$asked" "udp tcp udp " "... after a UDP try with 0x20, a TCP one that showed the server's habit, and one without 0x20"
+qn=$(grep -i 'qname=www\.nocase\.test\.' "$NOCASELOG" | tail -n1 | sed 's/.*qname=\([^ ]*\).*/\1/')
+is "$qn" "www.nocase.test." "... the last in lower case"
 stop_resolverd
 
 # ---- 2. out-of-bailiwick data in authority, additional and answer sections --------------------
