@@ -5,7 +5,10 @@
  * delivers datagrams from the server's address and port; we still check the ID and the
  * question of every datagram and ignore (and count) the ones that do not match, so a forger
  * must guess ID and port within the one query's window. Everything is non-blocking: an
- * ev_io for the socket and one ev_timer for the whole budget (UDP and the TCP retry). */
+ * ev_io for the socket and one ev_timer for the whole budget (UDP and the TCP retry).
+ * 0x20: a UDP reply that matches but for the case is ignored; if only such replies came by
+ * the timeout, the query is retried over TCP (a forger could have sent them), and only a
+ * case mismatch over TCP is reported as the server's (OUTBOUND_CASE_MISMATCH). */
 #include "outbound.h"
 
 #include <errno.h>
@@ -284,8 +287,18 @@ static void timed_out(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
 
     enum outbound_status status = o->early ? o->early : OUTBOUND_TIMEOUT;
-    if (status == OUTBOUND_TIMEOUT && o->case_mismatch_seen)
-        status = OUTBOUND_CASE_MISMATCH;
+    if (status == OUTBOUND_TIMEOUT && o->case_mismatch_seen && !o->tcp) {
+        /* Only replies that matched but for the 0x20 case came over UDP. Either the server
+         * does not keep case, or a forger who got ID and port right answered before a slow
+         * server: UDP cannot tell them apart, and taking it for the server's habit would
+         * switch 0x20 off for it (the caller asks again without it), so that the forger's
+         * next reply is accepted in any case. Ask again over TCP, with 0x20 and a fresh
+         * budget: no off-path forger can answer there, and a case mismatch over TCP is the
+         * server's own (tcp_read reports it as OUTBOUND_CASE_MISMATCH). */
+        o->case_mismatch_seen = false;
+        start_tcp(o);
+        return;
+    }
     finish(o, status, NULL, 0);
 }
 

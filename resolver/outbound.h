@@ -4,9 +4,11 @@
  * so the kernel drops datagrams from other addresses; a random ID; a libev timer. A reply
  * is accepted only if it comes from the server's address and port and carries our ID and
  * our question; anything else is ignored and counted. With case_randomise (0x20) the
- * question's letters go out in random case and the reply must echo them exactly; a server
- * that changes the case is reported as OUTBOUND_CASE_MISMATCH so the caller can retry it
- * without 0x20. A truncated (TC) reply is retried
+ * question's letters go out in random case and the reply must echo them exactly; when only
+ * UDP replies with the case changed came in time, the query is asked again over TCP (a
+ * forger may have sent them), and a server that changes the case over TCP too is reported
+ * as OUTBOUND_CASE_MISMATCH so the caller can retry it without 0x20. A truncated (TC) reply
+ * is retried
  * over TCP to the same server within the same time budget. The reply handed to `done` is
  * validated and has its OPT record removed, ready for the cache. */
 #ifndef OUTBOUND_H
@@ -26,7 +28,7 @@ enum outbound_status {
     OUTBOUND_TIMEOUT,       /* no acceptable reply in time */
     OUTBOUND_NETERR,        /* socket error, e.g. port unreachable */
     OUTBOUND_BADREPLY,      /* a reply we cannot use (malformed, extended rcode) */
-    OUTBOUND_CASE_MISMATCH, /* only replies with the question's case changed came (0x20) */
+    OUTBOUND_CASE_MISMATCH, /* the server changed the question's case (0x20), over TCP */
 };
 
 struct outbound_params {

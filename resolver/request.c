@@ -211,6 +211,16 @@ static bool over_ratelimit(struct daemon *d, const struct wire_query *q,
     }
 }
 
+/* Meta-types (RFC 6895 3.1: 128-255, and OPT) name no data anyone could look up: OPT, TKEY
+ * and TSIG only mean something in the message that carries them, MAILA/MAILB are obsolete.
+ * Such a question is malformed (FORMERR, as Unbound and OpenBSD unwind answer) and never
+ * worth an upstream query. ANY (255) is a real question; IXFR/AXFR are refused apart. */
+static bool qtype_is_meta(uint16_t qtype)
+{
+    return qtype == WIRE_TYPE_OPT || (qtype >= 128 && qtype <= 250) || qtype == 253 ||
+           qtype == 254;
+}
+
 static bool client_allowed(const struct daemon *d, const struct reply_target *t)
 {
     return acl_allows(&d->cfg->acl, (const struct sockaddr *)&t->peer);
@@ -256,6 +266,19 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
         return;
     }
     if (q.qtype == TYPE_AXFR || q.qtype == TYPE_IXFR) {
+        send_error(d, &q, t, WIRE_RCODE_REFUSED);
+        return;
+    }
+    if (qtype_is_meta(q.qtype)) {
+        d->stats.formerr++;
+        send_error(d, &q, t, WIRE_RCODE_FORMERR);
+        return;
+    }
+    /* Only class IN is served: hosts, local zones and the root hints are all IN, so any
+     * other class (CH, HS, NONE, ANY, unassigned ones) could only cost upstream queries and
+     * end in SERVFAIL, or in a timeout where a server ignores the class. A clear REFUSED
+     * at once instead, as Unbound answers. */
+    if (q.qclass != WIRE_CLASS_IN) {
         send_error(d, &q, t, WIRE_RCODE_REFUSED);
         return;
     }

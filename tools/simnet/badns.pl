@@ -19,30 +19,57 @@
 #                       section "www.example.test. A 6.6.6.6" and "ns1.ZONE. A ADDR". An A
 #                       question for a name outside ZONE (asked only by a resolver that believed
 #                       that NS record) gets an authoritative A 6.6.6.6. A resolver must never
-#                       return 6.6.6.6.
+#                       return 6.6.6.6. Some names of ZONE poison in other ways (A questions):
+#                         cname.ZONE  answer "cname.ZONE CNAME www.example.test." and, in the
+#                                     answer section too, "www.example.test. A 6.6.6.6"
+#                         tld.ZONE    A 192.0.2.66, authority "test. NS ns1.ZONE." and ". NS
+#                                     ns1.ZONE.", additional "a.root.sim. A 6.6.6.6" and
+#                                     "ns1.nic.test. A 6.6.6.6" (hijacks of the parent and root)
+#                         glue.ZONE   A 192.0.2.66, additional "ns1.example.test. A 6.6.6.6" and
+#                                     "ns1.other.lab. A 6.6.6.6" (other zones' server addresses)
+#                         ans.ZONE    A 192.0.2.66 and, in the answer section, the unrelated
+#                                     "other.ZONE. A 6.6.6.6" and "www.example.test. A 6.6.6.6"
+#                         sub.ZONE and names below it: a referral (AA=0) "sub.ZONE. NS
+#                                     ns1.example.test." with the glue "ns1.example.test. A
+#                                     6.6.6.6" (out of bailiwick: must not be believed)
+#   slow ZONE DELAY_MS  authoritative for ZONE (slow.test), correct, but every answer (UDP and
+#                       TCP) leaves DELAY_MS after the query came: an A question for a name in
+#                       ZONE gets A 192.0.2.88 (ns1.ZONE: ADDR). The window a forger aims at.
+#   nocase ZONE         authoritative for ZONE (nocase.test), right answers (a name in ZONE: A
+#                       192.0.2.89), but the question in every reply is lower-cased, as some old
+#                       servers and middleboxes do: it does not keep 0x20 case, UDP or TCP.
+#   sideref ZONE        serves ZONE (side.test) but answers A questions with referrals (AA=0)
+#                       to zones that are not children of ZONE, each with "ns1.ZONE. A ADDR" as
+#                       glue: sib.ZONE -> "example.test. NS ns1.ZONE." (a sibling), up.ZONE ->
+#                       "test. NS ns1.ZONE." (the parent), self.ZONE -> "ZONE. NS ns1.ZONE."
+#                       (itself), far.ZONE -> "evil.lab. NS ns1.ZONE." (an unrelated zone),
+#                       below.ZONE -> "x.below.ZONE. NS ns1.ZONE." (below the name asked). A
+#                       resolver must follow none of them.
 #   wrongid ZONE [FORGE_ADDR]
 #                       authoritative for ZONE (spoof.test): every UDP A question is answered
 #                       three times, in this order: from FORGE_ADDR port 53 (when given) with the
 #                       right ID and question and A 6.6.6.6 (a reply from an unexpected address);
 #                       from ADDR with a wrong ID and A 6.6.6.6; then the true reply, A 192.0.2.77
 #                       (ns1.ZONE: ADDR). Over TCP only the true reply is sent.
-# In poison and wrongid modes, ZONE's apex answers NS (ns1.ZONE) and SOA; other types and
-# names answer NODATA with the SOA. EDNS: an OPT record (1232) is echoed when the query had one.
+# In poison, wrongid, slow, nocase and sideref modes, ZONE's apex answers NS (ns1.ZONE) and SOA; other
+# types and names answer NODATA with the SOA. EDNS: an OPT record (1232) is echoed when the query had one.
 use strict;
 use warnings;
 use IO::Socket::IP;
 use IO::Select;
 
 my ($ADDR, $LOG, $MODE, @ARGS) = @ARGV;
-die "usage: badns.pl ADDR LOGFILE silent|refused|upref|poison ZONE|wrongid ZONE [FORGE_ADDR]\n"
-    unless defined $MODE && $MODE =~ /^(silent|refused|upref|poison|wrongid)$/;
+die "usage: badns.pl ADDR LOGFILE silent|refused|upref|poison ZONE|wrongid ZONE [FORGE_ADDR]|"
+    . "slow ZONE DELAY_MS|nocase ZONE|sideref ZONE\n"
+    unless defined $MODE && $MODE =~ /^(silent|refused|upref|poison|wrongid|slow|nocase|sideref)$/;
 my $ZONE = lc($ARGS[0] // '');
 $ZONE =~ s/\.$//;
-die "badns.pl: mode $MODE needs a ZONE\n" if $MODE =~ /^(poison|wrongid)$/ && $ZONE eq '';
+die "badns.pl: mode $MODE needs a ZONE\n" if $MODE =~ /^(poison|wrongid|slow|nocase|sideref)$/ && $ZONE eq '';
 my $FORGE_ADDR = $MODE eq 'wrongid' ? $ARGS[1] : undef;
+my $DELAY = $MODE eq 'slow' ? ($ARGS[1] // 300) / 1000 : 0;
 my $PORT = $ENV{BADNS_PORT} // 53;
 
-my %T = (A => 1, NS => 2, SOA => 6, OPT => 41);
+my %T = (A => 1, NS => 2, CNAME => 5, SOA => 6, OPT => 41);
 
 # --- wire helpers ---------------------------------------------------------------------------
 sub name_wire {
@@ -124,6 +151,40 @@ sub zone_answer {
     return reply($q, 0, 1, [], [soa_rr()], []);    # NODATA
 }
 
+# poison mode: the names of ZONE that poison in their own way (see the top); () for the others
+sub poison_variant {
+    my ($q) = @_;
+    return () if $q->{qtype} != $T{A};
+    my $n = $q->{lname} =~ s/\.$//r;
+    my $ns1 = "ns1.$ZONE";
+    my $bad = '6.6.6.6';
+    if ($n eq "cname.$ZONE") {
+        return ('poison:cname', ['main', reply($q, 0, 1,
+            [rr("\xc0\x0c", $T{CNAME}, 300, name_wire('www.example.test')), a_rr('www.example.test', $bad)],
+            [], [])]);
+    }
+    if ($n eq "tld.$ZONE") {
+        return ('poison:tld', ['main', reply($q, 0, 1, [a_rr("\xc0\x0c", '192.0.2.66')],
+            [rr('test', $T{NS}, 86400, name_wire($ns1)), rr('.', $T{NS}, 86400, name_wire($ns1))],
+            [a_rr('a.root.sim', $bad), a_rr('ns1.nic.test', $bad), a_rr($ns1, $ADDR)])]);
+    }
+    if ($n eq "glue.$ZONE") {
+        return ('poison:glue', ['main', reply($q, 0, 1, [a_rr("\xc0\x0c", '192.0.2.66')], [],
+            [a_rr('ns1.example.test', $bad), a_rr('ns1.other.lab', $bad)])]);
+    }
+    if ($n eq "ans.$ZONE") {
+        return ('poison:ans', ['main', reply($q, 0, 1,
+            [a_rr("\xc0\x0c", '192.0.2.66'), a_rr("other.$ZONE", $bad), a_rr('www.example.test', $bad)],
+            [], [])]);
+    }
+    if ($n eq "sub.$ZONE" || $n =~ /\.sub\.\Q$ZONE\E$/) {
+        return ('poison:sub', ['main', reply($q, 0, 0, [],
+            [rr("sub.$ZONE", $T{NS}, 86400, name_wire('ns1.example.test'))],
+            [a_rr('ns1.example.test', $bad)])]);
+    }
+    return ();
+}
+
 # answer(q, proto) -> (log word, list of [socket-kind, packet]) where socket-kind is 'main'
 # or 'forge' (UDP only).
 sub answer {
@@ -140,9 +201,31 @@ sub answer {
             return ('refused', ['main', reply($q, 5, 0)]) if $q->{qtype} != $T{A};
             return ('poisoned', ['main', reply($q, 0, 1, [a_rr("\xc0\x0c", '6.6.6.6')])]);
         }
+        my @p = poison_variant($q);
+        return @p if @p;
         return ('poison', ['main', zone_answer($q, '192.0.2.66',
                                                [rr('example.test', $T{NS}, 86400, name_wire("ns1.$ZONE"))],
                                                [a_rr('www.example.test', '6.6.6.6')])]);
+    }
+    if ($MODE eq 'slow') {
+        return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
+        return ('slow', ['main', zone_answer($q, '192.0.2.88')]);
+    }
+    if ($MODE eq 'nocase') {
+        return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
+        $q->{question} = name_wire($q->{lname}) . substr($q->{question}, -4);
+        return ('nocase', ['main', zone_answer($q, '192.0.2.89')]);
+    }
+    if ($MODE eq 'sideref') {
+        return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
+        my $n = $q->{lname} =~ s/\.$//r;
+        my %to = ("sib.$ZONE" => 'example.test', "up.$ZONE" => 'test', "self.$ZONE" => $ZONE,
+                  "far.$ZONE" => 'evil.lab', "below.$ZONE" => "x.below.$ZONE");
+        if ($q->{qtype} == $T{A} && exists $to{$n}) {
+            return ("sideref:$to{$n}", ['main', reply($q, 0, 0, [],
+                [rr($to{$n}, $T{NS}, 86400, name_wire("ns1.$ZONE"))], [a_rr("ns1.$ZONE", $ADDR)])]);
+        }
+        return ('answer', ['main', zone_answer($q, '192.0.2.55')]);
     }
     # wrongid
     return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
@@ -181,17 +264,30 @@ sub handle {    # (packet, proto, peer text) -> list of [kind, packet]
     return @out;
 }
 
+# now(): seconds on a monotonic clock, to the hundredth (perl-base has no Time::HiRes)
+sub now {
+    open(my $f, '<', '/proc/uptime') or die "badns.pl: /proc/uptime: $!\n";
+    my ($up) = split ' ', scalar <$f>;
+    return $up;
+}
+my @later;  # slow mode: [due time, code that sends], in the order they are due
+sub send_later { my ($code) = @_; if ($DELAY > 0) { push @later, [now() + $DELAY, $code]; } else { $code->(); } }
+
 my $sel = IO::Select->new($udp, $tcp);
 my %buf;    # TCP client socket -> bytes read so far
 while (1) {
-    for my $s ($sel->can_read) {
+    my $wait = @later ? $later[0][0] - now() : undef;
+    $wait = 0 if defined $wait && $wait < 0;
+    my @ready = $sel->can_read($wait);
+    while (@later && $later[0][0] <= now()) { (shift @later)->[1]->(); }
+    for my $s (@ready) {
         if ($s == $udp) {
             my $from = $udp->recv(my $p, 65535) // next;
             my ($pport, $paddr) = (Socket::unpack_sockaddr_in($from));
             my $peer = Socket::inet_ntoa($paddr) . "#$pport";
             for my $o (handle($p, 'udp', $peer)) {
                 my $sock = $o->[0] eq 'forge' ? $forge : $udp;
-                send($sock, $o->[1], 0, $from);
+                send_later(sub { send($sock, $o->[1], 0, $from) });
             }
         } elsif ($s == $tcp) {
             my $c = $tcp->accept or next;
@@ -206,7 +302,9 @@ while (1) {
                 substr($buf{$s}, 0, 2 + $len) = '';
                 my $peer = $s->peerhost . '#' . $s->peerport;
                 for my $o (handle($p, 'tcp', $peer)) {
-                    syswrite($s, pack('n', length $o->[1]) . $o->[1]) if $o->[0] eq 'main';
+                    next unless $o->[0] eq 'main';
+                    my $c = $s;
+                    send_later(sub { syswrite($c, pack('n', length $o->[1]) . $o->[1]) if defined fileno $c });
                 }
             }
         }
