@@ -69,6 +69,7 @@ declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor)
 declare -A PID=() LOGF=() EXIT_STATUS=()
 NSD_PGID=""
 START_S=$(date +%s)
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 HZ=$(getconf CLK_TCK)
 NOTES=()
 
@@ -173,6 +174,7 @@ stop_all() {
     fi
     if [ -n "${T:-}" ] && [ -d "$T" ]; then
         if [ "${BENCH_KEEP:-0}" = 1 ]; then say "BENCH_KEEP=1: files kept in $T"; else rm -rf "$T"; fi
+        T=""
     fi
 }
 trap 'stop_all' EXIT
@@ -332,6 +334,7 @@ perf() {
     P_NOERROR=$(grep -o 'NOERROR [0-9]*' <<<"$P_RCODES" | awk '{print $2}')
     P_QPS=$(awk '/Queries per second:/ {print $4}' "$out")
     P_RUNTIME=$(awk '/Run time \(s\):/ {print $4}' "$out")
+    P_RESP=$(sed -n 's/.*Average packet size:.*response \([0-9]*\).*/\1/p' "$out" | head -n1)
     P_NOERROR=${P_NOERROR:-0}
     [ -n "$P_DONE" ] && [ -n "$P_QPS" ] || { log_tail "$out"; die "cannot read dnsperf's statistics in $out"; }
     if [ "$P_NOERROR" -gt 0 ]; then
@@ -399,6 +402,7 @@ phase_hot() {   # NAME ROUND
     rec hot_qps "$s" "$r" "$P_QPS"
     rec hot_cpu_us "$s" "$r" "$P_CPU_US"
     rec hot_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
+    rec resp_bytes "$s" "$r" "$P_RESP"
 }
 
 phase_rate() {   # NAME ROUND
@@ -460,6 +464,7 @@ table() {
         "cold_cpu_us|cold cache: server CPU per name|us|lower"
         "rss_per_name|RSS growth per cached name (A RRset+msg)|bytes|lower"
         "rss_mb|RSS after the cold pass|MiB|lower"
+        "resp_bytes|average response size (dnsperf)|bytes|-"
         "hot_lost|closed loop: unanswered or not NOERROR|queries|lower"
         "rate_lost|fixed rate: unanswered or not NOERROR|queries|lower"
         "cold_lost|cold: unanswered or not NOERROR|names|lower"
@@ -470,9 +475,21 @@ table() {
     for row in "${rows[@]}"; do
         IFS='|' read -r m what unit better <<<"$row"
         rd=$(median "$m" resolverd); ub=$(median "$m" unbound); fl=$(median "$m" floor)
-        case $m in *_lost) ratio_ub="-"; ratio_fl="-" ;;
+        case $m in *_lost|resp_bytes) ratio_ub="-"; ratio_fl="-" ;;
                    *) ratio_ub=$(ratio "$rd" "$ub"); ratio_fl=$(ratio "$rd" "$fl") ;; esac
         printf '%-44s %-8s %11s %11s %11s %9s %9s\n' "$what" "$unit" "$(fmt "$rd")" "$(fmt "$ub")" "$(fmt "$fl")" "$ratio_ub" "$ratio_fl"
+    done
+}
+
+# per_round: the single values behind the medians of the main rows, to judge the noise.
+per_round() {
+    local m s
+    echo "per round (r1 r2 ...; the order of servers rotates each round):"
+    for m in hot_cpu_us hot_qps lat_p50 lat_p99 cold_qps rss_per_name; do
+        for s in "${SERVERS[@]}"; do
+            awk -v m="$m" -v s="$s" '$1 == m && $2 == s {printf "%s%s", sep, ($4 == int($4) || $4 >= 1000 ? sprintf("%.0f", $4) : sprintf("%.2f", $4)); sep = " "}
+                 END { if (sep != "") printf "\n" }' "$RAW" | sed "s/^/  $(printf '%-12s %-9s ' "$m" "$s")/"
+        done
     done
 }
 
@@ -500,6 +517,7 @@ header() {
     echo "machine:   $(nproc) CPUs (${model:-unknown model}), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
     echo "resolverd: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') ($RESOLVERD)"
     echo "versions:  $("$UNBOUND" -V 2>/dev/null | head -n1), NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p' | head -n1), dnsperf $("$DNSPERF" -h 2>&1 | sed -n 's/^Version //p' | head -n1)"
+    echo "load:      1-minute load average $LOAD_START at the start, $(cut -d' ' -f1 /proc/loadavg) at the end (the machine is shared)"
     echo "setup:     threads $THREADS each (resolverd says threads=${RD_THREADS:-?} in use); $NAMES names in $ZONE; $ROUNDS rounds;"
     echo "           closed loop and fixed rate $DURATION s each; dnsperf -c $CLIENTS -q $OUTSTANDING over UDP on loopback"
 }
@@ -564,6 +582,8 @@ main() {
         table
         echo
         histogram
+        echo
+        per_round
         echo
         echo "ratios: resolverd/Unbound and resolverd/floor of the medians; for CPU, latency and RSS lower is better,"
         echo "for q/s and names/s higher is better. floor = canned answers (tools/bench/canned.c), no DNS work."
