@@ -517,7 +517,7 @@ header() {
     echo "machine:   $(nproc) CPUs (${model:-unknown model}), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
     echo "resolverd: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') ($RESOLVERD)"
     echo "versions:  $("$UNBOUND" -V 2>/dev/null | head -n1), NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p' | head -n1), dnsperf $("$DNSPERF" -h 2>&1 | sed -n 's/^Version //p' | head -n1)"
-    echo "load:      1-minute load average $LOAD_START at the start, $(cut -d' ' -f1 /proc/loadavg) at the end (the machine is shared)"
+    echo "load:      1-minute load average $LOAD_START at the start, ${load_end:-?} at the end (the machine is shared)"
     echo "setup:     threads $THREADS each (resolverd says threads=${RD_THREADS:-?} in use); $NAMES names in $ZONE; $ROUNDS rounds;"
     echo "           closed loop and fixed rate $DURATION s each; dnsperf -c $CLIENTS -q $OUTSTANDING over UDP on loopback"
 }
@@ -575,7 +575,11 @@ main() {
         fi
     done
 
-    local total=$(( $(date +%s) - START_S ))
+    local total=$(( $(date +%s) - START_S )) load_end
+    load_end=$(cut -d' ' -f1 /proc/loadavg)
+    if awk -v a="$LOAD_START" -v b="$load_end" -v n="$(nproc)" 'BEGIN { exit !(a > n || b > n) }'; then
+        note "the machine was busy (1-minute load $LOAD_START at the start, $load_end at the end, on $(nproc) CPUs): QPS and latency are depressed and noisy; CPU per answer and RSS hold up best"
+    fi
     {
         header
         echo
