@@ -1,0 +1,605 @@
+#!/bin/bash
+# tools/bench/bench.sh -- resolverd against Unbound and a canned-answer floor (`make bench`).
+#
+# NSD serves bench.example. (BENCH_NAMES A records) on 127.55.0.1. resolverd (127.55.0.2) and
+# Unbound (127.55.0.3) both forward that zone to it; canned (127.55.0.4, tools/bench/canned.c)
+# answers anything at once and is the floor. Each round starts fresh daemons and then, with the
+# three servers taken in turn (the order rotates every round):
+#   cold   every name once (dnsperf -n 1): names/s, CPU per query, RSS growth per cached name
+#   hot    closed loop over the now cached names for BENCH_DURATION s: QPS and CPU per answer
+#   rate   the same names at a fixed BENCH_RATE q/s for BENCH_DURATION s: latency percentiles
+# CPU is utime+stime of the server process (all threads) from /proc/PID/stat, before and after
+# each run; RSS is VmRSS from /proc/PID/status. The table gives the median over the rounds of
+# each metric and the ratios resolverd/Unbound and resolverd/floor; it goes to stdout and to
+# build/bench/result.txt, every single measurement to build/bench/raw.txt. tools/bench/README.md
+# says what each number means.
+#
+# Loopback only; every process it starts is stopped by its PID (NSD by its own process group);
+# every wait is a bounded poll, every dnsperf run is bounded by -l and by timeout(1), and the
+# whole run gives up past BENCH_MAX_SECONDS. Exits non-zero, saying why, when a server does not
+# start or dies.
+#
+# Environment (defaults in brackets):
+#   BENCH_THREADS [2]      threads of resolverd (`threads`), Unbound (num-threads) and canned
+#   BENCH_ROUNDS [3]       rounds; medians are over these
+#   BENCH_DURATION [15]    seconds of each closed-loop and each fixed-rate run
+#   BENCH_RATE [20000]     queries/s of the fixed-rate run
+#   BENCH_NAMES [20000]    names in the zone (each one A record), all asked in every run
+#   BENCH_CLIENTS [10]     dnsperf -c
+#   BENCH_OUTSTANDING [200] dnsperf -q (400 and more overflow a 208 KB receive buffer at start)
+#   BENCH_PORT [5300]      the port of all four servers (each has its own 127.55.0.x address)
+#   BENCH_NET [127.55.0]   the /24 the four addresses are taken from
+#   BENCH_QUICK=1          a ~1 minute smoke run: 1 round, 5 s runs, 10000 names
+#   BENCH_KEEP=1           keep the temp dir (configs, logs, dnsperf outputs)
+#   BENCH_MAX_SECONDS [570] give up (exit 1) when a step would start later than this
+#   RESOLVERD [build/resolverd]  RESOLVERCTL [build/resolverctl, optional]  UNBOUND [unbound]
+#   NSD [nsd]  DNSPERF [dnsperf]  CC [cc]
+
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/../.." && pwd)
+OUT="$ROOT/build/bench"
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    : "${BENCH_ROUNDS:=1}" "${BENCH_DURATION:=5}" "${BENCH_NAMES:=10000}"
+fi
+THREADS=${BENCH_THREADS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
+DURATION=${BENCH_DURATION:-15}
+RATE=${BENCH_RATE:-20000}
+NAMES=${BENCH_NAMES:-20000}
+CLIENTS=${BENCH_CLIENTS:-10}
+OUTSTANDING=${BENCH_OUTSTANDING:-200}
+PORT=${BENCH_PORT:-5300}
+NET=${BENCH_NET:-127.55.0}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-570}
+RESOLVERD=${RESOLVERD:-$ROOT/build/resolverd}
+RESOLVERCTL=${RESOLVERCTL:-$ROOT/build/resolverctl}
+UNBOUND=${UNBOUND:-unbound}
+NSD=${NSD:-nsd}
+DNSPERF=${DNSPERF:-dnsperf}
+CC=${CC:-cc}
+
+ZONE=bench.example.
+PROBE=ready.bench.example        # in the zone, never in a query file
+SERVERS=(resolverd unbound floor)
+declare -A ADDR=([nsd]=$NET.1 [resolverd]=$NET.2 [unbound]=$NET.3 [floor]=$NET.4)
+declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor)
+declare -A PID=() LOGF=() EXIT_STATUS=()
+NSD_PGID=""
+START_S=$(date +%s)
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+HZ=$(getconf CLK_TCK)
+NOTES=()
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+say() { printf '[bench %3ds] %s\n' "$(( $(date +%s) - START_S ))" "$*" >&2; }
+note() { NOTES+=("$*"); say "note: $*"; }
+
+die() {
+    printf 'bench: FAILED: %s\n' "$*" >&2
+    stop_all
+    exit 1
+}
+
+for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS; do
+    [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || die "$v must be a positive integer, got '${!v}'"
+done
+[[ $NET =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "BENCH_NET must be a /24 in 127.0.0.0/8 like 127.55.0, got '$NET'"
+
+# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds; 1 when time runs out.
+wait_until() {
+    local limit=$1 deadline; shift
+    deadline=$(( $(date +%s%N) + limit * 1000000000 ))
+    while :; do
+        "$@" && return 0
+        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+# process_gone PID: exited (gone, or a zombie not yet reaped).
+process_gone() {
+    local st
+    [ -r "/proc/$1/stat" ] || return 0
+    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 0
+    [ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+group_gone() {
+    local p
+    for p in $(pgrep -g "$1" 2>/dev/null); do process_gone "$p" || return 1; done
+    return 0
+}
+
+# cpu_ticks PID: utime+stime of the whole process (all its threads), in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# group_ticks PGID: the same summed over a process group (NSD and its server child).
+group_ticks() {
+    local p t=0 x
+    for p in $(pgrep -g "$1" 2>/dev/null); do x=$(cpu_ticks "$p" 2>/dev/null) && t=$((t + x)); done
+    echo "$t"
+}
+rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
+
+check_deadline() {
+    local used=$(( $(date +%s) - START_S ))
+    [ "$used" -lt "$MAX_SECONDS" ] ||
+        die "time limit: ${used}s used before '$1' (BENCH_MAX_SECONDS=$MAX_SECONDS); try fewer BENCH_ROUNDS or a shorter BENCH_DURATION"
+}
+
+# answers ADDR: something answers DNS on ADDR:PORT (any rcode).
+answers() {
+    [[ $(dig @"$1" -p "$PORT" +tries=1 +time=1 +norecurse "$PROBE" A 2>&1) == *"->>HEADER<<-"* ]]
+}
+answers_probe() {   # ADDR: the probe name resolves (NOERROR with an answer)
+    [ -n "$(dig @"$1" -p "$PORT" +tries=1 +time=1 +short "$PROBE" A 2>/dev/null)" ]
+}
+
+# ---------------------------------------------------------------------------------------
+# starting and stopping
+
+stop_pid() {   # PID: TERM, wait up to 10 s, KILL; sets STOP_STATUS (exit status, or why not)
+    local pid=$1
+    process_gone "$pid" || kill -TERM "$pid" 2>/dev/null
+    if ! wait_until 10 process_gone "$pid"; then
+        kill -KILL "$pid" 2>/dev/null
+        wait_until 3 process_gone "$pid"
+        wait "$pid" 2>/dev/null
+        STOP_STATUS="killed: did not stop within 10 s of TERM"
+        return
+    fi
+    wait "$pid" 2>/dev/null
+    STOP_STATUS=$?
+}
+
+stop_server() {   # NAME: stops it if running, records its exit status
+    local s=$1
+    [ -n "${PID[$s]:-}" ] || return 0
+    stop_pid "${PID[$s]}"
+    EXIT_STATUS[$s]=$STOP_STATUS
+    PID[$s]=""
+}
+
+stop_all() {
+    local s
+    for s in "${SERVERS[@]}"; do stop_server "$s"; done
+    if [ -n "$NSD_PGID" ]; then
+        group_gone "$NSD_PGID" || kill -TERM -- "-$NSD_PGID" 2>/dev/null
+        wait_until 10 group_gone "$NSD_PGID" || { kill -KILL -- "-$NSD_PGID" 2>/dev/null; wait_until 3 group_gone "$NSD_PGID"; }
+        wait "$NSD_PGID" 2>/dev/null
+        NSD_PGID=""
+    fi
+    if [ -n "${T:-}" ] && [ -d "$T" ]; then
+        if [ "${BENCH_KEEP:-0}" = 1 ]; then say "BENCH_KEEP=1: files kept in $T"; else rm -rf "$T"; fi
+        T=""
+    fi
+}
+trap 'stop_all' EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
+
+log_tail() {   # FILE: its last lines, indented, on stderr
+    [ -s "$1" ] && { echo "---- last lines of $1:" >&2; tail -n 20 "$1" | sed 's/^/    /' >&2; }
+    return 0
+}
+
+# ensure_free ADDR: nobody answers there yet (a stray server would fake our readiness check).
+ensure_free() {
+    ! answers "$1" || die "something already answers DNS on $1 port $PORT (set BENCH_NET or BENCH_PORT)"
+}
+
+# started NAME PID: waits until NAME answers the probe name; dies with its log otherwise.
+started() {
+    local s=$1 pid=$2
+    PID[$s]=$pid
+    if ! wait_until 15 ready "$pid" "${ADDR[$s]}"; then
+        log_tail "${LOGF[$s]}"
+        if process_gone "$pid"; then
+            die "${LABEL[$s]} did not start on ${ADDR[$s]} port $PORT (it exited; log above)"
+        fi
+        die "${LABEL[$s]} runs but does not answer $PROBE on ${ADDR[$s]} port $PORT within 15 s"
+    fi
+}
+ready() { ! process_gone "$1" && answers_probe "$2"; }
+
+start_nsd() {
+    local dir="$T/nsd"
+    mkdir -p "$dir"
+    cat >"$dir/nsd.conf" <<EOF
+server:
+    ip-address: ${ADDR[nsd]}@$PORT
+    do-ip6: no
+    username: ""
+    chroot: ""
+    database: ""
+    zonesdir: "$dir"
+    pidfile: "$dir/nsd.pid"
+    zonelistfile: "$dir/zone.list"
+    xfrdfile: "$dir/xfrd.state"
+    xfrdir: "$dir/xfr"
+    logfile: "$dir/nsd.log"
+    verbosity: 1
+    server-count: 1
+    hide-version: yes
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    reuseport: no
+remote-control:
+    control-enable: no
+zone:
+    name: "$ZONE"
+    zonefile: "$T/bench.zone"
+EOF
+    ensure_free "${ADDR[nsd]}"
+    setsid "$NSD" -d -c "$dir/nsd.conf" >"$dir/stdout" 2>&1 &
+    NSD_PGID=$!
+    if ! wait_until 30 ready "$NSD_PGID" "${ADDR[nsd]}"; then
+        log_tail "$dir/stdout"; log_tail "$dir/nsd.log"
+        die "NSD did not serve $ZONE on ${ADDR[nsd]} port $PORT within 30 s"
+    fi
+}
+
+start_resolverd() {   # ROUND
+    local conf="$T/resolverd.$1.conf"
+    LOGF[resolverd]="$T/resolverd.$1.log"
+    cat >"$conf" <<EOF
+# written by tools/bench/bench.sh
+listen ${ADDR[resolverd]} $PORT
+threads $THREADS
+forward $ZONE ${ADDR[nsd]}@$PORT
+cache-size 384M
+root-hints $ROOT/hints/root.hints
+root-priming no
+case-randomisation no
+prefetch no
+control $T/resolverd.sock
+log-level warn
+EOF
+    ensure_free "${ADDR[resolverd]}"
+    "$RESOLVERD" -c "$conf" >"${LOGF[resolverd]}" 2>&1 &
+    started resolverd $!
+}
+
+start_unbound() {   # ROUND
+    local dir="$T/unbound.$1"
+    mkdir -p "$dir"
+    LOGF[unbound]="$dir/unbound.log"
+    cat >"$dir/unbound.conf" <<EOF
+# written by tools/bench/bench.sh
+server:
+    verbosity: 0
+    interface: ${ADDR[unbound]}
+    port: $PORT
+    do-ip6: no
+    num-threads: $THREADS
+    so-reuseport: yes
+    module-config: "iterator"
+    username: ""
+    chroot: ""
+    directory: "$dir"
+    pidfile: "$dir/unbound.pid"
+    logfile: ""
+    use-syslog: no
+    do-daemonize: no
+    do-not-query-localhost: no
+    access-control: 127.0.0.0/8 allow
+    msg-cache-size: 128m
+    rrset-cache-size: 256m
+    prefetch: no
+    use-caps-for-id: no
+remote-control:
+    control-enable: no
+forward-zone:
+    name: "$ZONE"
+    forward-addr: ${ADDR[nsd]}@$PORT
+EOF
+    ensure_free "${ADDR[unbound]}"
+    "$UNBOUND" -d -c "$dir/unbound.conf" >"${LOGF[unbound]}" 2>&1 &
+    started unbound $!
+}
+
+start_floor() {   # ROUND
+    LOGF[floor]="$T/canned.$1.log"
+    ensure_free "${ADDR[floor]}"
+    "$OUT/canned" "${ADDR[floor]}" "$PORT" "$THREADS" >"${LOGF[floor]}" 2>&1 &
+    started floor $!
+}
+
+# ---------------------------------------------------------------------------------------
+# dnsperf
+
+# perf NAME FILE OUTFILE DNSPERF-ARGS...: one dnsperf run against NAME; sets P_SENT P_DONE
+# P_LOST P_NOERROR P_QPS P_RUNTIME and P_CPU_US (server CPU µs per NOERROR answer).
+perf() {
+    local s=$1 qfile=$2 out=$3 c0 c1 bound; shift 3
+    bound=$(( DURATION + 60 ))
+    c0=$(cpu_ticks "${PID[$s]}") || die "${LABEL[$s]} is gone"
+    timeout -k 5 "$bound" "$DNSPERF" -s "${ADDR[$s]}" -p "$PORT" -d "$qfile" \
+        -c "$CLIENTS" -q "$OUTSTANDING" -t 2 "$@" >"$out" 2>&1
+    local rc=$?
+    if process_gone "${PID[$s]}"; then
+        wait "${PID[$s]}" 2>/dev/null; local st=$?
+        log_tail "${LOGF[$s]}"
+        PID[$s]=""
+        die "${LABEL[$s]} died (exit status $st) during dnsperf $* (log above)"
+    fi
+    c1=$(cpu_ticks "${PID[$s]}")
+    [ "$rc" = 0 ] || { log_tail "$out"; die "dnsperf failed (status $rc) against ${LABEL[$s]}: dnsperf $*"; }
+    P_SENT=$(awk '/Queries sent:/ {print $3}' "$out")
+    P_DONE=$(awk '/Queries completed:/ {print $3}' "$out")
+    P_LOST=$(awk '/Queries lost:/ {print $3}' "$out")
+    P_RCODES=$(sed -n 's/^ *Response codes: *//p' "$out" | head -n1)
+    P_NOERROR=$(grep -o 'NOERROR [0-9]*' <<<"$P_RCODES" | awk '{print $2}')
+    P_QPS=$(awk '/Queries per second:/ {print $4}' "$out")
+    P_RUNTIME=$(awk '/Run time \(s\):/ {print $4}' "$out")
+    P_RESP=$(sed -n 's/.*Average packet size:.*response \([0-9]*\).*/\1/p' "$out" | head -n1)
+    P_NOERROR=${P_NOERROR:-0}
+    [ -n "$P_DONE" ] && [ -n "$P_QPS" ] || { log_tail "$out"; die "cannot read dnsperf's statistics in $out"; }
+    if [ "$P_NOERROR" -gt 0 ]; then
+        P_CPU_US=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$P_NOERROR" 'BEGIN {printf "%.3f", t * 1e6 / hz / n}')
+    else
+        P_CPU_US=""
+    fi
+}
+
+RAW="$OUT/raw.txt"
+# rec METRIC SERVER ROUND VALUE: one measurement (empty values are skipped).
+rec() { [ -n "$4" ] && printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$RAW"; return 0; }
+
+# check_run WHAT: notes lost queries and rcodes other than NOERROR of the last run.
+check_run() {
+    if [ "${P_LOST:-0}" != 0 ] || [ "$P_NOERROR" != "$P_DONE" ]; then
+        note "$1: sent $P_SENT, lost $P_LOST, rcodes: $P_RCODES"
+    fi
+}
+
+# latency_stats FILE: from dnsperf -v lines "> RCODE NAME TYPE SECONDS": "avg p50 p99 p99.9 max"
+# in µs of the answered queries, then on a second line the count in each of HIST_EDGES' buckets.
+HIST_EDGES=(25 50 100 200 500 1000 2000 5000 10000)    # µs; the last bucket is everything above
+latency_stats() {
+    awk '$1 == ">" && $2 != "T" && $NF ~ /^[0-9.]+$/ {print $NF * 1e6}' "$1" | sort -g |
+        awk -v edges="${HIST_EDGES[*]}" '
+             BEGIN { ne = split(edges, e, " ") }
+             { v[NR] = $1; s += $1
+               for (b = 1; b <= ne && $1 > e[b]; b++) ; h[b]++ }
+             function pct(q,  i) { i = int(q * NR + 0.999999); if (i < 1) i = 1; return v[i] }
+             END { if (NR == 0) { print ""; print ""; exit }
+                   printf "%.1f %.1f %.1f %.1f %.1f\n", s / NR, pct(0.50), pct(0.99), pct(0.999), v[NR]
+                   for (b = 1; b <= ne + 1; b++) printf "%d%s", h[b] + 0, b <= ne ? " " : "\n" }'
+}
+
+# ---------------------------------------------------------------------------------------
+# the phases of one round
+
+phase_cold() {   # NAME ROUND
+    local s=$1 r=$2 rss0 rss1
+    rss0=$(rss_kb "${PID[$s]}")
+    perf "$s" "$T/cold.txt" "$T/cold.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
+    check_run "cold, ${LABEL[$s]}, round $r"
+    rss1=$(rss_kb "${PID[$s]}")
+    rec cold_qps "$s" "$r" "$P_QPS"
+    rec cold_cpu_us "$s" "$r" "$P_CPU_US"
+    rec cold_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
+    if [ "$s" != floor ] && [ "$P_NOERROR" -gt 0 ]; then
+        rec rss_per_name "$s" "$r" "$(( (rss1 - rss0) * 1024 / P_NOERROR ))"
+        rec rss_mb "$s" "$r" "$(awk -v k="$rss1" 'BEGIN {printf "%.1f", k / 1024}')"
+    fi
+    # every name again, once, unmeasured: what the cold pass missed is cached now, and the
+    # count of answers says whether the hot runs will be cache hits
+    perf "$s" "$T/cold.txt" "$T/warm.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
+    [ "$P_NOERROR" = "$NAMES" ] || note "warm check, ${LABEL[$s]}, round $r: $P_NOERROR of $NAMES names answered NOERROR (rcodes: $P_RCODES, lost $P_LOST)"
+}
+
+phase_hot() {   # NAME ROUND
+    local s=$1 r=$2 n0 n1
+    n0=$(group_ticks "$NSD_PGID")
+    perf "$s" "$T/hot.txt" "$T/hot.$s.$r.out" -l "$DURATION"
+    n1=$(group_ticks "$NSD_PGID")
+    check_run "closed loop, ${LABEL[$s]}, round $r"
+    [ $((n1 - n0)) -le 2 ] || note "closed loop, ${LABEL[$s]}, round $r: NSD used $((n1 - n0)) ticks of CPU (not all cache hits?)"
+    rec hot_qps "$s" "$r" "$P_QPS"
+    rec hot_cpu_us "$s" "$r" "$P_CPU_US"
+    rec hot_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
+    rec resp_bytes "$s" "$r" "$P_RESP"
+}
+
+phase_rate() {   # NAME ROUND
+    local s=$1 r=$2 avg p50 p99 p999 max
+    perf "$s" "$T/hot.txt" "$T/rate.$s.$r.out" -l "$DURATION" -Q "$RATE" -v
+    check_run "fixed rate, ${LABEL[$s]}, round $r"
+    rec rate_qps "$s" "$r" "$P_QPS"
+    rec rate_cpu_us "$s" "$r" "$P_CPU_US"
+    rec rate_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
+    local lat hist b
+    lat=$(latency_stats "$T/rate.$s.$r.out")
+    read -r avg p50 p99 p999 max <<<"$(sed -n 1p <<<"$lat")"
+    read -r -a hist <<<"$(sed -n 2p <<<"$lat")"
+    for b in "${!hist[@]}"; do rec "hist_$b" "$s" "$r" "${hist[$b]}"; done
+    rec lat_avg "$s" "$r" "${avg:-}"
+    rec lat_p50 "$s" "$r" "${p50:-}"
+    rec lat_p99 "$s" "$r" "${p99:-}"
+    rec lat_p999 "$s" "$r" "${p999:-}"
+    rec lat_max "$s" "$r" "${max:-}"
+    [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$T/rate.$s.$r.out"    # megabytes of -v lines
+}
+
+# resolverd's own counters (when resolverctl is built): printed into the notes once a round.
+rd_stats() {   # ROUND
+    [ -x "$RESOLVERCTL" ] && [ -n "${PID[resolverd]:-}" ] || return 0
+    local st
+    st=$("$RESOLVERCTL" -s "$T/resolverd.sock" stats 2>&1) || { note "round $1: resolverctl stats failed: $st"; return 0; }
+    note "round $1, resolverd stats: $(grep -E '^(queries\.total|cache\.hits|cache\.misses|cache\.entries|cache\.bytes|upstream\.queries|upstream\.timeouts|rcode\.SERVFAIL)=' <<<"$st" | tr '\n' ' ')"
+}
+
+# ---------------------------------------------------------------------------------------
+# the table
+
+# median METRIC SERVER: median over the rounds ("" when none).
+median() {
+    awk -v m="$1" -v s="$2" '$1 == m && $2 == s {print $4}' "$RAW" | sort -g |
+        awk '{v[NR] = $1} END { if (NR == 0) exit;
+             if (NR % 2) printf "%s\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+fmt() {   # VALUE: a readable number (or "-")
+    [ -n "$1" ] || { echo "-"; return; }
+    awk -v x="$1" 'BEGIN { a = x < 0 ? -x : x;
+        if (x == int(x) || a >= 1000) printf "%.0f", x; else if (a >= 100) printf "%.1f", x;
+        else if (a >= 10) printf "%.2f", x; else printf "%.3f", x }'
+}
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b != 0) printf "%.2f", a / b; else print "-" }' || echo "-"; }
+
+table() {
+    local rows=(
+        "hot_cpu_us|CPU per cache-hit answer, closed loop|us|lower"
+        "hot_qps|cache-hit QPS, closed loop (-c $CLIENTS -q $OUTSTANDING)|q/s|higher"
+        "rate_cpu_us|CPU per cache-hit answer at $RATE q/s|us|lower"
+        "lat_avg|latency at $RATE q/s: average|us|lower"
+        "lat_p50|latency at $RATE q/s: median|us|lower"
+        "lat_p99|latency at $RATE q/s: p99|us|lower"
+        "lat_p999|latency at $RATE q/s: p99.9|us|lower"
+        "lat_max|latency at $RATE q/s: max|us|lower"
+        "cold_qps|cold cache: names/s (each name once)|names/s|higher"
+        "cold_cpu_us|cold cache: server CPU per name|us|lower"
+        "rss_per_name|RSS growth per cached name (A RRset+msg)|bytes|lower"
+        "rss_mb|RSS after the cold pass|MiB|lower"
+        "resp_bytes|average response size (dnsperf)|bytes|-"
+        "hot_lost|closed loop: unanswered or not NOERROR|queries|lower"
+        "rate_lost|fixed rate: unanswered or not NOERROR|queries|lower"
+        "cold_lost|cold: unanswered or not NOERROR|names|lower"
+    )
+    local row m what unit better rd ub fl
+    printf '%-44s %-8s %11s %11s %11s %9s %9s\n' "metric (median of $ROUNDS)" unit resolverd Unbound floor rd/Unb rd/floor
+    printf '%s\n' "------------------------------------------------------------------------------------------------------------"
+    for row in "${rows[@]}"; do
+        IFS='|' read -r m what unit better <<<"$row"
+        rd=$(median "$m" resolverd); ub=$(median "$m" unbound); fl=$(median "$m" floor)
+        case $m in *_lost|resp_bytes) ratio_ub="-"; ratio_fl="-" ;;
+                   *) ratio_ub=$(ratio "$rd" "$ub"); ratio_fl=$(ratio "$rd" "$fl") ;; esac
+        printf '%-44s %-8s %11s %11s %11s %9s %9s\n' "$what" "$unit" "$(fmt "$rd")" "$(fmt "$ub")" "$(fmt "$fl")" "$ratio_ub" "$ratio_fl"
+    done
+}
+
+# per_round: the single values behind the medians of the main rows, to judge the noise.
+per_round() {
+    local m s
+    echo "per round (r1 r2 ...; the order of servers rotates each round):"
+    for m in hot_cpu_us hot_qps lat_p50 lat_p99 cold_qps rss_per_name; do
+        for s in "${SERVERS[@]}"; do
+            awk -v m="$m" -v s="$s" '$1 == m && $2 == s {printf "%s%s", sep, ($4 == int($4) || $4 >= 1000 ? sprintf("%.0f", $4) : sprintf("%.2f", $4)); sep = " "}
+                 END { if (sep != "") printf "\n" }' "$RAW" | sed "s/^/  $(printf '%-12s %-9s ' "$m" "$s")/"
+        done
+    done
+}
+
+# histogram: the share of fixed-rate answers in each latency bucket, all rounds pooled.
+histogram() {
+    local b s lo hi label
+    printf '%-44s %-8s %11s %11s %11s\n' "latency at $RATE q/s, all rounds pooled" "" resolverd Unbound floor
+    for ((b = 0; b <= ${#HIST_EDGES[@]}; b++)); do
+        lo=$([ "$b" = 0 ] && echo 0 || echo "${HIST_EDGES[b - 1]}")
+        if [ "$b" -lt "${#HIST_EDGES[@]}" ]; then label="  $lo < t <= ${HIST_EDGES[b]}"; else label="  t > $lo"; fi
+        printf '%-44s %-8s' "$label" "us"
+        for s in "${SERVERS[@]}"; do
+            hi=$(awk -v b="hist_$b" -v s="$s" '$2 == s && $1 ~ /^hist_/ {all += $4; if ($1 == b) n += $4}
+                     END { if (all) printf "%.2f%%", 100 * n / all; else print "-" }' "$RAW")
+            printf ' %11s' "$hi"
+        done
+        printf '\n'
+    done
+}
+
+header() {
+    local model
+    model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+    echo "resolverd benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "machine:   $(nproc) CPUs (${model:-unknown model}), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
+    echo "resolverd: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') ($RESOLVERD)"
+    echo "versions:  $("$UNBOUND" -V 2>/dev/null | head -n1), NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p' | head -n1), dnsperf $("$DNSPERF" -h 2>&1 | sed -n 's/^Version //p' | head -n1)"
+    echo "load:      1-minute load average $LOAD_START at the start, ${load_end:-?} at the end (the machine is shared)"
+    echo "setup:     threads $THREADS each (resolverd says threads=${RD_THREADS:-?} in use); $NAMES names in $ZONE; $ROUNDS rounds;"
+    echo "           closed loop and fixed rate $DURATION s each; dnsperf -c $CLIENTS -q $OUTSTANDING over UDP on loopback"
+}
+
+# ---------------------------------------------------------------------------------------
+# main
+
+main() {
+    local p r i s order
+    for p in "$NSD" "$UNBOUND" "$DNSPERF" dig "$CC" setsid timeout pgrep shuf; do
+        command -v "$p" >/dev/null || die "'$p' is not installed (Debian: apt-get install dnsperf nsd unbound dnsutils gcc procps coreutils util-linux)"
+    done
+    [ -x "$RESOLVERD" ] || die "$RESOLVERD is not built (make build/resolverd)"
+    mkdir -p "$OUT"
+    T=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || die "mktemp failed"
+    : >"$RAW"
+
+    say "building canned (the floor)"
+    "$CC" -O2 -Wall -Wextra -pthread -o "$OUT/canned" "$BENCH_DIR/canned.c" || die "cannot build $BENCH_DIR/canned.c"
+
+    say "zone $ZONE: $NAMES names"
+    {
+        printf '$TTL 86400\n$ORIGIN %s\n' "$ZONE"
+        printf '@ IN SOA ns hostmaster 1 3600 900 604800 86400\n@ IN NS ns\nns IN A %s\n' "${ADDR[nsd]}"
+        printf 'ready IN A 192.0.2.1\n'
+        awk -v n="$NAMES" 'BEGIN { for (i = 1; i <= n; i++)
+            printf "host-%06d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+    } >"$T/bench.zone"
+    awk -v n="$NAMES" -v z="${ZONE%.}" 'BEGIN { for (i = 1; i <= n; i++) printf "host-%06d.%s A\n", i, z }' |
+        shuf --random-source=<(yes) >"$T/cold.txt"
+    shuf --random-source=<(yes 2) "$T/cold.txt" >"$T/hot.txt"      # another order for the hot runs
+
+    say "starting NSD on ${ADDR[nsd]}@$PORT"
+    start_nsd
+
+    for ((r = 1; r <= ROUNDS; r++)); do
+        order=()
+        for ((i = 0; i < ${#SERVERS[@]}; i++)); do order+=("${SERVERS[(i + r - 1) % ${#SERVERS[@]}]}"); done
+        check_deadline "round $r"
+        say "round $r of $ROUNDS: fresh servers, order ${order[*]}"
+        start_resolverd "$r"; start_unbound "$r"; start_floor "$r"
+        if [ -z "${RD_THREADS:-}" ] && [ -x "$RESOLVERCTL" ]; then
+            RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" status 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
+            [ -n "$RD_THREADS" ] || RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" stats 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
+        fi
+        for s in "${order[@]}"; do say "  cold: ${LABEL[$s]}"; phase_cold "$s" "$r"; done
+        for s in "${order[@]}"; do check_deadline "closed loop, round $r"; say "  closed loop ${DURATION}s: ${LABEL[$s]}"; phase_hot "$s" "$r"; done
+        for s in "${order[@]}"; do check_deadline "fixed rate, round $r"; say "  fixed rate $RATE q/s ${DURATION}s: ${LABEL[$s]}"; phase_rate "$s" "$r"; done
+        rd_stats "$r"
+        for s in "${SERVERS[@]}"; do stop_server "$s"; done
+        [ "${EXIT_STATUS[resolverd]}" = 0 ] || note "round $r: resolverd exit status after TERM: ${EXIT_STATUS[resolverd]}"
+        [ "${EXIT_STATUS[unbound]}" = 0 ] || note "round $r: Unbound exit status after TERM: ${EXIT_STATUS[unbound]}"
+        if grep -qvE '^\s*$' "${LOGF[resolverd]}"; then
+            note "round $r: resolverd logged $(grep -c . "${LOGF[resolverd]}") lines at log-level warn, first: $(grep -m3 . "${LOGF[resolverd]}" | tr '\n' '|')"
+        fi
+    done
+
+    local total=$(( $(date +%s) - START_S )) load_end
+    load_end=$(cut -d' ' -f1 /proc/loadavg)
+    if awk -v a="$LOAD_START" -v b="$load_end" -v n="$(nproc)" 'BEGIN { exit !(a > n || b > n) }'; then
+        note "the machine was busy (1-minute load $LOAD_START at the start, $load_end at the end, on $(nproc) CPUs): QPS and latency are depressed and noisy; CPU per answer and RSS hold up best"
+    fi
+    {
+        header
+        echo
+        table
+        echo
+        histogram
+        echo
+        per_round
+        echo
+        echo "ratios: resolverd/Unbound and resolverd/floor of the medians; for CPU, latency and RSS lower is better,"
+        echo "for q/s and names/s higher is better. floor = canned answers (tools/bench/canned.c), no DNS work."
+        echo "CPU = server utime+stime (all threads) / NOERROR answers; clock tick $((1000000 / HZ)) us. Raw values: build/bench/raw.txt"
+        if [ ${#NOTES[@]} -gt 0 ]; then
+            echo
+            echo "notes:"
+            printf '  - %s\n' "${NOTES[@]}"
+        fi
+        echo
+        echo "run time: ${total} s"
+    } | tee "$OUT/result.txt"
+}
+
+main "$@"
