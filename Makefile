@@ -6,6 +6,8 @@
 #                 test), run every test with prove
 #   make test-tsan only the concurrency test, against the ThreadSanitizer build
 #   make deps     install whatever Debian packages are missing (nothing when all are there)
+#   make bench    resolverd against Unbound and a canned-answer floor under dnsperf, side
+#                 by side (about 6 minutes; tools/bench/README.md)
 #   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
 #                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
 #   make clean
@@ -23,12 +25,13 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev dnsutils
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
+BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test test-tsan deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan bench deps-bench deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -117,6 +120,13 @@ deps:
 
 deps-demo:
 	$(call install_missing,$(DEMO_PKGS))
+
+deps-bench:
+	$(call install_missing,$(BENCH_PKGS))
+
+# resolverd vs Unbound vs a canned-answer floor, side by side (tools/bench/README.md)
+bench: deps-bench build/resolverd build/resolverctl
+	tools/bench/bench.sh
 
 demo: deps-demo all
 	tools/simnet/demo-start
