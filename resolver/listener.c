@@ -40,14 +40,16 @@
 #define ACCEPT_PAUSE_SECONDS 1.0        /* out of descriptors: stop accepting this long */
 #define TCP_MAX_UNSENT       (1 << 20)  /* reply bytes a slow reader may leave queued */
 #define UDP_RCVBUF           (4 << 20)
-#define UDP_SLOT             4096       /* a query (or batched reply) larger is handled alone */
+#define UDP_SLOT             4096       /* a reply larger leaves alone, by sendto */
 
 /* One recvmmsg's datagrams and the replies made for them while handling them. */
 struct udp_batch {
     struct mmsghdr in[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH];
     struct sockaddr_storage in_peer[UDP_BATCH];
-    uint8_t in_buf[UDP_BATCH][UDP_SLOT];
+    /* full-size: 4 MiB of address space, but only the pages datagrams touch are ever
+     * backed (a typical query touches one), so a rare 64 KiB query is read like any other */
+    uint8_t in_buf[UDP_BATCH][WIRE_MAX_UDP];
     struct mmsghdr out[UDP_BATCH];
     struct iovec out_iov[UDP_BATCH];
     struct sockaddr_storage out_peer[UDP_BATCH];
@@ -170,7 +172,7 @@ static int udp_receive(struct udp_batch *b, int fd)
 {
     for (int i = 0; i < UDP_BATCH; i++) {
         b->in_iov[i].iov_base = b->in_buf[i];
-        b->in_iov[i].iov_len = UDP_SLOT;
+        b->in_iov[i].iov_len = WIRE_MAX_UDP;
         memset(&b->in[i], 0, sizeof b->in[i]);
         b->in[i].msg_hdr.msg_name = &b->in_peer[i];
         b->in[i].msg_hdr.msg_namelen = sizeof b->in_peer[i];
@@ -198,7 +200,7 @@ static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
     for (int i = 0; i < n; i++) {
         struct msghdr *h = &b->in[i].msg_hdr;
         if (h->msg_flags & MSG_TRUNC) {
-            d->stats.dropped++;     /* a query over 4 KiB: no real client sends one */
+            d->stats.dropped++;     /* cannot happen with 64 KiB slots; never half-read */
             continue;
         }
         struct reply_target t = { .udp_fd = s->fd, .peer_len = h->msg_namelen, .owner = d,

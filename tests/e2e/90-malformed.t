@@ -236,7 +236,16 @@ like "$res" 'after=answered' "after they close, a new connection is answered"
 cmp_ok "$(stat_get tcp.refused_cap)" -gt "$refused0" "stats: tcp.refused_cap counts it ($(stat_get tcp.refused_cap))"
 # the cap filled by clients that connect and never send a byte: turned away until the idle
 # timeout frees the slots, then served again
-res=$(perl "$DNSRAW" tcpholdcap "$RD_ADDR" "$RD_PORT" $CAP 5 www.example.test 2>&1)
+mkdir -p "$T/holdcap"
+open0=$(stat_get tcp.open)
+perl "$DNSRAW" tcpholdcap "$RD_ADDR" "$RD_PORT" $CAP 5 www.example.test "$T/holdcap" >"$T/holdcap.out" 2>&1 &
+holdcap=$!
+wait_until 10 test -e "$T/holdcap/held"
+_all_accepted() { [ "$(stat_get tcp.open)" -ge $((open0 + CAP)) ]; }
+wait_until 10 _all_accepted; ok $? "the server accepted all $CAP silent connections (tcp.open)"
+touch "$T/holdcap/go"
+wait "$holdcap"
+res=$(cat "$T/holdcap.out")
 like "$res" 'extra=(closed|refused)' "$CAP silent connections fill the cap: the next one is turned away"
 like "$res" "idle_closed=$CAP " "... the server closes all $CAP silent ones ($(grep idle_closed <<<"$res"))"
 ms=$(sed -n 's/^idle_closed=[0-9]* ms=\([0-9]*\)/\1/p' <<<"$res")

@@ -54,9 +54,12 @@
 #        query, padded) are written; then `close` (full close, prints "closed-by-client") or
 #        `half` (SHUT_WR, then waits up to SECONDS: "eof=1 ms=T replies=N" when the server
 #        closed, "eof=0 ..." when it kept the connection open). Counts as 1 malformed packet.
-#   dnsraw.pl tcpholdcap ADDR PORT N SECONDS NAME
+#   dnsraw.pl tcpholdcap ADDR PORT N SECONDS NAME [SYNCDIR]
 #        opens N connections that send nothing (idle, as slow clients do), then asks NAME on
-#        one more: "extra=answered|noreply|closed|refused"; then waits (<= SECONDS) until the
+#        one more: "extra=answered|noreply|closed|refused". With SYNCDIR it first creates
+#        SYNCDIR/held and waits (<= 10 s) for SYNCDIR/go, so the test can make sure the server
+#        has accepted the N (with several threads, accepting is not in arrival order). Then
+#        it waits (<= SECONDS) until the
 #        server has closed all N idle ones: "idle_closed=K ms=T"; then asks again:
 #        "after=answered|..".
 #   dnsraw.pl forge LOGFILE SERVER RESOLVER_PID FORGED_IP SECONDS STOPFILE [WRONGIDS]
@@ -670,10 +673,16 @@ elsif ($cmd eq 'tcplie') {
     printf "eof=%d ms=%d replies=%d\n", $eof, (now() - $t0) * 1000, $n;
 }
 elsif ($cmd eq 'tcpholdcap') {
-    my ($addr, $port, $n, $secs, $name) = @ARGV;
-    die "usage: tcpholdcap ADDR PORT N SECONDS NAME\n" unless defined $name;
+    my ($addr, $port, $n, $secs, $name, $sync) = @ARGV;
+    die "usage: tcpholdcap ADDR PORT N SECONDS NAME [SYNCDIR]\n" unless defined $name;
     my @held;
     for (1 .. $n) { push @held, tcp_connect($addr, $port) // die "tcpholdcap: connect $_: $!\n"; }
+    if (defined $sync) {
+        open my $f, '>', "$sync/held" or die "tcpholdcap: $sync/held: $!\n";
+        close $f;
+        my $until = now() + 10;
+        select(undef, undef, undef, 0.05) while !-e "$sync/go" && now() < $until;
+    }
     my $t0 = now();
     my $x = tcp_connect($addr, $port);
     print 'extra=', ($x ? tcp_ask($x, $name, 0.8) : 'refused'), "\n";
