@@ -434,6 +434,8 @@ static int cmd_load_cache(struct daemon *d, char **args, int nargs, struct strbu
 /* Every resource cap, as configured, so what the counters are measured against is in view. */
 static void append_limits(const struct config *cfg, struct strbuf *r)
 {
+    if (!cfg)
+        return;
     strbuf_append(r, "limit.cache_size=%zu\nlimit.tcp_max_connections=%u\n", cfg->cache_size,
                   cfg->tcp_max_connections);
     strbuf_append(r, "limit.max_outstanding=%u\nlimit.max_clients_per_query=%u\n",
