@@ -367,7 +367,8 @@ static bool mirror_follow_answer(struct mirror *it)
                                              LDNS_RR_TYPE_CNAME);
         if (!cname)
             return false;
-        ldns_rdf *next = ldns_rdf_clone(ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0));
+        const ldns_rdf *alias = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+        ldns_rdf *next = alias ? ldns_rdf_clone(alias) : NULL;
         ldns_rr_list_push_rr(it->answer, ldns_rr_list_pop_rr(cname));
         ldns_rr_list_deep_free(cname);
         ldns_rdf_deep_free(it->target);
