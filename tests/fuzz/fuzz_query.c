@@ -7,7 +7,8 @@
  *      separate buffer and in place (a cache hit finishes in place: both must agree);
  *   2. request_handle against a daemon loaded once (fuzz_daemon_load: hosts file, a local
  *      zone, no hints, no forwarders) whose cache holds a few answers, one larger than any
- *      UDP limit and two negative ones. The reply leaves through the daemon's own
+ *      UDP limit and two negative ones, from 127.0.0.1 or (control octet bit 5) from an
+ *      address the default ACL refuses. The reply leaves through the daemon's own
  *      request_send (sendto on the query's socket) and is read back here.
  * Every reply must: carry the query's ID and QR=1, fit the client's UDP limit, repeat the
  * question exactly as the client wrote it (its case), be a well-formed message (ldns reads
@@ -224,15 +225,16 @@ static void check_daemon_reply(const struct wire_query *q, const uint8_t *out, s
     ldns_pkt_free(pkt);
 }
 
-static void run_daemon(const uint8_t *pkt, size_t len)
+static void run_daemon(const uint8_t *pkt, size_t len, uint8_t ctrl)
 {
     static uint8_t reply[WIRE_MAX_UDP + 1];
     struct reply_target t = { .udp_fd = fz.reply_fd, .peer_len = 0 };
     struct sockaddr_in *peer = (struct sockaddr_in *)&t.peer;
     struct wire_query q;
+    bool outsider = (ctrl & 0x20) != 0;     /* a client the loopback-only ACL refuses */
 
     peer->sin_family = AF_INET;
-    peer->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    peer->sin_addr.s_addr = htonl(outsider ? 0xc0000201 : INADDR_LOOPBACK);
     peer->sin_port = htons(5353);
     t.received = ev_now(fz.d.loop);
     if (time(NULL) - fz.seeded_at > RESEED_SECONDS)
@@ -247,6 +249,7 @@ static void run_daemon(const uint8_t *pkt, size_t len)
     }
     FUZZ_CHECK(n > 0);                      /* every query that is not dropped is answered */
     check_daemon_reply(&q, reply, n);
+    FUZZ_CHECK(!outsider || WIRE_RCODE(reply) == WIRE_RCODE_REFUSED);
     FUZZ_CHECK(receive_reply(reply, sizeof reply) == 0);    /* ... exactly once */
 }
 
@@ -255,6 +258,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size - 1 > WIRE_MAX_UDP)
         return 0;
     run_wire(data + 1, size - 1, data[0]);
-    run_daemon(data + 1, size - 1);
+    run_daemon(data + 1, size - 1, data[0]);
     return 0;
 }

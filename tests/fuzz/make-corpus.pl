@@ -60,6 +60,8 @@ sub write_seed {
 }
 
 # ---- client queries (fuzz_query): control octet, then the packet --------------------------
+# control octet: bits 0-1 reply limit, bits 2-3 buffer size, bit 4 stored body lower-cased,
+# bit 5 the client is outside the ACL
 my $RD = 0x0100;
 my %queries = (
     'a-www-local'      => [0x00, msg(1, $RD, question('www.example.test', 'A'), [], [], [])],
@@ -94,6 +96,7 @@ my %queries = (
     'short'            => [0x00, pack('n n C', 29, 0, 0)],
     'compressed-qname' => [0x00, header(30, $RD, 1, 0, 0, 0) . "\xc0\x04" . pack('n n', 1, 1)],
     'class-chaos'      => [0x00, msg(31, $RD, question('version.bind', 'TXT', 3), [], [], [])],
+    'acl-refused'      => [0x20, msg(33, $RD, question('www.example.test', 'A'), [], [], [opt(1232)])],
     'cd-flag'          => [0x0c, msg(32, $RD | 0x0010, question('www.example.test', 'A'), [], [], [opt(1232)])],
 );
 write_seed('query', $_, chr($queries{$_}[0]) . $queries{$_}[1]) for keys %queries;
