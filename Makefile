@@ -85,6 +85,49 @@ unit: $(UNIT_BINS)
 build/obj build/asan/obj build/asan/tests build/tsan/obj:
 	mkdir -p $@
 
+# --- fuzzing (libFuzzer; tests/fuzz/README.md) ------------------------------------------------
+# `make fuzz` runs every tests/fuzz/fuzz_TARGET.c for FUZZ_TIME seconds, one after the other,
+# on build/fuzz/corpus/TARGET (seeded from tests/fuzz/corpus/TARGET: the repository is never
+# written to); crashes land in build/fuzz/artifacts/TARGET/. `make test` builds the targets
+# for tests/e2e/95-fuzz-smoke.t (a few seconds each, plus the saved crashers).
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_PKGS    := clang libclang-rt-14-dev
+TEST_PKGS    += $(FUZZ_PKGS)
+
+build/fuzz/obj/%.o: resolver/%.c $(HEADERS) | build/fuzz/obj
+	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
+
+build/fuzz/libresolverd.a: $(patsubst resolver/%.c,build/fuzz/obj/%.o,$(DAEMON_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h build/fuzz/libresolverd.a $(HEADERS)
+	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) -Iresolver -o $@ $< build/fuzz/libresolverd.a $(PKG_LIBS)
+
+build/fuzz/obj:
+	mkdir -p $@
+
+.PHONY: fuzz fuzz-build deps-fuzz
+fuzz-build: $(FUZZ_BINS)
+
+deps-fuzz:
+	$(call install_missing,$(BUILD_PKGS) $(FUZZ_PKGS))
+
+fuzz: deps-fuzz fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t build/fuzz/artifacts/$$t; \
+	  cp -n tests/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/ 2>/dev/null || true; \
+	  echo "== fuzz_$$t: $(FUZZ_TIME) s"; \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/artifacts/$$t/ build/fuzz/corpus/$$t; \
+	done
+
+test: $(FUZZ_BINS)
+# --- end of fuzzing ----------------------------------------------------------------------------
+
 # --- using it ------------------------------------------------------------------------------
 run: deps-build all
 	build/resolverd -c resolver.conf

@@ -30,6 +30,7 @@
 #include <ldns/ldns.h>
 
 #include "log.h"
+#include "wire.h"
 
 #define DEFAULT_PORT 53
 #define DEFAULT_ROOT_HINTS "hints/root.hints"
@@ -289,16 +290,31 @@ static char *config_directory(const char *path)
 enum dname_result { DNAME_OK, DNAME_INVALID, DNAME_NO_MEMORY };
 
 /* Validates a domain name and returns its presentation form, always ending in '.'. */
-static enum dname_result normalise_dname(const char *text, bool lower_case, char **out)
+static enum dname_result normalise_dname(const char *text, char **out)
 {
     ldns_rdf *dname = ldns_dname_new_frm_str(text);
 
     if (!dname)
         return DNAME_INVALID;
-    if (lower_case)
-        ldns_dname2canonical(dname);
     *out = ldns_rdf2str(dname);
     ldns_rdf_deep_free(dname);
+    return *out ? DNAME_OK : DNAME_NO_MEMORY;
+}
+
+/* A forward zone in the text forward_find compares query names with (wire_name_to_str, lower
+ * case). ldns_rdf2str escapes more characters (e.g. ')' and ';' as "\)" and "\;"), and a zone
+ * written that way never matched its own names (found by fuzz_config). */
+static enum dname_result forward_zone_text(const char *text, char **out)
+{
+    char buf[WIRE_MAX_NAME * 4 + 2];
+    ldns_rdf *dname = ldns_dname_new_frm_str(text);
+
+    if (!dname)
+        return DNAME_INVALID;
+    wire_name_lower(ldns_rdf_data(dname), ldns_rdf_size(dname));
+    wire_name_to_str(ldns_rdf_data(dname), ldns_rdf_size(dname), buf, sizeof buf);
+    ldns_rdf_deep_free(dname);
+    *out = strdup(buf);
     return *out ? DNAME_OK : DNAME_NO_MEMORY;
 }
 
@@ -426,7 +442,7 @@ static int handle_zone(struct parse_ctx *ctx, const struct directive *d,
     struct config_zone zone = { .line = ctx->line };
 
     (void)n_args;
-    enum dname_result valid = normalise_dname(args[0], false, &zone.name);
+    enum dname_result valid = normalise_dname(args[0], &zone.name);
     if (valid != DNAME_OK)
         return valid == DNAME_NO_MEMORY ? fail_oom(ctx)
             : fail(ctx, "'%s' needs a domain name like example.lan, got '%s'", d->name, args[0]);
@@ -481,7 +497,7 @@ static int handle_forward(struct parse_ctx *ctx, const struct directive *d,
     struct config *cfg = ctx->cfg;
     struct config_forward fwd = { .line = ctx->line };
 
-    enum dname_result valid = normalise_dname(args[0], true, &fwd.zone);
+    enum dname_result valid = forward_zone_text(args[0], &fwd.zone);
     if (valid != DNAME_OK)
         return valid == DNAME_NO_MEMORY ? fail_oom(ctx)
             : fail(ctx, "'%s' needs a zone like example.com or ., got '%s'", d->name, args[0]);

@@ -768,7 +768,10 @@ static bool follow_answer(struct iter *it)
                                              LDNS_RR_TYPE_CNAME);
         if (!cname)
             return false;
-        ldns_rdf *next = ldns_rdf_clone(ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0));
+        /* ldns reads a CNAME with an empty RDATA without complaint, and ldns_rdf_clone
+         * asserts on its missing target: a chain without a target ends here (fuzz_upstream) */
+        const ldns_rdf *alias = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+        ldns_rdf *next = alias ? ldns_rdf_clone(alias) : NULL;
         ldns_rr_list_push_rr(it->answer, ldns_rr_list_pop_rr(cname));
         ldns_rr_list_deep_free(cname);
         ldns_rdf_deep_free(it->target);

@@ -389,7 +389,11 @@ bool wire_response_matches(const uint8_t *msg, size_t len, const uint8_t *qname,
     if (len < WIRE_HEADER_LEN || !WIRE_QR(msg) || WIRE_QDCOUNT(msg) != 1)
         return false;
     size_t pos = wire_read_name(msg, len, WIRE_HEADER_LEN, name, &name_len);
-    if (!pos || pos + 4 > len)
+    /* The question is the first name, so a compression pointer there can only point into
+     * the header: no real reply has one. It must not pass, because the message would be
+     * cached as it is and wire_finish_reply, which reads the question octet for octet,
+     * could never serve it (every hit a SERVFAIL; found by fuzz_upstream). */
+    if (!pos || pos != WIRE_HEADER_LEN + name_len || pos + 4 > len)
         return false;
     return wire_name_equal(name, name_len, qname, qname_len) &&
            wire_get16(msg + pos) == qtype && wire_get16(msg + pos + 2) == qclass;

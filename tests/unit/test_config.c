@@ -11,9 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ldns/ldns.h>
+
 #include "config.h"
+#include "forward.h"
 #include "log.h"
 #include "tap.h"
+#include "wire.h"
 
 struct fixture {
     char dir[PATH_MAX];
@@ -442,6 +446,31 @@ static void test_forward_addresses(struct fixture *fx)
     config_free(cfg);
 }
 
+/* fuzz_config: a zone with a character ldns escapes and wire_name_to_str does not (')', ';')
+ * was stored as ldns printed it, and forward_find, which prints query names with
+ * wire_name_to_str, never matched it. */
+static void test_forward_zone_text(struct fixture *fx)
+{
+    struct config *cfg = load_text(fx, "forward Odd)Zone.example 192.0.2.1\n"
+                                       "forward a;b.example 192.0.2.2\n");
+    const char *names[] = { "www.odd)zone.example.", "a;b.example." };
+
+    ok(cfg != NULL, "forward zones with ')' and ';' load");
+    if (!cfg)
+        return;
+    is_str(cfg->forwards[0].zone, "odd)zone.example.", "the zone as query names are printed");
+    for (size_t i = 0; i < 2; i++) {
+        ldns_rdf *name = ldns_dname_new_frm_str(names[i]);
+        if (!name)
+            continue;
+        wire_name_lower(ldns_rdf_data(name), ldns_rdf_size(name));
+        ok(forward_find(cfg, ldns_rdf_data(name), ldns_rdf_size(name)) == &cfg->forwards[i],
+           "forward_find matches %s", names[i]);
+        ldns_rdf_deep_free(name);
+    }
+    config_free(cfg);
+}
+
 static void test_sizes(struct fixture *fx)
 {
     static const struct { const char *text; size_t bytes; } sizes[] = {
@@ -507,6 +536,7 @@ int main(void)
     test_bad_lines(&fx);
     test_missing_file(&fx);
     test_forward_addresses(&fx);
+    test_forward_zone_text(&fx);
     test_sizes(&fx);
     test_parse_addr();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.dir);

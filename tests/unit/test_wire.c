@@ -1210,6 +1210,16 @@ static void test_response_matches(void)
        "response_matches: shorter than a header");
     ok(!wire_response_matches(r.b, 12 + name_len + 3, name, name_len, WIRE_TYPE_A,
                               WIRE_CLASS_IN), "response_matches: question cut in QCLASS");
+
+    /* fuzz_upstream: ". NS" whose question name is a pointer to offset 4 (QDCOUNT's high
+     * octet, 0: the root) matched, was cached, and could never be served */
+    struct buf c;
+    put_header(&c, 0x1234, 0x84, 0, 1, 0, 0, 0);
+    put_bytes(&c, "\300\004", 2);
+    put16(&c, 2);
+    put16(&c, WIRE_CLASS_IN);
+    ok(!wire_response_matches(c.b, c.n, (const uint8_t *)"", 1, 2, WIRE_CLASS_IN),
+       "response_matches: a compressed question name is refused");
 }
 
 static void test_parse_rr(void)
