@@ -291,7 +291,7 @@ int daemon_start(struct daemon *d, struct ev_loop *loop)
 {
     d->loop = loop;
     d->started = ev_now(loop);
-    if (workers_start(d) != 0)
+    if (workers_open(d) != 0)
         return -1;
     if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
         return -1;
@@ -305,6 +305,11 @@ int daemon_start(struct daemon *d, struct ev_loop *loop)
     ev_signal_start(loop, &d->sig_int);
     ev_signal_start(loop, &d->sig_hup);
     return 0;
+}
+
+int daemon_serve(struct daemon *d)
+{
+    return workers_run(d);
 }
 
 void daemon_stop(struct daemon *d)

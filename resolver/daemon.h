@@ -64,6 +64,9 @@ struct daemon {
 int daemon_load(struct daemon *d, const char *config_path, char *err, size_t errlen);
 /* Opens the listening and control sockets, watches the hosts files, handles signals. */
 int daemon_start(struct daemon *d, struct ev_loop *loop);
+/* Starts the worker threads: queries are answered from now on. Called after the
+ * privileges are dropped. */
+int daemon_serve(struct daemon *d);
 /* Closes every socket, removes the control socket file, frees everything. */
 void daemon_stop(struct daemon *d);
 

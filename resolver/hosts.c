@@ -616,6 +616,11 @@ static int append_answers(const struct hosts *h, const struct host_name *name,
     return 0;
 }
 
+bool hosts_has_name(const struct hosts *h, const ldns_rdf *qname)
+{
+    return hosts_find(h, qname) != NULL;
+}
+
 enum hosts_result hosts_lookup(const struct hosts *h, const ldns_rdf *qname, ldns_rr_type qtype,
                                uint32_t ttl, ldns_rr_list *answer)
 {

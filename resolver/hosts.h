@@ -31,6 +31,8 @@ void hosts_free(struct hosts *h);
  * client's case is kept, TTL = ttl, class IN) to `answer`, which may stay empty (NODATA). */
 enum hosts_result hosts_lookup(const struct hosts *h, const ldns_rdf *qname, ldns_rr_type qtype,
                                uint32_t ttl, ldns_rr_list *answer);
+/* Is the name in the table (any type)? Allocates nothing: the per-query pre-check. */
+bool hosts_has_name(const struct hosts *h, const ldns_rdf *qname);
 
 /* Number of distinct names (forward and reverse) in the table. */
 size_t hosts_count(const struct hosts *h);

@@ -560,6 +560,12 @@ static void answer_authoritative(struct answer_ctx *ctx, ldns_rr_type qtype)
     }
 }
 
+bool localzones_cover(const struct localzones *lz, const ldns_rdf *qname)
+{
+    return lz && lz->count > 0 && qname && ldns_rdf_get_type(qname) == LDNS_RDF_TYPE_DNAME &&
+           zone_deepest_for(lz, qname) != NULL;
+}
+
 bool localzones_answer(const struct localzones *lz, const ldns_rdf *qname, ldns_rr_type qtype,
                        ldns_pkt *resp)
 {

@@ -28,5 +28,7 @@ size_t localzones_count(const struct localzones *lz);
  * that equal qname keep qname's case. Otherwise returns false and leaves resp untouched. */
 bool localzones_answer(const struct localzones *lz, const ldns_rdf *qname, ldns_rr_type qtype,
                        ldns_pkt *resp);
+/* Is the name at or below one of the zones? Allocates nothing: the per-query pre-check. */
+bool localzones_cover(const struct localzones *lz, const ldns_rdf *qname);
 
 #endif

@@ -75,6 +75,8 @@ static int serve(struct daemon *d)
     int rc = daemon_start(d, loop);
     if (rc == 0 && d->cfg->user && geteuid() == 0)
         rc = drop_privileges(d->cfg->user, d->cfg->control_path);
+    if (rc == 0)
+        rc = daemon_serve(d);
     if (rc == 0) {
         log_info("resolverd %s started with %s", RESOLVERD_VERSION, d->config_path);
         ev_run(loop, 0);

@@ -183,7 +183,7 @@ static void job_done(void *arg, uint8_t *msg, size_t len)
     job_unlink(job);
     if (msg) {
         size_t n = mesh_cache_answer(d, job->qname, job->qname_len, job->qtype, job->qclass,
-                                     msg, len, job->cache_generation, cached, sizeof cached);
+                                     msg, &len, job->cache_generation, cached, sizeof cached);
         if (n > 0) {
             msg = cached;
             len = n;
@@ -195,14 +195,15 @@ static void job_done(void *arg, uint8_t *msg, size_t len)
 }
 
 size_t mesh_cache_answer(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
-                         uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t len,
+                         uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
                          unsigned generation, uint8_t *out, size_t cap)
 {
     time_t now = time(NULL);
 
     msg[2] &= (uint8_t)~0x04;
+    *len = wire_answer_only(msg, *len);
     if (generation != d->cache_generation ||
-        cache_store(d->cache, qname_lc, qname_len, qtype, qclass, msg, len, now) != 0)
+        cache_store(d->cache, qname_lc, qname_len, qtype, qclass, msg, *len, now) != 0)
         return 0;
     return cache_lookup(d->cache, qname_lc, qname_len, qtype, qclass, now, out, cap, NULL);
 }

@@ -24,11 +24,12 @@ void mesh_free(struct mesh *m);
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t);
 
 /* Stores a resolution's answer (msg, modified: AA is cleared, we are not the authority for
- * data we fetched) in the message cache -- unless a reload flushed the cache since the
+ * data we fetched; a positive answer keeps only its answer section) in the message cache -- unless a reload flushed the cache since the
  * resolution started at `generation` -- and copies the stored entry, TTLs clamped as every
- * later hit will see them, into out. Returns that length; 0 when nothing was stored. */
+ * later hit will see them, into out. Returns that length; 0 when nothing was stored (then
+ * msg, *len updated, is the answer to send). */
 size_t mesh_cache_answer(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
-                         uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t len,
+                         uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
                          unsigned generation, uint8_t *out, size_t cap);
 
 #endif

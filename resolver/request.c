@@ -123,6 +123,19 @@ static ldns_pkt *new_response(const struct wire_query *q, ldns_rdf **qname_out)
     return pkt;
 }
 
+/* The cheap test first: most names are in neither the hosts file nor a local zone, and
+ * for them (every cache hit among them) nothing is allocated and ldns builds nothing. */
+static bool locally_known(const struct daemon *d, const struct wire_query *q)
+{
+    ldns_rdf view;                  /* the question's name in place, nothing copied */
+
+    ldns_rdf_set_size(&view, q->qname_len);
+    ldns_rdf_set_type(&view, LDNS_RDF_TYPE_DNAME);
+    ldns_rdf_set_data(&view, (void *)q->qname_lc);
+    return (d->hosts && hosts_has_name(d->hosts, &view)) ||
+           (d->zones && localzones_cover(d->zones, &view));
+}
+
 ldns_pkt *request_local_answer(struct daemon *d, const struct wire_query *q,
                                enum local_source *from)
 {
@@ -130,7 +143,7 @@ ldns_pkt *request_local_answer(struct daemon *d, const struct wire_query *q,
     ldns_pkt *pkt;
 
     *from = LOCAL_NONE;
-    if (q->qclass != WIRE_CLASS_IN || !(pkt = new_response(q, &qname)))
+    if (q->qclass != WIRE_CLASS_IN || !locally_known(d, q) || !(pkt = new_response(q, &qname)))
         return NULL;
     ldns_rr_list *answer = ldns_rr_list_new();
     if (answer && d->hosts &&
@@ -221,6 +234,33 @@ static bool qtype_is_meta(uint16_t qtype)
            qtype == 254;
 }
 
+/* RFC 8482: ANY is answered with one synthesized HINFO "RFC8482" record, not everything
+ * known of the name -- an ANY answer is the classic amplifier, and no client needs one.
+ * The hosts file and local zones still answer ANY from their own data (they run first). */
+static void answer_any_minimally(struct daemon *d, const struct wire_query *q,
+                                 const struct reply_target *t)
+{
+    static const uint8_t hinfo[] = {
+        0xc0, 0x0c, 0, 13, 0, 1, 0, 0, 0x0e, 0x10,     /* the qname, HINFO, IN, TTL 3600 */
+        0, 9, 7, 'R', 'F', 'C', '8', '4', '8', '2', 0, /* CPU "RFC8482", OS "" */
+    };
+    uint8_t body[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + sizeof hinfo];
+    size_t pos = WIRE_HEADER_LEN;
+
+    memset(body, 0, WIRE_HEADER_LEN);
+    body[2] = 0x80;                         /* QR; wire_finish_reply sets the rest */
+    wire_put16(body + 4, 1);
+    wire_put16(body + 6, 1);
+    memcpy(body + pos, q->qname_lc, q->qname_len);
+    pos += q->qname_len;
+    wire_put16(body + pos, q->qtype);
+    wire_put16(body + pos + 2, q->qclass);
+    pos += 4;
+    memcpy(body + pos, hinfo, sizeof hinfo);
+    pos += sizeof hinfo;
+    request_answer(d, q, t, body, pos);
+}
+
 static bool client_allowed(const struct daemon *d, const struct reply_target *t)
 {
     return acl_allows(&d->cfg->acl, (const struct sockaddr *)&t->peer);
@@ -282,7 +322,13 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
         send_error(d, &q, t, WIRE_RCODE_REFUSED);
         return;
     }
-    if (answer_locally(d, &q, t) || answer_from_cache(d, &q, t))
+    if (answer_locally(d, &q, t))
+        return;
+    if (q.qtype == TYPE_ANY) {
+        answer_any_minimally(d, &q, t);
+        return;
+    }
+    if (answer_from_cache(d, &q, t))
         return;
     workers_resolve(d, &q, t);
 }

@@ -169,7 +169,7 @@ static void resolved(void *arg, uint8_t *msg, size_t len)
         return;
     }
     size_t n = mesh_cache_answer(d, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype, tc->q.qclass,
-                                 msg, len, tc->cache_generation, stored, sizeof stored);
+                                 msg, &len, tc->cache_generation, stored, sizeof stored);
     cached_step(tc, stored, n);
     finish_wire(tc, n ? stored : msg, n ? n : len);
 }

@@ -350,6 +350,24 @@ size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname
     return len;
 }
 
+size_t wire_answer_only(uint8_t *msg, size_t len)
+{
+    struct wire_rr rr;
+    size_t pos;
+
+    if (len < WIRE_HEADER_LEN || WIRE_RCODE(msg) != WIRE_RCODE_NOERROR || WIRE_ANCOUNT(msg) == 0 ||
+        (WIRE_NSCOUNT(msg) == 0 && WIRE_ARCOUNT(msg) == 0))
+        return len;
+    pos = wire_skip_question(msg, len);
+    for (unsigned i = 0; pos && i < WIRE_ANCOUNT(msg); i++)
+        pos = wire_parse_rr(msg, len, pos, &rr);
+    if (!pos)
+        return len;
+    wire_put16(msg + 8, 0);
+    wire_put16(msg + 10, 0);
+    return pos;
+}
+
 bool wire_strip_opt(uint8_t *msg, size_t *len)
 {
     size_t pos = wire_skip_question(msg, *len);     /* checks the header's length first */

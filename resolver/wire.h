@@ -153,6 +153,12 @@ size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname
                         uint16_t qtype, uint16_t qclass, uint16_t edns_size,
                         uint8_t *out, size_t cap);
 
+/* Cuts a positive response (NOERROR with answers) after its answer section, in place: the
+ * authority and additional sections go (minimal responses, as Unbound answers by default:
+ * clients use neither, and a cached entry and every reply are smaller). Anything else, or a
+ * message it cannot walk, keeps its length. Returns the (new) length. */
+size_t wire_answer_only(uint8_t *msg, size_t len);
+
 /* Removes the OPT record from a response in place (it must be the last RR of the message,
  * as every server writes it; otherwise nothing changes and false is returned). Returns
  * true when the message now has no OPT record. Also validates the whole message. */

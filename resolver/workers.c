@@ -272,7 +272,7 @@ static void release_all(struct workers *ws)
         worker_release_rest(&ws->w[i]);
 }
 
-int workers_start(struct daemon *d)
+int workers_open(struct daemon *d)
 {
     struct workers *ws = calloc(1, sizeof *ws);
     pthread_rwlockattr_t attr;
@@ -298,6 +298,15 @@ int workers_start(struct daemon *d)
             return -1;
         }
     }
+    return 0;
+}
+
+int workers_run(struct daemon *d)
+{
+    struct workers *ws = d->workers;
+
+    if (!ws)
+        return -1;
     for (size_t i = 0; i < ws->n; i++) {
         if (pthread_create(&ws->w[i].thread, NULL, worker_main, &ws->w[i]) != 0) {
             log_err("cannot start worker thread %zu", i);

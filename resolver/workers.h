@@ -28,14 +28,16 @@ struct reply_target;
 struct stats;
 struct wire_query;
 
-/* Starts cfg->threads workers (0: one per online CPU) for the main context d. Each opens
- * its listening sockets before any thread runs, so a bind error fails the start (-1). */
-int workers_start(struct daemon *d);
+/* Makes cfg->threads worker contexts (0: one per online CPU) for the main context d, each
+ * with its listening sockets bound (as root, for port 53); a bind error fails (-1). */
+int workers_open(struct daemon *d);
+/* Starts their threads (after the privileges are dropped: no thread ever runs as root). */
+int workers_run(struct daemon *d);
 /* Stops and joins every worker, then frees what each owned. */
 void workers_stop(struct daemon *d);
 size_t workers_count(const struct daemon *d);
 
-/* The world lock, for writing (main thread only; a no-op before workers_start). */
+/* The world lock, for writing (main thread only; a no-op before workers_open). */
 void workers_pause(struct daemon *d);
 void workers_resume(struct daemon *d);
 /* After the main context's shared pointers changed (under workers_pause): copies them to

@@ -15,6 +15,9 @@ use warnings;
 use IO::Socket::INET;
 use IO::Select;
 use Time::HiRes qw(time);
+use FindBin;
+use lib $FindBin::Bin;
+use DNSWire qw(encode_name read_name);
 
 my ($addr, $port, $proto, $count, $seconds, $names) = @ARGV;
 die "usage: loadcheck.pl ADDR PORT udp|tcp COUNT SECONDS NAMES\n" unless defined $names;
@@ -29,37 +32,11 @@ my %st = map { $_ => 0 } qw(sent answered mismatched wronganswer unanswered noer
 my %waiting;                                # id => [name, type]
 my $next_id = int(rand(65536));
 
-sub encode_name {
-    my $n = shift;
-    $n =~ s/\.$//;
-    return join('', map { chr(length $_) . $_ } split /\./, $n) . "\0";
-}
-
 sub query {
     my ($id, $name) = @_;
     # random case on every query: the reply must carry it back (0x20)
     my $mixed = join '', map { rand() < 0.5 ? uc : lc } split //, $name;
     return (pack('nnnnnn', $id, 0x0100, 1, 0, 0, 0) . encode_name($mixed) . pack('nn', 1, 1), $mixed);
-}
-
-# Reads a possibly compressed name at $pos; returns (name, position after it) or ().
-sub read_name {
-    my ($pkt, $pos) = @_;
-    my ($name, $end, $jumps) = ('', undef, 0);
-    while (1) {
-        return () if $pos >= length $pkt;
-        my $len = ord substr($pkt, $pos, 1);
-        if (($len & 0xc0) == 0xc0) {
-            return () if $pos + 1 >= length $pkt || ++$jumps > 20;
-            $end //= $pos + 2;
-            $pos = unpack('n', substr($pkt, $pos, 2)) & 0x3fff;
-            next;
-        }
-        if ($len == 0) { $end //= $pos + 1; return ($name eq '' ? '.' : $name, $end); }
-        return () if $pos + 1 + $len > length $pkt;
-        $name .= substr($pkt, $pos + 1, $len) . '.';
-        $pos += 1 + $len;
-    }
 }
 
 sub check_reply {
