@@ -37,7 +37,7 @@ loads_done() { for f in udp1 udp2 udp3 udp4 tcp1 tcp2; do [ -s "$T/$f.out" ] || 
 # the control plane at work meanwhile: flushes (whole, one name), reloads, stats, dumps
 ctl_runs=0 ctl_fail=0
 while ! loads_done && [ "$ctl_runs" -lt 2000 ]; do
-    for cmd in "flush" "stats" "flush n7.conc.test" "reload" "dump-cache" "flush-zone conc.test"; do
+    for cmd in "flush" "stats" "flush n7.conc.test" "reload" "dump-cache" "trace n3.conc.test" "flush-zone conc.test"; do
         rctl $cmd >/dev/null 2>&1 || ctl_fail=$((ctl_fail + 1))
         ctl_runs=$((ctl_runs + 1))
     done
