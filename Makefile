@@ -31,7 +31,7 @@ DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test test-tsan bench deps-bench deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan bench bench-cachebust deps-bench deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -170,6 +170,11 @@ deps-bench:
 # resolverd vs Unbound vs a canned-answer floor, side by side (tools/bench/README.md)
 bench: deps-bench build/resolverd build/resolverctl
 	tools/bench/bench.sh
+	tools/bench/cachebust.sh
+
+# RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")
+bench-cachebust: deps-bench build/resolverd build/resolverctl
+	tools/bench/cachebust.sh
 
 demo: deps-demo all
 	tools/simnet/demo-start
