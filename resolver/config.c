@@ -641,6 +641,7 @@ static const struct directive directives[] = {
     NUMBER("tcp-idle-timeout", "milliseconds", tcp_idle_timeout_ms, 100, 600000),
     NUMBER("tcp-max-connections", "a number", tcp_max_connections, 1, 100000),
     NUMBER("max-outstanding", "a number", max_outstanding, 1, 1000000),
+    NUMBER("jostle-timeout", "milliseconds", jostle_timeout_ms, 0, 60000),
     NUMBER("max-clients-per-query", "a number", max_clients_per_query, 1, 100000),
     NUMBER("max-queries-per-question", "a number", max_queries_per_question, 4, 1000),
     NUMBER("max-referrals", "a number", max_referrals, 1, 100),
@@ -741,6 +742,7 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->tcp_idle_timeout_ms = 10000;
     cfg->tcp_max_connections = 256;
     cfg->max_outstanding = 10000;
+    cfg->jostle_timeout_ms = 200;
     cfg->max_clients_per_query = 1000;
     cfg->max_queries_per_question = 64;
     cfg->max_referrals = 30;

@@ -71,6 +71,7 @@ struct config {
 
     /* resource caps (each shows in `stats` as limit.*) */
     uint32_t max_outstanding;       /* resolutions in flight, all threads; oldest dropped */
+    uint32_t jostle_timeout_ms;     /* ... if it has run at least this long */
     uint32_t max_clients_per_query; /* clients waiting on one resolution */
     uint32_t max_queries_per_question;  /* iterator: upstream queries for one question */
     uint32_t max_referrals;         /* iterator: referrals followed for one question */

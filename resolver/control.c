@@ -438,8 +438,9 @@ static void append_limits(const struct config *cfg, struct strbuf *r)
         return;
     strbuf_append(r, "limit.cache_size=%zu\nlimit.tcp_max_connections=%u\n", cfg->cache_size,
                   cfg->tcp_max_connections);
-    strbuf_append(r, "limit.max_outstanding=%u\nlimit.max_clients_per_query=%u\n",
-                  cfg->max_outstanding, cfg->max_clients_per_query);
+    strbuf_append(r, "limit.max_outstanding=%u\nlimit.jostle_timeout_ms=%u\n",
+                  cfg->max_outstanding, cfg->jostle_timeout_ms);
+    strbuf_append(r, "limit.max_clients_per_query=%u\n", cfg->max_clients_per_query);
     strbuf_append(r, "limit.max_queries_per_question=%u\nlimit.max_referrals=%u\n",
                   cfg->max_queries_per_question, cfg->max_referrals);
     strbuf_append(r, "limit.max_cname_chain=%u\nlimit.question_timeout_ms=%u\n",

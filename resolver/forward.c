@@ -18,19 +18,25 @@
 #include "trace.h"
 #include "wire.h"
 
+/* One job per resolution in flight (up to max-outstanding of them), so it is sized to what
+ * it holds: the zone's upstreams, copied, and the zone's name only when traced. */
+struct upstream {
+    struct sockaddr_storage addr;
+    socklen_t len;
+};
+
 struct forward_job {
     struct daemon *d;
-    struct sockaddr_storage upstreams[CONFIG_MAX_UPSTREAMS];
-    socklen_t upstream_lens[CONFIG_MAX_UPSTREAMS];
     int n_upstreams, next;
     uint8_t qname[WIRE_MAX_NAME];
     size_t qname_len;
     uint16_t qtype, qclass;
     struct outbound *query;     /* the one in flight */
     struct trace *trace;        /* NULL unless traced */
-    char zone[TRACE_TEXT];      /* the forward zone's name, for the trace */
+    char *zone;                 /* the forward zone's name, for the trace (traced only) */
     forward_done_fn *done;
     void *arg;
+    struct upstream upstreams[];
 };
 
 /* zone is lower-case presentation form ending in '.'; name likewise. */
@@ -75,8 +81,8 @@ static void trace_sent(struct forward_job *job, int i)
 
     if (!s)
         return;
-    addr_to_str(&job->upstreams[i], s->server, sizeof s->server);
-    snprintf(s->zone, sizeof s->zone, "%s", job->zone);
+    addr_to_str(&job->upstreams[i].addr, s->server, sizeof s->server);
+    snprintf(s->zone, sizeof s->zone, "%s", job->zone ? job->zone : "?");
     wire_name_to_str(job->qname, job->qname_len, s->name, sizeof s->name);
     trace_set_type(s->type, job->qtype);
     snprintf(s->verdict, sizeof s->verdict, "sent");
@@ -122,6 +128,12 @@ static bool worth_another_server(enum outbound_status status, const uint8_t *msg
     return rcode != WIRE_RCODE_NOERROR && rcode != WIRE_RCODE_NXDOMAIN;
 }
 
+static void job_free(struct forward_job *job)
+{
+    free(job->zone);
+    free(job);
+}
+
 static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, size_t len,
                           double rtt)
 {
@@ -132,7 +144,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     trace_reply(job, status, msg, rtt, worth_another_server(status, msg));
     if (worth_another_server(status, msg)) {
         log_debug("forwarder %s failed (status %d%s) after %.0f ms",
-                  addr_to_str(&job->upstreams[job->next - 1], where, sizeof where), status,
+                  addr_to_str(&job->upstreams[job->next - 1].addr, where, sizeof where), status,
                   status == OUTBOUND_OK ? ", rcode not NOERROR/NXDOMAIN" : "", rtt * 1000);
         if (start_next(job))
             return;
@@ -140,7 +152,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
         len = 0;
     }
     job->done(job->arg, msg, len);
-    free(job);
+    job_free(job);
 }
 
 /* Starts a query to the next upstream; false when none is left. */
@@ -151,14 +163,14 @@ static bool start_next(struct forward_job *job)
     while (job->next < job->n_upstreams) {
         int i = job->next++;
         struct outbound_params p = {
-            .server_len = job->upstream_lens[i],
+            .server_len = job->upstreams[i].len,
             .qname = job->qname, .qname_len = job->qname_len,
             .qtype = job->qtype, .qclass = job->qclass,
             .rd = true,
             .edns_size = cfg->edns_buffer_size,
             .timeout_ms = cfg->upstream_timeout_ms,
         };
-        memcpy(&p.server, &job->upstreams[i], sizeof p.server);
+        memcpy(&p.server, &job->upstreams[i].addr, sizeof p.server);
         for (size_t k = 0; k < cfg->n_outgoing && !p.has_source; k++) {
             if (cfg->outgoing[k].ss_family == p.server.ss_family) {
                 memcpy(&p.source, &cfg->outgoing[k], sizeof p.source);
@@ -179,16 +191,17 @@ struct forward_job *forward_start(struct daemon *d, const struct config_forward 
                                   uint16_t qclass, struct trace *trace, forward_done_fn *done,
                                   void *arg)
 {
-    struct forward_job *job = calloc(1, sizeof *job);
+    struct forward_job *job;
 
-    if (!job || qname_len > WIRE_MAX_NAME) {
-        free(job);
+    if (qname_len > WIRE_MAX_NAME || fz->n_upstreams < 1 ||
+        !(job = calloc(1, sizeof *job + (size_t)fz->n_upstreams * sizeof job->upstreams[0])))
         return NULL;
-    }
     job->d = d;
     job->n_upstreams = fz->n_upstreams;
-    memcpy(job->upstreams, fz->upstreams, sizeof job->upstreams);
-    memcpy(job->upstream_lens, fz->upstream_lens, sizeof job->upstream_lens);
+    for (int i = 0; i < fz->n_upstreams; i++) {
+        memcpy(&job->upstreams[i].addr, &fz->upstreams[i], sizeof job->upstreams[i].addr);
+        job->upstreams[i].len = fz->upstream_lens[i];
+    }
     memcpy(job->qname, qname_lc, qname_len);
     job->qname_len = qname_len;
     job->qtype = qtype;
@@ -197,9 +210,9 @@ struct forward_job *forward_start(struct daemon *d, const struct config_forward 
     job->arg = arg;
     job->trace = trace;
     if (trace)
-        snprintf(job->zone, sizeof job->zone, "%s", fz->zone);
+        job->zone = strdup(fz->zone);   /* NULL when short of memory: the trace says "?" */
     if (!start_next(job)) {
-        free(job);
+        job_free(job);
         return NULL;            /* no socket for any upstream: the caller fails at once */
     }
     return job;
@@ -210,5 +223,5 @@ void forward_cancel(struct forward_job *job)
     if (!job)
         return;
     outbound_cancel(job->query);
-    free(job);
+    job_free(job);
 }

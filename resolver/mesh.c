@@ -9,14 +9,19 @@
  * without a reply. A burst of clients asking the same uncached name therefore costs one
  * resolution. Bounds: `max-outstanding` resolutions (shared out over the worker threads)
  * and `max-clients-per-query` clients per resolution. When the resolutions are full the
- * oldest is dropped (its clients get SERVFAIL) to make room: under a flood of unique
- * names the new questions, which are still wanted, win over ones that have waited longest
- * and are the likeliest to be hopeless. A client beyond a resolution's waiter cap gets
- * SERVFAIL at once. The job cap also keeps upstream sockets within half the file
+ * oldest is dropped (its clients get SERVFAIL) to make room -- if it has run longer than
+ * `jostle-timeout`: under a flood of unique names the new questions, still wanted, win over
+ * ones that have waited long and are the likeliest to be hopeless, while resolutions that
+ * are young and still making progress are kept (else at a high rate every one would be
+ * dropped before it could finish, and nothing would be answered); when the oldest is young
+ * the new question gets SERVFAIL instead. A client beyond a resolution's waiter cap gets
+ * SERVFAIL at once. After a burst of at least MESH_TRIM_AFTER resolutions has drained,
+ * malloc_trim gives the memory they used back to the system. The job cap also keeps upstream sockets within half the file
  * descriptor limit, so there are always descriptors left for clients. A job started
  * before a reload that flushed the cache does not store its (possibly stale) answer. */
 #include "mesh.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -32,6 +37,7 @@
 #include "workers.h"
 
 #define MESH_BUCKETS      4096
+#define MESH_TRIM_AFTER   1000      /* resolutions in flight at once that make a burst */
 
 struct mesh_waiter {
     struct mesh_waiter *next;
@@ -42,6 +48,7 @@ struct mesh_waiter {
 struct mesh_job {
     struct mesh_job *next;          /* hash chain */
     struct mesh_job *older, *newer; /* the age list: oldest first */
+    ev_tstamp started;
     struct mesh *mesh;
     uint8_t qname[WIRE_MAX_NAME];   /* lower-case */
     size_t qname_len;
@@ -61,6 +68,7 @@ struct mesh {
     struct mesh_job *buckets[MESH_BUCKETS];
     struct mesh_job *oldest, *newest;
     size_t n_jobs;
+    size_t peak;                    /* most jobs at once since the last trim */
 };
 
 static size_t threads_of(const struct daemon *d)
@@ -118,6 +126,8 @@ static void job_link(struct mesh *m, struct mesh_job *job)
         m->oldest = job;
     m->newest = job;
     m->n_jobs++;
+    if (m->n_jobs > m->peak)
+        m->peak = m->n_jobs;
     m->d->stats.mesh_outstanding++;
 }
 
@@ -140,6 +150,10 @@ static void job_unlink(struct mesh_job *job)
         m->newest = job->older;
     m->n_jobs--;
     m->d->stats.mesh_outstanding--;
+    if (m->n_jobs == 0 && m->peak >= MESH_TRIM_AFTER) {
+        m->peak = 0;
+        malloc_trim(0);             /* the burst is over: its pages go back */
+    }
 }
 
 static void job_free(struct mesh_job *job)
@@ -245,10 +259,15 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     const struct config_forward *fz = forward_find(m->d->cfg, q->qname_lc, q->qname_len);
     struct mesh_job *job;
 
-    while (m->n_jobs >= max_jobs(m) && m->oldest)
+    while (m->n_jobs >= max_jobs(m)) {
+        if (!m->oldest ||
+            ev_now(m->d->loop) - m->oldest->started < m->d->cfg->jostle_timeout_ms / 1000.0)
+            return NULL;            /* everything in flight is young: the newcomer waits */
         drop_oldest(m);
+    }
     if (!(job = calloc(1, sizeof *job)))
         return NULL;
+    job->started = ev_now(m->d->loop);
     job->mesh = m;
     memcpy(job->qname, q->qname_lc, q->qname_len);
     job->qname_len = q->qname_len;
@@ -277,6 +296,8 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
         m->d->stats.mesh_joined++;
     } else if ((job = job_start(m, q)) != NULL) {
         job_link(m, job);
+    } else {
+        m->d->stats.mesh_refused++;
     }
     if (!job || !job_add_waiter(job, q, t))
         request_answer(m->d, q, t, NULL, 0);

@@ -25,7 +25,7 @@ struct stats {
     uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
     uint64_t mesh_outstanding;  /* gauge: resolutions in flight now */
     uint64_t mesh_dropped;      /* resolutions dropped, oldest first, to make room */
-    uint64_t mesh_refused;      /* clients answered SERVFAIL: their resolution was full */
+    uint64_t mesh_refused;      /* clients answered SERVFAIL at once: no room to resolve */
     uint64_t iterator_referrals, iterator_lame, iterator_scrubbed, iterator_failures;
     uint64_t tcp_connections, tcp_open, tcp_refused_cap;
     uint64_t ratelimit_dropped, ratelimit_slipped;  /* `ratelimit`: dropped, sent TC=1 */

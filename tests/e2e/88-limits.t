@@ -38,7 +38,7 @@ stop_resolverd
 bg_start perl "$E2E_DIR/slowdns.pl" $UP "$UP_PORT" 2500 "$T/slow.log"
 wait_until 5 test -e "$T/slow.log" || bail "slowdns did not start"
 write_conf "$T/mo.conf" "listen $RD_ADDR $RD_PORT" "forward . $UP@$UP_PORT" "control $CTL" \
-    "threads 1" "max-outstanding 3" "upstream-timeout 5000"
+    "threads 1" "max-outstanding 3" "upstream-timeout 5000" "jostle-timeout 1"
 start_resolverd "$T/mo.conf" || bail "resolverd did not start"
 logged_at_least() { [ "$(wc -l <"$T/slow.log")" -ge "$1" ]; }   # slowdns logs a line a query
 t0=$(now_ms)
@@ -59,6 +59,27 @@ wait "${digs[@]}"
 is "$(dig_rcode "$(cat "$T/q2.out")")/$(dig_rcode "$(cat "$T/q3.out")")" NOERROR/NOERROR "the other two finish normally"
 is "$(stat_get mesh.dropped)" 1 "stats: mesh.dropped=1"
 is "$(stat_get limit.max_outstanding)" 3 "stats: limit.max_outstanding=3"
+stop_resolverd
+
+# ... but only a resolution older than jostle-timeout makes room: young ones are kept and the
+# newcomer gets SERVFAIL (at a high rate, dropping young ones would let none finish)
+: >"$T/slow.log"
+write_conf "$T/mo2.conf" "listen $RD_ADDR $RD_PORT" "forward . $UP@$UP_PORT" "control $CTL" \
+    "threads 1" "max-outstanding 3" "upstream-timeout 5000" "jostle-timeout 5000"
+start_resolverd "$T/mo2.conf" || bail "resolverd did not start"
+digs=()
+for i in 1 2 3; do
+    dig @$RD_ADDR -p $RD_PORT +tries=1 +time=6 "y$i.slow.test" A >"$T/y$i.out" 2>&1 &
+    digs+=($!)
+    wait_until 5 logged_at_least $((i + 1)) || diag "y$i did not reach the upstream"
+done
+t0=$(now_ms)
+r=$(dig_rcode "$(rq y4.slow.test A)")
+is "$r" SERVFAIL "all three in flight are young: the fourth question gets SERVFAIL ($(( $(now_ms) - t0 )) ms)"
+wait "${digs[@]}"
+is "$(dig_rcode "$(cat "$T/y1.out")")/$(dig_rcode "$(cat "$T/y2.out")")/$(dig_rcode "$(cat "$T/y3.out")")" \
+    NOERROR/NOERROR/NOERROR "... and the three finish normally"
+is "$(stat_get mesh.dropped)/$(stat_get mesh.refused)" 0/1 "stats: nothing dropped, one refused"
 stop_resolverd
 bg_stop "$BG_PID"
 
