@@ -283,7 +283,9 @@ static int cmd_stats_reset(struct daemon *d, char **args, int nargs, struct strb
 {
     (void)args;
     (void)nargs;
+    workers_pause(d);                       /* every thread's counters, at rest */
     workers_stats_reset(d);
+    workers_resume(d);
     strbuf_append(r, "statistics reset\n");
     return 0;
 }
@@ -454,7 +456,9 @@ static int cmd_stats(struct daemon *d, char **args, int nargs, struct strbuf *r)
     (void)nargs;
     struct stats sum;
 
+    workers_pause(d);                       /* every thread's counters, at rest */
     workers_stats(d, &sum);
+    workers_resume(d);
     r->len += stats_format(&sum, cache_entries(d->cache), cache_bytes(d->cache),
                            cache_evictions(d->cache), r->buf + r->len, r->cap - r->len);
     append_limits(d->cfg, r);
@@ -711,10 +715,7 @@ static void client_respond(struct control_client *cl, const char *error)
         strbuf_append(&r, "error: %s\n", error);
     } else {
         log_debug("control: command '%s'", cl->request);
-        /* the serving threads pause while a command reads or changes what they share */
-        workers_pause(cl->ctl->d);
         execute_line(cl->ctl->d, cl, cl->request, &r);
-        workers_resume(cl->ctl->d);
     }
     ev_io_stop(loop, &cl->io);
     if (cl->trace) {

@@ -135,22 +135,27 @@ static void drop_cached_name(const ldns_rdf *name, void *arg)
     cache_flush_name(d->cache, lower, len);
 }
 
-/* Replaces the hosts table and drops from the cache every name whose answer changed. */
+/* Puts in a new hosts table. The swap happens under the world lock (workers read d->hosts
+ * while answering); the diff, the cache flushes and freeing the old table come after it,
+ * when no thread can still be looking at the old one. */
 static void swap_hosts(struct daemon *d, struct hosts *fresh)
 {
-    hosts_diff(d->hosts, fresh, drop_cached_name, d);
-    hosts_free(d->hosts);
+    workers_pause(d);
+    struct hosts *old = d->hosts;
     d->hosts = fresh;
+    workers_sync(d);
+    workers_resume(d);
+    hosts_diff(old, fresh, drop_cached_name, d);
+    hosts_free(old);
 }
 
 int daemon_reload_hosts(struct daemon *d)
 {
-    struct hosts *fresh = load_hosts(d->cfg);
+    struct hosts *fresh = load_hosts(d->cfg);   /* parsed while the workers go on serving */
 
     if (!fresh)
         return -1;
     swap_hosts(d, fresh);
-    workers_sync(d);
     log_info("hosts reloaded: %zu names", hosts_count(d->hosts));
     return 0;
 }
@@ -159,9 +164,7 @@ static void hosts_changed(struct ev_loop *loop, ev_stat *w, int revents)
 {
     (void)loop;
     (void)revents;
-    workers_pause(w->data);
     daemon_reload_hosts(w->data);
-    workers_resume(w->data);
 }
 
 static void unwatch_hosts(struct daemon *d)
@@ -222,11 +225,13 @@ static void warn_unchangeable(const struct config *old, const struct config *fre
         log_warn("reload: 'control' changes take effect after a restart");
 }
 
+/* Everything new is read and checked first, while the workers go on serving; only the
+ * pointer swap holds the world lock, so a reload (even a failed one, or one with big zone
+ * files) never stalls the answers. What the old objects are freed after that. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
     struct config *fresh_cfg;
     struct localzones *fresh_zones;
-    struct hosts *fresh_hosts;
 
     if (config_load(d->config_path, &fresh_cfg, err, errlen) < 0)
         goto failed;
@@ -234,24 +239,22 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
         config_free(fresh_cfg);
         goto failed;
     }
+    struct hosts *fresh_hosts = load_hosts(fresh_cfg);
+    struct hints *fresh_hints = load_hints(fresh_cfg);
+    bool keep_hints = !fresh_hints && fresh_cfg->root_hints;
+    if (keep_hints)
+        log_warn("reload: keeping the root hints loaded before");
     warn_unchangeable(d->cfg, fresh_cfg);
     bool flush_all = !forwards_equal(d->cfg, fresh_cfg);
+
+    workers_pause(d);
     struct config *old_cfg = d->cfg;
+    struct localzones *old_zones = d->zones;
+    struct hints *old_hints = keep_hints ? NULL : d->hints;
     d->cfg = fresh_cfg;
-    fresh_hosts = load_hosts(fresh_cfg);
-    if (fresh_hosts)
-        swap_hosts(d, fresh_hosts);
-    watch_hosts(d);
-    config_free(old_cfg);
-    localzones_free(d->zones);
     d->zones = fresh_zones;
-    struct hints *fresh_hints = load_hints(d->cfg);
-    if (fresh_hints || !d->cfg->root_hints) {
-        hints_free(d->hints);
+    if (!keep_hints)
         d->hints = fresh_hints;
-    } else {
-        log_warn("reload: keeping the root hints loaded before");
-    }
     struct cache_limits lim = limits_of(d->cfg);
     cache_set_limits(d->cache, &lim);
     rrcache_set_limits(d->rrcache, rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
@@ -261,6 +264,14 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     }
     log_set_level(d->cfg->log_level);
     workers_sync(d);
+    workers_resume(d);
+
+    if (fresh_hosts)
+        swap_hosts(d, fresh_hosts);
+    watch_hosts(d);                     /* its paths point into the config: before freeing */
+    config_free(old_cfg);
+    localzones_free(old_zones);
+    hints_free(old_hints);
     log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
     return 0;
 failed:
@@ -282,9 +293,7 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
     char err[512];
     (void)loop;
     (void)revents;
-    workers_pause(w->data);
     daemon_reload(w->data, err, sizeof err);
-    workers_resume(w->data);
 }
 
 int daemon_start(struct daemon *d, struct ev_loop *loop)

@@ -57,6 +57,7 @@ struct daemon {
     struct workers *workers;        /* main context only: the serving threads */
     struct worker *self;            /* a worker's context: its thread; NULL on main */
     atomic_size_t tcp_conns;        /* main context: TCP connections open, all threads */
+    atomic_bool priming_busy;       /* main context: a root priming is in flight somewhere */
 };
 
 /* Reads the config, the local zones and the hosts files and makes the cache; no sockets

@@ -1090,6 +1090,8 @@ static void prime_done(void *arg, uint8_t *msg, size_t len)
     (void)len;
 
     d->priming = NULL;
+    if (d->main_ctx)
+        atomic_store(&d->main_ctx->priming_busy, false);
     if (msg)
         log_info("primed the root name servers");
     else
@@ -1108,6 +1110,11 @@ void iterate_prime(struct daemon *d)
         ldns_rr_list_deep_free(ns);
         return;
     }
+    /* one priming for the whole process, whichever thread first needs it */
+    if (d->main_ctx && atomic_exchange(&d->main_ctx->priming_busy, true))
+        return;
     d->priming = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
                                prime_done, d);
+    if (!d->priming && d->main_ctx)
+        atomic_store(&d->main_ctx->priming_busy, false);
 }

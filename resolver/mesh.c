@@ -150,9 +150,18 @@ static void job_unlink(struct mesh_job *job)
         m->newest = job->older;
     m->n_jobs--;
     m->d->stats.mesh_outstanding--;
-    if (m->n_jobs == 0 && m->peak >= MESH_TRIM_AFTER) {
+}
+
+/* After a burst has drained (this mesh had at least half its cap, or MESH_TRIM_AFTER, in
+ * flight and now has none), the memory it used goes back to the system. Called once the
+ * waiters are answered, so they never wait for it. */
+static void trim_after_burst(struct mesh *m)
+{
+    size_t burst = max_jobs(m) / 2 < MESH_TRIM_AFTER ? max_jobs(m) / 2 : MESH_TRIM_AFTER;
+
+    if (m->n_jobs == 0 && m->peak >= burst && m->peak >= 64) {
         m->peak = 0;
-        malloc_trim(0);             /* the burst is over: its pages go back */
+        malloc_trim(0);
     }
 }
 
@@ -175,6 +184,7 @@ static void job_done(void *arg, uint8_t *msg, size_t len);
 static bool job_iterate(struct mesh_job *job)
 {
     job->tried_iteration = true;
+    job->started = ev_now(job->mesh->d->loop);  /* a fresh start: jostling judges this part */
     job->iterate = iterate_start(job->mesh->d, job->qname, job->qname_len, job->qtype,
                                  job->qclass, NULL, job_done, job);
     return job->iterate != NULL;
@@ -205,7 +215,9 @@ static void job_done(void *arg, uint8_t *msg, size_t len)
     }
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
         request_answer(d, &w->q, &w->target, msg, len);
+    struct mesh *m = job->mesh;
     job_free(job);
+    trim_after_burst(m);
 }
 
 size_t mesh_cache_answer(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,

@@ -72,13 +72,16 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct sockad
     struct slot *s = &rl->slots[i];
 
     pthread_mutex_lock(lock);
-    if (s->second != now) {         /* a new second: a fresh count for whoever is here */
+    if (s->second != now) {         /* a new second: the slot counts whoever comes first */
         s->prefix = prefix;
         s->second = now;
         s->count = 0;
         s->over = 0;
     }
-    if (s->count < qps)
+    if (s->prefix != prefix)
+        v = RATELIMIT_PASS;         /* another prefix holds the slot this second: never
+                                       let one client's count limit another */
+    else if (s->count < qps)
         s->count++;
     else
         v = (++s->over % 2 == 0) ? RATELIMIT_SLIP : RATELIMIT_DROP;

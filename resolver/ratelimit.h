@@ -8,8 +8,9 @@
  * is useless to an attacker when its replies to the victim are capped this way.
  *
  * The table is fixed-size (RATELIMIT_SLOTS, a few hundred KiB) and shared by the worker
- * threads, with striped locks; prefixes that collide in a slot within one second share
- * its count, which only ever limits more, never less. */
+ * threads, with striped locks. Each second a slot counts the first prefix that hashes to
+ * it; another prefix colliding with it that second is let through uncounted, so a flood
+ * spread over many prefixes can never throttle an innocent client. */
 #ifndef RATELIMIT_H
 #define RATELIMIT_H
 

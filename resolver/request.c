@@ -37,9 +37,10 @@ void request_send(struct daemon *d, const struct reply_target *t, const uint8_t 
                   size_t len)
 {
     if (len >= WIRE_HEADER_LEN) {
+        /* received may come from another thread's loop clock: never below zero */
+        ev_tstamp waited = ev_now(d->loop) - t->received;
         d->stats.rcode[WIRE_RCODE(reply)]++;
-        stats_record_latency(&d->stats,
-                             (uint64_t)((ev_now(d->loop) - t->received) * 1e6));
+        stats_record_latency(&d->stats, waited > 0 ? (uint64_t)(waited * 1e6) : 0);
     }
     if (t->tcp) {
         if (workers_tcp_reply(d, t, reply, len) != 0)    /* another thread's connection? */

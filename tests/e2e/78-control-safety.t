@@ -62,7 +62,7 @@ names=(www mail alias long ttl)
 for i in $(seq 0 499); do echo "${names[i % 5]}.example.test A"; done >"$T/batch"
 for s in 1 2; do
     bg_start bash -c "n=0; while [ ! -e '$T/stop' ] || [ \$n -lt 1 ]; do
-        dig @$RD_ADDR -p $RD_PORT +tries=1 +time=2 +noall +answer +comments -f '$T/batch' >>'$T/load$s.out' 2>&1
+        dig @$RD_ADDR -p $RD_PORT +tries=1 +time=5 +noall +answer +comments -f '$T/batch' >>'$T/load$s.out' 2>&1
         n=\$((n + 1)); done; echo \$n >'$T/load$s.done'"
 done
 ctl_runs=0 ctl_fail=0
