@@ -223,6 +223,8 @@ static void warn_unchangeable(const struct config *old, const struct config *fre
     if ((old->control_path == NULL) != (fresh->control_path == NULL) ||
         (old->control_path && strcmp(old->control_path, fresh->control_path) != 0))
         log_warn("reload: 'control' changes take effect after a restart");
+    if (old->threads != fresh->threads)
+        log_warn("reload: 'threads' changes take effect after a restart");
 }
 
 /* Everything new is read and checked first, while the workers go on serving; only the
