@@ -69,6 +69,10 @@ declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor)
 declare -A PID=() LOGF=() EXIT_STATUS=()
 NSD_PGID=""
 START_S=$(date +%s)
+TOOL=bench
+NET_HINT="BENCH_NET or BENCH_PORT"
+# shellcheck source=common.sh
+source "$BENCH_DIR/common.sh"
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 HZ=$(getconf CLK_TCK)
 NOTES=()
@@ -76,43 +80,14 @@ NOTES=()
 # ---------------------------------------------------------------------------------------
 # helpers
 
-say() { printf '[bench %3ds] %s\n' "$(( $(date +%s) - START_S ))" "$*" >&2; }
-note() { NOTES+=("$*"); say "note: $*"; }
 
-die() {
-    printf 'bench: FAILED: %s\n' "$*" >&2
-    stop_all
-    exit 1
-}
 
 for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS; do
     [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || die "$v must be a positive integer, got '${!v}'"
 done
 [[ $NET =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "BENCH_NET must be a /24 in 127.0.0.0/8 like 127.55.0, got '$NET'"
 
-# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds; 1 when time runs out.
-wait_until() {
-    local limit=$1 deadline; shift
-    deadline=$(( $(date +%s%N) + limit * 1000000000 ))
-    while :; do
-        "$@" && return 0
-        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
-        sleep 0.05
-    done
-}
 
-# process_gone PID: exited (gone, or a zombie not yet reaped).
-process_gone() {
-    local st
-    [ -r "/proc/$1/stat" ] || return 0
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 0
-    [ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
-}
-group_gone() {
-    local p
-    for p in $(pgrep -g "$1" 2>/dev/null); do process_gone "$p" || return 1; done
-    return 0
-}
 
 # cpu_ticks PID: utime+stime of the whole process (all its threads), in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
@@ -130,30 +105,10 @@ check_deadline() {
         die "time limit: ${used}s used before '$1' (BENCH_MAX_SECONDS=$MAX_SECONDS); try fewer BENCH_ROUNDS or a shorter BENCH_DURATION"
 }
 
-# answers ADDR: something answers DNS on ADDR:PORT (any rcode).
-answers() {
-    [[ $(dig @"$1" -p "$PORT" +tries=1 +time=1 +norecurse "$PROBE" A 2>&1) == *"->>HEADER<<-"* ]]
-}
-answers_probe() {   # ADDR: the probe name resolves (NOERROR with an answer)
-    [ -n "$(dig @"$1" -p "$PORT" +tries=1 +time=1 +short "$PROBE" A 2>/dev/null)" ]
-}
 
 # ---------------------------------------------------------------------------------------
 # starting and stopping
 
-stop_pid() {   # PID: TERM, wait up to 10 s, KILL; sets STOP_STATUS (exit status, or why not)
-    local pid=$1
-    process_gone "$pid" || kill -TERM "$pid" 2>/dev/null
-    if ! wait_until 10 process_gone "$pid"; then
-        kill -KILL "$pid" 2>/dev/null
-        wait_until 3 process_gone "$pid"
-        wait "$pid" 2>/dev/null
-        STOP_STATUS="killed: did not stop within 10 s of TERM"
-        return
-    fi
-    wait "$pid" 2>/dev/null
-    STOP_STATUS=$?
-}
 
 stop_server() {   # NAME: stops it if running, records its exit status
     local s=$1
@@ -180,15 +135,7 @@ stop_all() {
 trap 'stop_all' EXIT
 trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
 
-log_tail() {   # FILE: its last lines, indented, on stderr
-    [ -s "$1" ] && { echo "---- last lines of $1:" >&2; tail -n 20 "$1" | sed 's/^/    /' >&2; }
-    return 0
-}
 
-# ensure_free ADDR: nobody answers there yet (a stray server would fake our readiness check).
-ensure_free() {
-    ! answers "$1" || die "something already answers DNS on $1 port $PORT (set BENCH_NET or BENCH_PORT)"
-}
 
 # started NAME PID: waits until NAME answers the probe name; dies with its log otherwise.
 started() {
@@ -202,43 +149,9 @@ started() {
         die "${LABEL[$s]} runs but does not answer $PROBE on ${ADDR[$s]} port $PORT within 15 s"
     fi
 }
-ready() { ! process_gone "$1" && answers_probe "$2"; }
 
 start_nsd() {
-    local dir="$T/nsd"
-    mkdir -p "$dir"
-    cat >"$dir/nsd.conf" <<EOF
-server:
-    ip-address: ${ADDR[nsd]}@$PORT
-    do-ip6: no
-    username: ""
-    chroot: ""
-    database: ""
-    zonesdir: "$dir"
-    pidfile: "$dir/nsd.pid"
-    zonelistfile: "$dir/zone.list"
-    xfrdfile: "$dir/xfrd.state"
-    xfrdir: "$dir/xfr"
-    logfile: "$dir/nsd.log"
-    verbosity: 1
-    server-count: 1
-    hide-version: yes
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-    reuseport: no
-remote-control:
-    control-enable: no
-zone:
-    name: "$ZONE"
-    zonefile: "$T/bench.zone"
-EOF
-    ensure_free "${ADDR[nsd]}"
-    setsid "$NSD" -d -c "$dir/nsd.conf" >"$dir/stdout" 2>&1 &
-    NSD_PGID=$!
-    if ! wait_until 30 ready "$NSD_PGID" "${ADDR[nsd]}"; then
-        log_tail "$dir/stdout"; log_tail "$dir/nsd.log"
-        die "NSD did not serve $ZONE on ${ADDR[nsd]} port $PORT within 30 s"
-    fi
+    start_nsd_zone "$T/nsd" "${ADDR[nsd]}" "$ZONE" "$T/bench.zone"
 }
 
 start_resolverd() {   # ROUND

@@ -70,17 +70,14 @@ SILENT_ADDR=$NET.3
 SLOW=${CACHEBUST_SLOW:-0}
 RD_PID="" NSD_PGID="" PERF_PID="" SILENT_PID="" T=""
 START_S=$(date +%s)
+TOOL=cachebust
+NET_HINT="CACHEBUST_NET or CACHEBUST_PORT"
+# shellcheck source=common.sh
+source "$BENCH_DIR/common.sh"
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 NOTES=()
 
-say() { printf '[cachebust %3ds] %s\n' "$(( $(date +%s) - START_S ))" "$*" >&2; }
-note() { NOTES+=("$*"); say "note: $*"; }
 
-die() {
-    printf 'cachebust: FAILED: %s\n' "$*" >&2
-    stop_all
-    exit 1
-}
 
 
 # ---------------------------------------------------------------------------------------
@@ -94,29 +91,7 @@ size_bytes() {
     echo $(( 10#$n * m ))
 }
 
-# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds; 1 when time runs out.
-wait_until() {
-    local limit=$1 deadline; shift
-    deadline=$(( $(date +%s%N) + limit * 1000000000 ))
-    while :; do
-        "$@" && return 0
-        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
-        sleep 0.05
-    done
-}
 
-# process_gone PID: exited (gone, or a zombie not yet reaped).
-process_gone() {
-    local st
-    [ -r "/proc/$1/stat" ] || return 0
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 0
-    [ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
-}
-group_gone() {
-    local p
-    for p in $(pgrep -g "$1" 2>/dev/null); do process_gone "$p" || return 1; done
-    return 0
-}
 
 # status_kb PID FIELD: sets KB to a kB line of /proc/PID/status (VmRSS, VmHWM, ...), without
 # a fork; 1 when the process is gone.
@@ -129,36 +104,9 @@ status_kb() {
     return 1
 }
 
-answers() {   # ADDR: something answers DNS on ADDR:PORT (any rcode)
-    [[ $(dig @"$1" -p "$PORT" +tries=1 +time=1 +norecurse "$PROBE" A 2>&1) == *"->>HEADER<<-"* ]]
-}
-answers_probe() {   # ADDR: the probe name resolves (NOERROR with an answer)
-    [ -n "$(dig @"$1" -p "$PORT" +tries=1 +time=1 +short "$PROBE" A 2>/dev/null)" ]
-}
-ready() { ! process_gone "$1" && answers_probe "$2"; }
 
-ensure_free() {
-    ! answers "$1" || die "something already answers DNS on $1 port $PORT (set CACHEBUST_NET or CACHEBUST_PORT)"
-}
 
-log_tail() {   # FILE: its last lines, indented, on stderr
-    [ -s "$1" ] && { echo "---- last lines of $1:" >&2; tail -n 20 "$1" | sed 's/^/    /' >&2; }
-    return 0
-}
 
-stop_pid() {   # PID: TERM, wait up to 10 s, KILL; sets STOP_STATUS
-    local pid=$1
-    process_gone "$pid" || kill -TERM "$pid" 2>/dev/null
-    if ! wait_until 10 process_gone "$pid"; then
-        kill -KILL "$pid" 2>/dev/null
-        wait_until 3 process_gone "$pid"
-        wait "$pid" 2>/dev/null
-        STOP_STATUS="killed: did not stop within 10 s of TERM"
-        return
-    fi
-    wait "$pid" 2>/dev/null
-    STOP_STATUS=$?
-}
 
 stop_all() {
     if [ -n "$PERF_PID" ]; then stop_pid "$PERF_PID"; PERF_PID=""; fi
@@ -192,38 +140,7 @@ start_nsd() {
         printf '@ IN SOA ns hostmaster 1 3600 900 604800 300\n@ IN NS ns\nns IN A %s\n' "$NSD_ADDR"
         printf '* IN A 192.0.2.1\n'
     } >"$dir/bust.zone"
-    cat >"$dir/nsd.conf" <<EOF
-server:
-    ip-address: $NSD_ADDR@$PORT
-    do-ip6: no
-    username: ""
-    chroot: ""
-    database: ""
-    zonesdir: "$dir"
-    pidfile: "$dir/nsd.pid"
-    zonelistfile: "$dir/zone.list"
-    xfrdfile: "$dir/xfrd.state"
-    xfrdir: "$dir/xfr"
-    logfile: "$dir/nsd.log"
-    verbosity: 1
-    server-count: 1
-    hide-version: yes
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-    reuseport: no
-remote-control:
-    control-enable: no
-zone:
-    name: "$ZONE"
-    zonefile: "$dir/bust.zone"
-EOF
-    ensure_free "$NSD_ADDR"
-    setsid "$NSD" -d -c "$dir/nsd.conf" >"$dir/stdout" 2>&1 &
-    NSD_PGID=$!
-    if ! wait_until 30 ready "$NSD_PGID" "$NSD_ADDR"; then
-        log_tail "$dir/stdout"; log_tail "$dir/nsd.log"
-        die "NSD did not serve $ZONE on $NSD_ADDR port $PORT within 30 s"
-    fi
+    start_nsd_zone "$dir" "$NSD_ADDR" "$ZONE" "$dir/bust.zone"
 }
 
 # start_silent: CACHEBUST_SLOW's upstream, a UDP socket on NET.3 that is never read (it
