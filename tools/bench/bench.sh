@@ -121,12 +121,7 @@ stop_server() {   # NAME: stops it if running, records its exit status
 stop_all() {
     local s
     for s in "${SERVERS[@]}"; do stop_server "$s"; done
-    if [ -n "$NSD_PGID" ]; then
-        group_gone "$NSD_PGID" || kill -TERM -- "-$NSD_PGID" 2>/dev/null
-        wait_until 10 group_gone "$NSD_PGID" || { kill -KILL -- "-$NSD_PGID" 2>/dev/null; wait_until 3 group_gone "$NSD_PGID"; }
-        wait "$NSD_PGID" 2>/dev/null
-        NSD_PGID=""
-    fi
+    stop_nsd_zone
     if [ -n "${T:-}" ] && [ -d "$T" ]; then
         if [ "${BENCH_KEEP:-0}" = 1 ]; then say "BENCH_KEEP=1: files kept in $T"; else rm -rf "$T"; fi
         T=""

@@ -112,12 +112,7 @@ stop_all() {
     if [ -n "$PERF_PID" ]; then stop_pid "$PERF_PID"; PERF_PID=""; fi
     if [ -n "$RD_PID" ]; then stop_pid "$RD_PID"; RD_EXIT=$STOP_STATUS; RD_PID=""; fi
     if [ -n "$SILENT_PID" ]; then stop_pid "$SILENT_PID"; SILENT_PID=""; fi
-    if [ -n "$NSD_PGID" ]; then
-        group_gone "$NSD_PGID" || kill -TERM -- "-$NSD_PGID" 2>/dev/null
-        wait_until 10 group_gone "$NSD_PGID" || { kill -KILL -- "-$NSD_PGID" 2>/dev/null; wait_until 3 group_gone "$NSD_PGID"; }
-        wait "$NSD_PGID" 2>/dev/null
-        NSD_PGID=""
-    fi
+    stop_nsd_zone
     if [ -n "$T" ] && [ -d "$T" ]; then
         if [ "${CACHEBUST_KEEP:-0}" = 1 ]; then say "CACHEBUST_KEEP=1: files kept in $T"; else rm -rf "$T"; fi
         T=""

@@ -108,3 +108,12 @@ EOF_NSD
         die "NSD did not serve $zone on $addr port $PORT within 30 s"
     fi
 }
+
+# stop_nsd_zone: stops the NSD of start_nsd_zone (its whole process group), if running.
+stop_nsd_zone() {
+    [ -n "${NSD_PGID:-}" ] || return 0
+    group_gone "$NSD_PGID" || kill -TERM -- "-$NSD_PGID" 2>/dev/null
+    wait_until 10 group_gone "$NSD_PGID" || { kill -KILL -- "-$NSD_PGID" 2>/dev/null; wait_until 3 group_gone "$NSD_PGID"; }
+    wait "$NSD_PGID" 2>/dev/null
+    NSD_PGID=""
+}
