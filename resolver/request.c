@@ -289,7 +289,7 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
         d->stats.queries_tcp++;
     else
         d->stats.queries_udp++;
-    if (!t->tcp && over_ratelimit(d, &q, t))
+    if (!t->tcp && d->cfg->ratelimit && over_ratelimit(d, &q, t))
         return;
     switch (verdict) {
     case WIRE_QUERY_OK:
