@@ -38,6 +38,8 @@
 #define WIRE_TYPE_PTR     12
 #define WIRE_TYPE_AAAA    28
 #define WIRE_TYPE_OPT     41
+#define WIRE_TYPE_TKEY    249
+#define WIRE_TYPE_TSIG    250
 #define WIRE_CLASS_IN     1
 
 #define WIRE_RCODE_NOERROR  0
@@ -161,7 +163,8 @@ size_t wire_answer_only(uint8_t *msg, size_t len);
 
 /* Removes the OPT record from a response in place (it must be the last RR of the message,
  * as every server writes it; otherwise nothing changes and false is returned). Returns
- * true when the message now has no OPT record. Also validates the whole message. */
+ * true when the message now has no OPT record. Also validates the whole message, which
+ * must carry no TSIG or TKEY record (we sign nothing). */
 bool wire_strip_opt(uint8_t *msg, size_t *len);
 
 /* True if msg is a response whose question is exactly (qname, qtype, qclass), compared

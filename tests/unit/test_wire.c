@@ -1108,6 +1108,17 @@ static void test_strip_opt(void)
     ok(wire_strip_opt(m.b, &len) && len == plain.n && WIRE_ARCOUNT(m.b) == 0 &&
        memcmp(m.b, plain.b, plain.n) == 0, "strip_opt: only additional RR, with an option");
 
+    /* a TSIG record in a reply to an unsigned query: refused (ldns leaks all but one) */
+    m = body;
+    put_bytes(&m, "\000", 1);
+    put16(&m, WIRE_TYPE_TSIG);
+    put16(&m, 255);
+    put32(&m, 0);
+    put16(&m, 0);
+    set16(&m, 10, WIRE_ARCOUNT(m.b) + 1u);
+    len = m.n;
+    ok(!wire_strip_opt(m.b, &len), "strip_opt: a TSIG record -> false");
+
     m = body;
     len = m.n;
     ok(wire_strip_opt(m.b, &len), "strip_opt: no OPT -> true");
