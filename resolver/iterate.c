@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include "infra.h"
 #include "log.h"
 #include "outbound.h"
+#include "resolve.h"
 #include "response.h"
 #include "rrcache.h"
 #include "trace.h"
@@ -111,13 +113,6 @@ struct iter {
 
     iter_done_fn *done;
     void *done_arg;
-};
-
-struct iterate_job {
-    struct iter *it;
-    ev_timer kick;                  /* starts the iter from the loop, never from the caller */
-    iterate_done_fn *done;
-    void *arg;
 };
 
 static void iter_run(struct iter *it);
@@ -1030,6 +1025,16 @@ static uint8_t *result_wire(const struct iter *it, size_t *len)
     return wire;
 }
 
+/* msg == NULL: the resolution failed. msg is only valid during the call. */
+typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len);
+
+struct iterate_job {
+    struct iter *it;
+    ev_timer kick;                  /* starts the iter from the loop, never from the caller */
+    iterate_done_fn *done;
+    void *arg;
+};
+
 static void job_kick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct iterate_job *job = w->data;
@@ -1050,9 +1055,12 @@ static void job_done(void *arg, struct iter *it, bool ok)
     free(job);
 }
 
-struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
-                                  uint16_t qtype, uint16_t qclass, struct trace *trace,
-                                  iterate_done_fn *done, void *arg)
+/* Starts resolving; `done` is called later, exactly once, unless iterate_cancel comes
+ * first. NULL when iteration is impossible (no root hints) or out of memory. trace (may
+ * be NULL) gets every step; it must outlive the job. */
+static struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc,
+                                         size_t qname_len, uint16_t qtype, uint16_t qclass,
+                                         struct trace *trace, iterate_done_fn *done, void *arg)
 {
     struct iterate_job *job;
     ldns_rdf *qname;
@@ -1075,7 +1083,7 @@ struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc, siz
     return job;
 }
 
-void iterate_cancel(struct iterate_job *job)
+static void iterate_cancel(struct iterate_job *job)
 {
     if (!job)
         return;
@@ -1084,14 +1092,91 @@ void iterate_cancel(struct iterate_job *job)
     free(job);
 }
 
+/* ---- the stage -------------------------------------------------------------------------- */
+
+static void stage_done(void *arg, uint8_t *msg, size_t len)
+{
+    resolve_stage_done(arg, msg ? RESOLVE_ANSWER : RESOLVE_FAIL, msg, len,
+                       "iteration failed");
+}
+
+static void trace_route(const struct resolve_query *q, const char *detail)
+{
+    struct trace_step *s = trace_add(q->trace, TRACE_ROUTE, 0);
+
+    if (!s)
+        return;
+    wire_name_to_str(q->qname_lc, q->qname_len, s->name, sizeof s->name);
+    trace_set_type(s->type, q->qtype);
+    snprintf(s->verdict, sizeof s->verdict, "iterate");
+    trace_printf(s->detail, "%s%s%s", q->why ? q->why : "", q->why ? ": " : "", detail);
+}
+
+static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
+{
+    const struct resolve_query *q = resolve_query_of(r);
+
+    if (!q->d->hints) {
+        trace_route(q, "no root hints: cannot iterate");
+        *why = "no root hints";
+        return RESOLVE_FAIL;
+    }
+    trace_route(q, "iterating from the root");
+    *state = iterate_start(q->d, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
+                           stage_done, r);
+    if (*state)
+        return RESOLVE_WAIT;
+    *why = "out of memory";
+    return RESOLVE_FAIL;
+}
+
+static void stage_cancel(void *state)
+{
+    iterate_cancel(state);
+}
+
+const struct resolve_stage iterate_stage = { "iterate", stage_start, stage_cancel };
+
+/* ---- priming: one root priming at a time for the whole process --------------------------- */
+
+struct iterate_priming {
+    atomic_bool busy;               /* a priming is in flight on some thread */
+    struct iterate_job *job;        /* that priming; written only by the thread holding busy */
+    struct daemon *owner;           /* the context (thread) whose loop runs it */
+};
+
+struct iterate_priming *iterate_priming_new(void)
+{
+    struct iterate_priming *p = calloc(1, sizeof *p);
+
+    if (p)
+        atomic_init(&p->busy, false);
+    return p;
+}
+
+void iterate_priming_cancel(struct iterate_priming *p, struct daemon *d)
+{
+    if (!p || !p->job || p->owner != d)
+        return;
+    iterate_cancel(p->job);
+    p->job = NULL;
+    p->owner = NULL;
+    atomic_store(&p->busy, false);
+}
+
+void iterate_priming_free(struct iterate_priming *p)
+{
+    free(p);
+}
+
 static void prime_done(void *arg, uint8_t *msg, size_t len)
 {
-    struct daemon *d = arg;
+    struct iterate_priming *p = arg;
     (void)len;
 
-    d->priming = NULL;
-    if (d->main_ctx)
-        atomic_store(&d->main_ctx->priming_busy, false);
+    p->job = NULL;
+    p->owner = NULL;
+    atomic_store(&p->busy, false);
     if (msg)
         log_info("primed the root name servers");
     else
@@ -1101,20 +1186,27 @@ static void prime_done(void *arg, uint8_t *msg, size_t len)
 void iterate_prime(struct daemon *d)
 {
     static const uint8_t root[1] = { 0 };
-    ldns_rdf *root_name = ldns_dname_new_frm_str(".");
-    ldns_rr_list *ns = root_name ? rrcache_lookup(d->rrcache, root_name, LDNS_RR_TYPE_NS,
-                                                 LDNS_RR_CLASS_IN, time(NULL), NULL) : NULL;
+    struct iterate_priming *p = d->priming;
+    ldns_rdf *root_name;
+    ldns_rr_list *ns;
 
+    if (!p || !d->hints || !d->cfg->root_priming || atomic_load(&p->busy))
+        return;
+    root_name = ldns_dname_new_frm_str(".");
+    ns = root_name ? rrcache_lookup(d->rrcache, root_name, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN,
+                                    time(NULL), NULL) : NULL;
     ldns_rdf_deep_free(root_name);
-    if (ns || d->priming || !d->hints || !d->cfg->root_priming) {
+    if (ns) {
         ldns_rr_list_deep_free(ns);
         return;
     }
-    /* one priming for the whole process, whichever thread first needs it */
-    if (d->main_ctx && atomic_exchange(&d->main_ctx->priming_busy, true))
+    if (atomic_exchange(&p->busy, true))
         return;
-    d->priming = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
-                               prime_done, d);
-    if (!d->priming && d->main_ctx)
-        atomic_store(&d->main_ctx->priming_busy, false);
+    p->owner = d;
+    p->job = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
+                           prime_done, p);
+    if (!p->job) {
+        p->owner = NULL;
+        atomic_store(&p->busy, false);
+    }
 }
