@@ -176,12 +176,7 @@ static bool start_next(struct forward_job *job)
             .timeout_ms = cfg->upstream_timeout_ms,
         };
         memcpy(&p.server, &job->upstreams[i].addr, sizeof p.server);
-        for (size_t k = 0; k < cfg->n_outgoing && !p.has_source; k++) {
-            if (cfg->outgoing[k].ss_family == p.server.ss_family) {
-                memcpy(&p.source, &cfg->outgoing[k], sizeof p.source);
-                p.has_source = true;
-            }
-        }
+        p.has_source = config_outgoing_for(cfg, p.server.ss_family, &p.source);
         job->query = outbound_start(job->d->loop, &job->d->stats, &p, upstream_done, job);
         if (job->query) {
             trace_sent(job, i);
