@@ -243,20 +243,6 @@ static void stage_done(void *arg, uint8_t *msg, size_t len)
                            "every forwarder failed (forward-first yes)" : "every forwarder failed");
 }
 
-static void trace_route(const struct resolve_query *q, const struct config_forward *fz)
-{
-    struct trace_step *s = trace_add(q->trace, TRACE_ROUTE, 0);
-
-    if (!s)
-        return;
-    wire_name_to_str(q->qname_lc, q->qname_len, s->name, sizeof s->name);
-    trace_set_type(s->type, q->qtype);
-    snprintf(s->verdict, sizeof s->verdict, "forward");
-    trace_printf(s->detail, "forward zone %s: %d upstream%s%s", fz->zone, fz->n_upstreams,
-                 fz->n_upstreams == 1 ? "" : "s", q->d->cfg->forward_first ?
-                 ", iteration if all fail (forward-first yes)" : "");
-}
-
 static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
 {
     const struct resolve_query *q = resolve_query_of(r);
@@ -266,7 +252,9 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
         *why = "no forward zone covers the name";
         return RESOLVE_NEXT;
     }
-    trace_route(q, fz);
+    resolve_trace_route(q, "forward", "forward zone %s: %d upstream%s%s", fz->zone,
+                        fz->n_upstreams, fz->n_upstreams == 1 ? "" : "s",
+                        q->d->cfg->forward_first ? ", iteration if all fail (forward-first yes)" : "");
     *state = forward_start(q->d, fz, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
                            stage_done, r);
     if (*state)

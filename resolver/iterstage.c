@@ -97,28 +97,16 @@ static void stage_done(void *arg, uint8_t *msg, size_t len)
                        "iteration failed");
 }
 
-static void trace_route(const struct resolve_query *q, const char *detail)
-{
-    struct trace_step *s = trace_add(q->trace, TRACE_ROUTE, 0);
-
-    if (!s)
-        return;
-    wire_name_to_str(q->qname_lc, q->qname_len, s->name, sizeof s->name);
-    trace_set_type(s->type, q->qtype);
-    snprintf(s->verdict, sizeof s->verdict, "iterate");
-    trace_printf(s->detail, "%s%s%s", q->why ? q->why : "", q->why ? ": " : "", detail);
-}
-
 static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
 {
     const struct resolve_query *q = resolve_query_of(r);
 
     if (!q->d->hints) {
-        trace_route(q, "no root hints: cannot iterate");
+        resolve_trace_route(q, "iterate", "no root hints: cannot iterate");
         *why = "no root hints";
         return RESOLVE_FAIL;
     }
-    trace_route(q, "iterating from the root");
+    resolve_trace_route(q, "iterate", "iterating from the root");
     *state = iterate_start(q->d, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
                            stage_done, r);
     if (*state)

@@ -12,6 +12,8 @@
  * resolve_cancel cancels exactly that one. */
 #include "resolve.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,7 @@
 #include "forward.h"
 #include "iterate.h"
 #include "log.h"
+#include "trace.h"
 #include "wire.h"
 
 /* The route, in order: one row per stage. */
@@ -80,6 +83,23 @@ static size_t client_form(uint8_t *msg, size_t len)
 {
     msg[2] &= (uint8_t)~0x04;
     return wire_answer_only(msg, len);
+}
+
+void resolve_trace_route(const struct resolve_query *q, const char *verdict, const char *fmt, ...)
+{
+    struct trace_step *s = trace_add(q->trace, TRACE_ROUTE, 0);
+    char detail[TRACE_TEXT];
+    va_list ap;
+
+    if (!s)
+        return;
+    wire_name_to_str(q->qname_lc, q->qname_len, s->name, sizeof s->name);
+    trace_set_type(s->type, q->qtype);
+    snprintf(s->verdict, sizeof s->verdict, "%s", verdict);
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    trace_printf(s->detail, "%s%s%s", q->why ? q->why : "", q->why ? ": " : "", detail);
 }
 
 size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,

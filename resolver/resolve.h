@@ -83,6 +83,10 @@ struct resolve_stage {
 };
 
 const struct resolve_query *resolve_query_of(const struct resolve *r);
+/* Records, when traced, the route step of a stage that takes the question up: verdict
+ * (the stage's name) and a detail, after what the stage before said (q->why). */
+void resolve_trace_route(const struct resolve_query *q, const char *verdict, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The running stage's report: RESOLVE_ANSWER with the answer (msg is modified: it is
  * stored as resolve_store_answer says), RESOLVE_NEXT or RESOLVE_FAIL with a reason. */
 void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg, size_t len,

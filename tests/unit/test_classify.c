@@ -11,35 +11,7 @@
 #include "classify.h"
 #include "response.h"
 #include "tap.h"
-
-static ldns_rdf *dname(const char *text)
-{
-    ldns_rdf *d = ldns_dname_new_frm_str(text);
-    if (!d) {
-        diag("bad name in test: %s", text);
-        exit(2);
-    }
-    return d;
-}
-
-static ldns_rr *rr(const char *text)
-{
-    ldns_rr *r = NULL;
-    if (ldns_rr_new_frm_str(&r, text, 300, NULL, NULL) != LDNS_STATUS_OK || !r) {
-        diag("bad RR in test: %s", text);
-        exit(2);
-    }
-    return r;
-}
-
-static void push_all(ldns_pkt *pkt, ldns_pkt_section sec, const char *const *rrs)
-{
-    for (size_t i = 0; rrs && rrs[i]; i++)
-        if (!ldns_pkt_push_rr(pkt, sec, rr(rrs[i]))) {
-            diag("cannot push %s", rrs[i]);
-            exit(2);
-        }
-}
+#include "ldns_test.h"
 
 /* One case: the question asked of a server of `zone`, and the reply it sent. */
 struct reply {

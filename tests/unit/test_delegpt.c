@@ -11,14 +11,7 @@
 #include "infra.h"
 #include "rrcache.h"
 #include "tap.h"
-
-static ldns_rr *rr(const char *text)
-{
-    ldns_rr *r = NULL;
-    if (ldns_rr_new_frm_str(&r, text, 300, NULL, NULL) != LDNS_STATUS_OK || !r)
-        exit(2);
-    return r;
-}
+#include "ldns_test.h"
 
 static ldns_rr_list *rrs(const char *const *texts)
 {
