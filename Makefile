@@ -62,7 +62,7 @@ build/asan/resolverd: build/asan/obj/main.o build/asan/libresolverd.a
 build/asan/resolverctl: tools/resolverctl.c build/asan/libresolverd.a $(HEADERS)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Iresolver -o $@ $< build/asan/libresolverd.a $(PKG_LIBS)
 
-build/asan/tests/%: tests/unit/%.c build/asan/libresolverd.a tests/tap.h $(HEADERS) | build/asan/tests
+build/asan/tests/%: tests/unit/%.c build/asan/libresolverd.a tests/tap.h tests/ldns_test.h $(HEADERS) | build/asan/tests
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Iresolver -Itests -o $@ $< build/asan/libresolverd.a $(PKG_LIBS)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))

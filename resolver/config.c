@@ -852,3 +852,14 @@ void config_free(struct config *cfg)
     free(cfg->user);
     free(cfg);
 }
+
+bool config_outgoing_for(const struct config *cfg, int family, struct sockaddr_storage *source)
+{
+    for (size_t k = 0; k < cfg->n_outgoing; k++) {
+        if (cfg->outgoing[k].ss_family == family) {
+            memcpy(source, &cfg->outgoing[k], sizeof *source);
+            return true;
+        }
+    }
+    return false;
+}

@@ -91,4 +91,8 @@ void config_free(struct config *cfg);
 int config_parse_addr(const char *text, uint16_t default_port,
                       struct sockaddr_storage *addr, socklen_t *len);
 
+/* The `outgoing-interface` address of that family into *source; false when there is none
+ * (the kernel picks the source address). */
+bool config_outgoing_for(const struct config *cfg, int family, struct sockaddr_storage *source);
+
 #endif

@@ -111,7 +111,8 @@ int daemon_load(struct daemon *d, const char *config_path, char *err, size_t err
     d->rrcache = rrcache_new(rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
     d->infra = infra_new(INFRA_ENTRIES);
     d->ratelimit = ratelimit_new();
-    if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit) {
+    d->priming = iterate_priming_new();
+    if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit || !d->priming) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -333,7 +334,8 @@ void daemon_stop(struct daemon *d)
     }
     workers_stop(d);            /* joins the threads, frees their listeners and meshes */
     control_close(d->control);
-    iterate_cancel(d->priming);
+    iterate_priming_cancel(d->priming, d);
+    iterate_priming_free(d->priming);
     cache_free(d->cache);
     rrcache_free(d->rrcache);
     infra_free(d->infra);

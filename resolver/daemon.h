@@ -3,7 +3,7 @@
  * There is no global mutable state: every module gets the `struct daemon` (or the piece
  * it needs) passed in. Each thread has one: the main thread's (control socket, signals,
  * hosts watch, `trace`) and one per worker thread (workers.h), a copy whose per-thread
- * parts -- loop, listener, mesh, stats, priming -- are its own and whose shared parts point
+ * parts -- loop, listener, mesh, stats -- are its own and whose shared parts point
  * at the main context's objects, changed only under the world lock. */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -25,7 +25,7 @@ struct control;
 struct rrcache;
 struct infra;
 struct hints;
-struct iterate_job;
+struct iterate_priming;
 struct ratelimit;
 struct worker;
 struct workers;
@@ -41,7 +41,7 @@ struct daemon {
     struct infra *infra;            /* what we know of each authoritative server */
     struct hints *hints;            /* root hints; NULL: no iteration (no hints file) */
     struct ratelimit *ratelimit;    /* reply counts per client prefix (`ratelimit QPS`) */
-    struct iterate_job *priming;    /* the root priming query in flight, if any */
+    struct iterate_priming *priming; /* iteration's root priming state, one per process */
     struct mesh *mesh;              /* resolutions in flight */
     struct listener *listener;      /* client sockets */
     struct control *control;        /* the control socket, NULL when not configured */
@@ -57,7 +57,6 @@ struct daemon {
     struct workers *workers;        /* main context only: the serving threads */
     struct worker *self;            /* a worker's context: its thread; NULL on main */
     atomic_size_t tcp_conns;        /* main context: TCP connections open, all threads */
-    atomic_bool priming_busy;       /* main context: a root priming is in flight somewhere */
 };
 
 /* Reads the config, the local zones and the hosts files and makes the cache; no sockets

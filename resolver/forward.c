@@ -7,6 +7,7 @@
  * the old config does not pull them from under it. */
 #include "forward.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "outbound.h"
+#include "resolve.h"
 #include "trace.h"
 #include "wire.h"
 
@@ -24,6 +26,9 @@ struct upstream {
     struct sockaddr_storage addr;
     socklen_t len;
 };
+
+/* msg == NULL: every upstream failed. msg is only valid during the call. */
+typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len);
 
 struct forward_job {
     struct daemon *d;
@@ -171,12 +176,7 @@ static bool start_next(struct forward_job *job)
             .timeout_ms = cfg->upstream_timeout_ms,
         };
         memcpy(&p.server, &job->upstreams[i].addr, sizeof p.server);
-        for (size_t k = 0; k < cfg->n_outgoing && !p.has_source; k++) {
-            if (cfg->outgoing[k].ss_family == p.server.ss_family) {
-                memcpy(&p.source, &cfg->outgoing[k], sizeof p.source);
-                p.has_source = true;
-            }
-        }
+        p.has_source = config_outgoing_for(cfg, p.server.ss_family, &p.source);
         job->query = outbound_start(job->d->loop, &job->d->stats, &p, upstream_done, job);
         if (job->query) {
             trace_sent(job, i);
@@ -186,7 +186,10 @@ static bool start_next(struct forward_job *job)
     return false;
 }
 
-struct forward_job *forward_start(struct daemon *d, const struct config_forward *fz,
+/* Starts a job; `done` is called later, exactly once, unless forward_cancel comes first.
+ * NULL when nothing could be sent at all. trace (may be NULL) gets a step for every
+ * upstream asked; it must outlive the job. */
+static struct forward_job *forward_start(struct daemon *d, const struct config_forward *fz,
                                   const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
                                   uint16_t qclass, struct trace *trace, forward_done_fn *done,
                                   void *arg)
@@ -218,10 +221,52 @@ struct forward_job *forward_start(struct daemon *d, const struct config_forward 
     return job;
 }
 
-void forward_cancel(struct forward_job *job)
+static void forward_cancel(struct forward_job *job)
 {
     if (!job)
         return;
     outbound_cancel(job->query);
     job_free(job);
 }
+
+/* ---- the stage ------------------------------------------------------------------------- */
+
+static void stage_done(void *arg, uint8_t *msg, size_t len)
+{
+    struct resolve *r = arg;
+    bool first = resolve_query_of(r)->d->cfg->forward_first;
+
+    if (msg)
+        resolve_stage_done(r, RESOLVE_ANSWER, msg, len, NULL);
+    else
+        resolve_stage_done(r, first ? RESOLVE_NEXT : RESOLVE_FAIL, NULL, 0, first ?
+                           "every forwarder failed (forward-first yes)" : "every forwarder failed");
+}
+
+static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
+{
+    const struct resolve_query *q = resolve_query_of(r);
+    const struct config_forward *fz = forward_find(q->d->cfg, q->qname_lc, q->qname_len);
+
+    if (!fz) {
+        *why = "no forward zone covers the name";
+        return RESOLVE_NEXT;
+    }
+    resolve_trace_route(q, "forward", "forward zone %s: %d upstream%s%s", fz->zone,
+                        fz->n_upstreams, fz->n_upstreams == 1 ? "" : "s",
+                        q->d->cfg->forward_first ? ", iteration if all fail (forward-first yes)" : "");
+    *state = forward_start(q->d, fz, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
+                           stage_done, r);
+    if (*state)
+        return RESOLVE_WAIT;
+    *why = q->d->cfg->forward_first ? "no forwarder could be asked (forward-first yes)"
+                                    : "no forwarder could be asked";
+    return q->d->cfg->forward_first ? RESOLVE_NEXT : RESOLVE_FAIL;
+}
+
+static void stage_cancel(void *state)
+{
+    forward_cancel(state);
+}
+
+const struct resolve_stage forward_stage = { "forward", stage_start, stage_cancel };

@@ -5,29 +5,29 @@
  * down, CNAMEs across zones, and glueless delegations through sub-resolutions, caching
  * every delegation (NS sets, glue) and every server's RTT (infra cache) on the way. Every
  * limit -- referrals, CNAME chain, sub-queries, nesting depth, total time -- ends the job
- * with a failure (the client gets SERVFAIL) and a debug log line saying which. */
+ * with a failure (the client gets SERVFAIL) and a debug log line saying which. Jobs are
+ * started only through resolve.c, as its `iterate` stage. Priming of the root NS set is
+ * iteration's own state (struct iterate_priming), which the daemon only holds. */
 #ifndef ITERATE_H
 #define ITERATE_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 struct daemon;
-struct trace;
-struct iterate_job;
+struct iterate_priming;
+struct resolve_stage;
 
-/* msg == NULL: the resolution failed. msg is only valid during the call. */
-typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len);
+/* The `iterate` stage of resolve.c: answers, or fails (no root hints, a limit, no server
+ * left); it never passes on. */
+extern const struct resolve_stage iterate_stage;
 
-/* Starts resolving; `done` is called later, exactly once, unless iterate_cancel comes
- * first. NULL when iteration is impossible (no root hints) or out of memory. trace (may
- * be NULL) gets every step; it must outlive the job. */
-struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
-                                  uint16_t qtype, uint16_t qclass, struct trace *trace,
-                                  iterate_done_fn *done, void *arg);
-void iterate_cancel(struct iterate_job *job);
+/* The process's priming state: one root priming at a time, whichever thread needs it.
+ * NULL when out of memory (then no priming is done). */
+struct iterate_priming *iterate_priming_new(void);
+/* Cancels the priming running on d's loop, if any (that thread's loop is still alive). */
+void iterate_priming_cancel(struct iterate_priming *p, struct daemon *d);
+void iterate_priming_free(struct iterate_priming *p);
 
-/* Primes the root NS set (RFC 8109) unless it is cached or priming is already under way. */
+/* Primes the root NS set (RFC 8109) on d's loop unless it is cached, priming is off or
+ * already under way somewhere. */
 void iterate_prime(struct daemon *d);
 
 #endif

@@ -1,8 +1,8 @@
 /* mesh.c -- resolutions in flight, keyed by (name, type, class), each with its waiters.
  *
- * A job resolves through the forwarders of the longest matching `forward` zone, or, when
- * none matches, by iteration from the root (iterate.c); with `forward-first yes` a job whose
- * forwarders all failed falls back to iteration once.
+ * A job is one resolution of resolve.c (which owns the route -- forward zone, iteration,
+ * the forward-first fall-back -- and the answer's way into the cache); the mesh only joins
+ * the clients asking the same, bounds how many run, and answers the waiters.
  *
  * Invariant: a key has at most one job; every waiter of a job is answered exactly once,
  * when the job ends (from the result, or SERVFAIL), or, at shutdown (mesh_free), released
@@ -26,13 +26,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "cache.h"
 #include "config.h"
 #include "daemon.h"
-#include "forward.h"
-#include "iterate.h"
 #include "log.h"
 #include "request.h"
+#include "resolve.h"
 #include "wire.h"
 #include "workers.h"
 
@@ -48,7 +46,6 @@ struct mesh_waiter {
 struct mesh_job {
     struct mesh_job *next;          /* hash chain */
     struct mesh_job *older, *newer; /* the age list: oldest first */
-    ev_tstamp started;
     struct mesh *mesh;
     uint8_t qname[WIRE_MAX_NAME];   /* lower-case */
     size_t qname_len;
@@ -56,10 +53,7 @@ struct mesh_job {
     uint16_t qtype, qclass;
     struct mesh_waiter *waiters;
     size_t n_waiters;
-    unsigned cache_generation;      /* d->cache_generation when the job started */
-    struct forward_job *forward;    /* one of these two runs the resolution */
-    struct iterate_job *iterate;
-    bool tried_iteration;           /* forward-first has fallen back already */
+    struct resolve *res;            /* the resolution */
 };
 
 struct mesh {
@@ -175,63 +169,18 @@ static void job_free(struct mesh_job *job)
     free(job);
 }
 
-/* The resolution ended: cache the answer, then answer every waiter. Waiters get the
- * cached copy when there is one, so the first answer carries the same clamped TTLs as
- * every later cache hit. */
-static void job_done(void *arg, uint8_t *msg, size_t len);
-
-/* Resolves by iteration from the root (no forwarder, or forward-first falling back). */
-static bool job_iterate(struct mesh_job *job)
-{
-    job->tried_iteration = true;
-    job->started = ev_now(job->mesh->d->loop);  /* a fresh start: jostling judges this part */
-    job->iterate = iterate_start(job->mesh->d, job->qname, job->qname_len, job->qtype,
-                                 job->qclass, NULL, job_done, job);
-    return job->iterate != NULL;
-}
-
-static void job_done(void *arg, uint8_t *msg, size_t len)
+/* The resolution ended (its answer already cached): answer every waiter. */
+static void job_done(void *arg, const struct resolve_answer *ans)
 {
     struct mesh_job *job = arg;
-    struct daemon *d = job->mesh->d;
-    uint8_t cached[WIRE_MAX_UDP];
-    bool forwarded = job->forward != NULL;
-
-    job->forward = NULL;
-    job->iterate = NULL;
-    if (!msg && forwarded && d->cfg->forward_first && !job->tried_iteration) {
-        log_debug("every forwarder failed: iterating instead (forward-first)");
-        if (job_iterate(job))
-            return;
-    }
-    job_unlink(job);
-    if (msg) {
-        size_t n = mesh_cache_answer(d, job->qname, job->qname_len, job->qtype, job->qclass,
-                                     msg, &len, job->cache_generation, cached, sizeof cached);
-        if (n > 0) {
-            msg = cached;
-            len = n;
-        }
-    }
-    for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        request_answer(d, &w->q, &w->target, msg, len);
     struct mesh *m = job->mesh;
+
+    job->res = NULL;
+    job_unlink(job);
+    for (struct mesh_waiter *w = job->waiters; w; w = w->next)
+        request_answer(m->d, &w->q, &w->target, ans->msg, ans->len);
     job_free(job);
     trim_after_burst(m);
-}
-
-size_t mesh_cache_answer(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
-                         uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
-                         unsigned generation, uint8_t *out, size_t cap)
-{
-    time_t now = time(NULL);
-
-    msg[2] &= (uint8_t)~0x04;
-    *len = wire_answer_only(msg, *len);
-    if (generation != d->cache_generation ||
-        cache_store(d->cache, qname_lc, qname_len, qtype, qclass, msg, *len, now) != 0)
-        return 0;
-    return cache_lookup(d->cache, qname_lc, qname_len, qtype, qclass, now, out, cap, NULL);
 }
 
 static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
@@ -258,8 +207,7 @@ static void drop_oldest(struct mesh *m)
     struct mesh_job *job = m->oldest;
 
     job_unlink(job);
-    forward_cancel(job->forward);
-    iterate_cancel(job->iterate);
+    resolve_cancel(job->res);
     m->d->stats.mesh_dropped++;
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
         request_answer(m->d, &w->q, &w->target, NULL, 0);
@@ -268,30 +216,29 @@ static void drop_oldest(struct mesh *m)
 
 static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
 {
-    const struct config_forward *fz = forward_find(m->d->cfg, q->qname_lc, q->qname_len);
     struct mesh_job *job;
 
     while (m->n_jobs >= max_jobs(m)) {
-        if (!m->oldest ||
-            ev_now(m->d->loop) - m->oldest->started < m->d->cfg->jostle_timeout_ms / 1000.0)
+        /* the part running now is what jostling judges: a forward-first fall-back to
+         * iteration is a fresh start */
+        if (!m->oldest || ev_now(m->d->loop) - resolve_stage_started(m->oldest->res) <
+                              m->d->cfg->jostle_timeout_ms / 1000.0)
             return NULL;            /* everything in flight is young: the newcomer waits */
         drop_oldest(m);
     }
     if (!(job = calloc(1, sizeof *job)))
         return NULL;
-    job->started = ev_now(m->d->loop);
     job->mesh = m;
     memcpy(job->qname, q->qname_lc, q->qname_len);
     job->qname_len = q->qname_len;
     job->hash = q->qname_hash;
     job->qtype = q->qtype;
     job->qclass = q->qclass;
-    job->cache_generation = m->d->cache_generation;
-    if (fz)
-        job->forward = forward_start(m->d, fz, job->qname, job->qname_len, job->qtype,
-                                     job->qclass, NULL, job_done, job);
+    struct resolve_query rq = { m->d, job->qname, job->qname_len, job->qtype, job->qclass,
+                                NULL, NULL };
+    struct resolve_options opt = { .generation = m->d->cache_generation };
     /* nothing running (no socket for any forwarder, no hints): answer now, never park */
-    if (!job->forward && !((fz == NULL || m->d->cfg->forward_first) && job_iterate(job))) {
+    if (!(job->res = resolve_start(&rq, &opt, job_done, job))) {
         log_debug("cannot resolve the name now (no forwarder socket, no root hints): SERVFAIL");
         free(job);
         return NULL;
@@ -323,8 +270,7 @@ void mesh_free(struct mesh *m)
         while (m->buckets[i]) {
             struct mesh_job *job = m->buckets[i];
             m->buckets[i] = job->next;
-            forward_cancel(job->forward);
-            iterate_cancel(job->iterate);
+            resolve_cancel(job->res);
             for (struct mesh_waiter *w = job->waiters; w; w = w->next)
                 request_send(m->d, &w->target, NULL, 0);   /* releases TCP holds */
             job_free(job);

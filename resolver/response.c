@@ -149,3 +149,36 @@ ldns_rr_list *response_glue(const ldns_pkt *pkt, ldns_pkt_section sec, const ldn
         ldns_rr_list_sort(out);
     return out;
 }
+
+uint8_t *response_build(const ldns_rdf *qname, ldns_rr_type qtype, ldns_rr_class qclass,
+                        ldns_pkt_rcode rcode, const ldns_rr_list *answer, const ldns_rr *soa,
+                        size_t *len)
+{
+    ldns_pkt *pkt = ldns_pkt_new();
+    ldns_rr *question = ldns_rr_new();
+    uint8_t *wire = NULL;
+
+    if (!pkt || !question) {
+        ldns_pkt_free(pkt);
+        ldns_rr_free(question);
+        return NULL;
+    }
+    ldns_rr_set_owner(question, ldns_rdf_clone(qname));
+    ldns_rr_set_type(question, qtype);
+    ldns_rr_set_class(question, qclass);
+    ldns_rr_set_question(question, true);
+    ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+    ldns_pkt_set_qr(pkt, true);
+    ldns_pkt_set_ra(pkt, true);
+    ldns_pkt_set_rcode(pkt, rcode);
+    ldns_rr_list *copy = answer ? ldns_rr_list_clone(answer) : NULL;
+    if (copy)
+        ldns_pkt_push_rr_list(pkt, LDNS_SECTION_ANSWER, copy);
+    ldns_rr_list_free(copy);
+    if (soa)
+        ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(soa));
+    if (ldns_pkt2wire(&wire, pkt, len) != LDNS_STATUS_OK)
+        wire = NULL;
+    ldns_pkt_free(pkt);
+    return wire;
+}

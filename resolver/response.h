@@ -48,4 +48,11 @@ ldns_rr *response_soa(const ldns_pkt *pkt, const ldns_rdf *name);
  * new list sorted canonically (so each RRset is contiguous); never NULL unless out of memory. */
 ldns_rr_list *response_glue(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rr_list *ns);
 
+/* A response message (QR, RA, no OPT) for the question (qname, qtype, qclass) with rcode,
+ * the answer section and, when soa is not NULL, that SOA in the authority section: what
+ * the iterator hands on for the message cache. malloc'ed; NULL when out of memory. */
+uint8_t *response_build(const ldns_rdf *qname, ldns_rr_type qtype, ldns_rr_class qclass,
+                        ldns_pkt_rcode rcode, const ldns_rr_list *answer, const ldns_rr *soa,
+                        size_t *len);
+
 #endif

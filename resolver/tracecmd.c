@@ -2,10 +2,9 @@
  *
  * Owns one traced resolution from start to rendering:
  *
- *   kick (from the loop) -> hosts -> local zones -> cache -> route: forward or iterate
- *        -> [forward job | iterate job, both writing steps into the trace]
- *        -> forward-first fallback to iteration, as the mesh does
- *        -> the answer cached like any other (mesh_cache_answer) -> rendered -> done
+ *   kick (from the loop) -> hosts -> local zones -> cache -> resolve_start with the trace
+ *        (resolve.c: the route and its stages, each writing steps into the trace, then
+ *        the answer cached like any other) -> rendered -> done
  *
  * The local steps use the same calls as request.c (request_local_answer, cache_lookup)
  * so the trace shows what a client would get, not an imitation of it. The resolution is
@@ -23,10 +22,8 @@
 #include "cache.h"
 #include "config.h"
 #include "daemon.h"
-#include "forward.h"
-#include "iterate.h"
-#include "mesh.h"
 #include "request.h"
+#include "resolve.h"
 #include "strbuf.h"
 #include "trace.h"
 #include "tracefmt.h"
@@ -38,10 +35,7 @@ struct tracecmd {
     struct wire_query q;            /* the question, as request.c would see it */
     char name[TRACE_TEXT], type[16];
     bool json;
-    unsigned cache_generation;
-    struct forward_job *forward;
-    struct iterate_job *iterate;
-    bool tried_iteration;
+    struct resolve *res;            /* the resolution on a miss */
     const char *source;             /* where the answer came from */
     ev_timer kick;
     tracecmd_done_fn *done;
@@ -51,8 +45,7 @@ struct tracecmd {
 static void tracecmd_free(struct tracecmd *tc)
 {
     ev_timer_stop(tc->d->loop, &tc->kick);
-    forward_cancel(tc->forward);
-    iterate_cancel(tc->iterate);
+    resolve_cancel(tc->res);
     trace_free(tc->trace);
     free(tc);
 }
@@ -119,18 +112,6 @@ static long min_ttl(const ldns_pkt *pkt)
 
 /* ---- resolving on a miss --------------------------------------------------------------- */
 
-static void resolved(void *arg, uint8_t *msg, size_t len);
-
-static bool start_iteration(struct tracecmd *tc, const char *why)
-{
-    tc->tried_iteration = true;
-    tc->source = "iterate";
-    step(tc, TRACE_ROUTE, "iterate", why);
-    tc->iterate = iterate_start(tc->d, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype,
-                                tc->q.qclass, tc->trace, resolved, tc);
-    return tc->iterate != NULL;
-}
-
 static void cached_step(struct tracecmd *tc, const uint8_t *stored, size_t stored_len)
 {
     struct trace_step *s = trace_add(tc->trace, TRACE_CACHED, 0);
@@ -152,56 +133,28 @@ static void cached_step(struct tracecmd *tc, const uint8_t *stored, size_t store
     ldns_pkt_free(pkt);
 }
 
-static void resolved(void *arg, uint8_t *msg, size_t len)
+static void resolved(void *arg, const struct resolve_answer *ans)
 {
     struct tracecmd *tc = arg;
-    struct daemon *d = tc->d;
-    bool forwarded = tc->forward != NULL;
-    uint8_t stored[WIRE_MAX_UDP];
 
-    tc->forward = NULL;
-    tc->iterate = NULL;
-    if (!msg && forwarded && d->cfg->forward_first && !tc->tried_iteration &&
-        start_iteration(tc, "every forwarder failed: iterating instead (forward-first yes)"))
-        return;
-    if (!msg) {
+    tc->res = NULL;
+    tc->source = ans->source;
+    if (!ans->msg) {
         finish(tc, NULL, true);
         return;
     }
-    size_t n = mesh_cache_answer(d, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype, tc->q.qclass,
-                                 msg, &len, tc->cache_generation, stored, sizeof stored);
-    cached_step(tc, stored, n);
-    finish_wire(tc, n ? stored : msg, n ? n : len);
+    cached_step(tc, ans->msg, ans->cached ? ans->len : 0);
+    finish_wire(tc, ans->msg, ans->len);
 }
 
 static void resolve(struct tracecmd *tc)
 {
-    struct daemon *d = tc->d;
-    const struct config_forward *fz = forward_find(d->cfg, tc->q.qname_lc, tc->q.qname_len);
-    char why[TRACE_TEXT];
+    struct resolve_query q = { tc->d, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype,
+                               tc->q.qclass, tc->trace, NULL };
+    struct resolve_options opt = { .generation = tc->d->cache_generation };
 
-    tc->cache_generation = d->cache_generation;
-    if (fz) {
-        tc->source = "forward";
-        trace_printf(why, "forward zone %s: %d upstream%s%s", fz->zone, fz->n_upstreams,
-                     fz->n_upstreams == 1 ? "" : "s", d->cfg->forward_first ?
-                     ", iteration if all fail (forward-first yes)" : "");
-        step(tc, TRACE_ROUTE, "forward", why);
-        tc->forward = forward_start(d, fz, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype,
-                                    tc->q.qclass, tc->trace, resolved, tc);
-        if (tc->forward)
-            return;
-        if (!d->cfg->forward_first) {
-            finish(tc, NULL, true);
-            return;
-        }
-    }
-    if (!start_iteration(tc, fz ? "no forwarder could be asked: iterating (forward-first yes)"
-                                : d->hints ? "no forward zone covers the name: iterating from the root"
-                                           : "no forward zone and no root hints")) {
-        tc->source = "none";
-        finish(tc, NULL, true);
-    }
+    if (!(tc->res = resolve_start(&q, &opt, resolved, tc)))
+        finish(tc, NULL, true);     /* nothing could be started: source "none" */
 }
 
 /* ---- the local steps ------------------------------------------------------------------- */

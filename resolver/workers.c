@@ -209,7 +209,6 @@ static int worker_init(struct daemon *d, struct worker *w)
     w->ctx.control = NULL;
     w->ctx.hosts_watch = NULL;
     w->ctx.n_hosts_watch = 0;
-    w->ctx.priming = NULL;
     w->ctx.mesh = NULL;
     w->ctx.listener = NULL;
     memset(&w->ctx.stats, 0, sizeof w->ctx.stats);
@@ -245,8 +244,7 @@ static void worker_release_posts(struct worker *w)
 
 static void worker_release_mesh(struct worker *w)
 {
-    iterate_cancel(w->ctx.priming);
-    w->ctx.priming = NULL;
+    iterate_priming_cancel(w->ctx.priming, &w->ctx);
     mesh_free(w->ctx.mesh);
     w->ctx.mesh = NULL;
 }

@@ -1,9 +1,9 @@
 /* workers.h -- the serving threads (`threads N`) and how they share the daemon.
  *
  * Every worker thread has its own context: a `struct daemon` of its own whose per-thread
- * parts (loop, listener with SO_REUSEPORT sockets on every listen address, mesh, stats,
- * priming) are its alone, and whose shared parts (config, hosts, zones, hints, caches,
- * infra) point at the main context's objects. The main thread serves no queries: it runs
+ * parts (loop, listener with SO_REUSEPORT sockets on every listen address, mesh, stats)
+ * are its alone, and whose shared parts (config, hosts, zones, hints, caches, infra, the
+ * priming state) point at the main context's objects. The main thread serves no queries: it runs
  * the control socket, the signals and the hosts-file watch.
  *
  * The world lock: a worker holds it for reading whenever it runs callbacks (libev's

@@ -1,50 +1,42 @@
 /* fuzz_upstream.c -- libFuzzer target: what the daemon does with an upstream server's reply.
  *
  * Input: one control octet, then the reply as it came off the wire (OPT and all). The
- * reply is taken through the daemon's own sequence, with fresh caches each run:
+ * reply is taken through the daemon's own functions, with fresh caches each run:
  *   1. outbound.c check_reply: a header, wire_response_matches against the question we
  *      asked (the reply's own question, lower-cased: 0x20 echo holds by construction),
  *      then wire_strip_opt, which also validates the whole message;
- *   2. forwarding (forward.c upstream_done, mesh.c job_done): only NOERROR/NXDOMAIN go on;
- *      AA cleared, cache_store, cache_lookup, and the cached copy finished in place as the
- *      reply to a client (wire_finish_reply) with the limit the control octet picks;
- *   3. iteration (iterate.c upstream_done, process_classify and what it leads to):
- *      ldns_wire2pkt, response_scrub, response_canonicalize, then classify_minimised or
- *      classify_full -- follow_answer (CNAMEs, response_rrset, rrcache_store),
- *      take_referral (response_referral, response_glue, rrcache_store, use_delegation's
- *      cache lookups), finish_negative (response_soa) -- and on to the next step the
- *      iterator takes without the network: name_to_ask, or process_find_delegation for a
- *      CNAME target, or for a finished answer result_wire and cache_store (mesh.c).
+ *   2. forwarding (forward.c upstream_done, resolve.c finish): only NOERROR/NXDOMAIN go
+ *      on; resolve_store_answer, and the cached copy finished in place as the reply to a
+ *      client (wire_finish_reply) with the limit the control octet picks;
+ *   3. iteration (iterate.c upstream_done, process_classify and what its verdict leads
+ *      to): ldns_wire2pkt, response_scrub, response_canonicalize, classify_reply (with the
+ *      config's max-cname-chain), the RRsets it wants cached into an RRset cache, then
+ *      the next step the iterator takes without the network: for a referral delegpt_set
+ *      and delegpt_add_addrs with the glue, for a CNAME delegpt_find of the new target,
+ *      for a minimised question the next name (delegpt_name_to_ask), and for a final
+ *      verdict response_build of the result and resolve_store_answer.
  * The zone the server was asked as an authority, whether the question was a minimised
- * one, and the original question type come from the control octet.
- *
- * The iterator's steps are static functions of iterate.c driven by libev and sockets, so
- * part 3 is a copy of them over the subset of `struct iter` one reply touches (the
- * `mirror_` functions below, each named after its original: keep them in step with
- * iterate.c). Everything they call -- response.c, rrcache.c, cache.c, wire.c, ldns -- is
- * the daemon's own code.
+ * one, and the original question type come from the control octet. Nothing here copies
+ * daemon code: every step is the daemon's own function.
  *
  * Invariants: after scrubbing, every RR is at or below the zone and the additional
- * section holds only A/AAAA; after canonicalisation no owner has an upper-case letter; an
- * answer the message cache took is found at once, with every TTL within the configured
- * caps, and can be finished into a reply to the client who asked.
+ * section holds only A/AAAA; after canonicalisation no owner has an upper-case letter; a
+ * verdict holds and wants cached only records from within the zone, a referral is to a
+ * zone strictly below the one asked and on the way to the name asked, a chain stays within
+ * max-cname-chain; the next name asked lies on the way to the target; an answer the
+ * message cache took is found at once, with every TTL within the configured caps, and can
+ * be finished into a reply to the client who asked.
  *
  * Static state: `fz` (the config) is loaded once in LLVMFuzzerInitialize. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <time.h>
 
 #include "fuzz_common.h"
-#include "addr.h"
+#include "classify.h"
 #include "config.h"
+#include "delegpt.h"
+#include "resolve.h"
 #include "response.h"
 #include "rrcache.h"
-
-/* the limits of iterate.c that one reply can reach */
-#define ITER_MAX_REFERRALS   30
-#define ITER_MAX_CNAMES      16
-#define ITER_MAX_SERVERS     32
-#define ITER_MAX_MINIMISE    10
 
 static struct {
     struct fuzz_file conf;
@@ -67,398 +59,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fuzz_die("config");
     }
     return 0;
-}
-
-/* ---- the mirror of iterate.c ----------------------------------------------------------- */
-
-enum mirror_state { ST_NEXT_TARGET, ST_FIND_DELEGATION, ST_CHOOSE_SERVER, ST_SEND, ST_DONE,
-                    ST_FAILED };
-
-struct mirror {                     /* the part of iterate.c's struct iter a reply touches */
-    const struct config *cfg;
-    struct rrcache *rrcache;
-    time_t now;
-    enum mirror_state state;
-    ldns_rdf *qname;
-    ldns_rr_type qtype;
-    ldns_rr_class qclass;
-    ldns_rdf *target;
-    ldns_rr_list *answer;
-    ldns_rr *soa;
-    ldns_pkt_rcode rcode;
-    int cnames, referrals, minimise_steps;
-    ldns_rdf *zone;
-    ldns_rr_list *ns;
-    struct sockaddr_storage servers[ITER_MAX_SERVERS];
-    int n_servers;
-    uint64_t ns_resolved;
-    bool minimise;
-    size_t ask_labels;
-    bool cur_lame;                  /* the server that sent the reply */
-    ldns_rdf *asked;
-    ldns_rr_type asked_type;
-    ldns_pkt *resp;
-};
-
-static void mirror_free(struct mirror *it)
-{
-    ldns_rdf_deep_free(it->qname);
-    ldns_rdf_deep_free(it->target);
-    ldns_rdf_deep_free(it->zone);
-    ldns_rdf_deep_free(it->asked);
-    ldns_rr_list_deep_free(it->ns);
-    ldns_rr_list_deep_free(it->answer);
-    ldns_rr_free(it->soa);
-    ldns_pkt_free(it->resp);
-}
-
-static enum mirror_state fail(struct mirror *it)
-{
-    it->state = ST_FAILED;
-    return it->state;
-}
-
-/* iterate.c address_allowed */
-static bool mirror_address_allowed(const struct config *cfg, const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        if (!cfg->do_ip4)
-            return false;
-        return cfg->query_loopback || (ntohl(in->sin_addr.s_addr) >> 24) != 127;
-    }
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-    if (!cfg->do_ip6)
-        return false;
-    return cfg->query_loopback || !IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-}
-
-/* iterate.c rr_to_addr */
-static bool mirror_rr_to_addr(const ldns_rr *rr, struct sockaddr_storage *ss)
-{
-    const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
-
-    memset(ss, 0, sizeof *ss);
-    if (!rd)
-        return false;
-    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons(53);
-        memcpy(&in->sin_addr, ldns_rdf_data(rd), 4);
-        return true;
-    }
-    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(53);
-        memcpy(&in6->sin6_addr, ldns_rdf_data(rd), 16);
-        return true;
-    }
-    return false;
-}
-
-/* iterate.c add_servers */
-static int mirror_add_servers(struct mirror *it, const ldns_rr_list *rrs)
-{
-    int added = 0;
-
-    for (size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs); i++) {
-        struct sockaddr_storage ss;
-        if (!mirror_rr_to_addr(ldns_rr_list_rr(rrs, i), &ss) ||
-            !mirror_address_allowed(it->cfg, &ss))
-            continue;
-        bool known = false;
-        for (int k = 0; k < it->n_servers && !known; k++)
-            known = addr_equal(&it->servers[k], &ss);
-        if (known || it->n_servers == ITER_MAX_SERVERS)
-            continue;
-        it->servers[it->n_servers++] = ss;
-        added++;
-    }
-    return added;
-}
-
-/* iterate.c add_cached_addresses */
-static bool mirror_add_cached_addresses(struct mirror *it, const ldns_rdf *name)
-{
-    bool any = false;
-    static const ldns_rr_type types[] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA };
-
-    for (size_t t = 0; t < 2; t++) {
-        ldns_rr_list *rrs = rrcache_lookup(it->rrcache, name, types[t], it->qclass, it->now,
-                                           NULL);
-        if (rrs) {
-            any = true;
-            mirror_add_servers(it, rrs);
-            ldns_rr_list_deep_free(rrs);
-        }
-    }
-    return any;
-}
-
-static const ldns_rdf *ns_name(const struct mirror *it, size_t i)
-{
-    return ldns_rr_rdf(ldns_rr_list_rr(it->ns, i), 0);
-}
-
-/* iterate.c use_delegation */
-static void mirror_use_delegation(struct mirror *it, ldns_rdf *zone, ldns_rr_list *ns)
-{
-    ldns_rdf_deep_free(it->zone);
-    ldns_rr_list_deep_free(it->ns);
-    it->zone = zone;
-    it->ns = ns;
-    it->n_servers = 0;
-    it->ns_resolved = 0;
-    for (size_t i = 0; i < ldns_rr_list_rr_count(ns) && i < 64; i++)
-        if (ns_name(it, i) && mirror_add_cached_addresses(it, ns_name(it, i)))
-            it->ns_resolved |= 1ULL << i;
-    it->ask_labels = ldns_dname_label_count(zone) + 1;
-}
-
-/* iterate.c process_next_target */
-static void mirror_next_target(struct mirror *it)
-{
-    if (it->cnames > ITER_MAX_CNAMES) {
-        fail(it);
-        return;
-    }
-    it->minimise = it->cfg->qname_minimisation;
-    it->minimise_steps = 0;
-    it->state = ST_FIND_DELEGATION;
-}
-
-/* iterate.c has_resolvable_ns */
-static bool mirror_has_resolvable_ns(const ldns_rr_list *ns, const ldns_rdf *zone)
-{
-    for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
-        const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(ns, i), 0);
-        if (target && !dname_at_or_below(target, zone))
-            return true;
-    }
-    return false;
-}
-
-/* iterate.c process_find_delegation; where it would fall back to the root hints (this
- * harness has none) the walk ends as a failure. */
-static void mirror_find_delegation(struct mirror *it)
-{
-    bool parent_side = it->qtype == LDNS_RR_TYPE_DS && ldns_dname_label_count(it->target) > 0;
-    ldns_rdf *name = parent_side ? ldns_dname_left_chop(it->target) : ldns_rdf_clone(it->target);
-
-    while (name) {
-        bool is_root = ldns_dname_label_count(name) == 0;
-        ldns_rdf *up = is_root ? NULL : ldns_dname_left_chop(name);
-        ldns_rr_list *ns = rrcache_lookup(it->rrcache, name, LDNS_RR_TYPE_NS, it->qclass,
-                                          it->now, NULL);
-        if (ns) {
-            mirror_use_delegation(it, name, ns);
-            if (it->n_servers > 0 || mirror_has_resolvable_ns(it->ns, it->zone)) {
-                ldns_rdf_deep_free(up);
-                it->state = ST_CHOOSE_SERVER;
-                return;
-            }
-        } else {
-            ldns_rdf_deep_free(name);
-        }
-        name = up;
-    }
-    fail(it);
-}
-
-/* iterate.c name_to_ask */
-static ldns_rdf *mirror_name_to_ask(struct mirror *it, ldns_rr_type *type)
-{
-    size_t labels = ldns_dname_label_count(it->target);
-
-    if (it->minimise && it->ask_labels < labels && it->minimise_steps < ITER_MAX_MINIMISE) {
-        *type = LDNS_RR_TYPE_A;
-        return ldns_dname_clone_from(it->target, (uint16_t)(labels - it->ask_labels));
-    }
-    *type = it->qtype;
-    return ldns_rdf_clone(it->target);
-}
-
-/* iterate.c cache_rrsets */
-static void mirror_cache_rrsets(struct mirror *it, const ldns_rr_list *rrs, enum rr_trust trust)
-{
-    size_t n = ldns_rr_list_rr_count(rrs);
-
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        ldns_rr *first = ldns_rr_list_rr(rrs, i);
-        while (j < n && ldns_rr_get_type(ldns_rr_list_rr(rrs, j)) == ldns_rr_get_type(first) &&
-               ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(rrs, j)), ldns_rr_owner(first)) == 0)
-            j++;
-        ldns_rr_list *set = ldns_rr_list_new();
-        for (size_t k = i; set && k < j; k++)
-            ldns_rr_list_push_rr(set, ldns_rr_list_rr(rrs, k));
-        if (set)
-            rrcache_store(it->rrcache, set, trust, it->now);
-        ldns_rr_list_free(set);
-        i = j;
-    }
-}
-
-/* iterate.c cache_delegation */
-static ldns_rr_list *mirror_cache_delegation(struct mirror *it, const ldns_rr_list *ns,
-                                             enum rr_trust ns_trust)
-{
-    ldns_rr_list *glue = response_glue(it->resp, LDNS_SECTION_ADDITIONAL, ns);
-
-    rrcache_store(it->rrcache, ns, ns_trust, it->now);
-    if (glue)
-        mirror_cache_rrsets(it, glue, RR_TRUST_GLUE);
-    return glue;
-}
-
-/* iterate.c take_referral */
-static void mirror_take_referral(struct mirror *it, ldns_rr_list *ns)
-{
-    if (++it->referrals > ITER_MAX_REFERRALS) {
-        ldns_rr_list_deep_free(ns);
-        fail(it);
-        return;
-    }
-    ldns_rr_list *glue = mirror_cache_delegation(it, ns, RR_TRUST_AUTHORITY);
-    ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(ns, 0)));
-    mirror_use_delegation(it, zone, ns);
-    mirror_add_servers(it, glue);
-    ldns_rr_list_deep_free(glue);
-    it->state = ST_CHOOSE_SERVER;
-}
-
-static void append_rrs(ldns_rr_list *to, ldns_rr_list *from)
-{
-    for (size_t i = 0; i < ldns_rr_list_rr_count(from); i++)
-        ldns_rr_list_push_rr(to, ldns_rr_list_rr(from, i));
-    ldns_rr_list_free(from);
-}
-
-/* iterate.c finish_negative */
-static void mirror_finish_negative(struct mirror *it, ldns_pkt_rcode rcode)
-{
-    it->rcode = rcode;
-    ldns_rr_free(it->soa);
-    it->soa = response_soa(it->resp, it->target);
-    it->state = ST_DONE;
-}
-
-/* iterate.c follow_answer */
-static bool mirror_follow_answer(struct mirror *it)
-{
-    for (;;) {
-        ldns_rr_list *rrset = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->target, it->qtype);
-        if (rrset) {
-            enum rr_trust trust = ldns_pkt_aa(it->resp) ? RR_TRUST_ANSWER : RR_TRUST_AUTHORITY;
-            if (it->qtype == LDNS_RR_TYPE_A || it->qtype == LDNS_RR_TYPE_AAAA)
-                rrcache_store(it->rrcache, rrset, trust, it->now);
-            if (it->qtype == LDNS_RR_TYPE_NS)
-                ldns_rr_list_deep_free(mirror_cache_delegation(it, rrset, trust));
-            append_rrs(it->answer, rrset);
-            it->rcode = LDNS_RCODE_NOERROR;
-            it->state = ST_DONE;
-            return true;
-        }
-        if (it->qtype == LDNS_RR_TYPE_CNAME)
-            return false;
-        ldns_rr_list *cname = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->target,
-                                             LDNS_RR_TYPE_CNAME);
-        if (!cname)
-            return false;
-        const ldns_rdf *alias = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
-        ldns_rdf *next = alias ? ldns_rdf_clone(alias) : NULL;
-        ldns_rr_list_push_rr(it->answer, ldns_rr_list_pop_rr(cname));
-        ldns_rr_list_deep_free(cname);
-        ldns_rdf_deep_free(it->target);
-        it->target = next;
-        if (!next || ++it->cnames > ITER_MAX_CNAMES)
-            return false;
-    }
-}
-
-static bool is_lame_rcode(ldns_pkt_rcode rcode)
-{
-    return rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN;
-}
-
-static void mirror_mark_lame(struct mirror *it)
-{
-    it->cur_lame = true;
-    it->state = ST_CHOOSE_SERVER;
-}
-
-/* iterate.c classify_minimised */
-static void mirror_classify_minimised(struct mirror *it)
-{
-    ldns_rr_list *ns = NULL;
-    ldns_pkt_rcode rcode = ldns_pkt_get_rcode(it->resp);
-
-    it->minimise_steps++;
-    if (!is_lame_rcode(rcode) &&
-        response_referral(it->resp, it->zone, it->asked, &ns) == REFERRAL_DOWN) {
-        mirror_take_referral(it, ns);
-        return;
-    }
-    ldns_rr_list *cname = response_rrset(it->resp, LDNS_SECTION_ANSWER, it->asked,
-                                         LDNS_RR_TYPE_CNAME);
-    if (rcode == LDNS_RCODE_NOERROR && ldns_pkt_aa(it->resp) && !cname)
-        it->ask_labels++;
-    else
-        it->minimise = false;
-    ldns_rr_list_deep_free(cname);
-    it->state = ST_SEND;
-}
-
-/* iterate.c classify_full */
-static void mirror_classify_full(struct mirror *it)
-{
-    ldns_pkt_rcode rcode = ldns_pkt_get_rcode(it->resp);
-    ldns_rr_list *ns = NULL;
-    ldns_rdf *asked_for = ldns_rdf_clone(it->target);
-
-    if (is_lame_rcode(rcode)) {
-        ldns_rdf_deep_free(asked_for);
-        mirror_mark_lame(it);
-        return;
-    }
-    if (mirror_follow_answer(it)) {
-        ldns_rdf_deep_free(asked_for);
-        return;
-    }
-    bool moved = ldns_dname_compare(asked_for, it->target) != 0;
-    ldns_rdf_deep_free(asked_for);
-    if (it->cnames > ITER_MAX_CNAMES || !it->target) {
-        fail(it);
-        return;
-    }
-    ldns_rr *soa = response_soa(it->resp, it->target);
-    bool authoritative = ldns_pkt_aa(it->resp) || soa != NULL;
-    ldns_rr_free(soa);
-    if (authoritative && rcode == LDNS_RCODE_NXDOMAIN) {
-        mirror_finish_negative(it, rcode);
-        return;
-    }
-    if (moved) {
-        it->state = ST_NEXT_TARGET;
-        return;
-    }
-    switch (response_referral(it->resp, it->zone, it->target, &ns)) {
-    case REFERRAL_DOWN:
-        mirror_take_referral(it, ns);
-        return;
-    case REFERRAL_BAD:
-        mirror_mark_lame(it);
-        return;
-    case REFERRAL_NONE:
-        break;
-    }
-    if (ldns_pkt_aa(it->resp) && rcode == LDNS_RCODE_NOERROR) {
-        mirror_finish_negative(it, rcode);
-        return;
-    }
-    mirror_mark_lame(it);
 }
 
 /* ---- checks on the scrubbed packet ---------------------------------------------------- */
@@ -484,55 +84,54 @@ static void check_section(const ldns_rr_list *list, const ldns_rdf *zone, bool a
     }
 }
 
-/* iterate.c process_classify, with the invariants of scrubbing checked in between */
-static void mirror_classify(struct mirror *it)
+/* response_scrub and response_canonicalize as iterate.c process_classify runs them, with
+ * the invariants of scrubbing checked after. */
+static void check_scrubbed(ldns_pkt *resp, const ldns_rdf *zone)
 {
-    response_scrub(it->resp, it->zone);
-    response_canonicalize(it->resp);
-    check_section(ldns_pkt_answer(it->resp), it->zone, false);
-    check_section(ldns_pkt_authority(it->resp), it->zone, false);
-    check_section(ldns_pkt_additional(it->resp), it->zone, true);
-    FUZZ_CHECK(ldns_pkt_ancount(it->resp) == ldns_rr_list_rr_count(ldns_pkt_answer(it->resp)));
-    FUZZ_CHECK(ldns_pkt_nscount(it->resp) == ldns_rr_list_rr_count(ldns_pkt_authority(it->resp)));
-    FUZZ_CHECK(ldns_pkt_arcount(it->resp) == ldns_rr_list_rr_count(ldns_pkt_additional(it->resp)));
-    bool minimised = it->asked_type != it->qtype ||
-                     ldns_dname_compare(it->asked, it->target) != 0;
-    if (minimised)
-        mirror_classify_minimised(it);
-    else
-        mirror_classify_full(it);
+    response_scrub(resp, zone);
+    response_canonicalize(resp);
+    check_section(ldns_pkt_answer(resp), zone, false);
+    check_section(ldns_pkt_authority(resp), zone, false);
+    check_section(ldns_pkt_additional(resp), zone, true);
+    FUZZ_CHECK(ldns_pkt_ancount(resp) == ldns_rr_list_rr_count(ldns_pkt_answer(resp)));
+    FUZZ_CHECK(ldns_pkt_nscount(resp) == ldns_rr_list_rr_count(ldns_pkt_authority(resp)));
+    FUZZ_CHECK(ldns_pkt_arcount(resp) == ldns_rr_list_rr_count(ldns_pkt_additional(resp)));
 }
 
-/* iterate.c result_wire */
-static uint8_t *mirror_result_wire(const struct mirror *it, size_t *len)
+/* What a verdict may hold: only records from within the zone, a chain within the limit, a
+ * referral strictly below the zone and on the way to the target, records where each kind
+ * needs them. */
+static void check_verdict(const struct classify_input *in, const struct classify_verdict *v)
 {
-    ldns_pkt *pkt = ldns_pkt_new();
-    ldns_rr *question = ldns_rr_new();
-    uint8_t *wire = NULL;
-
-    if (!pkt || !question) {
-        ldns_pkt_free(pkt);
-        ldns_rr_free(question);
-        return NULL;
+    FUZZ_CHECK((size_t)v->cnames <= ldns_rr_list_rr_count(v->chain));
+    FUZZ_CHECK(in->cnames + v->cnames <= in->max_cnames + 1);
+    FUZZ_CHECK(v->target != NULL || v->kind == CLASSIFY_FAIL || v->kind == CLASSIFY_LAME);
+    check_section(v->chain, in->zone, false);
+    for (size_t i = 0; i < v->n_cache; i++)
+        check_section(v->cache[i].rrs, in->zone, false);
+    switch (v->kind) {
+    case CLASSIFY_ANSWER:
+        FUZZ_CHECK(v->answer && ldns_rr_list_rr_count(v->answer) > 0);
+        check_section(v->answer, in->zone, false);
+        break;
+    case CLASSIFY_REFERRAL: {
+        FUZZ_CHECK(v->ns && ldns_rr_list_rr_count(v->ns) > 0);
+        const ldns_rdf *child = ldns_rr_owner(ldns_rr_list_rr(v->ns, 0));
+        FUZZ_CHECK(dname_at_or_below(child, in->zone) && ldns_dname_compare(child, in->zone) != 0);
+        FUZZ_CHECK(dname_at_or_below(in->asked, child));
+        break;
     }
-    ldns_rr_set_owner(question, ldns_rdf_clone(it->qname));
-    ldns_rr_set_type(question, it->qtype);
-    ldns_rr_set_class(question, it->qclass);
-    ldns_rr_set_question(question, true);
-    ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
-    ldns_pkt_set_qr(pkt, true);
-    ldns_pkt_set_ra(pkt, true);
-    ldns_pkt_set_rcode(pkt, it->rcode);
-    ldns_rr_list *answer = ldns_rr_list_clone(it->answer);
-    if (answer)
-        ldns_pkt_push_rr_list(pkt, LDNS_SECTION_ANSWER, answer);
-    ldns_rr_list_free(answer);
-    if (it->soa)
-        ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(it->soa));
-    if (ldns_pkt2wire(&wire, pkt, len) != LDNS_STATUS_OK)
-        wire = NULL;
-    ldns_pkt_free(pkt);
-    return wire;
+    case CLASSIFY_NXDOMAIN:
+    case CLASSIFY_NODATA:
+        FUZZ_CHECK(!v->soa || dname_at_or_below(v->target, ldns_rr_owner(v->soa)));
+        break;
+    case CLASSIFY_LAME:
+    case CLASSIFY_FAIL:
+        FUZZ_CHECK(v->why != NULL);
+        break;
+    default:
+        break;
+    }
 }
 
 /* ---- the message cache and the client's reply (mesh.c job_done, request.c) ------------ */
@@ -566,7 +165,8 @@ static void check_cached_ttls(const uint8_t *msg, size_t len)
     FUZZ_CHECK(pos == len);
 }
 
-/* mesh.c job_done: store, read back, and answer a client asking in its own case. */
+/* resolve.c finish: store (resolve_store_answer), read back, and answer a client asking in
+ * its own case. */
 static void store_and_answer(const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
                              uint16_t qclass, uint8_t *msg, size_t len, uint8_t ctrl)
 {
@@ -579,13 +179,12 @@ static void store_and_answer(const uint8_t *qname_lc, size_t qname_len, uint16_t
 
     if (!cache)
         fuzz_die("cache_new");
-    msg[2] &= (uint8_t)~0x04;
-    if (cache_store(cache, qname_lc, qname_len, qtype, qclass, msg, len, now) != 0) {
+    size_t n = resolve_store_answer(cache, qname_lc, qname_len, qtype, qclass, msg, &len, now,
+                                    cached, WIRE_MAX_UDP);
+    if (n == 0) {
         cache_free(cache);
         return;
     }
-    size_t n = cache_lookup(cache, qname_lc, qname_len, qtype, qclass, now, cached,
-                            WIRE_MAX_UDP, NULL);
     FUZZ_CHECK(n == len);
     check_cached_ttls(cached, n);
 
@@ -621,83 +220,157 @@ static void run_forward(const uint8_t *qname_lc, size_t qname_len, uint16_t qtyp
     store_and_answer(qname_lc, qname_len, qtype, qclass, copy, len, ctrl);
 }
 
-/* Sets up what the iterator knew when it sent the question the reply answers. */
-static bool mirror_setup(struct mirror *it, const ldns_rdf *asked, uint16_t qtype,
-                         uint16_t qclass, uint8_t ctrl)
+/* What the iterator knew when it sent the question the reply answers. */
+struct asked {
+    ldns_rdf *zone, *target, *asked;
+    ldns_rr_type qtype, asked_type;
+    bool minimise;
+};
+
+static void asked_free(struct asked *a)
+{
+    ldns_rdf_deep_free(a->zone);
+    ldns_rdf_deep_free(a->target);
+    ldns_rdf_deep_free(a->asked);
+}
+
+/* From the control octet: a minimised question (asked = zone + one label, the target one
+ * label deeper, the original type one of four), or the full question to the servers of an
+ * ancestor zone. */
+static bool asked_setup(struct asked *a, const ldns_rdf *asked, uint16_t qtype, uint8_t ctrl)
 {
     static const ldns_rr_type original[] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
                                              LDNS_RR_TYPE_NS, LDNS_RR_TYPE_DS };
     size_t labels = ldns_dname_label_count(asked);
 
-    it->cfg = fz.cfg;
-    it->now = time(NULL);
-    it->qclass = qclass;
-    it->asked = ldns_rdf_clone(asked);
-    it->answer = ldns_rr_list_new();
-    it->rrcache = rrcache_new(fz.cfg->cache_size / 4, fz.cfg->max_ttl);
-    if (!it->asked || !it->answer || !it->rrcache)
+    a->asked = ldns_rdf_clone(asked);
+    if (!a->asked)
         fuzz_die("out of memory");
     if ((ctrl & 0x08) && qtype == LDNS_RR_TYPE_A && labels > 0) {
-        /* a minimised question: asked = zone + one label, the target one label deeper */
         ldns_rdf *www = ldns_dname_new_frm_str("www");
-        it->target = www ? ldns_dname_cat_clone(www, asked) : NULL;
+        a->target = www ? ldns_dname_cat_clone(www, asked) : NULL;
         ldns_rdf_deep_free(www);
-        if (!it->target || ldns_rdf_size(it->target) > WIRE_MAX_NAME)
+        if (!a->target || ldns_rdf_size(a->target) > WIRE_MAX_NAME)
             return false;
-        it->zone = ldns_dname_left_chop(asked);
-        it->qtype = original[(ctrl >> 4) & 3];
-        it->asked_type = LDNS_RR_TYPE_A;
-        it->minimise = true;
-        it->ask_labels = labels;
+        a->zone = ldns_dname_left_chop(asked);
+        a->qtype = original[(ctrl >> 4) & 3];
+        a->asked_type = LDNS_RR_TYPE_A;
+        a->minimise = true;
     } else {
-        /* the full question, to the servers of an ancestor zone */
         size_t zone_labels = (size_t)(ctrl & 7) < labels ? (size_t)(ctrl & 7) : labels;
-        it->target = ldns_rdf_clone(asked);
-        it->zone = ldns_dname_clone_from(asked, (uint16_t)(labels - zone_labels));
-        it->qtype = qtype;
-        it->asked_type = qtype;
-        it->minimise = (ctrl & 0x40) != 0;
-        it->ask_labels = zone_labels + 1;
+        a->target = ldns_rdf_clone(asked);
+        a->zone = ldns_dname_clone_from(asked, (uint16_t)(labels - zone_labels));
+        a->qtype = qtype;
+        a->asked_type = qtype;
+        a->minimise = (ctrl & 0x40) != 0;
     }
-    it->qname = ldns_rdf_clone(it->target);
-    return it->zone && it->qname;
+    return a->zone != NULL && a->target != NULL;
 }
 
-/* iterate.c upstream_done (OUTBOUND_OK) -> iter_run, as far as it goes without the network */
+/* iterate.c cache_verdict: what the verdict wants cached goes to the RRset cache. */
+static void cache_rrsets(struct rrcache *rrcache, const struct classify_verdict *v, time_t now)
+{
+    for (size_t i = 0; i < v->n_cache; i++) {
+        FUZZ_CHECK(ldns_rr_list_rr_count(v->cache[i].rrs) > 0);
+        rrcache_store(rrcache, v->cache[i].rrs, v->cache[i].trust, now);
+    }
+}
+
+/* The next name the iterator would ask (delegpt_name_to_ask) lies on the way to target. */
+static void check_next_question(const struct delegpt *dp, const ldns_rdf *target,
+                                ldns_rr_type qtype, bool minimise)
+{
+    ldns_rr_type type;
+    ldns_rdf *next = delegpt_name_to_ask(dp, target, qtype, minimise, &type);
+
+    FUZZ_CHECK(next == NULL || dname_at_or_below(target, next));
+    ldns_rdf_deep_free(next);
+}
+
+/* The verdicts that end the resolution: the result message (response_build, as
+ * iter_result_wire makes it) goes through the message cache to a client. */
+static void store_result(const struct asked *a, uint16_t qclass, const struct classify_verdict *v,
+                         uint8_t ctrl)
+{
+    ldns_rr_list *answer = ldns_rr_list_clone(v->chain);
+    ldns_pkt_rcode rcode = v->kind == CLASSIFY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR;
+    size_t wire_len = 0;
+
+    if (!answer)
+        fuzz_die("out of memory");
+    for (size_t i = 0; v->answer && i < ldns_rr_list_rr_count(v->answer); i++)
+        ldns_rr_list_push_rr(answer, ldns_rr_clone(ldns_rr_list_rr(v->answer, i)));
+    uint8_t *wire = response_build(a->target, a->qtype, qclass, rcode, answer, v->soa, &wire_len);
+    if (wire && ldns_rdf_size(a->target) <= WIRE_MAX_NAME && wire_len <= WIRE_MAX_UDP)
+        store_and_answer(ldns_rdf_data(a->target), ldns_rdf_size(a->target), a->qtype, qclass,
+                         wire, wire_len, ctrl);
+    free(wire);
+    ldns_rr_list_deep_free(answer);
+}
+
+/* iterate.c upstream_done (OUTBOUND_OK) -> process_classify -> what the verdict leads to,
+ * as far as it goes without the network. */
 static void run_iterate(const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
                         uint16_t qclass, const uint8_t *msg, size_t len, uint8_t ctrl)
 {
-    struct mirror it = { .state = ST_SEND };
+    struct asked a = { 0 };
+    struct delegpt dp;
+    struct classify_verdict v = { 0 };
+    ldns_pkt *resp = NULL;
     ldns_rdf *asked = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, qname_len, qname_lc);
+    struct rrcache *rrcache = rrcache_new(fz.cfg->cache_size / 4, fz.cfg->max_ttl);
+    time_t now = time(NULL);
 
-    if (!asked)
+    if (!asked || !rrcache)
         fuzz_die("out of memory");
-    if (!mirror_setup(&it, asked, qtype, qclass, ctrl) ||
-        ldns_wire2pkt(&it.resp, msg, len) != LDNS_STATUS_OK)
+    delegpt_init(&dp, fz.cfg, (ctrl & 0x20) != 0);
+    if (!asked_setup(&a, asked, qtype, ctrl) || ldns_wire2pkt(&resp, msg, len) != LDNS_STATUS_OK)
         goto out;                   /* the server is lame */
-    mirror_classify(&it);
-    if (it.state == ST_NEXT_TARGET)
-        mirror_next_target(&it);
-    if (it.state == ST_FIND_DELEGATION)
-        mirror_find_delegation(&it);
-    if (it.state == ST_SEND || it.state == ST_CHOOSE_SERVER) {
-        ldns_rr_type type;
-        ldns_rdf *next = mirror_name_to_ask(&it, &type);
-        FUZZ_CHECK(next == NULL || dname_at_or_below(it.target, next));
-        ldns_rdf_deep_free(next);
-    }
-    if (it.state == ST_DONE) {
-        size_t wire_len = 0;
-        uint8_t *wire = mirror_result_wire(&it, &wire_len);
-        if (wire && ldns_rdf_size(it.qname) <= WIRE_MAX_NAME && wire_len <= WIRE_MAX_UDP)
-            store_and_answer(ldns_rdf_data(it.qname), ldns_rdf_size(it.qname), it.qtype,
-                             it.qclass, wire, wire_len, ctrl);
-        free(wire);
+    check_scrubbed(resp, a.zone);
+    struct classify_input in = {
+        .resp = resp, .zone = a.zone, .target = a.target, .qtype = a.qtype, .asked = a.asked,
+        .asked_type = a.asked_type, .cnames = 0, .max_cnames = (int)fz.cfg->max_cname_chain,
+    };
+    FUZZ_CHECK(classify_is_minimised(&in) == (a.asked_type != a.qtype ||
+                                              ldns_dname_compare(a.asked, a.target) != 0));
+    classify_reply(&in, &v);
+    check_verdict(&in, &v);
+    cache_rrsets(rrcache, &v, now);
+    switch (v.kind) {
+    case CLASSIFY_REFERRAL:
+        delegpt_set(&dp, ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(v.ns, 0))), v.ns, rrcache,
+                    qclass, now);
+        v.ns = NULL;
+        delegpt_add_addrs(&dp, v.glue);
+        FUZZ_CHECK(dp.n_servers <= DELEGPT_MAX_SERVERS);
+        check_next_question(&dp, a.target, a.qtype, a.minimise);
+        break;
+    case CLASSIFY_CNAME:            /* the new target's delegation, from what was cached */
+        delegpt_find(&dp, rrcache, NULL, v.target, a.qtype, qclass, now);
+        if (dp.zone)
+            check_next_question(&dp, v.target, a.qtype, a.minimise);
+        break;
+    case CLASSIFY_DEEPER:
+    case CLASSIFY_FULL_NAME:
+        delegpt_set(&dp, ldns_rdf_clone(a.zone), ldns_rr_list_new(), rrcache, qclass, now);
+        check_next_question(&dp, a.target, a.qtype, v.kind == CLASSIFY_DEEPER);
+        break;
+    case CLASSIFY_ANSWER:
+    case CLASSIFY_NXDOMAIN:
+    case CLASSIFY_NODATA:
+        store_result(&a, qclass, &v, ctrl);
+        break;
+    case CLASSIFY_LAME:
+    case CLASSIFY_FAIL:
+        break;
     }
 out:
+    classify_verdict_free(&v);
+    delegpt_clear(&dp);
+    ldns_pkt_free(resp);
     ldns_rdf_deep_free(asked);
-    rrcache_free(it.rrcache);
-    mirror_free(&it);
+    asked_free(&a);
+    rrcache_free(rrcache);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

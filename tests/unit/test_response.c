@@ -8,37 +8,9 @@
 
 #include "response.h"
 #include "tap.h"
+#include "ldns_test.h"
 
 /* ---- helpers ------------------------------------------------------------------------- */
-
-static ldns_rdf *dname(const char *text)
-{
-    ldns_rdf *d = ldns_dname_new_frm_str(text);
-    if (!d) {
-        diag("bad name in test: %s", text);
-        exit(2);
-    }
-    return d;
-}
-
-static ldns_rr *rr(const char *text)
-{
-    ldns_rr *r = NULL;
-    if (ldns_rr_new_frm_str(&r, text, 300, NULL, NULL) != LDNS_STATUS_OK || !r) {
-        diag("bad RR in test: %s", text);
-        exit(2);
-    }
-    return r;
-}
-
-static void push_all(ldns_pkt *pkt, ldns_pkt_section sec, const char *const *rrs)
-{
-    for (size_t i = 0; rrs && rrs[i]; i++)
-        if (!ldns_pkt_push_rr(pkt, sec, rr(rrs[i]))) {
-            diag("cannot push %s", rrs[i]);
-            exit(2);
-        }
-}
 
 /* A response to "qname IN A" with the given sections (NULL-terminated lists, or NULL). */
 static ldns_pkt *response(bool aa, const char *const *answer, const char *const *authority,

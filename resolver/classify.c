@@ -1,0 +1,232 @@
+/* classify.c -- the verdict on one authoritative reply (classify.h), a pure function.
+ *
+ * Two questions are told apart: a minimised one (RFC 9156: a name between the zone and
+ * the target, type A) only decides how to go on -- a referral, one label deeper, or the
+ * full name (relaxed mode, section 3, for servers that answer NXDOMAIN for empty
+ * non-terminals or misbehave) -- and a full one, classified in this order: an error rcode
+ * is lame; the answer section followed from the target through CNAMEs either ends at the
+ * RRset asked for (ANSWER) or at a name whose data is elsewhere; an authoritative NXDOMAIN
+ * for that name; a chain that moved on (CNAME); a referral downwards, or sideways/upwards
+ * (lame); an authoritative NOERROR without data (NODATA); anything else is lame.
+ *
+ * Trust: an answer with AA is answer data; without AA it is only as good as authority data
+ * (RFC 2181 5.4.1); referral NS sets are authority data and their addresses glue. Only
+ * address answers and NS answers are worth an RRset-cache entry (the iterator looks up
+ * nothing else there); the message cache stores the whole result elsewhere. */
+#include "classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "response.h"
+
+bool classify_is_minimised(const struct classify_input *in)
+{
+    return in->asked_type != in->qtype || ldns_dname_compare(in->asked, in->target) != 0;
+}
+
+static bool is_lame_rcode(ldns_pkt_rcode rcode)
+{
+    return rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN;
+}
+
+/* Adds a clone of rrs (one RRset) to what should be cached. */
+static void want_cached(struct classify_verdict *v, const ldns_rr_list *rrs, enum rr_trust trust)
+{
+    struct classify_rrset *more = realloc(v->cache, (v->n_cache + 1) * sizeof *more);
+    ldns_rr_list *copy = more ? ldns_rr_list_clone(rrs) : NULL;
+
+    if (more)
+        v->cache = more;
+    if (!copy)
+        return;
+    v->cache[v->n_cache].rrs = copy;
+    v->cache[v->n_cache++].trust = trust;
+}
+
+/* Every RRset of rrs (sorted canonically, so each RRset is a contiguous run). */
+static void want_cached_all(struct classify_verdict *v, const ldns_rr_list *rrs,
+                            enum rr_trust trust)
+{
+    size_t n = ldns_rr_list_rr_count(rrs);
+
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        ldns_rr *first = ldns_rr_list_rr(rrs, i);
+        while (j < n && ldns_rr_get_type(ldns_rr_list_rr(rrs, j)) == ldns_rr_get_type(first) &&
+               ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(rrs, j)), ldns_rr_owner(first)) == 0)
+            j++;
+        ldns_rr_list *set = ldns_rr_list_new();
+        for (size_t k = i; set && k < j; k++)
+            ldns_rr_list_push_rr(set, ldns_rr_list_rr(rrs, k));
+        if (set)
+            want_cached(v, set, trust);
+        ldns_rr_list_free(set);     /* shallow: the RRs belong to rrs */
+        i = j;
+    }
+}
+
+/* An NS set with the glue for its names: both to be cached, the glue kept for use. */
+static void take_delegation(const struct classify_input *in, struct classify_verdict *v,
+                            const ldns_rr_list *ns, enum rr_trust ns_trust)
+{
+    v->glue = response_glue(in->resp, LDNS_SECTION_ADDITIONAL, ns);
+    want_cached(v, ns, ns_trust);
+    if (v->glue)
+        want_cached_all(v, v->glue, RR_TRUST_GLUE);
+}
+
+static void referral(const struct classify_input *in, struct classify_verdict *v,
+                     ldns_rr_list *ns)
+{
+    v->kind = CLASSIFY_REFERRAL;
+    v->ns = ns;
+    take_delegation(in, v, ns, RR_TRUST_AUTHORITY);
+}
+
+static void verdict(struct classify_verdict *v, enum classify_kind kind, const char *why)
+{
+    v->kind = kind;
+    v->why = why;
+}
+
+/* Follows the answer section from v->target through CNAMEs. True when the final RRset was
+ * found (v->answer); otherwise v->target is where the chain stopped. */
+static bool follow_answer(const struct classify_input *in, struct classify_verdict *v)
+{
+    for (;;) {
+        ldns_rr_list *rrset = response_rrset(in->resp, LDNS_SECTION_ANSWER, v->target, in->qtype);
+        if (rrset) {
+            enum rr_trust trust = ldns_pkt_aa(in->resp) ? RR_TRUST_ANSWER : RR_TRUST_AUTHORITY;
+            if (in->qtype == LDNS_RR_TYPE_A || in->qtype == LDNS_RR_TYPE_AAAA)
+                want_cached(v, rrset, trust);
+            if (in->qtype == LDNS_RR_TYPE_NS)
+                take_delegation(in, v, rrset, trust);
+            v->answer = rrset;
+            return true;
+        }
+        if (in->qtype == LDNS_RR_TYPE_CNAME)
+            return false;
+        ldns_rr_list *cname = response_rrset(in->resp, LDNS_SECTION_ANSWER, v->target,
+                                             LDNS_RR_TYPE_CNAME);
+        if (!cname)
+            return false;
+        /* ldns reads a CNAME with an empty RDATA without complaint, and ldns_rdf_clone
+         * asserts on its missing target: a chain without a target ends here (fuzz_upstream) */
+        const ldns_rdf *alias = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+        ldns_rdf *next = alias ? ldns_rdf_clone(alias) : NULL;
+        ldns_rr_list_push_rr(v->chain, ldns_rr_list_pop_rr(cname));
+        ldns_rr_list_deep_free(cname);
+        ldns_rdf_deep_free(v->target);
+        v->target = next;
+        if (!next || in->cnames + ++v->cnames > in->max_cnames)
+            return false;
+    }
+}
+
+static void classify_minimised(const struct classify_input *in, struct classify_verdict *v)
+{
+    ldns_rr_list *ns = NULL;
+    ldns_pkt_rcode rcode = ldns_pkt_get_rcode(in->resp);
+
+    if (!is_lame_rcode(rcode) &&
+        response_referral(in->resp, in->zone, in->asked, &ns) == REFERRAL_DOWN) {
+        referral(in, v, ns);
+        return;
+    }
+    ldns_rr_list *cname = response_rrset(in->resp, LDNS_SECTION_ANSWER, in->asked,
+                                         LDNS_RR_TYPE_CNAME);
+    if (rcode == LDNS_RCODE_NOERROR && ldns_pkt_aa(in->resp) && !cname)
+        verdict(v, CLASSIFY_DEEPER, NULL);  /* the name exists (maybe an empty non-terminal) */
+    else
+        verdict(v, CLASSIFY_FULL_NAME, NULL);
+    v->with_cname = cname != NULL;
+    ldns_rr_list_deep_free(cname);
+}
+
+static void classify_full(const struct classify_input *in, struct classify_verdict *v)
+{
+    ldns_pkt_rcode rcode = ldns_pkt_get_rcode(in->resp);
+    ldns_rr_list *ns = NULL;
+
+    if (is_lame_rcode(rcode)) {
+        verdict(v, CLASSIFY_LAME, "error rcode");
+        return;
+    }
+    if (follow_answer(in, v)) {
+        verdict(v, CLASSIFY_ANSWER, NULL);
+        return;
+    }
+    if (in->cnames + v->cnames > in->max_cnames || !v->target) {
+        verdict(v, CLASSIFY_FAIL, "CNAME chain too long");
+        return;
+    }
+    bool moved = ldns_dname_compare(in->target, v->target) != 0;
+    v->soa = response_soa(in->resp, v->target);
+    if ((ldns_pkt_aa(in->resp) || v->soa) && rcode == LDNS_RCODE_NXDOMAIN) {
+        verdict(v, CLASSIFY_NXDOMAIN, NULL);
+        return;
+    }
+    if (moved) {
+        verdict(v, CLASSIFY_CNAME, NULL);
+        return;
+    }
+    switch (response_referral(in->resp, in->zone, v->target, &ns)) {
+    case REFERRAL_DOWN:
+        referral(in, v, ns);
+        return;
+    case REFERRAL_BAD:
+        verdict(v, CLASSIFY_LAME, "referral upwards or sideways");
+        return;
+    case REFERRAL_NONE:
+        break;
+    }
+    if (ldns_pkt_aa(in->resp) && rcode == LDNS_RCODE_NOERROR)
+        verdict(v, CLASSIFY_NODATA, NULL);
+    else
+        verdict(v, CLASSIFY_LAME, "not authoritative and not a referral");
+}
+
+void classify_reply(const struct classify_input *in, struct classify_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->chain = ldns_rr_list_new();
+    v->target = ldns_rdf_clone(in->target);
+    if (!v->chain || !v->target) {
+        verdict(v, CLASSIFY_LAME, "out of memory");
+        return;
+    }
+    if (classify_is_minimised(in))
+        classify_minimised(in, v);
+    else
+        classify_full(in, v);
+    if (v->kind != CLASSIFY_NXDOMAIN && v->kind != CLASSIFY_NODATA) {
+        ldns_rr_free(v->soa);
+        v->soa = NULL;
+    }
+}
+
+void classify_verdict_free(struct classify_verdict *v)
+{
+    ldns_rr_list_deep_free(v->chain);
+    ldns_rdf_deep_free(v->target);
+    ldns_rr_list_deep_free(v->answer);
+    ldns_rr_free(v->soa);
+    ldns_rr_list_deep_free(v->ns);
+    ldns_rr_list_deep_free(v->glue);
+    for (size_t i = 0; i < v->n_cache; i++)
+        ldns_rr_list_deep_free(v->cache[i].rrs);
+    free(v->cache);
+    memset(v, 0, sizeof *v);
+}
+
+const char *classify_kind_name(enum classify_kind kind)
+{
+    static const char *const names[] = {
+        [CLASSIFY_ANSWER] = "answer", [CLASSIFY_CNAME] = "cname",
+        [CLASSIFY_REFERRAL] = "referral", [CLASSIFY_NXDOMAIN] = "nxdomain",
+        [CLASSIFY_NODATA] = "nodata", [CLASSIFY_LAME] = "lame", [CLASSIFY_FAIL] = "fail",
+        [CLASSIFY_DEEPER] = "deeper", [CLASSIFY_FULL_NAME] = "full-name",
+    };
+    return (size_t)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}

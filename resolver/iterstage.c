@@ -1,0 +1,197 @@
+/* iterstage.c -- iteration as resolve.c sees it (the `iterate` stage), and root priming.
+ *
+ * A job wraps one root iter (iter.h): it is started from the loop (a zero timer, so `done`
+ * never runs inside resolve_start), and its result is turned into a response message for
+ * the cache. Priming (RFC 8109) is a job of its own for the root NS set, one for the whole
+ * process: struct iterate_priming is shared by every thread, and its `busy` flag says
+ * whether some thread runs one; the job and its owner are written only by the thread that
+ * set the flag, and read at shutdown, after the threads have stopped. */
+#include "iterate.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <ev.h>
+#include <ldns/ldns.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "iter.h"
+#include "log.h"
+#include "resolve.h"
+#include "rrcache.h"
+#include "trace.h"
+#include "wire.h"
+
+/* msg == NULL: the resolution failed. msg is only valid during the call. */
+typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len);
+
+struct iterate_job {
+    struct daemon *d;
+    struct iter *it;
+    ev_timer kick;                  /* starts the iter from the loop, never from the caller */
+    iterate_done_fn *done;
+    void *arg;
+};
+
+static void job_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct iterate_job *job = w->data;
+    (void)loop;
+    (void)revents;
+    iter_run(job->it);
+}
+
+static void job_done(void *arg, struct iter *it, bool ok)
+{
+    struct iterate_job *job = arg;
+    size_t len = 0;
+    uint8_t *wire = ok ? iter_result_wire(it, &len) : NULL;
+
+    iter_free(it);
+    job->done(job->arg, wire, len);
+    free(wire);
+    free(job);
+}
+
+/* Starts resolving; `done` is called later, exactly once, unless iterate_cancel comes
+ * first. NULL when iteration is impossible (no root hints) or out of memory. trace (may
+ * be NULL) gets every step; it must outlive the job. */
+static struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc,
+                                         size_t qname_len, uint16_t qtype, uint16_t qclass,
+                                         struct trace *trace, iterate_done_fn *done, void *arg)
+{
+    struct iterate_job *job;
+
+    if (!d->hints || !(job = calloc(1, sizeof *job)))
+        return NULL;
+    job->d = d;
+    job->done = done;
+    job->arg = arg;
+    job->it = iter_new_root(d, qname_lc, qname_len, qtype, qclass, trace, job_done, job);
+    if (!job->it) {
+        free(job);
+        return NULL;
+    }
+    ev_timer_init(&job->kick, job_kick, 0, 0);
+    job->kick.data = job;
+    ev_timer_start(d->loop, &job->kick);
+    return job;
+}
+
+static void iterate_cancel(struct iterate_job *job)
+{
+    if (!job)
+        return;
+    ev_timer_stop(job->d->loop, &job->kick);
+    iter_free(job->it);
+    free(job);
+}
+
+/* ---- the stage -------------------------------------------------------------------------- */
+
+static void stage_done(void *arg, uint8_t *msg, size_t len)
+{
+    resolve_stage_done(arg, msg ? RESOLVE_ANSWER : RESOLVE_FAIL, msg, len,
+                       "iteration failed");
+}
+
+static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
+{
+    const struct resolve_query *q = resolve_query_of(r);
+
+    if (!q->d->hints) {
+        resolve_trace_route(q, "iterate", "no root hints: cannot iterate");
+        *why = "no root hints";
+        return RESOLVE_FAIL;
+    }
+    resolve_trace_route(q, "iterate", "iterating from the root");
+    *state = iterate_start(q->d, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
+                           stage_done, r);
+    if (*state)
+        return RESOLVE_WAIT;
+    *why = "out of memory";
+    return RESOLVE_FAIL;
+}
+
+static void stage_cancel(void *state)
+{
+    iterate_cancel(state);
+}
+
+const struct resolve_stage iterate_stage = { "iterate", stage_start, stage_cancel };
+
+/* ---- priming: one root priming at a time for the whole process --------------------------- */
+
+struct iterate_priming {
+    atomic_bool busy;               /* a priming is in flight on some thread */
+    struct iterate_job *job;        /* that priming; written only by the thread holding busy */
+    struct daemon *owner;           /* the context (thread) whose loop runs it */
+};
+
+struct iterate_priming *iterate_priming_new(void)
+{
+    struct iterate_priming *p = calloc(1, sizeof *p);
+
+    if (p)
+        atomic_init(&p->busy, false);
+    return p;
+}
+
+void iterate_priming_cancel(struct iterate_priming *p, struct daemon *d)
+{
+    if (!p || !p->job || p->owner != d)
+        return;
+    iterate_cancel(p->job);
+    p->job = NULL;
+    p->owner = NULL;
+    atomic_store(&p->busy, false);
+}
+
+void iterate_priming_free(struct iterate_priming *p)
+{
+    free(p);
+}
+
+static void prime_done(void *arg, uint8_t *msg, size_t len)
+{
+    struct iterate_priming *p = arg;
+    (void)len;
+
+    p->job = NULL;
+    p->owner = NULL;
+    atomic_store(&p->busy, false);
+    if (msg)
+        log_info("primed the root name servers");
+    else
+        log_warn("priming the root name servers failed; using the root hints");
+}
+
+void iterate_prime(struct daemon *d)
+{
+    static const uint8_t root[1] = { 0 };
+    struct iterate_priming *p = d->priming;
+    ldns_rdf *root_name;
+    ldns_rr_list *ns;
+
+    if (!p || !d->hints || !d->cfg->root_priming || atomic_load(&p->busy))
+        return;
+    root_name = ldns_dname_new_frm_str(".");
+    ns = root_name ? rrcache_lookup(d->rrcache, root_name, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN,
+                                    time(NULL), NULL) : NULL;
+    ldns_rdf_deep_free(root_name);
+    if (ns) {
+        ldns_rr_list_deep_free(ns);
+        return;
+    }
+    if (atomic_exchange(&p->busy, true))
+        return;
+    p->owner = d;
+    p->job = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
+                           prime_done, p);
+    if (!p->job) {
+        p->owner = NULL;
+        atomic_store(&p->busy, false);
+    }
+}

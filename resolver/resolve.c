@@ -1,0 +1,184 @@
+/* resolve.c -- the entry point for a miss: the stage table, its walk, and the cache store.
+ *
+ * A resolution holds its question, the index of the running stage and that stage's handle.
+ * The walk: start stage i; RESOLVE_NEXT moves to i + 1 (the reason goes to the next stage,
+ * which puts it in the trace); RESOLVE_ANSWER stores the answer and calls `done`;
+ * RESOLVE_FAIL, or running off the end of the table, calls `done` with no answer. Stages
+ * report asynchronously (resolve_stage_done); a walk that ends inside resolve_start (every
+ * stage refused at once) makes resolve_start return NULL instead, so `done` is never called
+ * from inside it.
+ *
+ * Invariant: at most one stage runs at a time, and `state` is its handle (NULL when none);
+ * resolve_cancel cancels exactly that one. */
+#include "resolve.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "cache.h"
+#include "daemon.h"
+#include "forward.h"
+#include "iterate.h"
+#include "log.h"
+#include "trace.h"
+#include "wire.h"
+
+/* The route, in order: one row per stage. */
+static const struct resolve_stage *const stages[] = {
+    &forward_stage,
+    &iterate_stage,
+};
+#define N_STAGES (sizeof stages / sizeof stages[0])
+
+struct resolve {
+    struct resolve_query q;
+    uint8_t qname[WIRE_MAX_NAME];
+    struct resolve_options opt;
+    size_t stage;                   /* index of the running stage */
+    void *state;                    /* its handle */
+    double stage_started;
+    resolve_done_fn *done;
+    void *arg;
+};
+
+const struct resolve_query *resolve_query_of(const struct resolve *r)
+{
+    return &r->q;
+}
+
+double resolve_stage_started(const struct resolve *r)
+{
+    return r->stage_started;
+}
+
+/* Starts stages from r->stage on until one runs. Returns false when the walk ended
+ * without an answer (every remaining stage passed, or one failed at once). */
+static bool walk(struct resolve *r, const char *why)
+{
+    for (; r->stage < N_STAGES; r->stage++) {
+        const struct resolve_stage *s = stages[r->stage];
+        const char *reason = NULL;
+        r->q.why = why;
+        r->state = NULL;
+        r->stage_started = ev_now(r->q.d->loop);
+        enum resolve_verdict v = s->start(r, &r->state, &reason);
+        if (v == RESOLVE_WAIT)
+            return true;
+        log_debug("resolve: stage %s %s: %s", s->name, v == RESOLVE_NEXT ? "passed" : "failed",
+                  reason ? reason : "?");
+        if (v != RESOLVE_NEXT)
+            return false;
+        why = reason;
+    }
+    return false;
+}
+
+/* The answer as clients get it: AA cleared, a positive answer without its authority and
+ * additional sections. Returns the new length. */
+static size_t client_form(uint8_t *msg, size_t len)
+{
+    msg[2] &= (uint8_t)~0x04;
+    return wire_answer_only(msg, len);
+}
+
+void resolve_trace_route(const struct resolve_query *q, const char *verdict, const char *fmt, ...)
+{
+    struct trace_step *s = trace_add(q->trace, TRACE_ROUTE, 0);
+    char detail[TRACE_TEXT];
+    va_list ap;
+
+    if (!s)
+        return;
+    wire_name_to_str(q->qname_lc, q->qname_len, s->name, sizeof s->name);
+    trace_set_type(s->type, q->qtype);
+    snprintf(s->verdict, sizeof s->verdict, "%s", verdict);
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    trace_printf(s->detail, "%s%s%s", q->why ? q->why : "", q->why ? ": " : "", detail);
+}
+
+size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
+                            uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
+                            time_t now, uint8_t *out, size_t cap)
+{
+    *len = client_form(msg, *len);
+    if (cache_store(cache, qname_lc, qname_len, qtype, qclass, msg, *len, now) != 0)
+        return 0;
+    return cache_lookup(cache, qname_lc, qname_len, qtype, qclass, now, out, cap, NULL);
+}
+
+static void finish(struct resolve *r, uint8_t *msg, size_t len)
+{
+    struct daemon *d = r->q.d;
+    uint8_t cached[WIRE_MAX_UDP];
+    struct resolve_answer ans = { msg, len, false, stages[r->stage < N_STAGES ? r->stage : 0]->name };
+
+    if (msg) {
+        size_t n = 0;
+        if (r->opt.generation == d->cache_generation)
+            n = resolve_store_answer(d->cache, r->q.qname_lc, r->q.qname_len, r->q.qtype,
+                                     r->q.qclass, msg, &len, time(NULL), cached, sizeof cached);
+        else
+            len = client_form(msg, len);
+        ans.msg = n ? cached : msg;
+        ans.len = n ? n : len;
+        ans.cached = n > 0;
+    }
+    r->state = NULL;
+    resolve_done_fn *done = r->done;
+    void *arg = r->arg;
+    free(r);
+    done(arg, &ans);
+}
+
+void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg, size_t len,
+                        const char *why)
+{
+    r->state = NULL;
+    if (v == RESOLVE_ANSWER && msg) {
+        finish(r, msg, len);
+        return;
+    }
+    log_debug("resolve: stage %s %s: %s", stages[r->stage]->name,
+              v == RESOLVE_NEXT ? "passed" : "failed", why ? why : "?");
+    if (v == RESOLVE_NEXT) {
+        r->stage++;
+        if (walk(r, why))
+            return;
+    }
+    finish(r, NULL, 0);
+}
+
+struct resolve *resolve_start(const struct resolve_query *q, const struct resolve_options *opt,
+                              resolve_done_fn *done, void *arg)
+{
+    struct resolve *r;
+
+    if (q->qname_len > WIRE_MAX_NAME || !(r = calloc(1, sizeof *r)))
+        return NULL;
+    r->q = *q;
+    memcpy(r->qname, q->qname_lc, q->qname_len);
+    r->q.qname_lc = r->qname;
+    r->opt = *opt;
+    r->done = done;
+    r->arg = arg;
+    if (!walk(r, NULL)) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void resolve_cancel(struct resolve *r)
+{
+    if (!r)
+        return;
+    if (r->state && r->stage < N_STAGES)
+        stages[r->stage]->cancel(r->state);
+    free(r);
+}

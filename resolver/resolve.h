@@ -1,0 +1,105 @@
+/* resolve.h -- the one way a cache miss is resolved: a fixed list of stages, then the cache.
+ *
+ * The mesh (a client's miss) and `trace` (a traced miss) call only resolve_start and
+ * resolve_cancel. A resolution walks the stage table of resolve.c in order (the models:
+ * Unbound's module stack, services/modstack.c; Knot Resolver's layers, lib/layer.h): each
+ * stage either answers (the walk ends), passes on to the next stage, or fails (the walk
+ * ends: SERVFAIL). Today the stages are `forward` (the longest matching forward zone;
+ * passes when none matches, or, with forward-first, when every forwarder failed) and
+ * `iterate` (from the root hints down). The route -- forward, iterate, the forward-first
+ * fall-back -- therefore exists once, as the order of the table and the verdicts of its
+ * stages. An answer is stored in the message cache (resolve_store_answer) before `done`
+ * gets it, so the first client sees the TTLs every later hit will see.
+ *
+ * A new stage (a shared cache in front, DNSSEC validation, TLS to upstreams) is one file
+ * defining a `struct resolve_stage` plus one row in the table; the stages never call one
+ * another. */
+#ifndef RESOLVE_H
+#define RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct cache;
+struct daemon;
+struct resolve;
+struct trace;
+
+/* What one resolution asks; a stage reads it through resolve_query_of. */
+struct resolve_query {
+    struct daemon *d;               /* the calling thread's context */
+    const uint8_t *qname_lc;        /* lower-case wire form, owned by the resolution */
+    size_t qname_len;
+    uint16_t qtype, qclass;
+    struct trace *trace;            /* NULL unless traced; outlives the resolution */
+    const char *why;                /* why the stage before passed it on; NULL for the first */
+};
+
+struct resolve_options {
+    unsigned generation;            /* d->cache_generation at the start: a reload that flushed
+                                     * the cache since then keeps the answer out of it */
+};
+
+/* The outcome handed to `done`: msg == NULL means every stage failed (answer SERVFAIL).
+ * msg is the stored copy (TTLs clamped as every hit will see them) when `cached`, else the
+ * answer as resolved; valid only during the call. source: the stage that answered. */
+struct resolve_answer {
+    const uint8_t *msg;
+    size_t len;
+    bool cached;
+    const char *source;
+};
+
+typedef void resolve_done_fn(void *arg, const struct resolve_answer *ans);
+
+/* Starts resolving q (its name and type; d, trace as given; why ignored). `done` is called
+ * later, never inside this call, exactly once unless resolve_cancel comes first. NULL when
+ * nothing could be started at all (no forwarder socket, no root hints, no memory): the
+ * caller answers SERVFAIL at once. */
+struct resolve *resolve_start(const struct resolve_query *q, const struct resolve_options *opt,
+                              resolve_done_fn *done, void *arg);
+void resolve_cancel(struct resolve *r);
+/* When the current stage started (ev_now): how long this part of the work has run. */
+double resolve_stage_started(const struct resolve *r);
+
+/* ---- for stages ---------------------------------------------------------------------- */
+
+enum resolve_verdict {
+    RESOLVE_WAIT,                   /* running: the stage calls resolve_stage_done later */
+    RESOLVE_ANSWER,                 /* msg is the answer: the walk ends */
+    RESOLVE_NEXT,                   /* not this stage's to answer: the next stage runs */
+    RESOLVE_FAIL,                   /* no answer: the walk ends with SERVFAIL */
+};
+
+struct resolve_stage {
+    const char *name;               /* "forward", "iterate": the trace's source */
+    /* Takes up r. Returns RESOLVE_WAIT with *state set (its handle for cancel; it then
+     * reports through resolve_stage_done, exactly once, never inside start), or
+     * RESOLVE_NEXT / RESOLVE_FAIL at once with *why saying why (log and trace). */
+    enum resolve_verdict (*start)(struct resolve *r, void **state, const char **why);
+    void (*cancel)(void *state);
+};
+
+const struct resolve_query *resolve_query_of(const struct resolve *r);
+/* Records, when traced, the route step of a stage that takes the question up: verdict
+ * (the stage's name) and a detail, after what the stage before said (q->why). */
+void resolve_trace_route(const struct resolve_query *q, const char *verdict, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The running stage's report: RESOLVE_ANSWER with the answer (msg is modified: it is
+ * stored as resolve_store_answer says), RESOLVE_NEXT or RESOLVE_FAIL with a reason. */
+void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg, size_t len,
+                        const char *why);
+
+/* ---- the answer's way into the cache ----------------------------------------------------- */
+
+/* Stores an answer for (qname, qtype, qclass) in the message cache: AA cleared (we are not
+ * the authority for data we fetched); a positive answer keeps only its answer section.
+ * Copies the stored entry into out and returns its length; 0 when nothing was stored (then
+ * msg, *len updated, is the answer to send). */
+size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
+                            uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
+                            time_t now, uint8_t *out, size_t cap);
+
+#endif

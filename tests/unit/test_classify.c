@@ -1,0 +1,325 @@
+/* test_classify.c -- unit tests for resolver/classify.c: the verdict on one authoritative
+ * reply, from hand-built ldns packets (no network, no caches).
+ *
+ * Each case builds the reply a server of `zone` could send to the question asked, scrubs
+ * and canonicalises it as iterate.c does (response.c), and checks the verdict: its kind,
+ * the records it carries and the RRsets it wants cached with their trust. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "response.h"
+#include "tap.h"
+#include "ldns_test.h"
+
+/* One case: the question asked of a server of `zone`, and the reply it sent. */
+struct reply {
+    const char *zone, *target, *asked;
+    ldns_rr_type qtype, asked_type;
+    bool aa;
+    ldns_pkt_rcode rcode;
+    const char *const *answer, *const *authority, *const *additional;
+    int cnames, max_cnames;
+};
+
+struct run {
+    ldns_pkt *pkt;
+    ldns_rdf *zone, *target, *asked;
+    struct classify_verdict v;
+};
+
+static void classify(const struct reply *r, struct run *run)
+{
+    run->pkt = ldns_pkt_new();
+    if (!run->pkt)
+        exit(2);
+    ldns_pkt_set_qr(run->pkt, true);
+    ldns_pkt_set_aa(run->pkt, r->aa);
+    ldns_pkt_set_rcode(run->pkt, r->rcode);
+    push_all(run->pkt, LDNS_SECTION_ANSWER, r->answer);
+    push_all(run->pkt, LDNS_SECTION_AUTHORITY, r->authority);
+    push_all(run->pkt, LDNS_SECTION_ADDITIONAL, r->additional);
+    run->zone = dname(r->zone);
+    run->target = dname(r->target);
+    run->asked = dname(r->asked ? r->asked : r->target);
+    response_scrub(run->pkt, run->zone);
+    response_canonicalize(run->pkt);
+    struct classify_input in = {
+        .resp = run->pkt, .zone = run->zone, .target = run->target, .qtype = r->qtype,
+        .asked = run->asked, .asked_type = r->asked_type ? r->asked_type : r->qtype,
+        .cnames = r->cnames, .max_cnames = r->max_cnames ? r->max_cnames : 8,
+    };
+    classify_reply(&in, &run->v);
+}
+
+static void run_free(struct run *run)
+{
+    classify_verdict_free(&run->v);
+    ldns_pkt_free(run->pkt);
+    ldns_rdf_deep_free(run->zone);
+    ldns_rdf_deep_free(run->target);
+    ldns_rdf_deep_free(run->asked);
+}
+
+static bool name_is(const ldns_rdf *name, const char *text)
+{
+    ldns_rdf *want = dname(text);
+    bool same = name && ldns_dname_compare(name, want) == 0;
+    ldns_rdf_deep_free(want);
+    return same;
+}
+
+static size_t count(const ldns_rr_list *l)
+{
+    return l ? ldns_rr_list_rr_count(l) : 0;
+}
+
+/* The i-th RRset to cache has this type and trust. */
+static bool cached(const struct classify_verdict *v, size_t i, ldns_rr_type type,
+                   enum rr_trust trust)
+{
+    return i < v->n_cache && ldns_rr_get_type(ldns_rr_list_rr(v->cache[i].rrs, 0)) == type &&
+           v->cache[i].trust == trust;
+}
+
+#define A LDNS_RR_TYPE_A
+#define NOERROR LDNS_RCODE_NOERROR
+#define NXDOMAIN LDNS_RCODE_NXDOMAIN
+#define SOA_EXAMPLE "example.test. 60 IN SOA ns1.example.test. h.example.test. 1 3600 600 86400 60"
+
+static void test_answer(void)
+{
+    static const char *const ans[] = { "www.example.test. 300 IN A 192.0.2.1",
+                                       "www.example.test. 300 IN A 192.0.2.2", NULL };
+    struct run run;
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NOERROR,
+                              ans, NULL, NULL, 0, 0 }, &run);
+    is_str(classify_kind_name(run.v.kind), "answer", "an authoritative answer: ANSWER");
+    is_int(count(run.v.answer), 2, "... with the whole RRset");
+    is_int(count(run.v.chain), 0, "... and no chain");
+    ok(cached(&run.v, 0, A, RR_TRUST_ANSWER) && run.v.n_cache == 1,
+       "... the address RRset cached as answer data");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, false, NOERROR,
+                              ans, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && cached(&run.v, 0, A, RR_TRUST_AUTHORITY),
+       "without AA: still an answer, cached only with authority trust (RFC 2181 5.4.1)");
+    run_free(&run);
+
+    static const char *const mx[] = { "example.test. 300 IN MX 10 mail.example.test.", NULL };
+    classify(&(struct reply){ "example.test.", "example.test.", NULL, LDNS_RR_TYPE_MX, 0, true,
+                              NOERROR, mx, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && run.v.n_cache == 0,
+       "an MX answer: answered, nothing for the RRset cache (only addresses and NS go there)");
+    run_free(&run);
+}
+
+static void test_ns_answer(void)
+{
+    static const char *const ans[] = { "example.test. 300 IN NS ns1.example.test.", NULL };
+    static const char *const add[] = { "ns1.example.test. 300 IN A 192.0.2.53", NULL };
+    struct run run;
+
+    classify(&(struct reply){ "example.test.", "example.test.", NULL, LDNS_RR_TYPE_NS, 0, true,
+                              NOERROR, ans, NULL, add, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && count(run.v.glue) == 1, "an NS answer carries its glue");
+    ok(cached(&run.v, 0, LDNS_RR_TYPE_NS, RR_TRUST_ANSWER) &&
+       cached(&run.v, 1, A, RR_TRUST_GLUE), "... NS cached as answer data, addresses as glue");
+    run_free(&run);
+}
+
+static void test_referral(void)
+{
+    static const char *const auth[] = { "example.test. 3600 IN NS ns1.example.test.",
+                                        "example.test. 3600 IN NS ns2.example.test.", NULL };
+    static const char *const add[] = { "ns1.example.test. 3600 IN A 192.0.2.53",
+                                       "ns1.example.test. 3600 IN AAAA 2001:db8::53",
+                                       "ns2.example.test. 3600 IN A 192.0.2.54", NULL };
+    struct run run;
+
+    classify(&(struct reply){ "test.", "www.example.test.", NULL, A, 0, false, NOERROR, NULL,
+                              auth, add, 0, 0 }, &run);
+    is_str(classify_kind_name(run.v.kind), "referral", "NS below the zone, no answer: REFERRAL");
+    is_int(count(run.v.ns), 2, "... with the child's NS set");
+    is_int(count(run.v.glue), 3, "... and its glue");
+    ok(cached(&run.v, 0, LDNS_RR_TYPE_NS, RR_TRUST_AUTHORITY), "... NS cached as authority data");
+    is_int(run.v.n_cache, 4, "... and each glue RRset (A ns1, AAAA ns1, A ns2) on its own");
+    ok(cached(&run.v, 1, A, RR_TRUST_GLUE) && cached(&run.v, 3, A, RR_TRUST_GLUE) &&
+       cached(&run.v, 2, LDNS_RR_TYPE_AAAA, RR_TRUST_GLUE), "... as glue");
+    run_free(&run);
+}
+
+static void test_cname(void)
+{
+    static const char *const inzone[] = { "www.example.test. 300 IN CNAME web.example.test.",
+                                          "web.example.test. 300 IN A 192.0.2.7", NULL };
+    static const char *const away[] = { "www.example.test. 300 IN CNAME www.other.test.", NULL };
+    struct run run;
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NOERROR,
+                              inzone, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && count(run.v.chain) == 1 && run.v.cnames == 1 &&
+       count(run.v.answer) == 1, "a CNAME and its target's A in one reply: ANSWER, chain of one");
+    ok(name_is(run.v.target, "web.example.test."), "... the chain ends at the CNAME's target");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NOERROR,
+                              away, NULL, NULL, 0, 0 }, &run);
+    is_str(classify_kind_name(run.v.kind), "cname", "a CNAME out of the zone: CNAME");
+    ok(name_is(run.v.target, "www.other.test.") && count(run.v.chain) == 1,
+       "... to be resolved anew at its target");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NOERROR,
+                              away, NULL, NULL, 4, 4 }, &run);
+    ok(run.v.kind == CLASSIFY_FAIL && strstr(run.v.why, "CNAME"),
+       "a CNAME beyond max-cname-chain: FAIL");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, LDNS_RR_TYPE_CNAME, 0,
+                              true, NOERROR, away, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && run.v.cnames == 0, "asked for the CNAME itself: ANSWER");
+    run_free(&run);
+}
+
+static void test_negative(void)
+{
+    static const char *const soa[] = { SOA_EXAMPLE, NULL };
+    static const char *const chain[] = { "www.example.test. 300 IN CNAME gone.example.test.",
+                                         NULL };
+    struct run run;
+
+    classify(&(struct reply){ "example.test.", "nope.example.test.", NULL, A, 0, true, NXDOMAIN,
+                              NULL, soa, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_NXDOMAIN && run.v.soa, "AA, NXDOMAIN with SOA: NXDOMAIN, SOA kept");
+    ok(run.v.n_cache == 0, "... nothing for the RRset cache");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, LDNS_RR_TYPE_AAAA, 0,
+                              true, NOERROR, NULL, soa, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_NODATA && run.v.soa, "AA, NOERROR, no answer: NODATA with SOA");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NXDOMAIN,
+                              chain, soa, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_NXDOMAIN && count(run.v.chain) == 1 &&
+       name_is(run.v.target, "gone.example.test.") && run.v.soa,
+       "a CNAME to a name that does not exist: NXDOMAIN at the target, chain and SOA kept");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "nope.example.test.", NULL, A, 0, false, NXDOMAIN,
+                              NULL, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_LAME, "NXDOMAIN without AA and without SOA: LAME");
+    run_free(&run);
+}
+
+static void test_lame(void)
+{
+    static const char *const up[] = { "test. 3600 IN NS ns.test.", NULL };
+    static const char *const side[] = { "other.test. 3600 IN NS ns.other.test.", NULL };
+    static const char *const ans[] = { "www.example.test. 300 IN A 192.0.2.1", NULL };
+    struct run run;
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true,
+                              LDNS_RCODE_SERVFAIL, ans, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "rcode"), "SERVFAIL: LAME (error rcode)");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, false, NOERROR,
+                              NULL, up, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "not a referral"),
+       "an upward referral: scrubbed away (out of bailiwick), then not authoritative: LAME");
+    run_free(&run);
+
+    static const char *const self[] = { "example.test. 3600 IN NS ns1.example.test.", NULL };
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, false, NOERROR,
+                              NULL, self, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "upwards"),
+       "a referral to the zone asked itself (lame delegation): LAME, upwards or sideways");
+    run_free(&run);
+
+    classify(&(struct reply){ "test.", "www.example.test.", NULL, A, 0, false, NOERROR, NULL,
+                              side, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "sideways"),
+       "a referral sideways (other.test. for www.example.test.): LAME");
+    run_free(&run);
+
+    classify(&(struct reply){ "test.", "www.example.test.", NULL, A, 0, true, NOERROR, NULL,
+                              up, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_LAME || run.v.kind == CLASSIFY_NODATA,
+       "AA with the zone's own NS in authority: not a referral");
+    run_free(&run);
+}
+
+static void test_out_of_bailiwick(void)
+{
+    static const char *const ans[] = { "www.example.test. 300 IN CNAME x.evil.",
+                                       "x.evil. 300 IN A 203.0.113.66", NULL };
+    static const char *const auth[] = { "evil. 3600 IN NS ns.evil.", NULL };
+    static const char *const add[] = { "ns.evil. 3600 IN A 203.0.113.53",
+                                       "www.other.test. 3600 IN A 203.0.113.1", NULL };
+    struct run run;
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NOERROR,
+                              ans, auth, add, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_CNAME && name_is(run.v.target, "x.evil."),
+       "an answer for a name outside the zone is not believed: the CNAME is followed anew");
+    ok(run.v.n_cache == 0 && !run.v.answer && !run.v.glue,
+       "... and none of the out-of-bailiwick records is answered or cached");
+    run_free(&run);
+}
+
+static void test_minimised(void)
+{
+    static const char *const auth[] = { "example.test. 3600 IN NS ns1.example.test.", NULL };
+    static const char *const add[] = { "ns1.example.test. 3600 IN A 192.0.2.53", NULL };
+    static const char *const soa[] = { "test. 60 IN SOA ns.test. h.test. 1 3600 600 86400 60",
+                                       NULL };
+    static const char *const cname[] = { "example.test. 300 IN CNAME elsewhere.test.", NULL };
+    struct run run;
+    struct reply r = { "test.", "www.example.test.", "example.test.", LDNS_RR_TYPE_AAAA, A,
+                       false, NOERROR, NULL, auth, add, 0, 0 };
+
+    classify(&r, &run);
+    ok(run.v.kind == CLASSIFY_REFERRAL && count(run.v.glue) == 1,
+       "minimised question, referral: REFERRAL");
+    run_free(&run);
+
+    r.aa = true;
+    r.authority = soa;
+    r.additional = NULL;
+    r.zone = "test.";
+    classify(&r, &run);
+    is_str(classify_kind_name(run.v.kind), "deeper",
+           "minimised, AA NOERROR without data (an empty non-terminal): one label deeper");
+    run_free(&run);
+
+    r.rcode = NXDOMAIN;
+    classify(&r, &run);
+    ok(run.v.kind == CLASSIFY_FULL_NAME && !run.v.with_cname,
+       "minimised, NXDOMAIN: ask the full name (relaxed, RFC 9156 3)");
+    run_free(&run);
+
+    r.rcode = NOERROR;
+    r.answer = cname;
+    classify(&r, &run);
+    ok(run.v.kind == CLASSIFY_FULL_NAME && run.v.with_cname,
+       "minimised, a CNAME at the minimised name: ask the full name");
+    run_free(&run);
+}
+
+int main(void)
+{
+    test_answer();
+    test_ns_answer();
+    test_referral();
+    test_cname();
+    test_negative();
+    test_lame();
+    test_out_of_bailiwick();
+    test_minimised();
+    return done_testing();
+}
