@@ -20,6 +20,7 @@
 #include "localzone.h"
 #include "ratelimit.h"
 #include "log.h"
+#include "metrics.h"
 #include "rrcache.h"
 #include "wire.h"
 #include "workers.h"
@@ -223,6 +224,9 @@ static void warn_unchangeable(const struct config *old, const struct config *fre
     if ((old->control_path == NULL) != (fresh->control_path == NULL) ||
         (old->control_path && strcmp(old->control_path, fresh->control_path) != 0))
         log_warn("reload: 'control' changes take effect after a restart");
+    if (old->metrics_addrlen != fresh->metrics_addrlen ||
+        (old->metrics_addrlen && !addr_equal(&old->metrics_addr, &fresh->metrics_addr)))
+        log_warn("reload: 'metrics' changes take effect after a restart");
     if (old->threads != fresh->threads)
         log_warn("reload: 'threads' changes take effect after a restart");
 }
@@ -306,6 +310,9 @@ int daemon_start(struct daemon *d, struct ev_loop *loop)
         return -1;
     if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
         return -1;
+    if (d->cfg->metrics_addrlen && !(d->metrics = metrics_open(d, &d->cfg->metrics_addr,
+                                                               d->cfg->metrics_addrlen)))
+        return -1;
     watch_hosts(d);
     iterate_prime(d);
     ev_signal_init(&d->sig_term, on_stop_signal, SIGTERM);
@@ -333,6 +340,7 @@ void daemon_stop(struct daemon *d)
     }
     workers_stop(d);            /* joins the threads, frees their listeners and meshes */
     control_close(d->control);
+    metrics_close(d->metrics);
     iterate_cancel(d->priming);
     cache_free(d->cache);
     rrcache_free(d->rrcache);
