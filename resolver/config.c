@@ -641,7 +641,7 @@ static const struct directive directives[] = {
     { "allow", 1, 1, "an address or CIDR like 10.0.0.0/8", handle_allow, 0, 0, 0 },
     { "deny", 1, 1, "an address or CIDR like 10.0.0.0/8", handle_deny, 0, 0, 0 },
     { "control", 1, 1, "a socket path", handle_path, FIELD(control_path), 0, 0 },
-    { "metrics", 1, 2, "an optional address and a port", handle_metrics, 0, 0, 0 },
+    { "metrics", 1, 2, "a port, or an address and a port", handle_metrics, 0, 0, 0 },
     { "log-level", 1, 1, "one of error, warn, info, debug", handle_log_level, 0, 0, 0 },
     YESNO("qname-minimisation", qname_minimisation),
     YESNO("case-randomisation", case_randomisation),
