@@ -3,7 +3,8 @@
  * Owns: the listening TCP socket, the HTTP connections on it and the text exposition
  * (format 0.0.4) of stats_items(). It runs on the main thread's loop (d->loop), like the
  * control socket: a scrape takes the counters the way `stats` does (control_stats_snapshot,
- * under the world lock, a few microseconds) and never runs on a DNS worker.
+ * under the world lock, a few microseconds; at most every METRICS_SNAPSHOT_REUSE seconds
+ * however often clients ask) and never runs on a DNS worker.
  *
  * A minimal responder of its own rather than libmicrohttpd: all it serves is one read-only
  * page to a scraper, which takes one request line and a few headers; the same shape as the
@@ -43,6 +44,7 @@
 #define METRICS_LINGER        1.0           /* seconds to drain input after the reply */
 #define METRICS_BODY_START    (16 * 1024)   /* the exposition is ~12 KiB ... */
 #define METRICS_BODY_MAX      (256 * 1024)  /* ... and may grow to this */
+#define METRICS_SNAPSHOT_REUSE 0.1          /* seconds a snapshot serves every scrape */
 
 /* ---- the exposition ---------------------------------------------------------------------- */
 
@@ -193,6 +195,8 @@ struct metrics {
     ev_timer accept_resume;         /* restarts accept_io after EMFILE and the like */
     struct metrics_client *clients;
     size_t n_clients;
+    struct stats_snapshot snap;     /* the last one taken ... */
+    ev_tstamp snap_at;              /* ... then (0: none yet) */
 };
 
 static void close_fd(int fd)
@@ -275,6 +279,21 @@ static void client_write(struct metrics_client *cl)
     client_start_linger(cl);
 }
 
+/* Taking the counters pauses the workers (the world lock) for a few microseconds. A client
+ * scraping in a tight loop must not make them wait over and over: a snapshot younger than
+ * METRICS_SNAPSHOT_REUSE answers every scrape in that time. */
+static const struct stats_snapshot *snapshot(struct metrics *m)
+{
+    ev_tstamp now = ev_now(m->d->loop);
+
+    if (m->snap_at == 0 || now - m->snap_at >= METRICS_SNAPSHOT_REUSE || now < m->snap_at) {
+        control_stats_snapshot(m->d, &m->snap);
+        m->snap_at = now;
+    }
+    m->snap.cfg = m->d->cfg;        /* never a config a reload has freed since */
+    return &m->snap;
+}
+
 /* Builds the whole reply: the exposition for 200, a one-line text otherwise. */
 static int build_reply(struct metrics_client *cl, int status)
 {
@@ -285,13 +304,10 @@ static int build_reply(struct metrics_client *cl, int status)
     if (!body.buf)
         return -1;
     body.buf[0] = '\0';
-    if (status == 200) {
-        struct stats_snapshot snap;
-        control_stats_snapshot(cl->m->d, &snap);
-        metrics_format(&snap, &body);
-    } else {
+    if (status == 200)
+        metrics_format(snapshot(cl->m), &body);
+    else
         strbuf_append(&body, "%d %s\n", status, reason(status));
-    }
     *r = (struct strbuf){ malloc(body.len + 512), body.len + 512, 0, body.len + 512, false };
     if (!r->buf) {
         free(body.buf);

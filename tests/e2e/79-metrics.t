@@ -84,7 +84,9 @@ is "$jkeys" "$(cut -d= -f1 "$T/stats")" "stats --json: the keys of stats, in ord
 # --- counters grow with queries --------------------------------------------------------------
 for i in 1 2 3 4 5; do rq printer.lan A >/dev/null; done
 rq mail.example.test A >/dev/null
-scrape "$T/s3"
+# (a snapshot serves scrapes for 0.1 s: poll until this one is newer than the queries)
+grew() { scrape "$T/s3" && [ $(( $(metric "$T/s3" resolverd_queries_total) - $(metric "$T/s2" resolverd_queries_total) )) -ge 6 ]; }
+wait_until 5 grew
 is "$(( $(metric "$T/s3" resolverd_queries_total) - $(metric "$T/s2" resolverd_queries_total) ))" 6 \
    "resolverd_queries_total grew by the 6 queries sent"
 is "$(( $(metric "$T/s3" 'resolverd_answers_total{source="hosts"}') - $(metric "$T/s2" 'resolverd_answers_total{source="hosts"}') ))" 5 \
