@@ -3,7 +3,7 @@
  * Reload is all-or-nothing: the new config, hosts table and local zones are all built
  * before any of them replaces the old one, so a typo in an edited file leaves the running
  * service exactly as it was (and says why). What a reload cannot change -- the listening
- * sockets and the control socket path -- is logged as needing a restart. */
+ * sockets, the control socket path and the metrics address -- is logged as needing a restart. */
 #include "daemon.h"
 
 #include <stdlib.h>
