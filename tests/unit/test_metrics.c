@@ -32,7 +32,8 @@ static void test_request_status(void)
     is_int(status_of("GET  HTTP/1.1\r\n\r\n"), 400, "empty target");
     is_int(status_of("hello\r\n\r\n"), 400, "one word");
     is_int(status_of(""), 400, "nothing");
-    is_int(metrics_request_status("GET /metrics HTTP/1.1", 12), 400, "cut short: length is respected");
+    is_int(metrics_request_status("GET /metrics HTTP/1.1", 12), 400,
+           "cut short: the length is respected");
 }
 
 static size_t count_lines(const char *text, const char *prefix)
