@@ -10,7 +10,9 @@
                                      API at API; prints those it rejects
     metrics.py hold ADDR PORT N MODE opens N connections and keeps them until killed;
                                      MODE idle (sends nothing), slow (a byte a second,
-                                     never ending the head) or flood (sends without end);
+                                     never ending the head), flood (sends without end) or
+                                     scrape (N clients scraping as fast as they can, each
+                                     connection anew);
                                      prints "held K" once K are connected
 
 A family's `# HELP` ends with "(stats: KEY...)" naming the `resolverctl stats` key of each
@@ -156,7 +158,42 @@ def cmd_exprs(dashboard, api):
     return 1 if bad else 0
 
 
+def scrape_loop(addr, port, n):
+    """n clients, each scraping over a new connection as soon as its last one ended."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    request = b'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'
+
+    def start():
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((addr, int(port)))
+        sel.register(s, selectors.EVENT_WRITE, 'connecting')
+    for _ in range(int(n)):
+        start()
+    print('held %s' % n, flush=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        for key, _ in sel.select(timeout=1):
+            s = key.fileobj
+            try:
+                if key.data == 'connecting':
+                    s.send(request)
+                    sel.modify(s, selectors.EVENT_READ, 'reading')
+                    continue
+                if s.recv(65536):
+                    continue
+            except OSError:
+                pass
+            sel.unregister(s)
+            s.close()
+            start()
+    return 0
+
+
 def cmd_hold(addr, port, n, mode):
+    if mode == 'scrape':
+        return scrape_loop(addr, port, n)
     socks = []
     for _ in range(int(n)):
         try:
