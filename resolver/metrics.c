@@ -42,7 +42,7 @@
 #define METRICS_BACKLOG       16
 #define METRICS_ACCEPT_PAUSE  1.0           /* seconds without accepting when out of fds */
 #define METRICS_LINGER        1.0           /* seconds to drain input after the reply */
-#define METRICS_BODY_START    (16 * 1024)   /* the exposition is ~12 KiB ... */
+#define METRICS_BODY_START    (16 * 1024)   /* the exposition is ~9 KiB ... */
 #define METRICS_BODY_MAX      (256 * 1024)  /* ... and may grow to this */
 #define METRICS_SNAPSHOT_REUSE 0.1          /* seconds a snapshot serves every scrape */
 
@@ -317,8 +317,9 @@ static int build_reply(struct metrics_client *cl, int status)
                   "Connection: close\r\n\r\n%s", status, reason(status),
                   status == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
                   body.len, status == 405 ? "Allow: GET\r\n" : "", body.buf);
+    bool cut = body.cut || r->cut;  /* never a truncated page Prometheus would half-read */
     free(body.buf);
-    return r->cut ? -1 : 0;
+    return cut ? -1 : 0;
 }
 
 static void client_respond(struct metrics_client *cl, int status)
@@ -326,7 +327,7 @@ static void client_respond(struct metrics_client *cl, int status)
     struct ev_loop *loop = cl->m->d->loop;
 
     if (build_reply(cl, status) != 0) {
-        log_err("metrics: out of memory for a reply");
+        log_err("metrics: out of memory for a reply (or it outgrew METRICS_BODY_MAX)");
         client_close(cl);
         return;
     }
