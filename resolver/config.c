@@ -381,6 +381,22 @@ static int handle_listen(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
+/* `metrics [ADDR] PORT`: without ADDR, 127.0.0.1, so the counters are never exposed to
+ * the network by accident. */
+static int handle_metrics(struct parse_ctx *ctx, const struct directive *d,
+                          char **args, int n_args)
+{
+    struct config *cfg = ctx->cfg;
+    const char *host = n_args > 1 ? args[0] : "127.0.0.1", *port_text = args[n_args - 1];
+    uint16_t port;
+
+    if (parse_port(port_text, &port) != 0)
+        return fail(ctx, "'%s' needs a port from 1 to 65535, got '%s'", d->name, port_text);
+    if (make_sockaddr(host, port, false, &cfg->metrics_addr, &cfg->metrics_addrlen) != 0)
+        return fail_value(ctx, d, host);
+    return 0;
+}
+
 static int handle_threads(struct parse_ctx *ctx, const struct directive *d,
                           char **args, int n_args)
 {
@@ -625,6 +641,7 @@ static const struct directive directives[] = {
     { "allow", 1, 1, "an address or CIDR like 10.0.0.0/8", handle_allow, 0, 0, 0 },
     { "deny", 1, 1, "an address or CIDR like 10.0.0.0/8", handle_deny, 0, 0, 0 },
     { "control", 1, 1, "a socket path", handle_path, FIELD(control_path), 0, 0 },
+    { "metrics", 1, 2, "a port, or an address and a port", handle_metrics, 0, 0, 0 },
     { "log-level", 1, 1, "one of error, warn, info, debug", handle_log_level, 0, 0, 0 },
     YESNO("qname-minimisation", qname_minimisation),
     YESNO("case-randomisation", case_randomisation),

@@ -48,6 +48,8 @@ struct config {
     int threads;                    /* 0 = number of cores */
     char *root_hints;
     char *control_path;             /* NULL = no control socket */
+    struct sockaddr_storage metrics_addr;   /* `metrics [ADDR] PORT` (GET /metrics) ... */
+    socklen_t metrics_addrlen;      /* ... 0 = off */
     char *user;                     /* NULL = do not drop privileges */
     int log_level;                  /* enum log_level */
 

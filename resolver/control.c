@@ -433,35 +433,25 @@ static int cmd_load_cache(struct daemon *d, char **args, int nargs, struct strbu
     return 0;
 }
 
-/* Every resource cap, as configured, so what the counters are measured against is in view. */
-static void append_limits(const struct config *cfg, struct strbuf *r)
+void control_stats_snapshot(struct daemon *d, struct stats_snapshot *snap)
 {
-    if (!cfg)
-        return;
-    strbuf_append(r, "limit.cache_size=%zu\nlimit.tcp_max_connections=%u\n", cfg->cache_size,
-                  cfg->tcp_max_connections);
-    strbuf_append(r, "limit.max_outstanding=%u\nlimit.jostle_timeout_ms=%u\n",
-                  cfg->max_outstanding, cfg->jostle_timeout_ms);
-    strbuf_append(r, "limit.max_clients_per_query=%u\n", cfg->max_clients_per_query);
-    strbuf_append(r, "limit.max_queries_per_question=%u\nlimit.max_referrals=%u\n",
-                  cfg->max_queries_per_question, cfg->max_referrals);
-    strbuf_append(r, "limit.max_cname_chain=%u\nlimit.question_timeout_ms=%u\n",
-                  cfg->max_cname_chain, cfg->question_timeout_ms);
-    strbuf_append(r, "limit.ratelimit=%u\n", cfg->ratelimit);
+    workers_pause(d);                       /* every thread's counters, at rest */
+    workers_stats(d, &snap->sum);
+    workers_resume(d);
+    snap->cache_entries = cache_entries(d->cache);
+    snap->cache_bytes = cache_bytes(d->cache);
+    snap->cache_evictions = cache_evictions(d->cache);
+    snap->cfg = d->cfg;     /* the caps, so what the counters are measured against is in view */
 }
 
 static int cmd_stats(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
     (void)args;
     (void)nargs;
-    struct stats sum;
+    struct stats_snapshot snap;
 
-    workers_pause(d);                       /* every thread's counters, at rest */
-    workers_stats(d, &sum);
-    workers_resume(d);
-    r->len += stats_format(&sum, cache_entries(d->cache), cache_bytes(d->cache),
-                           cache_evictions(d->cache), r->buf + r->len, r->cap - r->len);
-    append_limits(d->cfg, r);
+    control_stats_snapshot(d, &snap);
+    r->len += stats_format(&snap, r->buf + r->len, r->cap - r->len);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 struct daemon;
 struct control;
+struct stats_snapshot;
 
 #define CONTROL_MAX_REQUEST 4096
 
@@ -24,5 +25,10 @@ void control_close(struct control *c);
 /* Runs one command line (without the '\n'), writing the whole response (first line "ok" or
  * "error: ...") into out. Returns the length. Exposed for the unit test. */
 size_t control_execute(struct daemon *d, const char *line, char *out, size_t cap);
+
+/* Sums every thread's counters (under the world lock, so each is read at rest) and adds the
+ * cache figures and the config's caps: what `stats` prints and GET /metrics exports. Main
+ * thread only (it owns d->cfg). */
+void control_stats_snapshot(struct daemon *d, struct stats_snapshot *snap);
 
 #endif

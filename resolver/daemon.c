@@ -3,7 +3,7 @@
  * Reload is all-or-nothing: the new config, hosts table and local zones are all built
  * before any of them replaces the old one, so a typo in an edited file leaves the running
  * service exactly as it was (and says why). What a reload cannot change -- the listening
- * sockets and the control socket path -- is logged as needing a restart. */
+ * sockets, the control socket path and the metrics address -- is logged as needing a restart. */
 #include "daemon.h"
 
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include "localzone.h"
 #include "ratelimit.h"
 #include "log.h"
+#include "metrics.h"
 #include "rrcache.h"
 #include "wire.h"
 #include "workers.h"
@@ -224,6 +225,9 @@ static void warn_unchangeable(const struct config *old, const struct config *fre
     if ((old->control_path == NULL) != (fresh->control_path == NULL) ||
         (old->control_path && strcmp(old->control_path, fresh->control_path) != 0))
         log_warn("reload: 'control' changes take effect after a restart");
+    if (old->metrics_addrlen != fresh->metrics_addrlen ||
+        (old->metrics_addrlen && !addr_equal(&old->metrics_addr, &fresh->metrics_addr)))
+        log_warn("reload: 'metrics' changes take effect after a restart");
     if (old->threads != fresh->threads)
         log_warn("reload: 'threads' changes take effect after a restart");
 }
@@ -307,6 +311,9 @@ int daemon_start(struct daemon *d, struct ev_loop *loop)
         return -1;
     if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
         return -1;
+    if (d->cfg->metrics_addrlen && !(d->metrics = metrics_open(d, &d->cfg->metrics_addr,
+                                                               d->cfg->metrics_addrlen)))
+        return -1;
     watch_hosts(d);
     iterate_prime(d);
     ev_signal_init(&d->sig_term, on_stop_signal, SIGTERM);
@@ -334,6 +341,7 @@ void daemon_stop(struct daemon *d)
     }
     workers_stop(d);            /* joins the threads, frees their listeners and meshes */
     control_close(d->control);
+    metrics_close(d->metrics);
     iterate_priming_cancel(d->priming, d);
     iterate_priming_free(d->priming);
     cache_free(d->cache);

@@ -22,6 +22,7 @@ struct cache;
 struct mesh;
 struct listener;
 struct control;
+struct metrics;
 struct rrcache;
 struct infra;
 struct hints;
@@ -45,6 +46,7 @@ struct daemon {
     struct mesh *mesh;              /* resolutions in flight */
     struct listener *listener;      /* client sockets */
     struct control *control;        /* the control socket, NULL when not configured */
+    struct metrics *metrics;        /* GET /metrics (`metrics`), NULL when not configured */
     struct stats stats;
     ev_stat *hosts_watch;           /* one per hosts file */
     size_t n_hosts_watch;
@@ -62,7 +64,7 @@ struct daemon {
 /* Reads the config, the local zones and the hosts files and makes the cache; no sockets
  * yet (this is all `resolverd -t` does). Returns -1 with "FILE:LINE: problem" in err. */
 int daemon_load(struct daemon *d, const char *config_path, char *err, size_t errlen);
-/* Opens the listening and control sockets, watches the hosts files, handles signals. */
+/* Opens the listening, control and metrics sockets, watches the hosts files, handles signals. */
 int daemon_start(struct daemon *d, struct ev_loop *loop);
 /* Starts the worker threads: queries are answered from now on. Called after the
  * privileges are dropped. */

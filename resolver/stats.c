@@ -1,9 +1,11 @@
 /* stats.c -- summing and printing the per-thread counters (see stats.h). */
 #include "stats.h"
 
-#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "config.h"
 
 static const char *const rcode_names[16] = {
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
@@ -40,6 +42,7 @@ void stats_record_latency(struct stats *s, uint64_t usec)
     while (i < STATS_LATENCY_BUCKETS - 1 && usec >= limits_us[i])
         i++;
     s->latency[i]++;
+    s->latency_us_sum += usec;
 }
 
 void stats_count_qtype(struct stats *s, uint16_t qtype)
@@ -59,68 +62,249 @@ void stats_reset(struct stats *s)
     s->mesh_outstanding = outstanding;
 }
 
-struct out { char *buf; size_t cap, len; };
+/* ---- the report: one list of items for `stats` and for GET /metrics ---------------------- */
 
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+struct items { struct stats_item *v; size_t n, cap; };
+
+/* Appends one item (dropped when out of room: STATS_MAX_ITEMS is more than the report has)
+ * and returns it, or NULL. */
+static struct stats_item *item(struct items *it, enum stats_kind kind, const char *key,
+                               const char *metric, const char *help)
 {
-    va_list ap;
-    if (o->len >= o->cap)
-        return;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        o->len = o->len + (size_t)n < o->cap ? o->len + (size_t)n : o->cap - 1;
+    if (it->n >= it->cap)
+        return NULL;
+    struct stats_item *i = &it->v[it->n++];
+    memset(i, 0, sizeof *i);
+    snprintf(i->key, sizeof i->key, "%s", key);
+    i->kind = kind;
+    i->metric = metric;
+    i->help = help;
+    i->scale = 1.0;
+    return i;
 }
 
-size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_bytes,
-                    uint64_t cache_evictions, char *buf, size_t cap)
+static void count(struct items *it, const char *key, const char *metric, const char *help,
+                  uint64_t v)
 {
-    struct out o = { buf, cap, 0 };
-    uint64_t lookups = s->cache_hits + s->cache_misses;
+    struct stats_item *i = item(it, STATS_COUNTER, key, metric, help);
+    if (i)
+        i->uvalue = v;
+}
+
+static void gauge(struct items *it, const char *key, const char *metric, const char *help,
+                  uint64_t v)
+{
+    struct stats_item *i = item(it, STATS_GAUGE, key, metric, help);
+    if (i)
+        i->uvalue = v;
+}
+
+/* A gauge printed with decimals; scale turns it into the metric's base unit. */
+static void real_gauge(struct items *it, const char *key, const char *metric,
+                       const char *help, double v, int decimals, double scale)
+{
+    struct stats_item *i = item(it, STATS_GAUGE, key, metric, help);
+    if (!i)
+        return;
+    i->real = true;
+    i->fvalue = v;
+    i->decimals = decimals;
+    i->scale = scale;
+}
+
+/* A counter of a labelled family: key is "<prefix>.<label value>" unless given. */
+static void labelled(struct items *it, const char *key, const char *metric, const char *help,
+                     const char *label, const char *value, uint64_t v)
+{
+    char k[STATS_KEY_MAX];
+    if (!key) {
+        snprintf(k, sizeof k, "%s.%s", label, value);
+        key = k;
+    }
+    struct stats_item *i = item(it, STATS_COUNTER, key, metric, help);
+    if (!i)
+        return;
+    i->label = label;
+    i->label_value = value;
+    i->uvalue = v;
+}
+
+static double ratio(uint64_t part, uint64_t whole)
+{
+    return whole ? (double)part / (double)whole : 0.0;
+}
+
+static void traffic_items(struct items *it, const struct stats *s)
+{
+    static const char answers[] = "Answers given without resolving, by source";
+
+    count(it, "queries.total", "resolverd_queries_total", "Queries parsed (after the ACL)",
+          s->queries_total);
+    labelled(it, "queries.udp", "resolverd_transport_queries_total", "Queries by transport",
+             "transport", "udp", s->queries_udp);
+    labelled(it, "queries.tcp", "resolverd_transport_queries_total", "Queries by transport",
+             "transport", "tcp", s->queries_tcp);
+    count(it, "queries.refused_acl", "resolverd_queries_refused_acl_total",
+          "Queries refused by the allow/deny ACL", s->refused_acl);
+    count(it, "queries.dropped", "resolverd_queries_dropped_total",
+          "Packets dropped unanswered (unreadable, or responses sent to us)", s->dropped);
+    labelled(it, "answers.hosts", "resolverd_answers_total", answers, "source", "hosts",
+             s->answers_hosts);
+    labelled(it, "answers.local", "resolverd_answers_total", answers, "source", "local",
+             s->answers_local);
+    labelled(it, "cache.hits", "resolverd_answers_total", answers, "source", "cache",
+             s->cache_hits);
+    count(it, "cache.misses", "resolverd_cache_misses_total",
+          "Cache lookups that found nothing (the question was resolved)", s->cache_misses);
+    real_gauge(it, "cache.hit_ratio", "resolverd_cache_hit_ratio",
+               "cache.hits / (cache.hits + cache.misses) since start or stats-reset",
+               ratio(s->cache_hits, s->cache_hits + s->cache_misses), 3, 1.0);
+}
+
+static void cache_upstream_items(struct items *it, const struct stats_snapshot *snap)
+{
+    const struct stats *s = &snap->sum;
+
+    gauge(it, "cache.entries", "resolverd_cache_entries", "Answers in the cache",
+          snap->cache_entries);
+    gauge(it, "cache.bytes", "resolverd_cache_bytes", "Bytes the answer cache uses",
+          snap->cache_bytes);
+    count(it, "cache.evictions", "resolverd_cache_evictions_total",
+          "Cached answers evicted for room", snap->cache_evictions);
+    count(it, "upstream.queries", "resolverd_upstream_queries_total",
+          "Queries sent to forwarders and authorities", s->upstream_queries);
+    count(it, "upstream.timeouts", "resolverd_upstream_timeouts_total",
+          "Upstream queries that timed out", s->upstream_timeouts);
+    count(it, "upstream.errors", "resolverd_upstream_errors_total",
+          "Upstream queries that failed (network errors, unusable replies)", s->upstream_errors);
+    count(it, "upstream.mismatched", "resolverd_upstream_mismatched_total",
+          "Upstream replies ignored: wrong ID or question", s->upstream_mismatched);
+    real_gauge(it, "upstream.rtt_avg_ms", "resolverd_upstream_rtt_average_seconds",
+               "Average upstream round-trip time since start or stats-reset",
+               ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);
+}
+
+static void mesh_items(struct items *it, const struct stats *s)
+{
+    count(it, "mesh.joined", "resolverd_mesh_joined_total",
+          "Clients that joined a resolution already in flight", s->mesh_joined);
+    gauge(it, "mesh.outstanding", "resolverd_mesh_outstanding", "Resolutions in flight now",
+          s->mesh_outstanding);
+    count(it, "mesh.dropped", "resolverd_mesh_dropped_total",
+          "Resolutions dropped to make room (max-outstanding)", s->mesh_dropped);
+    count(it, "mesh.refused", "resolverd_mesh_refused_total",
+          "Clients answered SERVFAIL at once: no room to resolve", s->mesh_refused);
+    count(it, "iterator.referrals", "resolverd_iterator_referrals_total",
+          "Referrals followed", s->iterator_referrals);
+    count(it, "iterator.lame", "resolverd_iterator_lame_total", "Lame answers seen",
+          s->iterator_lame);
+    count(it, "iterator.scrubbed", "resolverd_iterator_scrubbed_total",
+          "Out-of-bailiwick records dropped", s->iterator_scrubbed);
+    count(it, "iterator.failures", "resolverd_iterator_failures_total",
+          "Iterative resolutions that failed", s->iterator_failures);
+    count(it, "ratelimit.dropped", "resolverd_ratelimit_dropped_total",
+          "Replies dropped by ratelimit", s->ratelimit_dropped);
+    count(it, "ratelimit.slipped", "resolverd_ratelimit_slipped_total",
+          "Replies sent truncated (TC=1) by ratelimit", s->ratelimit_slipped);
+    count(it, "tcp.connections", "resolverd_tcp_connections_total",
+          "Client TCP connections accepted", s->tcp_connections);
+    gauge(it, "tcp.open", "resolverd_tcp_open_connections", "Client TCP connections open now",
+          s->tcp_open);
+    count(it, "tcp.refused_cap", "resolverd_tcp_refused_cap_total",
+          "Client TCP connections closed at once: tcp-max-connections reached",
+          s->tcp_refused_cap);
+}
+
+static void reply_items(struct items *it, const struct stats *s)
+{
+    static const double le[STATS_LATENCY_BUCKETS] = {
+        0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1.0, INFINITY,
+    };
+    static const char metric[] = "resolverd_query_duration_seconds";
+    static const char help[] = "Time from a query's arrival to its reply";
+
+    for (int i = 0; i < 16; i++)
+        if (i <= 5 || s->rcode[i])
+            labelled(it, NULL, "resolverd_responses_total", "Replies sent, by rcode", "rcode",
+                     rcode_names[i], s->rcode[i]);
+    for (int i = 0; i < STATS_LATENCY_BUCKETS; i++) {
+        char key[STATS_KEY_MAX];
+        snprintf(key, sizeof key, "latency.%s", latency_names[i]);
+        struct stats_item *b = item(it, STATS_BUCKET, key, metric, help);
+        if (b) {
+            b->uvalue = s->latency[i];
+            b->le = le[i];
+        }
+    }
+    struct stats_item *sum = item(it, STATS_BUCKET_SUM, "latency.total_us", metric, help);
+    if (sum) {
+        sum->uvalue = s->latency_us_sum;
+        sum->scale = 1e-6;
+    }
+    for (int i = 0; i < STATS_QTYPES - 1; i++)
+        labelled(it, NULL, "resolverd_qtype_queries_total", "Queries by type", "qtype",
+                 qtypes[i].name, s->qtype[i]);
+    labelled(it, NULL, "resolverd_qtype_queries_total", "Queries by type", "qtype", "other",
+             s->qtype[STATS_QTYPES - 1]);
+}
+
+/* The caps of resolver.conf, each a gauge of its own (they have different units). */
+static void limit_items(struct items *it, const struct config *cfg)
+{
+    if (!cfg)
+        return;
+    gauge(it, "limit.cache_size", "resolverd_limit_cache_size_bytes",
+          "Configured cap: cache-size", cfg->cache_size);
+    gauge(it, "limit.tcp_max_connections", "resolverd_limit_tcp_max_connections",
+          "Configured cap: tcp-max-connections", cfg->tcp_max_connections);
+    gauge(it, "limit.max_outstanding", "resolverd_limit_max_outstanding",
+          "Configured cap: max-outstanding", cfg->max_outstanding);
+    real_gauge(it, "limit.jostle_timeout_ms", "resolverd_limit_jostle_timeout_seconds",
+               "Configured cap: jostle-timeout", cfg->jostle_timeout_ms, 0, 1e-3);
+    gauge(it, "limit.max_clients_per_query", "resolverd_limit_max_clients_per_query",
+          "Configured cap: max-clients-per-query", cfg->max_clients_per_query);
+    gauge(it, "limit.max_queries_per_question", "resolverd_limit_max_queries_per_question",
+          "Configured cap: max-queries-per-question", cfg->max_queries_per_question);
+    gauge(it, "limit.max_referrals", "resolverd_limit_max_referrals",
+          "Configured cap: max-referrals", cfg->max_referrals);
+    gauge(it, "limit.max_cname_chain", "resolverd_limit_max_cname_chain",
+          "Configured cap: max-cname-chain", cfg->max_cname_chain);
+    real_gauge(it, "limit.question_timeout_ms", "resolverd_limit_question_timeout_seconds",
+               "Configured cap: question-timeout", cfg->question_timeout_ms, 0, 1e-3);
+    gauge(it, "limit.ratelimit", "resolverd_limit_ratelimit",
+          "Configured cap: ratelimit (replies a second per client prefix, 0: off)",
+          cfg->ratelimit);
+}
+
+size_t stats_items(const struct stats_snapshot *snap, struct stats_item *out, size_t cap)
+{
+    struct items it = { out, 0, cap };
+
+    traffic_items(&it, &snap->sum);
+    cache_upstream_items(&it, snap);
+    mesh_items(&it, &snap->sum);
+    reply_items(&it, &snap->sum);
+    limit_items(&it, snap->cfg);
+    return it.n;
+}
+
+size_t stats_format(const struct stats_snapshot *snap, char *buf, size_t cap)
+{
+    struct stats_item items[STATS_MAX_ITEMS];
+    size_t n = stats_items(snap, items, STATS_MAX_ITEMS), len = 0;
 
     if (cap == 0)
         return 0;
     buf[0] = '\0';
-    put(&o, "queries.total=%llu\n", (unsigned long long)s->queries_total);
-    put(&o, "queries.udp=%llu\nqueries.tcp=%llu\n", (unsigned long long)s->queries_udp,
-        (unsigned long long)s->queries_tcp);
-    put(&o, "queries.refused_acl=%llu\nqueries.dropped=%llu\n",
-        (unsigned long long)s->refused_acl, (unsigned long long)s->dropped);
-    put(&o, "answers.hosts=%llu\nanswers.local=%llu\n", (unsigned long long)s->answers_hosts,
-        (unsigned long long)s->answers_local);
-    put(&o, "cache.hits=%llu\ncache.misses=%llu\n", (unsigned long long)s->cache_hits,
-        (unsigned long long)s->cache_misses);
-    put(&o, "cache.hit_ratio=%.3f\n", lookups ? (double)s->cache_hits / (double)lookups : 0.0);
-    put(&o, "cache.entries=%zu\ncache.bytes=%zu\ncache.evictions=%llu\n", cache_entries,
-        cache_bytes, (unsigned long long)cache_evictions);
-    put(&o, "upstream.queries=%llu\nupstream.timeouts=%llu\nupstream.errors=%llu\n",
-        (unsigned long long)s->upstream_queries, (unsigned long long)s->upstream_timeouts,
-        (unsigned long long)s->upstream_errors);
-    put(&o, "upstream.mismatched=%llu\n", (unsigned long long)s->upstream_mismatched);
-    put(&o, "upstream.rtt_avg_ms=%.1f\n",
-        s->upstream_replies ? (double)s->upstream_rtt_ms_sum / (double)s->upstream_replies : 0.0);
-    put(&o, "mesh.joined=%llu\n", (unsigned long long)s->mesh_joined);
-    put(&o, "mesh.outstanding=%llu\nmesh.dropped=%llu\nmesh.refused=%llu\n",
-        (unsigned long long)s->mesh_outstanding, (unsigned long long)s->mesh_dropped,
-        (unsigned long long)s->mesh_refused);
-    put(&o, "iterator.referrals=%llu\niterator.lame=%llu\n",
-        (unsigned long long)s->iterator_referrals, (unsigned long long)s->iterator_lame);
-    put(&o, "iterator.scrubbed=%llu\niterator.failures=%llu\n",
-        (unsigned long long)s->iterator_scrubbed, (unsigned long long)s->iterator_failures);
-    put(&o, "ratelimit.dropped=%llu\nratelimit.slipped=%llu\n",
-        (unsigned long long)s->ratelimit_dropped, (unsigned long long)s->ratelimit_slipped);
-    put(&o, "tcp.connections=%llu\ntcp.open=%llu\ntcp.refused_cap=%llu\n",
-        (unsigned long long)s->tcp_connections, (unsigned long long)s->tcp_open,
-        (unsigned long long)s->tcp_refused_cap);
-    for (int i = 0; i < 16; i++)
-        if (i <= 5 || s->rcode[i])
-            put(&o, "rcode.%s=%llu\n", rcode_names[i], (unsigned long long)s->rcode[i]);
-    for (int i = 0; i < STATS_LATENCY_BUCKETS; i++)
-        put(&o, "latency.%s=%llu\n", latency_names[i], (unsigned long long)s->latency[i]);
-    for (int i = 0; i < STATS_QTYPES - 1; i++)
-        put(&o, "qtype.%s=%llu\n", qtypes[i].name, (unsigned long long)s->qtype[i]);
-    put(&o, "qtype.other=%llu\n", (unsigned long long)s->qtype[STATS_QTYPES - 1]);
-    return o.len;
+    for (size_t i = 0; i < n && len + 1 < cap; i++) {
+        const struct stats_item *x = &items[i];
+        int w = x->real ? snprintf(buf + len, cap - len, "%s=%.*f\n", x->key, x->decimals,
+                                   x->fvalue)
+                        : snprintf(buf + len, cap - len, "%s=%llu\n", x->key,
+                                   (unsigned long long)x->uvalue);
+        if (w < 0)
+            break;
+        len = len + (size_t)w < cap ? len + (size_t)w : cap - 1;
+    }
+    return len;
 }

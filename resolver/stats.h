@@ -1,10 +1,17 @@
 /* stats.h -- counters, one set per worker thread, summed when read.
  *
  * A worker only ever increments its own `struct stats` (no atomics, no locks on the query
- * path); the control thread sums them with stats_add when `resolverctl stats` asks. */
+ * path); the main thread sums them with stats_add when `resolverctl stats` or a metrics
+ * scrape asks.
+ *
+ * stats_items() is the one list of what is reported: every `resolverctl stats` key with its
+ * value, and for each the Prometheus metric it is exported as (name, type, label, help).
+ * stats_format (the control socket) and metrics.c (GET /metrics) both print from it, so
+ * the two can never disagree on the keys. */
 #ifndef STATS_H
 #define STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +38,7 @@ struct stats {
     uint64_t ratelimit_dropped, ratelimit_slipped;  /* `ratelimit`: dropped, sent TC=1 */
     uint64_t rcode[16];
     uint64_t latency[STATS_LATENCY_BUCKETS];
+    uint64_t latency_us_sum;    /* every latency recorded, added up (the histogram's sum) */
     uint64_t qtype[STATS_QTYPES];   /* queries by type: see qtype_names in stats.c */
 };
 
@@ -40,9 +48,48 @@ void stats_record_latency(struct stats *s, uint64_t usec);
 void stats_count_qtype(struct stats *s, uint16_t qtype);
 /* Zeroes every counter; gauges that describe the present (tcp.open) keep their value. */
 void stats_reset(struct stats *s);
-/* Writes `key=value` lines (the keys README documents) into buf; cache figures are passed
- * in because the cache is not per thread. Returns the length written (truncated to cap). */
-size_t stats_format(const struct stats *s, size_t cache_entries, size_t cache_bytes,
-                    uint64_t cache_evictions, char *buf, size_t cap);
+
+struct config;
+
+/* What one report is made of: the summed counters, the cache figures (the cache is not per
+ * thread) and the config whose caps show as limit.* (NULL: no limit.* keys). */
+struct stats_snapshot {
+    struct stats sum;
+    size_t cache_entries, cache_bytes;
+    uint64_t cache_evictions;
+    const struct config *cfg;
+};
+
+enum stats_kind {
+    STATS_COUNTER,          /* only grows (until stats-reset) */
+    STATS_GAUGE,            /* describes the present, or a ratio/average */
+    STATS_BUCKET,           /* one latency bucket: a histogram bucket of its own (not cumulative) */
+    STATS_BUCKET_SUM,       /* the histogram's sum */
+};
+
+#define STATS_MAX_ITEMS 128
+#define STATS_KEY_MAX   40
+
+struct stats_item {
+    char key[STATS_KEY_MAX];    /* the `resolverctl stats` key, e.g. "rcode.NOERROR" */
+    const char *metric;         /* the Prometheus family, e.g. "resolverd_responses_total" */
+    const char *label;          /* its label name, or NULL ... */
+    const char *label_value;    /* ... and this item's value of it */
+    const char *help;           /* the family's # HELP text */
+    enum stats_kind kind;
+    bool real;                  /* value is `fvalue` (printed with `decimals`), else `uvalue` */
+    int decimals;
+    uint64_t uvalue;
+    double fvalue;
+    double scale;               /* metric value = value * scale: to seconds, from ms or us */
+    double le;                  /* STATS_BUCKET: its upper bound in seconds (INFINITY: last) */
+};
+
+/* Fills out[] with every item of the report, in the order `resolverctl stats` prints them
+ * (items of one metric family are adjacent); returns how many (at most cap). */
+size_t stats_items(const struct stats_snapshot *snap, struct stats_item *out, size_t cap);
+/* Writes the items as `key=value` lines (the keys README documents) into buf; returns the
+ * length written (truncated to cap). */
+size_t stats_format(const struct stats_snapshot *snap, char *buf, size_t cap);
 
 #endif

@@ -59,7 +59,7 @@ static const char usage_text[] =
     "  flush-type NAME TYPE  drop the name's cached answers of that type\n"
     "  flush-negative     drop every cached NXDOMAIN/NODATA answer\n"
     "  flush-infra        forget what is known of upstream servers (RTT, back-off)\n"
-    "  stats              print the counters, one key=value a line\n"
+    "  stats [--json]     print the counters, one key=value a line (--json: one object)\n"
     "  stats-reset        zero the counters\n"
     "  status             version, uptime, threads, config file, cache use\n"
     "  dump-cache         print the cached answers in zone-file syntax\n"
@@ -292,8 +292,73 @@ static char *receive_all(int fd, size_t *len)
     return NULL;
 }
 
+/* `stats --json`: the flag is resolverctl's own (the daemon always sends key=value lines),
+ * so it is taken off the command; true when it was there. */
+static bool take_json_flag(struct options *opts)
+{
+    if (opts->n_command != 2 || strcmp(opts->command[0], "stats") != 0 ||
+        strcmp(opts->command[1], "--json") != 0)
+        return false;
+    opts->n_command = 1;
+    return true;
+}
+
+/* A stats value as JSON: numbers stay numbers; anything else (never sent today) a string. */
+static void print_json_value(const char *v, size_t len)
+{
+    char *end;
+    char copy[64];
+
+    if (len > 0 && len < sizeof copy && strspn(v, "0123456789.-") >= len) {
+        memcpy(copy, v, len);
+        copy[len] = '\0';
+        strtod(copy, &end);
+        if (*end == '\0' && copy[0] != '.' && copy[len - 1] != '.') {
+            fputs(copy, stdout);
+            return;
+        }
+    }
+    putchar('"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+/* The `key=value` lines of `stats` as one JSON object, in the daemon's order. */
+static int print_stats_json(const char *body, size_t len)
+{
+    const char *p = body, *end = body + len;
+    bool first = true;
+
+    putchar('{');
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        const char *eq = memchr(p, '=', (size_t)(line_end - p));
+        if (eq && eq > p) {
+            printf("%s\n  \"%.*s\": ", first ? "" : ",", (int)(eq - p), p);
+            print_json_value(eq + 1, (size_t)(line_end - eq - 1));
+            first = false;
+        }
+        p = line_end + 1;
+    }
+    fputs("\n}\n", stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "resolverctl: writing the output: %s\n", strerror(errno));
+        return EXIT_COMMAND_FAILED;
+    }
+    return EXIT_OK;
+}
+
 /* Prints the reply where it belongs and returns the exit status it means. */
-static int report_reply(const char *reply, size_t len)
+static int report_reply(const char *reply, size_t len, bool json)
 {
     const char *body = memchr(reply, '\n', len);
     size_t first_len = body ? (size_t)(body - reply) : len;
@@ -301,6 +366,8 @@ static int report_reply(const char *reply, size_t len)
     body = body ? body + 1 : reply + len;
     if (first_len == 2 && memcmp(reply, "ok", 2) == 0) {
         size_t body_len = len - (size_t)(body - reply);
+        if (json)
+            return print_stats_json(body, body_len);
         if (fwrite(body, 1, body_len, stdout) != body_len || fflush(stdout) != 0) {
             fprintf(stderr, "resolverctl: writing the output: %s\n", strerror(errno));
             return EXIT_COMMAND_FAILED;
@@ -318,8 +385,9 @@ static int report_reply(const char *reply, size_t len)
     return EXIT_TROUBLE;
 }
 
-/* Sends the request to the socket at path and reports the answer; returns the status. */
-static int run_command(const char *path, const char *request, size_t request_len)
+/* Sends the request to the socket at path and reports the answer (json: `stats --json`);
+ * returns the status. */
+static int run_command(const char *path, const char *request, size_t request_len, bool json)
 {
     bool trace = strncmp(request, "trace ", 6) == 0;
     int fd = connect_socket(path, trace ? TRACE_TIMEOUT_SECONDS : IO_TIMEOUT_SECONDS);
@@ -330,7 +398,7 @@ static int run_command(const char *path, const char *request, size_t request_len
     if (fd < 0)
         return EXIT_TROUBLE;
     if (send_all(fd, request, request_len) == 0 && (reply = receive_all(fd, &reply_len))) {
-        status = report_reply(reply, reply_len);
+        status = report_reply(reply, reply_len, json);
         free(reply);
     }
     close(fd);
@@ -354,6 +422,7 @@ int main(int argc, char **argv)
     char *file = NULL;
     if (absolute_file_argument(&opts, &file) != 0)
         return EXIT_TROUBLE;
+    bool json = take_json_flag(&opts);
     int built = build_request(&opts, request, sizeof request, &request_len);
     free(file);
     if (built != 0)
@@ -361,7 +430,7 @@ int main(int argc, char **argv)
     socket_path = find_socket(&opts);
     if (!socket_path)
         return EXIT_TROUBLE;
-    status = run_command(socket_path, request, request_len);
+    status = run_command(socket_path, request, request_len, json);
     free(socket_path);
     return status;
 }

@@ -120,6 +120,7 @@ static void test_defaults(struct fixture *fx)
     is_int(cfg->threads, 0, "threads 0");
     is_path(cfg->root_hints, fx, "hints/root.hints", "root-hints next to the config");
     ok(cfg->control_path == NULL, "no control socket");
+    is_int(cfg->metrics_addrlen, 0, "no metrics endpoint");
     ok(cfg->user == NULL, "no user");
     is_int(cfg->log_level, LOG_LVL_INFO, "log-level info");
     is_int(cfg->cache_size, 64 << 20, "cache-size 64M");
@@ -159,6 +160,7 @@ static const char every_directive[] =
     "allow 10.0.0.0/8\n"
     "deny 10.1.0.0/16\n"
     "control run/ctl.sock\n"
+    "metrics ::1 9153\n"
     "log-level debug\n"
     "qname-minimisation no\n"
     "root-priming no\n"
@@ -205,6 +207,8 @@ static void check_lists(const struct fixture *fx, const struct config *cfg)
 
 static void check_values(const struct fixture *fx, const struct config *cfg)
 {
+    char buf[80];
+
     is_int(cfg->threads, 8, "threads: the last one wins");
     is_str(cfg->root_hints, "/usr/share/dns/root.hints", "root-hints absolute");
     ok(cfg->forward_first, "forward-first yes");
@@ -228,6 +232,7 @@ static void check_values(const struct fixture *fx, const struct config *cfg)
     is_int(cfg->upstream_timeout_ms, 250, "upstream-timeout");
     is_int(cfg->tcp_idle_timeout_ms, 3000, "tcp-idle-timeout");
     is_int(cfg->tcp_max_connections, 10, "tcp-max-connections");
+    is_str(addr_text(&cfg->metrics_addr, buf, sizeof buf), "::1@9153", "metrics ADDR PORT");
 }
 
 static void test_every_directive(struct fixture *fx)
@@ -240,6 +245,30 @@ static void test_every_directive(struct fixture *fx)
     check_lists(fx, cfg);
     check_values(fx, cfg);
     config_free(cfg);
+}
+
+/* `metrics PORT` alone is loopback; bad ports and addresses are errors naming the line. */
+static void test_metrics(struct fixture *fx)
+{
+    static const char *const bad[] = {
+        "metrics 0\n", "metrics 127.0.0.1 65536\n", "metrics example.com 9153\n",
+        "metrics 127.0.0.1 9153 x\n", "metrics\n",
+    };
+    struct config *cfg = load_text(fx, "metrics 9100\n");
+    char buf[80];
+
+    ok(cfg != NULL, "metrics PORT loads");
+    if (cfg)
+        is_str(addr_text(&cfg->metrics_addr, buf, sizeof buf), "127.0.0.1@9100",
+               "metrics PORT listens on 127.0.0.1");
+    config_free(cfg);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = NULL;
+        const char *path = write_config(fx, "bad.conf", bad[i]);
+        ok(config_load(path, &cfg, fx->err, sizeof fx->err) == -1 && cfg == NULL &&
+           strstr(fx->err, ":1: ") && strstr(fx->err, "'metrics'"),
+           "refused: %.*s (%s)", (int)strlen(bad[i]) - 1, bad[i], fx->err);
+    }
 }
 
 static void test_last_wins(struct fixture *fx)
@@ -531,6 +560,7 @@ int main(void)
         die("mkdtemp");
     test_defaults(&fx);
     test_every_directive(&fx);
+    test_metrics(&fx);
     test_last_wins(&fx);
     test_relative_paths(&fx);
     test_bad_lines(&fx);
