@@ -164,18 +164,6 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct strbuf *r)
     return 0;
 }
 
-/* Is name (wire form, lower case) zone itself or below it? Compares at label boundaries
- * only, so notexample.com is not below example.com. */
-static bool name_at_or_below(const uint8_t *name, size_t name_len, const uint8_t *zone,
-                             size_t zone_len)
-{
-    size_t pos = 0;
-
-    while (name_len - pos > zone_len && name[pos] != 0)
-        pos += (size_t)name[pos] + 1;
-    return name_len - pos == zone_len && memcmp(name + pos, zone, zone_len) == 0;
-}
-
 /* What flush-zone and flush-type remove: names at or below key (flush-zone), or that name
  * with that type (flush-type, type != 0). */
 struct flush_filter {
@@ -189,7 +177,7 @@ static bool filter_matches(const struct flush_filter *f, const uint8_t *name, si
 {
     if (f->type)
         return type == f->type && len == f->key_len && memcmp(name, f->key, len) == 0;
-    return name_at_or_below(name, len, f->key, f->key_len);
+    return wire_name_at_or_below(name, len, f->key, f->key_len);
 }
 
 static bool filter_message(const uint8_t *name, size_t len, uint16_t qtype, uint16_t qclass,

@@ -206,7 +206,8 @@ static bool forwards_equal(const struct config *a, const struct config *b)
         return false;
     for (size_t i = 0; i < a->n_forwards; i++) {
         const struct config_forward *x = &a->forwards[i], *y = &b->forwards[i];
-        if (strcmp(x->zone, y->zone) != 0 || x->n_upstreams != y->n_upstreams)
+        if (!wire_name_equal(x->zone, x->zone_len, y->zone, y->zone_len) ||
+            x->n_upstreams != y->n_upstreams)
             return false;
         for (int k = 0; k < x->n_upstreams; k++)
             if (!addr_equal(&x->upstreams[k], &y->upstreams[k]))
