@@ -129,14 +129,7 @@ static int name_to_key(const char *text, uint8_t key[WIRE_MAX_NAME], size_t *key
 /* The iterator's RRsets of a name (its NS set, its addresses) go with its answers. */
 static size_t flush_rrsets(struct daemon *d, const uint8_t *key, size_t key_len)
 {
-    ldns_rdf *name;
-    size_t n;
-
-    if (!d->rrcache || !(name = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, key_len, key)))
-        return 0;
-    n = rrcache_flush_name(d->rrcache, name);
-    ldns_rdf_deep_free(name);
-    return n;
+    return d->rrcache ? rrcache_flush_name(d->rrcache, key, key_len) : 0;
 }
 
 /* `flush` empties the cache; `flush NAME...` drops every type of those names. All names
@@ -259,10 +252,8 @@ static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct strb
 
     (void)args;
     (void)nargs;
-    if (d->infra) {
-        n = infra_entries(d->infra);
-        infra_flush(d->infra);
-    }
+    if (d->infra)
+        n = infra_flush(d->infra);
     strbuf_append(r, "flushed %zu entries\n", n);
     return 0;
 }

@@ -239,11 +239,12 @@ size_t infra_entries(struct infra *inf)
     return r;
 }
 
-void infra_flush(struct infra *inf)
+size_t infra_flush(struct infra *inf)
 {
     pthread_mutex_lock(&inf->lock);
-    lruhash_clear(&inf->table);
+    size_t r = lruhash_clear(&inf->table);
     pthread_mutex_unlock(&inf->lock);
+    return r;
 }
 
 uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)

@@ -411,22 +411,28 @@ ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_t
     return r;
 }
 
+struct name_key {
+    const uint8_t *name;
+    size_t len;
+};
+
 static bool entry_has_owner(const struct lruhash_node *n, void *arg)
 {
     const struct rr_entry *e = HTABLE_ENTRY(n, const struct rr_entry, node);
-    const ldns_rdf *owner = arg;
+    const struct name_key *k = arg;
 
-    return wire_name_equal(e->name, e->name_len, ldns_rdf_data(owner), ldns_rdf_size(owner));
+    return wire_name_equal(e->name, e->name_len, k->name, k->len);
 }
 
-size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner)
+size_t rrcache_flush_name(struct rrcache *c, const uint8_t *name_lc, size_t name_len)
 {
+    struct name_key k = { name_lc, name_len };
     size_t r;
 
-    if (!owner_usable(owner))
+    if (!name_lc || name_len == 0 || name_len > WIRE_MAX_NAME)
         return 0;
     pthread_mutex_lock(&c->lock);
-    r = lruhash_remove_hash_if(&c->table, owner_hash(owner), entry_has_owner, (void *)owner);
+    r = lruhash_remove_hash_if(&c->table, wire_name_hash(name_lc, name_len), entry_has_owner, &k);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
