@@ -17,7 +17,11 @@
  * An index stores only a hash and a position; keys are read from the arrays. record_index
  * is what de-duplicates: "0.0.0.0 ad1 / 0.0.0.0 ad2 / ..." gives one reverse name with 100k
  * PTRs, where a linear duplicate scan would be quadratic; it also makes hosts_diff a set
- * comparison without sorting.
+ * comparison without sorting. These indexes are the one table in resolverd not built on
+ * htable.h, on purpose: htable chains nodes embedded in entries by pointer, and these
+ * entries are positions in arrays that realloc moves while a file loads; a slot here is 8
+ * octets (hash + position, open addressing) where a node and its slot would be 24, which
+ * counts at a million names; and the index is written once and then only read.
  *
  * Invariants: owner names and PTR targets are canonical (lower case); no chain holds the
  * same rdata twice; a name has at least one record (forward names an address, reverse

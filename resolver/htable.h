@@ -18,7 +18,11 @@
  * them back to ops->dispose when it drops one) and holds whatever lock it needs (cache.c
  * a mutex per shard, rrcache.c and infra.c one each, mesh.c none: one mesh per thread).
  * A lookup is inline: htable_chain gives the chain of a hash, the caller compares its own
- * key, so a cache hit costs no call and no callback. */
+ * key, so a cache hit costs no call and no callback.
+ *
+ * Not built on it, on purpose: hosts.c's indexes (positions into flat arrays that move
+ * while a file loads, 8 octets a slot, read-only after loading) and ratelimit.c's fixed,
+ * lossy counter array (no entry per client at all); their headers say why. */
 #ifndef HTABLE_H
 #define HTABLE_H
 
