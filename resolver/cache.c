@@ -18,14 +18,16 @@
  * is ever served with a TTL that has run out.
  *
  * Expiry is lazy: an entry is removed when a lookup finds now >= stored_at + ttl, or
- * when it reaches the tail of the LRU list and space is needed. The hash table is keyed
- * by the name alone, so every type and class of a name shares one chain and
- * cache_flush_name is a single chain walk.
+ * when it reaches the tail of the LRU list and space is needed. Each shard is one lruhash
+ * (htable.h: the table, its LRU list and the byte count, shared with rrcache.c and
+ * infra.c), keyed by the name alone, so every type and class of a name shares one chain
+ * and cache_flush_name is a single chain walk. A name is hashed once per call: the top
+ * bits choose the shard, the low bits the slot.
  *
  * Failure policy: if malloc fails the answer is simply not cached; a failed table resize
  * leaves longer chains. Nothing here aborts. */
 #include "cache.h"
-#include "lru.h"
+#include "htable.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -39,9 +41,7 @@
 #define CACHE_SLOT_OVERHEAD (2 * sizeof(struct cache_entry *))
 
 struct cache_entry {
-    struct cache_entry *chain_next;     /* hash chain */
-    struct lru_node lru;                /* position in the use order */
-    uint64_t hash;                      /* wire_name_hash of the name */
+    struct lruhash_node node;           /* chain, use order; node.h.hash = wire_name_hash */
     time_t stored_at;
     uint32_t ttl;                       /* lifetime in seconds: the smallest stored TTL */
     uint16_t msg_len;
@@ -55,11 +55,7 @@ struct cache_entry {
 
 struct shard {
     struct cache_limits limits;         /* max_bytes: this shard's part of the whole */
-    struct cache_entry **slots;
-    size_t slot_count;                  /* a power of two */
-    struct lru_list lru;                /* entries by use: head = most recent */
-    size_t entries;
-    size_t bytes;
+    struct lruhash table;               /* entries; table.used = bytes */
     uint64_t evictions;
 };
 
@@ -96,7 +92,7 @@ static size_t entry_cost(const struct cache_entry *e)
 static bool entry_matches(const struct cache_entry *e, uint64_t hash, const uint8_t *name,
                           size_t name_len, uint16_t qtype, uint16_t qclass)
 {
-    return e->hash == hash && e->name_len == name_len && e->qtype == qtype &&
+    return e->node.h.hash == hash && e->name_len == name_len && e->qtype == qtype &&
            e->qclass == qclass && memcmp(entry_name(e), name, name_len) == 0;
 }
 
@@ -124,90 +120,45 @@ static void entry_copy_counted(const struct cache_entry *e, uint32_t elapsed, ui
     }
 }
 
-/* ---- LRU list and hash table ------------------------------------------------------- */
+/* ---- the shard's table ------------------------------------------------------------ */
 
-static struct cache_entry **slot_for(const struct shard *c, uint64_t hash)
+static struct cache_entry *entry_of(const struct htable_node *n)
 {
-    return &c->slots[hash & (c->slot_count - 1)];
+    return HTABLE_ENTRY(LRUHASH_NODE(n), struct cache_entry, node);
 }
 
-/* Unlinks *link (an entry in a hash chain) from the chain and the LRU list and frees it. */
-static void entry_remove_at(struct shard *c, struct cache_entry **link)
+static size_t node_cost(const struct lruhash_node *n)
 {
-    struct cache_entry *e = *link;
-
-    *link = e->chain_next;
-    lru_unlink(&c->lru, &e->lru);
-    c->entries--;
-    c->bytes -= entry_cost(e);
-    free(e);
+    return entry_cost(HTABLE_ENTRY(n, const struct cache_entry, node));
 }
 
-/* Chains hold about one entry, so finding the link that points to e is cheap. */
-static void entry_remove(struct shard *c, struct cache_entry *e)
+static void node_dispose(struct lruhash_node *n)
 {
-    struct cache_entry **link = slot_for(c, e->hash);
-
-    while (*link != e)
-        link = &(*link)->chain_next;
-    entry_remove_at(c, link);
+    free(HTABLE_ENTRY(n, struct cache_entry, node));
 }
 
-static struct cache_entry *entry_find(const struct shard *c, const uint8_t *name,
+static const struct lruhash_ops entry_ops = { node_cost, node_dispose };
+
+static struct cache_entry *entry_find(const struct shard *c, uint64_t hash, const uint8_t *name,
                                       size_t name_len, uint16_t qtype, uint16_t qclass)
 {
-    uint64_t hash = wire_name_hash(name, name_len);
-    struct cache_entry *e;
-
-    for (e = *slot_for(c, hash); e; e = e->chain_next)
+    for (struct htable_node *n = lruhash_chain(&c->table, hash); n; n = n->next) {
+        struct cache_entry *e = entry_of(n);
         if (entry_matches(e, hash, name, name_len, qtype, qclass))
             return e;
+    }
     return NULL;
 }
 
-/* Doubles the table once entries outnumber slots; on malloc failure keeps the old one. */
-static void table_grow_if_loaded(struct shard *c)
+static void entry_remove(struct shard *c, struct cache_entry *e)
 {
-    size_t new_count = c->slot_count * 2;
-    struct cache_entry **new_slots;
-
-    if (c->entries <= c->slot_count || new_count > SIZE_MAX / sizeof(*new_slots))
-        return;
-    new_slots = calloc(new_count, sizeof(*new_slots));
-    if (!new_slots)
-        return;
-    for (size_t i = 0; i < c->slot_count; i++) {
-        struct cache_entry *e = c->slots[i], *next;
-        for (; e; e = next) {
-            next = e->chain_next;
-            e->chain_next = new_slots[e->hash & (new_count - 1)];
-            new_slots[e->hash & (new_count - 1)] = e;
-        }
-    }
-    free(c->slots);
-    c->slots = new_slots;
-    c->slot_count = new_count;
-}
-
-static void entry_insert(struct shard *c, struct cache_entry *e)
-{
-    struct cache_entry **slot = slot_for(c, e->hash);
-
-    e->chain_next = *slot;
-    *slot = e;
-    lru_push_head(&c->lru, &e->lru);
-    c->entries++;
-    c->bytes += entry_cost(e);
-    table_grow_if_loaded(c);
+    lruhash_remove(&c->table, &e->node);
 }
 
 /* Drops least recently used entries until the cache fits in max_bytes. */
 static void evict_to(struct shard *c, size_t max_bytes)
 {
-    while (c->bytes > max_bytes && c->lru.tail) {
-        entry_remove(c, LRU_ENTRY(c->lru.tail, struct cache_entry, lru));
-        c->evictions++;
-    }
+    c->evictions += lruhash_evict_to(&c->table, max_bytes);
 }
 
 /* ---- reading a message to be stored ------------------------------------------------ */
@@ -360,8 +311,6 @@ static bool entry_fix_ttls(struct cache_entry *e, const struct message_scan *sca
     return e->ttl > 0;
 }
 
-static size_t shard_flush_all(struct shard *c);
-
 /* ---- one shard ---------------------------------------------------------------------- */
 
 static struct shard *shard_new(const struct cache_limits *limits)
@@ -370,12 +319,10 @@ static struct shard *shard_new(const struct cache_limits *limits)
 
     if (!c)
         return NULL;
-    c->slots = calloc(CACHE_INITIAL_SLOTS, sizeof(*c->slots));
-    if (!c->slots) {
+    if (lruhash_init(&c->table, CACHE_INITIAL_SLOTS, &entry_ops) != 0) {
         free(c);
         return NULL;
     }
-    c->slot_count = CACHE_INITIAL_SLOTS;
     c->limits = *limits;
     return c;
 }
@@ -390,13 +337,13 @@ static void shard_free(struct shard *c)
 {
     if (!c)
         return;
-    shard_flush_all(c);
-    free(c->slots);
+    lruhash_fini(&c->table);
     free(c);
 }
 
-static int shard_store(struct shard *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
-                uint16_t qclass, const uint8_t *msg, size_t len, time_t now)
+static int shard_store(struct shard *c, uint64_t hash, const uint8_t *name_lc, size_t name_len,
+                       uint16_t qtype, uint16_t qclass, const uint8_t *msg, size_t len,
+                       time_t now)
 {
     struct message_scan scan;
     struct cache_entry *e, *old;
@@ -413,7 +360,6 @@ static int shard_store(struct shard *c, const uint8_t *name_lc, size_t name_len,
     if (!e)
         return -1;
     memset(e, 0, sizeof(*e));
-    e->hash = wire_name_hash(name_lc, name_len);
     e->stored_at = now;
     e->msg_len = (uint16_t)len;
     e->ttl_count = (uint16_t)scan.rr_count;
@@ -428,23 +374,22 @@ static int shard_store(struct shard *c, const uint8_t *name_lc, size_t name_len,
         return -1;
     }
 
-    old = entry_find(c, name_lc, name_len, qtype, qclass);
+    old = entry_find(c, hash, name_lc, name_len, qtype, qclass);
     if (old)
         entry_remove(c, old);
-    entry_insert(c, e);
+    lruhash_insert(&c->table, &e->node, hash);
     evict_to(c, c->limits.max_bytes);
     return 0;
 }
 
-static size_t shard_lookup(struct shard *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
-                    uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind)
+static size_t shard_lookup(struct shard *c, uint64_t hash, const uint8_t *name_lc,
+                           size_t name_len, uint16_t qtype, uint16_t qclass, time_t now,
+                           uint8_t *out, size_t cap, enum cache_kind *kind)
 {
     struct cache_entry *e;
     uint32_t elapsed;
 
-    if (name_len == 0 || name_len > WIRE_MAX_NAME)
-        return 0;
-    e = entry_find(c, name_lc, name_len, qtype, qclass);
+    e = entry_find(c, hash, name_lc, name_len, qtype, qclass);
     if (!e)
         return 0;
     elapsed = entry_age(e, now);
@@ -456,63 +401,57 @@ static size_t shard_lookup(struct shard *c, const uint8_t *name_lc, size_t name_
         return 0;
 
     entry_copy_counted(e, elapsed, out);
-    lru_unlink(&c->lru, &e->lru);
-    lru_push_head(&c->lru, &e->lru);
+    lruhash_touch(&c->table, &e->node);
     if (kind)
         *kind = (enum cache_kind)e->kind;
     return e->msg_len;
 }
 
-static size_t shard_flush_name(struct shard *c, const uint8_t *name_lc, size_t name_len)
-{
-    uint64_t hash;
-    struct cache_entry **link;
-    size_t removed = 0;
+struct name_key {
+    const uint8_t *name;
+    size_t len;
+};
 
-    if (name_len == 0 || name_len > WIRE_MAX_NAME)
-        return 0;
-    hash = wire_name_hash(name_lc, name_len);
-    link = slot_for(c, hash);
-    while (*link) {
-        struct cache_entry *e = *link;
-        if (e->hash == hash && e->name_len == name_len &&
-            memcmp(entry_name(e), name_lc, name_len) == 0) {
-            entry_remove_at(c, link);
-            removed++;
-        } else {
-            link = &e->chain_next;
-        }
-    }
-    return removed;
+static bool entry_has_name(const struct lruhash_node *n, void *arg)
+{
+    const struct cache_entry *e = HTABLE_ENTRY(n, const struct cache_entry, node);
+    const struct name_key *k = arg;
+
+    return e->name_len == k->len && memcmp(entry_name(e), k->name, k->len) == 0;
+}
+
+static size_t shard_flush_name(struct shard *c, uint64_t hash, const uint8_t *name_lc,
+                               size_t name_len)
+{
+    struct name_key k = { name_lc, name_len };
+
+    return lruhash_remove_hash_if(&c->table, hash, entry_has_name, &k);
 }
 
 static size_t shard_flush_all(struct shard *c)
 {
-    size_t removed = c->entries;
+    return lruhash_clear(&c->table);
+}
 
-    while (c->lru.head)
-        entry_remove(c, LRU_ENTRY(c->lru.head, struct cache_entry, lru));
-    return removed;
+struct flush_filter {
+    cache_match_fn match;
+    void *arg;
+};
+
+static bool entry_filtered(const struct lruhash_node *n, void *arg)
+{
+    const struct cache_entry *e = HTABLE_ENTRY(n, const struct cache_entry, node);
+    const struct flush_filter *f = arg;
+
+    return f->match(entry_name(e), e->name_len, e->qtype, e->qclass, (enum cache_kind)e->kind,
+                    f->arg);
 }
 
 static size_t shard_flush_if(struct shard *c, cache_match_fn match, void *arg)
 {
-    size_t removed = 0;
+    struct flush_filter f = { match, arg };
 
-    for (size_t i = 0; i < c->slot_count; i++) {
-        struct cache_entry **link = &c->slots[i];
-        while (*link) {
-            struct cache_entry *e = *link;
-            if (match(entry_name(e), e->name_len, e->qtype, e->qclass,
-                      (enum cache_kind)e->kind, arg)) {
-                entry_remove_at(c, link);
-                removed++;
-            } else {
-                link = &e->chain_next;
-            }
-        }
-    }
-    return removed;
+    return lruhash_remove_if(&c->table, entry_filtered, &f);
 }
 
 static long shard_walk(const struct shard *c, time_t now, cache_walk_fn fn, void *arg,
@@ -523,8 +462,9 @@ static long shard_walk(const struct shard *c, time_t now, cache_walk_fn fn, void
 
     if (!buf)
         return -1;
-    for (const struct lru_node *n = c->lru.head; n; n = n->next) {
-        const struct cache_entry *e = LRU_ENTRY(n, const struct cache_entry, lru);
+    for (const struct lru_node *n = c->table.lru.head; n; n = n->next) {
+        const struct cache_entry *e = HTABLE_ENTRY(LRU_ENTRY(n, struct lruhash_node, lru),
+                                                   const struct cache_entry, node);
         uint32_t elapsed = entry_age(e, now);
         if (elapsed >= e->ttl)
             continue;
@@ -542,12 +482,12 @@ static long shard_walk(const struct shard *c, time_t now, cache_walk_fn fn, void
 
 static size_t shard_entries(const struct shard *c)
 {
-    return c->entries;
+    return lruhash_count(&c->table);
 }
 
 static size_t shard_bytes(const struct shard *c)
 {
-    return c->bytes;
+    return c->table.used;
 }
 
 static uint64_t shard_evictions(const struct shard *c)
@@ -558,10 +498,9 @@ static uint64_t shard_evictions(const struct shard *c)
 /* ---- the sharded cache: the public interface ------------------------------------------ */
 
 /* A name's shard comes from the top bits of its hash; the slots use the low bits. */
-static struct shard *shard_of(const struct cache *c, const uint8_t *name, size_t len,
-                              size_t *index)
+static struct shard *shard_of(const struct cache *c, uint64_t hash, size_t *index)
 {
-    *index = c->n_shards == 1 ? 0 : (size_t)(wire_name_hash(name, len) >> 58) % c->n_shards;
+    *index = c->n_shards == 1 ? 0 : (size_t)(hash >> 58) % c->n_shards;
     return c->shards[*index];
 }
 
@@ -622,13 +561,15 @@ int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16
 {
     size_t i;
     struct shard *s;
+    uint64_t hash;
     int rc;
 
     if (name_len == 0 || name_len > WIRE_MAX_NAME)
         return -1;
-    s = shard_of(c, name_lc, name_len, &i);
+    hash = wire_name_hash(name_lc, name_len);
+    s = shard_of(c, hash, &i);
     pthread_mutex_lock(&c->locks[i]);
-    rc = shard_store(s, name_lc, name_len, qtype, qclass, msg, len, now);
+    rc = shard_store(s, hash, name_lc, name_len, qtype, qclass, msg, len, now);
     pthread_mutex_unlock(&c->locks[i]);
     return rc;
 }
@@ -638,12 +579,14 @@ size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, ui
 {
     size_t i, n;
     struct shard *s;
+    uint64_t hash;
 
     if (name_len == 0 || name_len > WIRE_MAX_NAME)
         return 0;
-    s = shard_of(c, name_lc, name_len, &i);
+    hash = wire_name_hash(name_lc, name_len);
+    s = shard_of(c, hash, &i);
     pthread_mutex_lock(&c->locks[i]);
-    n = shard_lookup(s, name_lc, name_len, qtype, qclass, now, out, cap, kind);
+    n = shard_lookup(s, hash, name_lc, name_len, qtype, qclass, now, out, cap, kind);
     pthread_mutex_unlock(&c->locks[i]);
     return n;
 }
@@ -652,12 +595,14 @@ size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len
 {
     size_t i, n;
     struct shard *s;
+    uint64_t hash;
 
     if (name_len == 0 || name_len > WIRE_MAX_NAME)
         return 0;
-    s = shard_of(c, name_lc, name_len, &i);
+    hash = wire_name_hash(name_lc, name_len);
+    s = shard_of(c, hash, &i);
     pthread_mutex_lock(&c->locks[i]);
-    n = shard_flush_name(s, name_lc, name_len);
+    n = shard_flush_name(s, hash, name_lc, name_len);
     pthread_mutex_unlock(&c->locks[i]);
     return n;
 }

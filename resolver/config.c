@@ -301,21 +301,26 @@ static enum dname_result normalise_dname(const char *text, char **out)
     return *out ? DNAME_OK : DNAME_NO_MEMORY;
 }
 
-/* A forward zone in the text forward_find compares query names with (wire_name_to_str, lower
- * case). ldns_rdf2str escapes more characters (e.g. ')' and ';' as "\)" and "\;"), and a zone
- * written that way never matched its own names (found by fuzz_config). */
-static enum dname_result forward_zone_text(const char *text, char **out)
+/* A forward zone in the form forward_find compares query names in: lower-cased wire form.
+ * (Kept as text it had to be printed exactly as query names are, and a zone with ')' or ';',
+ * which ldns_rdf2str escapes, never matched its own names: found by fuzz_config.) */
+static enum dname_result forward_zone_wire(const char *text, struct config_forward *fwd)
 {
-    char buf[WIRE_MAX_NAME * 4 + 2];
     ldns_rdf *dname = ldns_dname_new_frm_str(text);
+    size_t len;
 
     if (!dname)
         return DNAME_INVALID;
-    wire_name_lower(ldns_rdf_data(dname), ldns_rdf_size(dname));
-    wire_name_to_str(ldns_rdf_data(dname), ldns_rdf_size(dname), buf, sizeof buf);
+    len = ldns_rdf_size(dname);
+    if (len == 0 || len > sizeof fwd->zone) {
+        ldns_rdf_deep_free(dname);
+        return DNAME_INVALID;
+    }
+    memcpy(fwd->zone, ldns_rdf_data(dname), len);
+    wire_name_lower(fwd->zone, len);
+    fwd->zone_len = len;
     ldns_rdf_deep_free(dname);
-    *out = strdup(buf);
-    return *out ? DNAME_OK : DNAME_NO_MEMORY;
+    return DNAME_OK;
 }
 
 /* --- shared handlers: the field is at d->offset in struct config ---------------------------- */
@@ -498,12 +503,17 @@ static int parse_upstreams(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
-static int check_forward_unique(struct parse_ctx *ctx, const char *zone)
+static int check_forward_unique(struct parse_ctx *ctx, const struct config_forward *fwd)
 {
-    for (size_t i = 0; i < ctx->cfg->n_forwards; i++)
-        if (strcmp(ctx->cfg->forwards[i].zone, zone) == 0)
+    char text[WIRE_MAX_NAME * 4 + 2];
+
+    for (size_t i = 0; i < ctx->cfg->n_forwards; i++) {
+        const struct config_forward *f = &ctx->cfg->forwards[i];
+        if (wire_name_equal(f->zone, f->zone_len, fwd->zone, fwd->zone_len))
             return fail(ctx, "forward zone '%s' is already declared on line %d",
-                        zone, ctx->cfg->forwards[i].line);
+                        wire_name_to_str(fwd->zone, fwd->zone_len, text, sizeof text),
+                        f->line);
+    }
     return 0;
 }
 
@@ -513,20 +523,16 @@ static int handle_forward(struct parse_ctx *ctx, const struct directive *d,
     struct config *cfg = ctx->cfg;
     struct config_forward fwd = { .line = ctx->line };
 
-    enum dname_result valid = forward_zone_text(args[0], &fwd.zone);
+    enum dname_result valid = forward_zone_wire(args[0], &fwd);
     if (valid != DNAME_OK)
         return valid == DNAME_NO_MEMORY ? fail_oom(ctx)
             : fail(ctx, "'%s' needs a zone like example.com or ., got '%s'", d->name, args[0]);
-    if (check_forward_unique(ctx, fwd.zone) != 0 ||
-        parse_upstreams(ctx, d, args + 1, n_args - 1, &fwd) != 0) {
-        free(fwd.zone);
+    if (check_forward_unique(ctx, &fwd) != 0 ||
+        parse_upstreams(ctx, d, args + 1, n_args - 1, &fwd) != 0)
         return -1;
-    }
     struct config_forward *grown = reallocarray(cfg->forwards, cfg->n_forwards + 1, sizeof *grown);
-    if (!grown) {
-        free(fwd.zone);
+    if (!grown)
         return fail_oom(ctx);
-    }
     cfg->forwards = grown;
     cfg->forwards[cfg->n_forwards++] = fwd;
     return 0;
@@ -859,8 +865,6 @@ void config_free(struct config *cfg)
         free(cfg->zones[i].path);
     }
     free(cfg->zones);
-    for (size_t i = 0; i < cfg->n_forwards; i++)
-        free(cfg->forwards[i].zone);
     free(cfg->forwards);
     free(cfg->outgoing);
     acl_free(&cfg->acl);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "acl.h"
+#include "wire.h"
 
 #define CONFIG_MAX_UPSTREAMS 16
 
@@ -28,7 +29,8 @@ struct config_zone {                /* `zone NAME PATH` */
 };
 
 struct config_forward {             /* `forward ZONE ADDR[@PORT]...` */
-    char *zone;                     /* lower-case presentation form ending in '.'; "." = everything */
+    uint8_t zone[WIRE_MAX_NAME];    /* lower-case wire form; the root (zone_len 1) = everything */
+    size_t zone_len;
     struct sockaddr_storage upstreams[CONFIG_MAX_UPSTREAMS];
     socklen_t upstream_lens[CONFIG_MAX_UPSTREAMS];
     int n_upstreams;

@@ -129,14 +129,7 @@ static int name_to_key(const char *text, uint8_t key[WIRE_MAX_NAME], size_t *key
 /* The iterator's RRsets of a name (its NS set, its addresses) go with its answers. */
 static size_t flush_rrsets(struct daemon *d, const uint8_t *key, size_t key_len)
 {
-    ldns_rdf *name;
-    size_t n;
-
-    if (!d->rrcache || !(name = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, key_len, key)))
-        return 0;
-    n = rrcache_flush_name(d->rrcache, name);
-    ldns_rdf_deep_free(name);
-    return n;
+    return d->rrcache ? rrcache_flush_name(d->rrcache, key, key_len) : 0;
 }
 
 /* `flush` empties the cache; `flush NAME...` drops every type of those names. All names
@@ -164,18 +157,6 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct strbuf *r)
     return 0;
 }
 
-/* Is name (wire form, lower case) zone itself or below it? Compares at label boundaries
- * only, so notexample.com is not below example.com. */
-static bool name_at_or_below(const uint8_t *name, size_t name_len, const uint8_t *zone,
-                             size_t zone_len)
-{
-    size_t pos = 0;
-
-    while (name_len - pos > zone_len && name[pos] != 0)
-        pos += (size_t)name[pos] + 1;
-    return name_len - pos == zone_len && memcmp(name + pos, zone, zone_len) == 0;
-}
-
 /* What flush-zone and flush-type remove: names at or below key (flush-zone), or that name
  * with that type (flush-type, type != 0). */
 struct flush_filter {
@@ -189,7 +170,7 @@ static bool filter_matches(const struct flush_filter *f, const uint8_t *name, si
 {
     if (f->type)
         return type == f->type && len == f->key_len && memcmp(name, f->key, len) == 0;
-    return name_at_or_below(name, len, f->key, f->key_len);
+    return wire_name_at_or_below(name, len, f->key, f->key_len);
 }
 
 static bool filter_message(const uint8_t *name, size_t len, uint16_t qtype, uint16_t qclass,
@@ -271,10 +252,8 @@ static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct strb
 
     (void)args;
     (void)nargs;
-    if (d->infra) {
-        n = infra_entries(d->infra);
-        infra_flush(d->infra);
-    }
+    if (d->infra)
+        n = infra_flush(d->infra);
     strbuf_append(r, "flushed %zu entries\n", n);
     return 0;
 }

@@ -124,17 +124,11 @@ int daemon_load(struct daemon *d, const char *config_path, char *err, size_t err
 
 /* ---- hosts files ---------------------------------------------------------------------- */
 
-static void drop_cached_name(const ldns_rdf *name, void *arg)
+static void drop_cached_name(const uint8_t *name_lc, size_t len, void *arg)
 {
     struct daemon *d = arg;
-    uint8_t lower[WIRE_MAX_NAME];
-    size_t len = ldns_rdf_size(name);
 
-    if (len > WIRE_MAX_NAME)
-        return;
-    memcpy(lower, ldns_rdf_data(name), len);
-    wire_name_lower(lower, len);
-    cache_flush_name(d->cache, lower, len);
+    cache_flush_name(d->cache, name_lc, len);
 }
 
 /* Puts in a new hosts table. The swap happens under the world lock (workers read d->hosts
@@ -206,7 +200,8 @@ static bool forwards_equal(const struct config *a, const struct config *b)
         return false;
     for (size_t i = 0; i < a->n_forwards; i++) {
         const struct config_forward *x = &a->forwards[i], *y = &b->forwards[i];
-        if (strcmp(x->zone, y->zone) != 0 || x->n_upstreams != y->n_upstreams)
+        if (!wire_name_equal(x->zone, x->zone_len, y->zone, y->zone_len) ||
+            x->n_upstreams != y->n_upstreams)
             return false;
         for (int k = 0; k < x->n_upstreams; k++)
             if (!addr_equal(&x->upstreams[k], &y->upstreams[k]))

@@ -38,42 +38,24 @@ struct forward_job {
     uint16_t qtype, qclass;
     struct outbound *query;     /* the one in flight */
     struct trace *trace;        /* NULL unless traced */
-    char *zone;                 /* the forward zone's name, for the trace (traced only) */
+    char *zone;                 /* the forward zone's name as text, for the trace (traced only) */
     forward_done_fn *done;
     void *arg;
     struct upstream upstreams[];
 };
 
-/* zone is lower-case presentation form ending in '.'; name likewise. */
-static bool name_in_zone(const char *name, size_t name_len, const char *zone)
-{
-    size_t zone_len = strlen(zone);
-
-    if (strcmp(zone, ".") == 0)
-        return true;
-    if (zone_len > name_len)
-        return false;
-    if (memcmp(name + name_len - zone_len, zone, zone_len) != 0)
-        return false;
-    return zone_len == name_len || name[name_len - zone_len - 1] == '.';
-}
-
+/* Names and zones are both lower-cased wire form, so this is a label walk and a memcmp
+ * per zone: nothing printed, nothing escaped. The longest zone is the closest. */
 const struct config_forward *forward_find(const struct config *cfg, const uint8_t *qname_lc,
                                           size_t qname_len)
 {
-    char name[WIRE_MAX_NAME * 4 + 2];
     const struct config_forward *best = NULL;
-    size_t best_len = 0;
 
-    wire_name_to_str(qname_lc, qname_len, name, sizeof name);
-    size_t name_len = strlen(name);
     for (size_t i = 0; i < cfg->n_forwards; i++) {
         const struct config_forward *f = &cfg->forwards[i];
-        size_t zone_len = strlen(f->zone);
-        if ((!best || zone_len > best_len) && name_in_zone(name, name_len, f->zone)) {
+        if ((!best || f->zone_len > best->zone_len) &&
+            wire_name_at_or_below(qname_lc, qname_len, f->zone, f->zone_len))
             best = f;
-            best_len = zone_len;
-        }
     }
     return best;
 }
@@ -212,8 +194,10 @@ static struct forward_job *forward_start(struct daemon *d, const struct config_f
     job->done = done;
     job->arg = arg;
     job->trace = trace;
-    if (trace)
-        job->zone = strdup(fz->zone);   /* NULL when short of memory: the trace says "?" */
+    if (trace) {                        /* text only for the trace; NULL: it says "?" */
+        char text[WIRE_MAX_NAME * 4 + 2];
+        job->zone = strdup(wire_name_to_str(fz->zone, fz->zone_len, text, sizeof text));
+    }
     if (!start_next(job)) {
         job_free(job);
         return NULL;            /* no socket for any upstream: the caller fails at once */
@@ -252,9 +236,14 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
         *why = "no forward zone covers the name";
         return RESOLVE_NEXT;
     }
-    resolve_trace_route(q, "forward", "forward zone %s: %d upstream%s%s", fz->zone,
-                        fz->n_upstreams, fz->n_upstreams == 1 ? "" : "s",
-                        q->d->cfg->forward_first ? ", iteration if all fail (forward-first yes)" : "");
+    if (q->trace) {                     /* the zone as text: for the trace only */
+        char zone[WIRE_MAX_NAME * 4 + 2];
+        wire_name_to_str(fz->zone, fz->zone_len, zone, sizeof zone);
+        resolve_trace_route(q, "forward", "forward zone %s: %d upstream%s%s", zone,
+                            fz->n_upstreams, fz->n_upstreams == 1 ? "" : "s",
+                            q->d->cfg->forward_first ? ", iteration if all fail (forward-first yes)"
+                                                     : "");
+    }
     *state = forward_start(q->d, fz, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
                            stage_done, r);
     if (*state)

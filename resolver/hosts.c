@@ -17,7 +17,11 @@
  * An index stores only a hash and a position; keys are read from the arrays. record_index
  * is what de-duplicates: "0.0.0.0 ad1 / 0.0.0.0 ad2 / ..." gives one reverse name with 100k
  * PTRs, where a linear duplicate scan would be quadratic; it also makes hosts_diff a set
- * comparison without sorting.
+ * comparison without sorting. These indexes are the one table in resolverd not built on
+ * htable.h, on purpose: htable chains nodes embedded in entries by pointer, and these
+ * entries are positions in arrays that realloc moves while a file loads; a slot here is 8
+ * octets (hash + position, open addressing) where a node and its slot would be 24, which
+ * counts at a million names; and the index is written once and then only read.
  *
  * Invariants: owner names and PTR targets are canonical (lower case); no chain holds the
  * same rdata twice; a name has at least one record (forward names an address, reverse
@@ -157,17 +161,6 @@ static void *reserve_one(void *items, size_t *capacity, size_t count, size_t ite
 static int wire_equals(struct wire a, struct wire b)
 {
     return a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
-}
-
-/* A name in the blob as an ldns_rdf, without copying: valid while the table lives. */
-static ldns_rdf blob_name_view(const struct hosts *h, uint32_t offset)
-{
-    struct wire name = blob_item(&h->blob, offset);
-    ldns_rdf view;
-    ldns_rdf_set_type(&view, LDNS_RDF_TYPE_DNAME);
-    ldns_rdf_set_size(&view, name.len);
-    ldns_rdf_set_data(&view, (void *)name.data);   /* read-only use: fn gets a const rdf */
-    return view;
 }
 
 /* ---- hashing and the index ---- */
@@ -564,28 +557,27 @@ size_t hosts_count(const struct hosts *h)
 }
 
 /* Finds the entry for a name in any case, without allocating: lookups run per query. */
-static const struct host_name *hosts_find(const struct hosts *h, const ldns_rdf *qname)
+static const struct host_name *hosts_find(const struct hosts *h, const uint8_t *data,
+                                          size_t len)
 {
     uint8_t folded[LDNS_MAX_DOMAINLEN + 1];
-    size_t len = ldns_rdf_size(qname);
     uint32_t position;
 
-    if (!h || ldns_rdf_get_type(qname) != LDNS_RDF_TYPE_DNAME || len > sizeof folded)
+    if (!h || !data || len == 0 || len > sizeof folded)
         return NULL;
     /* ASCII folding, as ldns_dname2canonical does in the C locale. Folding the length
      * octets too is harmless: they are at most 63, below 'A'. */
-    const uint8_t *data = ldns_rdf_data(qname);
     for (size_t i = 0; i < len; i++)
         folded[i] = data[i] >= 'A' && data[i] <= 'Z' ? (uint8_t)(data[i] - 'A' + 'a') : data[i];
     struct wire owner = { folded, len };
     return hosts_find_owner(h, owner, &position) ? &h->names[position] : NULL;
 }
 
-static ldns_rr *answer_rr(const ldns_rdf *qname, enum answer_kind kind, uint32_t ttl,
+static ldns_rr *answer_rr(struct wire qname, enum answer_kind kind, uint32_t ttl,
                           struct wire rdata)
 {
     ldns_rr *rr = ldns_rr_new();
-    ldns_rdf *owner = ldns_rdf_clone(qname);
+    ldns_rdf *owner = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, qname.len, qname.data);
     ldns_rdf *value = ldns_rdf_new_frm_data(answer_rdf_types[kind], rdata.len, rdata.data);
     if (!rr || !owner || !value || !ldns_rr_push_rdf(rr, value)) {
         ldns_rr_free(rr);
@@ -601,7 +593,7 @@ static ldns_rr *answer_rr(const ldns_rdf *qname, enum answer_kind kind, uint32_t
 }
 
 static int append_answers(const struct hosts *h, const struct host_name *name,
-                          enum answer_kind kind, const ldns_rdf *qname, uint32_t ttl,
+                          enum answer_kind kind, struct wire qname, uint32_t ttl,
                           ldns_rr_list *answer)
 {
     for (uint32_t r = name->answers[kind].head; r != NO_RECORD; r = h->records[r].next) {
@@ -616,15 +608,16 @@ static int append_answers(const struct hosts *h, const struct host_name *name,
     return 0;
 }
 
-bool hosts_has_name(const struct hosts *h, const ldns_rdf *qname)
+bool hosts_has_name(const struct hosts *h, const uint8_t *qname, size_t qname_len)
 {
-    return hosts_find(h, qname) != NULL;
+    return hosts_find(h, qname, qname_len) != NULL;
 }
 
-enum hosts_result hosts_lookup(const struct hosts *h, const ldns_rdf *qname, ldns_rr_type qtype,
-                               uint32_t ttl, ldns_rr_list *answer)
+enum hosts_result hosts_lookup(const struct hosts *h, const uint8_t *qname_data, size_t qname_len,
+                               uint16_t qtype, uint32_t ttl, ldns_rr_list *answer)
 {
-    const struct host_name *name = hosts_find(h, qname);
+    const struct host_name *name = hosts_find(h, qname_data, qname_len);
+    struct wire qname = { qname_data, qname_len };
     if (!name)
         return HOSTS_MISS;
 
@@ -670,24 +663,23 @@ static int answered_alike(const struct hosts *h, const struct host_name *name,
 }
 
 void hosts_diff(const struct hosts *before, const struct hosts *after,
-                void (*fn)(const ldns_rdf *name, void *arg), void *arg)
+                void (*fn)(const uint8_t *name_lc, size_t len, void *arg), void *arg)
 {
     uint32_t position;
 
     /* Names of `after` are compared with `before`; then the names only `before` has.
-     * Every name has records, so a name missing from one table always differs. The rdf
-     * given to fn views the table's storage: valid during the call only. */
+     * Every name has records, so a name missing from one table always differs. The name
+     * given to fn is the table's own (canonical, lower case): valid during the call only. */
     for (size_t i = 0; i < hosts_count(after); i++) {
         if (answered_alike(after, &after->names[i], before))
             continue;
-        ldns_rdf owner = blob_name_view(after, after->names[i].owner);
-        fn(&owner, arg);
+        struct wire owner = blob_item(&after->blob, after->names[i].owner);
+        fn(owner.data, owner.len, arg);
     }
     for (size_t i = 0; i < hosts_count(before); i++) {
         struct wire owner_wire = blob_item(&before->blob, before->names[i].owner);
         if (after && hosts_find_owner(after, owner_wire, &position))
             continue;
-        ldns_rdf owner = blob_name_view(before, before->names[i].owner);
-        fn(&owner, arg);
+        fn(owner_wire.data, owner_wire.len, arg);
     }
 }

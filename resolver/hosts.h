@@ -27,19 +27,23 @@ struct hosts *hosts_new(void);
 int hosts_add_file(struct hosts *h, const char *path, char *err, size_t errlen);
 void hosts_free(struct hosts *h);
 
+/* Names here are uncompressed wire form, as the question carries them; matched
+ * case-insensitively. */
+
 /* Looks qname/qtype up. On HOSTS_HIT, appends the answer RRs (owner = qname as given, so the
  * client's case is kept, TTL = ttl, class IN) to `answer`, which may stay empty (NODATA). */
-enum hosts_result hosts_lookup(const struct hosts *h, const ldns_rdf *qname, ldns_rr_type qtype,
-                               uint32_t ttl, ldns_rr_list *answer);
+enum hosts_result hosts_lookup(const struct hosts *h, const uint8_t *qname, size_t qname_len,
+                               uint16_t qtype, uint32_t ttl, ldns_rr_list *answer);
 /* Is the name in the table (any type)? Allocates nothing: the per-query pre-check. */
-bool hosts_has_name(const struct hosts *h, const ldns_rdf *qname);
+bool hosts_has_name(const struct hosts *h, const uint8_t *qname, size_t qname_len);
 
 /* Number of distinct names (forward and reverse) in the table. */
 size_t hosts_count(const struct hosts *h);
-/* Calls fn once for every owner name (forward names and reverse in-addr.arpa/ip6.arpa names)
- * whose answers differ between `before` and `after` (either may be NULL, meaning empty).
- * The daemon drops those names from the cache after a reload. */
+/* Calls fn once for every owner name (forward names and reverse in-addr.arpa/ip6.arpa names,
+ * lower-cased wire form, valid during the call) whose answers differ between `before` and
+ * `after` (either may be NULL, meaning empty). The daemon drops those names from the cache
+ * after a reload. */
 void hosts_diff(const struct hosts *before, const struct hosts *after,
-                void (*fn)(const ldns_rdf *name, void *arg), void *arg);
+                void (*fn)(const uint8_t *name_lc, size_t len, void *arg), void *arg);
 
 #endif

@@ -19,10 +19,14 @@
  * When that time is over the server may take one probe (usable while nothing is in flight
  * to it); a reply ends the streak, another timeout backs it off again.
  *
+ * The table is an lruhash (htable.h, shared with cache.c and rrcache.c) in which every
+ * server costs 1, so its budget is max_entries. Every public function holds the mutex
+ * for the whole of what it does; there are no unlocked variants.
+ *
  * Failure policy: if malloc fails the report is dropped and the server stays unknown (or
  * as it was); a failed table resize leaves longer chains. Nothing here aborts. */
 #include "infra.h"
-#include "lru.h"
+#include "htable.h"
 
 #include <limits.h>
 #include <netinet/in.h>
@@ -35,9 +39,7 @@
 #define INFRA_INITIAL_SLOTS 64
 
 struct infra_host {
-    struct infra_host *chain_next;      /* hash chain */
-    struct lru_node lru;                /* position in the use order */
-    uint64_t hash;                      /* addr_hash of addr */
+    struct lruhash_node node;           /* chain, use order; node.h.hash = addr_hash */
     struct sockaddr_storage addr;
     double srtt_ms, rttvar_ms;          /* meaningful once measured */
     uint32_t rto_ms;
@@ -54,10 +56,7 @@ struct infra_host {
 struct infra {
     pthread_mutex_t lock;               /* every public call holds it */
     size_t max_entries;
-    struct infra_host **slots;
-    size_t slot_count;                  /* a power of two */
-    struct lru_list lru;                /* entries by use: head = most recent */
-    size_t entries;
+    struct lruhash table;               /* the servers, each of cost 1 */
 };
 
 /* ---- addresses as keys ------------------------------------------------------------- */
@@ -97,48 +96,20 @@ static uint64_t addr_hash(const struct sockaddr_storage *addr)
     }
 }
 
-/* ---- LRU list and hash table ------------------------------------------------------- */
+/* ---- the table -------------------------------------------------------------------- */
 
-static struct infra_host **slot_for(struct infra *inf, uint64_t hash)
+static size_t host_cost(const struct lruhash_node *n)
 {
-    return &inf->slots[hash & (inf->slot_count - 1)];
+    (void)n;
+    return 1;
 }
 
-static void host_remove(struct infra *inf, struct infra_host *h)
+static void host_dispose(struct lruhash_node *n)
 {
-    struct infra_host **link = slot_for(inf, h->hash);
-
-    while (*link != h)
-        link = &(*link)->chain_next;
-    *link = h->chain_next;
-    lru_unlink(&inf->lru, &h->lru);
-    inf->entries--;
-    free(h);
+    free(HTABLE_ENTRY(n, struct infra_host, node));
 }
 
-/* Doubles the table once entries outnumber slots; on malloc failure keeps the old one. */
-static void table_grow_if_loaded(struct infra *inf)
-{
-    size_t new_count = inf->slot_count * 2;
-    struct infra_host **new_slots;
-
-    if (inf->entries <= inf->slot_count || new_count > SIZE_MAX / sizeof(*new_slots))
-        return;
-    new_slots = calloc(new_count, sizeof(*new_slots));
-    if (!new_slots)
-        return;
-    for (size_t i = 0; i < inf->slot_count; i++) {
-        struct infra_host *h, *next;
-        for (h = inf->slots[i]; h; h = next) {
-            next = h->chain_next;
-            h->chain_next = new_slots[h->hash & (new_count - 1)];
-            new_slots[h->hash & (new_count - 1)] = h;
-        }
-    }
-    free(inf->slots);
-    inf->slots = new_slots;
-    inf->slot_count = new_count;
-}
+static const struct lruhash_ops host_ops = { host_cost, host_dispose };
 
 /* The known server at addr, moved to the LRU head, or NULL. */
 static struct infra_host *host_find(struct infra *inf, const struct sockaddr_storage *addr,
@@ -149,10 +120,10 @@ static struct infra_host *host_find(struct infra *inf, const struct sockaddr_sto
     if (!addr_supported(addr))
         return NULL;
     hash = addr_hash(addr);
-    for (struct infra_host *h = *slot_for(inf, hash); h; h = h->chain_next) {
-        if (h->hash == hash && addr_equal(&h->addr, addr)) {
-            lru_unlink(&inf->lru, &h->lru);
-            lru_push_head(&inf->lru, &h->lru);
+    for (struct htable_node *n = lruhash_chain(&inf->table, hash); n; n = n->next) {
+        struct infra_host *h = HTABLE_ENTRY(LRUHASH_NODE(n), struct infra_host, node);
+        if (n->hash == hash && addr_equal(&h->addr, addr)) {
+            lruhash_touch(&inf->table, &h->node);
             h->last_used = now;
             return h;
         }
@@ -164,26 +135,19 @@ static struct infra_host *host_find(struct infra *inf, const struct sockaddr_sto
 static struct infra_host *host_create(struct infra *inf, const struct sockaddr_storage *addr,
                                       time_t now)
 {
-    struct infra_host *h, **slot;
+    struct infra_host *h;
 
     if (inf->max_entries == 0)
         return NULL;
     h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    while (inf->entries >= inf->max_entries && inf->lru.tail)
-        host_remove(inf, LRU_ENTRY(inf->lru.tail, struct infra_host, lru));
-    h->hash = addr_hash(addr);
+    lruhash_evict_to(&inf->table, inf->max_entries - 1);
     h->addr = *addr;
     h->srtt_ms = INFRA_UNKNOWN_RTT_MS;
     h->rto_ms = INFRA_UNKNOWN_RTT_MS;
     h->last_used = now;
-    slot = slot_for(inf, h->hash);
-    h->chain_next = *slot;
-    *slot = h;
-    lru_push_head(&inf->lru, &h->lru);
-    inf->entries++;
-    table_grow_if_loaded(inf);
+    lruhash_insert(&inf->table, &h->node, addr_hash(addr));
     return h;
 }
 
@@ -237,58 +201,65 @@ static bool host_on_probation(const struct infra_host *h)
     return h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS;
 }
 
-/* ---- public interface -------------------------------------------------------------- */
+/* ---- the public interface: each call holds the lock (worker threads share this) ---- */
 
-static struct infra *infra_new_unlocked(size_t max_entries)
+struct infra *infra_new(size_t max_entries)
 {
     struct infra *inf = calloc(1, sizeof(*inf));
 
     if (!inf)
         return NULL;
-    inf->slots = calloc(INFRA_INITIAL_SLOTS, sizeof(*inf->slots));
-    if (!inf->slots) {
+    if (lruhash_init(&inf->table, INFRA_INITIAL_SLOTS, &host_ops) != 0) {
         free(inf);
         return NULL;
     }
-    inf->slot_count = INFRA_INITIAL_SLOTS;
+    if (pthread_mutex_init(&inf->lock, NULL) != 0) {
+        lruhash_fini(&inf->table);
+        free(inf);
+        return NULL;
+    }
     inf->max_entries = max_entries;
     return inf;
 }
 
-static void infra_flush_unlocked(struct infra *inf);
-
-static void infra_free_unlocked(struct infra *inf)
+void infra_free(struct infra *inf)
 {
     if (!inf)
         return;
-    infra_flush_unlocked(inf);
-    free(inf->slots);
+    pthread_mutex_destroy(&inf->lock);
+    lruhash_fini(&inf->table);
     free(inf);
 }
 
-static size_t infra_entries_unlocked(struct infra *inf)
+size_t infra_entries(struct infra *inf)
 {
-    return inf->entries;
+    pthread_mutex_lock(&inf->lock);
+    size_t r = lruhash_count(&inf->table);
+    pthread_mutex_unlock(&inf->lock);
+    return r;
 }
 
-static void infra_flush_unlocked(struct infra *inf)
+size_t infra_flush(struct infra *inf)
 {
-    while (inf->lru.head)
-        host_remove(inf, LRU_ENTRY(inf->lru.head, struct infra_host, lru));
+    pthread_mutex_lock(&inf->lock);
+    size_t r = lruhash_clear(&inf->table);
+    pthread_mutex_unlock(&inf->lock);
+    return r;
 }
 
-static uint32_t infra_timeout_ms_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
+    pthread_mutex_lock(&inf->lock);
     struct infra_host *h = host_find(inf, addr, now);
-
-    return h ? h->rto_ms : INFRA_UNKNOWN_RTT_MS;
+    uint32_t r = h ? h->rto_ms : INFRA_UNKNOWN_RTT_MS;
+    pthread_mutex_unlock(&inf->lock);
+    return r;
 }
 
 /* A server in a timeout streak looks at least as slow as its current timeout, so
  * selection prefers servers that answer (as Unbound selects by its backed-off RTO). */
-static uint32_t infra_srtt_ms_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+static uint32_t host_srtt_ms(const struct infra_host *h)
 {
-    struct infra_host *h = host_find(inf, addr, now);
     uint32_t srtt;
 
     if (!h)
@@ -299,10 +270,16 @@ static uint32_t infra_srtt_ms_unlocked(struct infra *inf, const struct sockaddr_
     return srtt;
 }
 
-static bool infra_usable_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+uint32_t infra_srtt_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
-    struct infra_host *h = host_find(inf, addr, now);
+    pthread_mutex_lock(&inf->lock);
+    uint32_t r = host_srtt_ms(host_find(inf, addr, now));
+    pthread_mutex_unlock(&inf->lock);
+    return r;
+}
 
+static bool host_usable(const struct infra_host *h, time_t now)
+{
     if (!h)
         return true;
     if (h->outstanding >= INFRA_MAX_OUTSTANDING || host_backed_off(h, now))
@@ -310,121 +287,10 @@ static bool infra_usable_unlocked(struct infra *inf, const struct sockaddr_stora
     return !host_on_probation(h) || h->outstanding == 0;
 }
 
-static void infra_report_rtt_unlocked(struct infra *inf, const struct sockaddr_storage *addr, uint32_t rtt_ms,
-                      time_t now)
-{
-    struct infra_host *h = host_get(inf, addr, now);
-
-    if (!h)
-        return;
-    host_add_sample(h, rtt_ms);
-    h->timeout_streak = 0;
-    h->backoff_until = 0;
-}
-
-static void infra_report_timeout_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
-{
-    struct infra_host *h = host_get(inf, addr, now);
-
-    if (!h)
-        return;
-    h->rto_ms = h->rto_ms > INFRA_MAX_RTO_MS / 2 ? INFRA_MAX_RTO_MS : 2 * h->rto_ms;
-    if (h->timeout_streak < UINT_MAX)
-        h->timeout_streak++;
-    if (h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS)
-        h->backoff_until = now + INFRA_BACKOFF_SECONDS;
-}
-
-/* A decrement for a server no longer known (dropped by LRU or a flush) is ignored, and
- * the count never goes below zero, so late completions cannot wrap it. */
-static void infra_outstanding_add_unlocked(struct infra *inf, const struct sockaddr_storage *addr, int delta,
-                           time_t now)
-{
-    struct infra_host *h = delta > 0 ? host_get(inf, addr, now) : host_find(inf, addr, now);
-
-    if (!h)
-        return;
-    if (delta < 0) {
-        unsigned done = 0u - (unsigned)delta;   /* no overflow even for INT_MIN */
-        h->outstanding = done > h->outstanding ? 0 : h->outstanding - done;
-    } else {
-        h->outstanding += (unsigned)delta;
-    }
-}
-
-static bool infra_no_0x20_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
-{
-    struct infra_host *h = host_find(inf, addr, now);
-
-    return h && h->no_0x20 && now < h->no_0x20_until;
-}
-
-static void infra_set_no_0x20_unlocked(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
-{
-    struct infra_host *h = host_get(inf, addr, now);
-
-    if (h) {
-        h->no_0x20 = true;
-        h->no_0x20_until = now + INFRA_NO_0X20_SECONDS;
-    }
-}
-
-/* ---- the public interface: each call under the lock (worker threads share this) ---- */
-
-struct infra *infra_new(size_t max_entries)
-{
-    struct infra *inf = infra_new_unlocked(max_entries);
-
-    if (inf && pthread_mutex_init(&inf->lock, NULL) != 0) {
-        infra_free_unlocked(inf);
-        return NULL;
-    }
-    return inf;
-}
-
-void infra_free(struct infra *inf)
-{
-    if (!inf)
-        return;
-    pthread_mutex_destroy(&inf->lock);
-    infra_free_unlocked(inf);
-}
-
-size_t infra_entries(struct infra *inf)
-{
-    pthread_mutex_lock(&inf->lock);
-    size_t r = infra_entries_unlocked(inf);
-    pthread_mutex_unlock(&inf->lock);
-    return r;
-}
-
-void infra_flush(struct infra *inf)
-{
-    pthread_mutex_lock(&inf->lock);
-    infra_flush_unlocked(inf);
-    pthread_mutex_unlock(&inf->lock);
-}
-
-uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
-{
-    pthread_mutex_lock(&inf->lock);
-    uint32_t r = infra_timeout_ms_unlocked(inf, addr, now);
-    pthread_mutex_unlock(&inf->lock);
-    return r;
-}
-
-uint32_t infra_srtt_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
-{
-    pthread_mutex_lock(&inf->lock);
-    uint32_t r = infra_srtt_ms_unlocked(inf, addr, now);
-    pthread_mutex_unlock(&inf->lock);
-    return r;
-}
-
 bool infra_usable(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     pthread_mutex_lock(&inf->lock);
-    bool r = infra_usable_unlocked(inf, addr, now);
+    bool r = host_usable(host_find(inf, addr, now), now);
     pthread_mutex_unlock(&inf->lock);
     return r;
 }
@@ -433,29 +299,56 @@ void infra_report_rtt(struct infra *inf, const struct sockaddr_storage *addr, ui
                       time_t now)
 {
     pthread_mutex_lock(&inf->lock);
-    infra_report_rtt_unlocked(inf, addr, rtt_ms, now);
+    struct infra_host *h = host_get(inf, addr, now);
+    if (h) {
+        host_add_sample(h, rtt_ms);
+        h->timeout_streak = 0;
+        h->backoff_until = 0;
+    }
     pthread_mutex_unlock(&inf->lock);
 }
 
 void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     pthread_mutex_lock(&inf->lock);
-    infra_report_timeout_unlocked(inf, addr, now);
+    struct infra_host *h = host_get(inf, addr, now);
+    if (h) {
+        h->rto_ms = h->rto_ms > INFRA_MAX_RTO_MS / 2 ? INFRA_MAX_RTO_MS : 2 * h->rto_ms;
+        if (h->timeout_streak < UINT_MAX)
+            h->timeout_streak++;
+        if (h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS)
+            h->backoff_until = now + INFRA_BACKOFF_SECONDS;
+    }
     pthread_mutex_unlock(&inf->lock);
+}
+
+/* A decrement for a server no longer known (dropped by LRU or a flush) is ignored, and
+ * the count never goes below zero, so late completions cannot wrap it. */
+static void host_outstanding_add(struct infra_host *h, int delta)
+{
+    if (delta < 0) {
+        unsigned done = 0u - (unsigned)delta;   /* no overflow even for INT_MIN */
+        h->outstanding = done > h->outstanding ? 0 : h->outstanding - done;
+    } else {
+        h->outstanding += (unsigned)delta;
+    }
 }
 
 void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,
                            time_t now)
 {
     pthread_mutex_lock(&inf->lock);
-    infra_outstanding_add_unlocked(inf, addr, delta, now);
+    struct infra_host *h = delta > 0 ? host_get(inf, addr, now) : host_find(inf, addr, now);
+    if (h)
+        host_outstanding_add(h, delta);
     pthread_mutex_unlock(&inf->lock);
 }
 
 bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     pthread_mutex_lock(&inf->lock);
-    bool r = infra_no_0x20_unlocked(inf, addr, now);
+    struct infra_host *h = host_find(inf, addr, now);
+    bool r = h && h->no_0x20 && now < h->no_0x20_until;
     pthread_mutex_unlock(&inf->lock);
     return r;
 }
@@ -463,6 +356,10 @@ bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_
 void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     pthread_mutex_lock(&inf->lock);
-    infra_set_no_0x20_unlocked(inf, addr, now);
+    struct infra_host *h = host_get(inf, addr, now);
+    if (h) {
+        h->no_0x20 = true;
+        h->no_0x20_until = now + INFRA_NO_0X20_SECONDS;
+    }
     pthread_mutex_unlock(&inf->lock);
 }

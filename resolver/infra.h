@@ -29,7 +29,8 @@ struct infra;
 struct infra *infra_new(size_t max_entries);
 void infra_free(struct infra *inf);
 size_t infra_entries(struct infra *inf);
-void infra_flush(struct infra *inf);
+/* Forgets every server; returns how many there were (one step: none can come in between). */
+size_t infra_flush(struct infra *inf);
 
 /* The time to wait for this server before giving up on one query, in ms. */
 uint32_t infra_timeout_ms(struct infra *inf, const struct sockaddr_storage *addr, time_t now);

@@ -560,16 +560,30 @@ static void answer_authoritative(struct answer_ctx *ctx, ldns_rr_type qtype)
     }
 }
 
-bool localzones_cover(const struct localzones *lz, const ldns_rdf *qname)
+/* The ldns form the zone tree is searched with: a view of the caller's name (read only). */
+static bool qname_view(const uint8_t *qname, size_t qname_len, ldns_rdf *view)
 {
-    return lz && lz->count > 0 && qname && ldns_rdf_get_type(qname) == LDNS_RDF_TYPE_DNAME &&
-           zone_deepest_for(lz, qname) != NULL;
+    if (!qname || qname_len == 0 || qname_len > LDNS_MAX_DOMAINLEN + 1)
+        return false;
+    *view = dname_view((uint8_t *)qname, qname_len);
+    return true;
 }
 
-bool localzones_answer(const struct localzones *lz, const ldns_rdf *qname, ldns_rr_type qtype,
-                       ldns_pkt *resp)
+bool localzones_cover(const struct localzones *lz, const uint8_t *qname, size_t qname_len)
 {
-    if (!lz || !qname || ldns_rdf_get_type(qname) != LDNS_RDF_TYPE_DNAME)
+    ldns_rdf view;
+
+    return lz && lz->count > 0 && qname_view(qname, qname_len, &view) &&
+           zone_deepest_for(lz, &view) != NULL;
+}
+
+bool localzones_answer(const struct localzones *lz, const uint8_t *qname_wire, size_t qname_len,
+                       uint16_t qtype, ldns_pkt *resp)
+{
+    ldns_rdf view;
+    const ldns_rdf *qname = &view;
+
+    if (!lz || !qname_view(qname_wire, qname_len, &view))
         return false;
     const struct zone *zone = zone_deepest_for(lz, qname);
     if (!zone)

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <ldns/ldns.h>
 
 struct localzones;
@@ -23,12 +24,14 @@ int localzones_add(struct localzones *lz, const char *name, const char *path,
 void localzones_free(struct localzones *lz);
 size_t localzones_count(const struct localzones *lz);
 
-/* If qname is at or below a local zone, fills `resp` (rcode, AA flag, answer, authority and
+/* Query names are uncompressed wire form, as the question carries them, in any case.
+ *
+ * If qname is at or below a local zone, fills `resp` (rcode, AA flag, answer, authority and
  * additional sections; the question is the caller's) and returns true. Answer owner names
  * that equal qname keep qname's case. Otherwise returns false and leaves resp untouched. */
-bool localzones_answer(const struct localzones *lz, const ldns_rdf *qname, ldns_rr_type qtype,
-                       ldns_pkt *resp);
+bool localzones_answer(const struct localzones *lz, const uint8_t *qname, size_t qname_len,
+                       uint16_t qtype, ldns_pkt *resp);
 /* Is the name at or below one of the zones? Allocates nothing: the per-query pre-check. */
-bool localzones_cover(const struct localzones *lz, const ldns_rdf *qname);
+bool localzones_cover(const struct localzones *lz, const uint8_t *qname, size_t qname_len);
 
 #endif

@@ -1,7 +1,8 @@
 /* lru.h -- an intrusive doubly linked list ordered by use: the head is the most recently
- * used node, the tail the least. The caches (cache.c, rrcache.c, infra.c) embed a
- * `struct lru_node` in each entry and get back to the entry with LRU_ENTRY. Header-only:
- * these are a few pointer moves on every cache hit. */
+ * used node, the tail the least. It is the one LRU of resolverd: htable.h's lruhash pairs
+ * it with the hash table for the caches (cache.c, rrcache.c, infra.c), whose entries embed
+ * it there. LRU_ENTRY gets back from a node to its entry. Header-only: these are a few
+ * pointer moves on every cache hit. */
 #ifndef LRU_H
 #define LRU_H
 

@@ -28,13 +28,14 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "htable.h"
 #include "log.h"
 #include "request.h"
 #include "resolve.h"
 #include "wire.h"
 #include "workers.h"
 
-#define MESH_BUCKETS      4096
+#define MESH_SLOTS        256       /* to begin with: the table doubles as it fills */
 #define MESH_TRIM_AFTER   1000      /* resolutions in flight at once that make a burst */
 
 struct mesh_waiter {
@@ -44,12 +45,11 @@ struct mesh_waiter {
 };
 
 struct mesh_job {
-    struct mesh_job *next;          /* hash chain */
+    struct htable_node node;        /* in mesh.jobs; node.hash = the wire_query's qname_hash */
     struct mesh_job *older, *newer; /* the age list: oldest first */
     struct mesh *mesh;
     uint8_t qname[WIRE_MAX_NAME];   /* lower-case */
     size_t qname_len;
-    uint64_t hash;
     uint16_t qtype, qclass;
     struct mesh_waiter *waiters;
     size_t n_waiters;
@@ -59,7 +59,7 @@ struct mesh_job {
 struct mesh {
     struct daemon *d;
     size_t fd_share;                /* jobs this mesh may have by the descriptor limit */
-    struct mesh_job *buckets[MESH_BUCKETS];
+    struct htable jobs;             /* by (name, type, class) */
     struct mesh_job *oldest, *newest;
     size_t n_jobs;
     size_t peak;                    /* most jobs at once since the last trim */
@@ -78,6 +78,10 @@ struct mesh *mesh_new(struct daemon *d)
 
     if (!m)
         return NULL;
+    if (htable_init(&m->jobs, MESH_SLOTS) != 0) {
+        free(m);
+        return NULL;
+    }
     m->d = d;
     m->fd_share = SIZE_MAX;
     /* every worker thread has a mesh: they share half the descriptors */
@@ -95,23 +99,20 @@ static size_t max_jobs(const struct mesh *m)
     return share < m->fd_share ? share : m->fd_share;
 }
 
-static struct mesh_job **find_slot(struct mesh *m, const struct wire_query *q)
+static struct mesh_job *find_job(const struct mesh *m, const struct wire_query *q)
 {
-    struct mesh_job **slot = &m->buckets[q->qname_hash % MESH_BUCKETS];
-
-    for (; *slot; slot = &(*slot)->next) {
-        struct mesh_job *j = *slot;
-        if (j->hash == q->qname_hash && j->qtype == q->qtype && j->qclass == q->qclass &&
+    for (struct htable_node *n = htable_chain(&m->jobs, q->qname_hash); n; n = n->next) {
+        struct mesh_job *j = HTABLE_ENTRY(n, struct mesh_job, node);
+        if (n->hash == q->qname_hash && j->qtype == q->qtype && j->qclass == q->qclass &&
             j->qname_len == q->qname_len && memcmp(j->qname, q->qname_lc, j->qname_len) == 0)
-            return slot;
+            return j;
     }
-    return slot;
+    return NULL;
 }
 
-static void job_link(struct mesh *m, struct mesh_job *job)
+static void job_link(struct mesh *m, struct mesh_job *job, uint64_t hash)
 {
-    job->next = m->buckets[job->hash % MESH_BUCKETS];
-    m->buckets[job->hash % MESH_BUCKETS] = job;
+    htable_insert(&m->jobs, &job->node, hash);
     job->older = m->newest;
     job->newer = NULL;
     if (m->newest)
@@ -128,12 +129,8 @@ static void job_link(struct mesh *m, struct mesh_job *job)
 static void job_unlink(struct mesh_job *job)
 {
     struct mesh *m = job->mesh;
-    struct mesh_job **slot = &m->buckets[job->hash % MESH_BUCKETS];
 
-    while (*slot && *slot != job)
-        slot = &(*slot)->next;
-    if (*slot)
-        *slot = job->next;
+    htable_remove(&m->jobs, &job->node);
     if (job->older)
         job->older->newer = job->newer;
     else
@@ -231,7 +228,6 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     job->mesh = m;
     memcpy(job->qname, q->qname_lc, q->qname_len);
     job->qname_len = q->qname_len;
-    job->hash = q->qname_hash;
     job->qtype = q->qtype;
     job->qclass = q->qclass;
     struct resolve_query rq = { m->d, job->qname, job->qname_len, job->qtype, job->qclass,
@@ -248,13 +244,12 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
 
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t)
 {
-    struct mesh_job **slot = find_slot(m, q);
-    struct mesh_job *job = *slot;
+    struct mesh_job *job = find_job(m, q);
 
     if (job) {
         m->d->stats.mesh_joined++;
     } else if ((job = job_start(m, q)) != NULL) {
-        job_link(m, job);
+        job_link(m, job, q->qname_hash);
     } else {
         m->d->stats.mesh_refused++;
     }
@@ -262,19 +257,23 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
         request_answer(m->d, q, t, NULL, 0);
 }
 
+/* At shutdown: ends one job without answering its clients (the table goes with it). */
+static void job_release(struct htable_node *n, void *arg)
+{
+    struct mesh_job *job = HTABLE_ENTRY(n, struct mesh_job, node);
+    struct mesh *m = arg;
+
+    resolve_cancel(job->res);
+    for (struct mesh_waiter *w = job->waiters; w; w = w->next)
+        request_send(m->d, &w->target, NULL, 0);   /* releases TCP holds */
+    job_free(job);
+}
+
 void mesh_free(struct mesh *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < MESH_BUCKETS; i++) {
-        while (m->buckets[i]) {
-            struct mesh_job *job = m->buckets[i];
-            m->buckets[i] = job->next;
-            resolve_cancel(job->res);
-            for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-                request_send(m->d, &w->target, NULL, 0);   /* releases TCP holds */
-            job_free(job);
-        }
-    }
+    htable_walk(&m->jobs, job_release, m);
+    htable_fini(&m->jobs);
     free(m);
 }

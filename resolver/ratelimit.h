@@ -10,7 +10,10 @@
  * The table is fixed-size (RATELIMIT_SLOTS, a few hundred KiB) and shared by the worker
  * threads, with striped locks. Each second a slot counts the first prefix that hashes to
  * it; another prefix colliding with it that second is let through uncounted, so a flood
- * spread over many prefixes can never throttle an innocent client. */
+ * spread over many prefixes can never throttle an innocent client. It is not an htable.h
+ * table on purpose: it stores no entry per client (nothing to allocate, chain or evict, so
+ * a flood of spoofed sources cannot grow it), and forgetting a prefix on a collision is
+ * the design, not a miss to be resolved by a chain. */
 #ifndef RATELIMIT_H
 #define RATELIMIT_H
 

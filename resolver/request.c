@@ -104,7 +104,7 @@ static void answer_from_pkt(struct daemon *d, const struct wire_query *q,
 }
 
 /* A response packet with the client's question, ready for hosts or a local zone to fill. */
-static ldns_pkt *new_response(const struct wire_query *q, ldns_rdf **qname_out)
+static ldns_pkt *new_response(const struct wire_query *q)
 {
     ldns_rdf *qname = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, q->qname_len, q->qname);
     ldns_pkt *pkt = qname ? ldns_pkt_new() : NULL;
@@ -115,12 +115,11 @@ static ldns_pkt *new_response(const struct wire_query *q, ldns_rdf **qname_out)
         ldns_rdf_deep_free(qname);
         return NULL;
     }
-    ldns_rr_set_owner(question, ldns_rdf_clone(qname));
+    ldns_rr_set_owner(question, qname);
     ldns_rr_set_type(question, q->qtype);
     ldns_rr_set_class(question, q->qclass);
     ldns_rr_set_question(question, true);
     ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
-    *qname_out = qname;
     return pkt;
 }
 
@@ -128,35 +127,29 @@ static ldns_pkt *new_response(const struct wire_query *q, ldns_rdf **qname_out)
  * for them (every cache hit among them) nothing is allocated and ldns builds nothing. */
 static bool locally_known(const struct daemon *d, const struct wire_query *q)
 {
-    ldns_rdf view;                  /* the question's name in place, nothing copied */
-
-    ldns_rdf_set_size(&view, q->qname_len);
-    ldns_rdf_set_type(&view, LDNS_RDF_TYPE_DNAME);
-    ldns_rdf_set_data(&view, (void *)q->qname_lc);
-    return (d->hosts && hosts_has_name(d->hosts, &view)) ||
-           (d->zones && localzones_cover(d->zones, &view));
+    return (d->hosts && hosts_has_name(d->hosts, q->qname_lc, q->qname_len)) ||
+           (d->zones && localzones_cover(d->zones, q->qname_lc, q->qname_len));
 }
 
 ldns_pkt *request_local_answer(struct daemon *d, const struct wire_query *q,
                                enum local_source *from)
 {
-    ldns_rdf *qname = NULL;
     ldns_pkt *pkt;
 
     *from = LOCAL_NONE;
-    if (q->qclass != WIRE_CLASS_IN || !locally_known(d, q) || !(pkt = new_response(q, &qname)))
+    if (q->qclass != WIRE_CLASS_IN || !locally_known(d, q) || !(pkt = new_response(q)))
         return NULL;
     ldns_rr_list *answer = ldns_rr_list_new();
     if (answer && d->hosts &&
-        hosts_lookup(d->hosts, qname, q->qtype, d->cfg->hosts_ttl, answer) == HOSTS_HIT) {
+        hosts_lookup(d->hosts, q->qname, q->qname_len, q->qtype, d->cfg->hosts_ttl,
+                     answer) == HOSTS_HIT) {
         ldns_pkt_push_rr_list(pkt, LDNS_SECTION_ANSWER, answer);
         ldns_pkt_set_aa(pkt, true);
         *from = LOCAL_HOSTS;
-    } else if (d->zones && localzones_answer(d->zones, qname, q->qtype, pkt)) {
+    } else if (d->zones && localzones_answer(d->zones, q->qname, q->qname_len, q->qtype, pkt)) {
         *from = LOCAL_ZONE;
     }
     ldns_rr_list_free(answer);      /* the RRs themselves now belong to pkt */
-    ldns_rdf_deep_free(qname);
     if (*from == LOCAL_NONE) {
         ldns_pkt_free(pkt);
         return NULL;

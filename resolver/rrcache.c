@@ -22,14 +22,14 @@
  * the entry's remaining TTL.
  *
  * Expiry is lazy: an entry is removed when a lookup finds it expired, when a store
- * replaces it, or when it reaches the LRU tail and space is needed. The table is hashed
- * by the owner name alone, so all types of a name share a chain and rrcache_flush_name
+ * replaces it, or when it reaches the LRU tail and space is needed. The table is one
+ * lruhash (htable.h, shared with cache.c and infra.c), hashed by the owner name alone, so all types of a name share a chain and rrcache_flush_name
  * is a single chain walk.
  *
  * Failure policy: if an allocation fails the RRset is not stored (or the lookup returns
  * NULL); a failed table resize leaves longer chains. Nothing here aborts. */
 #include "rrcache.h"
-#include "lru.h"
+#include "htable.h"
 
 #include <stdbool.h>
 #include <pthread.h>
@@ -42,9 +42,7 @@
 #define RRCACHE_SLOT_OVERHEAD (2 * sizeof(struct rr_entry *))
 
 struct rr_entry {
-    struct rr_entry *chain_next;        /* hash chain */
-    struct lru_node lru;                /* position in the use order */
-    uint64_t hash;                      /* wire_name_hash of the owner */
+    struct lruhash_node node;           /* chain, use order; node.h.hash = wire_name_hash */
     ldns_rr_list *rrs;                  /* canonical deep copy, TTLs as received */
     size_t cost;                        /* what this entry adds to rrcache.bytes */
     time_t stored_at;
@@ -59,11 +57,7 @@ struct rrcache {
     pthread_mutex_t lock;               /* every public call holds it */
     size_t max_bytes;
     uint32_t max_ttl;
-    struct rr_entry **slots;
-    size_t slot_count;                  /* a power of two */
-    struct lru_list lru;                /* entries by use: head = most recent */
-    size_t entries;
-    size_t bytes;
+    struct lruhash table;               /* entries; table.used = bytes */
 };
 
 /* ---- entries ----------------------------------------------------------------------- */
@@ -123,7 +117,7 @@ static bool entry_may_be_replaced(const struct rr_entry *old, const ldns_rr_list
 static bool entry_matches(const struct rr_entry *e, uint64_t hash, const ldns_rdf *owner,
                           uint16_t type, uint16_t rclass)
 {
-    return e->hash == hash && e->type == type && e->rclass == rclass &&
+    return e->node.h.hash == hash && e->type == type && e->rclass == rclass &&
            wire_name_equal(e->name, e->name_len, ldns_rdf_data(owner), ldns_rdf_size(owner));
 }
 
@@ -198,86 +192,36 @@ fail:
     return NULL;
 }
 
-/* ---- LRU list and hash table ------------------------------------------------------- */
+/* ---- the table -------------------------------------------------------------------- */
 
-static struct rr_entry **slot_for(struct rrcache *c, uint64_t hash)
+static size_t node_cost(const struct lruhash_node *n)
 {
-    return &c->slots[hash & (c->slot_count - 1)];
+    return HTABLE_ENTRY(n, const struct rr_entry, node)->cost;
 }
 
-/* Unlinks *link (an entry in a hash chain) from the chain and the LRU list and frees it. */
-static void entry_remove_at(struct rrcache *c, struct rr_entry **link)
+static void node_dispose(struct lruhash_node *n)
 {
-    struct rr_entry *e = *link;
-
-    *link = e->chain_next;
-    lru_unlink(&c->lru, &e->lru);
-    c->entries--;
-    c->bytes -= e->cost;
-    entry_free(e);
+    entry_free(HTABLE_ENTRY(n, struct rr_entry, node));
 }
 
-static void entry_remove(struct rrcache *c, struct rr_entry *e)
-{
-    struct rr_entry **link = slot_for(c, e->hash);
+static const struct lruhash_ops entry_ops = { node_cost, node_dispose };
 
-    while (*link != e)
-        link = &(*link)->chain_next;
-    entry_remove_at(c, link);
+static uint64_t owner_hash(const ldns_rdf *owner)
+{
+    return wire_name_hash(ldns_rdf_data(owner), ldns_rdf_size(owner));
 }
 
 static struct rr_entry *entry_find(struct rrcache *c, const ldns_rdf *owner,
                                    uint16_t type, uint16_t rclass)
 {
-    uint64_t hash = wire_name_hash(ldns_rdf_data(owner), ldns_rdf_size(owner));
+    uint64_t hash = owner_hash(owner);
 
-    for (struct rr_entry *e = *slot_for(c, hash); e; e = e->chain_next)
+    for (struct htable_node *n = lruhash_chain(&c->table, hash); n; n = n->next) {
+        struct rr_entry *e = HTABLE_ENTRY(LRUHASH_NODE(n), struct rr_entry, node);
         if (entry_matches(e, hash, owner, type, rclass))
             return e;
-    return NULL;
-}
-
-/* Doubles the table once entries outnumber slots; on malloc failure keeps the old one. */
-static void table_grow_if_loaded(struct rrcache *c)
-{
-    size_t new_count = c->slot_count * 2;
-    struct rr_entry **new_slots;
-
-    if (c->entries <= c->slot_count || new_count > SIZE_MAX / sizeof(*new_slots))
-        return;
-    new_slots = calloc(new_count, sizeof(*new_slots));
-    if (!new_slots)
-        return;
-    for (size_t i = 0; i < c->slot_count; i++) {
-        struct rr_entry *e, *next;
-        for (e = c->slots[i]; e; e = next) {
-            next = e->chain_next;
-            e->chain_next = new_slots[e->hash & (new_count - 1)];
-            new_slots[e->hash & (new_count - 1)] = e;
-        }
     }
-    free(c->slots);
-    c->slots = new_slots;
-    c->slot_count = new_count;
-}
-
-static void entry_insert(struct rrcache *c, struct rr_entry *e)
-{
-    struct rr_entry **slot = slot_for(c, e->hash);
-
-    e->chain_next = *slot;
-    *slot = e;
-    lru_push_head(&c->lru, &e->lru);
-    c->entries++;
-    c->bytes += e->cost;
-    table_grow_if_loaded(c);
-}
-
-/* Drops least recently used entries until the cache fits in max_bytes. */
-static void evict_to(struct rrcache *c, size_t max_bytes)
-{
-    while (c->bytes > max_bytes && c->lru.tail)
-        entry_remove(c, LRU_ENTRY(c->lru.tail, struct rr_entry, lru));
+    return NULL;
 }
 
 /* ---- what may be stored ------------------------------------------------------------ */
@@ -341,7 +285,7 @@ static struct rr_entry *entry_make(const ldns_rr_list *rrset, uint32_t ttl,
     memcpy(e->name, ldns_rdf_data(owner), name_len);
     wire_name_lower(e->name, name_len);
     e->name_len = (uint8_t)name_len;
-    e->hash = wire_name_hash(e->name, name_len);
+    e->node.h.hash = wire_name_hash(e->name, name_len);
     e->stored_at = now;
     e->ttl = ttl;
     e->type = (uint16_t)ldns_rr_get_type(first);
@@ -351,55 +295,56 @@ static struct rr_entry *entry_make(const ldns_rr_list *rrset, uint32_t ttl,
     return e;
 }
 
-/* ---- public interface -------------------------------------------------------------- */
+/* ---- the public interface: each call holds the lock (worker threads share this) ---- */
 
-static struct rrcache *rrcache_new_unlocked(size_t max_bytes, uint32_t max_ttl)
+struct rrcache *rrcache_new(size_t max_bytes, uint32_t max_ttl)
 {
     struct rrcache *c = calloc(1, sizeof(*c));
 
     if (!c)
         return NULL;
-    c->slots = calloc(RRCACHE_INITIAL_SLOTS, sizeof(*c->slots));
-    if (!c->slots) {
+    if (lruhash_init(&c->table, RRCACHE_INITIAL_SLOTS, &entry_ops) != 0) {
         free(c);
         return NULL;
     }
-    c->slot_count = RRCACHE_INITIAL_SLOTS;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        lruhash_fini(&c->table);
+        free(c);
+        return NULL;
+    }
     c->max_bytes = max_bytes;
     c->max_ttl = max_ttl;
     return c;
 }
 
-static void rrcache_set_limits_unlocked(struct rrcache *c, size_t max_bytes, uint32_t max_ttl)
-{
-    c->max_bytes = max_bytes;
-    c->max_ttl = max_ttl;
-    evict_to(c, max_bytes);
-}
-
-static size_t rrcache_flush_all_unlocked(struct rrcache *c);
-
-static void rrcache_free_unlocked(struct rrcache *c)
+void rrcache_free(struct rrcache *c)
 {
     if (!c)
         return;
-    rrcache_flush_all_unlocked(c);
-    free(c->slots);
+    pthread_mutex_destroy(&c->lock);
+    lruhash_fini(&c->table);
     free(c);
 }
 
-static int rrcache_store_unlocked(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
-                  time_t now)
+void rrcache_set_limits(struct rrcache *c, size_t max_bytes, uint32_t max_ttl)
 {
-    const ldns_rr *first;
+    pthread_mutex_lock(&c->lock);
+    c->max_bytes = max_bytes;
+    c->max_ttl = max_ttl;
+    lruhash_evict_to(&c->table, max_bytes);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The part of rrcache_store under the lock: the replacement decision and the swap. */
+static int store_locked(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
+                        time_t now)
+{
+    const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
     struct rr_entry *e, *old;
     uint32_t ttl;
 
-    if (trust < RR_TRUST_GLUE || trust > RR_TRUST_ANSWER)
-        return -1;
     if (!rrset_check(rrset, c->max_ttl, &ttl) || ttl == 0)
         return -1;
-    first = ldns_rr_list_rr(rrset, 0);
     old = entry_find(c, ldns_rr_owner(first), (uint16_t)ldns_rr_get_type(first),
                      (uint16_t)ldns_rr_get_class(first));
     if (old && !entry_may_be_replaced(old, rrset, trust, now))
@@ -412,148 +357,82 @@ static int rrcache_store_unlocked(struct rrcache *c, const ldns_rr_list *rrset, 
         return -1;
     }
     if (old)
-        entry_remove(c, old);
-    entry_insert(c, e);
-    evict_to(c, c->max_bytes);
+        lruhash_remove(&c->table, &old->node);
+    lruhash_insert(&c->table, &e->node, e->node.h.hash);
+    lruhash_evict_to(&c->table, c->max_bytes);
     return 0;
-}
-
-static ldns_rr_list *rrcache_lookup_unlocked(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
-                             ldns_rr_class rclass, time_t now, enum rr_trust *trust)
-{
-    struct rr_entry *e;
-    ldns_rr_list *copy;
-
-    if (!owner_usable(owner))
-        return NULL;
-    e = entry_find(c, owner, (uint16_t)type, (uint16_t)rclass);
-    if (!e)
-        return NULL;
-    if (entry_expired(e, now)) {
-        entry_remove(c, e);
-        return NULL;
-    }
-    copy = list_clone_with_ttl(e->rrs, e->ttl - entry_age(e, now), false);
-    if (!copy)
-        return NULL;
-    lru_unlink(&c->lru, &e->lru);
-    lru_push_head(&c->lru, &e->lru);
-    if (trust)
-        *trust = (enum rr_trust)e->trust;
-    return copy;
-}
-
-static size_t rrcache_flush_name_unlocked(struct rrcache *c, const ldns_rdf *owner)
-{
-    struct rr_entry **link;
-    uint64_t hash;
-    size_t removed = 0;
-
-    if (!owner_usable(owner))
-        return 0;
-    hash = wire_name_hash(ldns_rdf_data(owner), ldns_rdf_size(owner));
-    link = slot_for(c, hash);
-    while (*link) {
-        struct rr_entry *e = *link;
-        if (e->hash == hash && wire_name_equal(e->name, e->name_len, ldns_rdf_data(owner),
-                                               ldns_rdf_size(owner))) {
-            entry_remove_at(c, link);
-            removed++;
-        } else {
-            link = &e->chain_next;
-        }
-    }
-    return removed;
-}
-
-static size_t rrcache_flush_all_unlocked(struct rrcache *c)
-{
-    size_t removed = c->entries;
-
-    while (c->lru.head)
-        entry_remove(c, LRU_ENTRY(c->lru.head, struct rr_entry, lru));
-    return removed;
-}
-
-static size_t rrcache_flush_if_unlocked(struct rrcache *c, rrcache_match_fn match, void *arg)
-{
-    size_t removed = 0;
-
-    for (size_t i = 0; i < c->slot_count; i++) {
-        struct rr_entry **link = &c->slots[i];
-        while (*link) {
-            struct rr_entry *e = *link;
-            if (match(e->name, e->name_len, e->type, e->rclass, arg)) {
-                entry_remove_at(c, link);
-                removed++;
-            } else {
-                link = &e->chain_next;
-            }
-        }
-    }
-    return removed;
-}
-
-static size_t rrcache_entries_unlocked(struct rrcache *c)
-{
-    return c->entries;
-}
-
-static size_t rrcache_bytes_unlocked(struct rrcache *c)
-{
-    return c->bytes;
-}
-
-/* ---- the public interface: each call under the lock (worker threads share this) ---- */
-
-struct rrcache *rrcache_new(size_t max_bytes, uint32_t max_ttl)
-{
-    struct rrcache *c = rrcache_new_unlocked(max_bytes, max_ttl);
-
-    if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
-        rrcache_free_unlocked(c);
-        return NULL;
-    }
-    return c;
-}
-
-void rrcache_free(struct rrcache *c)
-{
-    if (!c)
-        return;
-    pthread_mutex_destroy(&c->lock);
-    rrcache_free_unlocked(c);
-}
-
-void rrcache_set_limits(struct rrcache *c, size_t max_bytes, uint32_t max_ttl)
-{
-    pthread_mutex_lock(&c->lock);
-    rrcache_set_limits_unlocked(c, max_bytes, max_ttl);
-    pthread_mutex_unlock(&c->lock);
 }
 
 int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust trust,
                   time_t now)
 {
+    int r;
+
+    if (trust < RR_TRUST_GLUE || trust > RR_TRUST_ANSWER)
+        return -1;
     pthread_mutex_lock(&c->lock);
-    int r = rrcache_store_unlocked(c, rrset, trust, now);
+    r = store_locked(c, rrset, trust, now);
     pthread_mutex_unlock(&c->lock);
     return r;
+}
+
+/* The part of rrcache_lookup under the lock. */
+static ldns_rr_list *lookup_locked(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
+                                   ldns_rr_class rclass, time_t now, enum rr_trust *trust)
+{
+    struct rr_entry *e = entry_find(c, owner, (uint16_t)type, (uint16_t)rclass);
+    ldns_rr_list *copy;
+
+    if (!e)
+        return NULL;
+    if (entry_expired(e, now)) {
+        lruhash_remove(&c->table, &e->node);
+        return NULL;
+    }
+    copy = list_clone_with_ttl(e->rrs, e->ttl - entry_age(e, now), false);
+    if (!copy)
+        return NULL;
+    lruhash_touch(&c->table, &e->node);
+    if (trust)
+        *trust = (enum rr_trust)e->trust;
+    return copy;
 }
 
 ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
                              ldns_rr_class rclass, time_t now, enum rr_trust *trust)
 {
+    ldns_rr_list *r;
+
+    if (!owner_usable(owner))
+        return NULL;
     pthread_mutex_lock(&c->lock);
-    ldns_rr_list *r = rrcache_lookup_unlocked(c, owner, type, rclass, now, trust);
+    r = lookup_locked(c, owner, type, rclass, now, trust);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
 
-size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner)
+struct name_key {
+    const uint8_t *name;
+    size_t len;
+};
+
+static bool entry_has_owner(const struct lruhash_node *n, void *arg)
 {
+    const struct rr_entry *e = HTABLE_ENTRY(n, const struct rr_entry, node);
+    const struct name_key *k = arg;
+
+    return wire_name_equal(e->name, e->name_len, k->name, k->len);
+}
+
+size_t rrcache_flush_name(struct rrcache *c, const uint8_t *name_lc, size_t name_len)
+{
+    struct name_key k = { name_lc, name_len };
+    size_t r;
+
+    if (!name_lc || name_len == 0 || name_len > WIRE_MAX_NAME)
+        return 0;
     pthread_mutex_lock(&c->lock);
-    size_t r = rrcache_flush_name_unlocked(c, owner);
+    r = lruhash_remove_hash_if(&c->table, wire_name_hash(name_lc, name_len), entry_has_owner, &k);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
@@ -561,15 +440,30 @@ size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner)
 size_t rrcache_flush_all(struct rrcache *c)
 {
     pthread_mutex_lock(&c->lock);
-    size_t r = rrcache_flush_all_unlocked(c);
+    size_t r = lruhash_clear(&c->table);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
 
+struct flush_filter {
+    rrcache_match_fn match;
+    void *arg;
+};
+
+static bool entry_filtered(const struct lruhash_node *n, void *arg)
+{
+    const struct rr_entry *e = HTABLE_ENTRY(n, const struct rr_entry, node);
+    const struct flush_filter *f = arg;
+
+    return f->match(e->name, e->name_len, e->type, e->rclass, f->arg);
+}
+
 size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg)
 {
+    struct flush_filter f = { match, arg };
+
     pthread_mutex_lock(&c->lock);
-    size_t r = rrcache_flush_if_unlocked(c, match, arg);
+    size_t r = lruhash_remove_if(&c->table, entry_filtered, &f);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
@@ -577,7 +471,7 @@ size_t rrcache_flush_if(struct rrcache *c, rrcache_match_fn match, void *arg)
 size_t rrcache_entries(struct rrcache *c)
 {
     pthread_mutex_lock(&c->lock);
-    size_t r = rrcache_entries_unlocked(c);
+    size_t r = lruhash_count(&c->table);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
@@ -585,7 +479,7 @@ size_t rrcache_entries(struct rrcache *c)
 size_t rrcache_bytes(struct rrcache *c)
 {
     pthread_mutex_lock(&c->lock);
-    size_t r = rrcache_bytes_unlocked(c);
+    size_t r = c->table.used;
     pthread_mutex_unlock(&c->lock);
     return r;
 }

@@ -41,8 +41,9 @@ int rrcache_store(struct rrcache *c, const ldns_rr_list *rrset, enum rr_trust tr
 ldns_rr_list *rrcache_lookup(struct rrcache *c, const ldns_rdf *owner, ldns_rr_type type,
                              ldns_rr_class rclass, time_t now, enum rr_trust *trust);
 
-/* Removes every entry of that owner name (all types); returns how many. */
-size_t rrcache_flush_name(struct rrcache *c, const ldns_rdf *owner);
+/* Removes every entry of that owner name (uncompressed wire form, any case, as control.c
+ * and the message cache key names; all types); returns how many. */
+size_t rrcache_flush_name(struct rrcache *c, const uint8_t *name_lc, size_t name_len);
 size_t rrcache_flush_all(struct rrcache *c);
 
 /* Says whether an entry should go: its lower-cased owner (wire form), type and class. */

@@ -85,6 +85,17 @@ bool wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
     return true;
 }
 
+bool wire_name_at_or_below(const uint8_t *name, size_t name_len, const uint8_t *zone,
+                           size_t zone_len)
+{
+    size_t pos = 0;
+
+    while (pos < name_len && name_len - pos > zone_len && name[pos] != 0)
+        pos += (size_t)name[pos] + 1;
+    return pos <= name_len && name_len - pos == zone_len &&
+           memcmp(name + pos, zone, zone_len) == 0;
+}
+
 uint64_t wire_name_hash(const uint8_t *name, size_t len)
 {
     uint64_t h = 0xcbf29ce484222325ULL;

@@ -71,6 +71,11 @@ size_t wire_read_name(const uint8_t *pkt, size_t len, size_t pos,
 void wire_name_lower(uint8_t *name, size_t len);
 /* Case-insensitive equality of two uncompressed wire names. */
 bool wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+/* Is name zone itself or below it? Both uncompressed and lower-cased; compares at label
+ * boundaries only, so notexample.com is not below example.com, nor a\.example (one
+ * label "a.example") below example. The root (zone_len 1) holds every name. */
+bool wire_name_at_or_below(const uint8_t *name, size_t name_len, const uint8_t *zone,
+                           size_t zone_len);
 /* Hash of an uncompressed name, case-insensitive (FNV-1a over lower-cased octets). */
 uint64_t wire_name_hash(const uint8_t *name, size_t len);
 /* Presentation form ("www.example.com.") of an uncompressed wire name; returns out. */

@@ -57,7 +57,8 @@ static void lookup(const struct hosts *h, const ldns_rdf *qname, ldns_rr_type qt
 
     if (!answer)
         fuzz_die("out of memory");
-    if (hosts_lookup(h, qname, qtype, 60, answer) == HOSTS_HIT) {
+    if (hosts_lookup(h, ldns_rdf_data(qname), ldns_rdf_size(qname), qtype, 60, answer) ==
+        HOSTS_HIT) {
         for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++)
             check_answer(qname, qtype, ldns_rr_list_rr(answer, i));
     } else {
@@ -123,9 +124,10 @@ static void lookup_from_input(const struct hosts *h, const uint8_t *data, size_t
     free(text);
 }
 
-static void count_name(const ldns_rdf *name, void *arg)
+static void count_name(const uint8_t *name, size_t len, void *arg)
 {
     (void)name;
+    (void)len;
     (*(size_t *)arg)++;
 }
 

@@ -73,6 +73,13 @@ static const char *addr_text(const struct sockaddr_storage *ss, char *buf, size_
     return buf;
 }
 
+/* A forward zone (lower-cased wire form) as text, for comparing with is_str. */
+static const char *zone_text(const struct config_forward *f)
+{
+    static char buf[WIRE_MAX_NAME * 4 + 2];
+    return wire_name_to_str(f->zone, f->zone_len, buf, sizeof buf);
+}
+
 static bool acl_allows_text(const struct acl *acl, const char *text)
 {
     struct sockaddr_storage ss;
@@ -194,7 +201,7 @@ static void check_lists(const struct fixture *fx, const struct config *cfg)
     is_int(cfg->zones[0].line, 8, "zone line recorded");
     is_str(cfg->zones[1].name, "2.0.192.in-addr.arpa.", "reverse zone name");
     is_int(cfg->n_forwards, 1, "one forward");
-    is_str(cfg->forwards[0].zone, "corp.example.", "forward zone");
+    is_str(zone_text(&cfg->forwards[0]), "corp.example.", "forward zone");
     is_int(cfg->forwards[0].line, 11, "forward line recorded");
     is_int(cfg->n_outgoing, 2, "two outgoing interfaces");
     is_str(addr_text(&cfg->outgoing[0], buf, sizeof buf), "192.0.2.10@0", "outgoing v4, port 0");
@@ -454,7 +461,7 @@ static void test_forward_addresses(struct fixture *fx)
         return;
     is_int(cfg->n_forwards, 2, "two forwards");
     const struct config_forward *all = &cfg->forwards[0], *corp = &cfg->forwards[1];
-    is_str(all->zone, ".", "'.' forwards everything");
+    is_str(zone_text(all), ".", "'.' forwards everything");
     is_int(all->n_upstreams, 6, "six upstreams");
     is_str(addr_text(&all->upstreams[0], buf, sizeof buf), "192.0.2.1@53", "v4, default port");
     is_int(all->upstream_lens[0], sizeof(struct sockaddr_in), "v4 length");
@@ -464,7 +471,7 @@ static void test_forward_addresses(struct fixture *fx)
     is_str(addr_text(&all->upstreams[3], buf, sizeof buf), "2001:db8::1@5300", "[v6]@port");
     is_str(addr_text(&all->upstreams[4], buf, sizeof buf), "2001:db8::2@53", "v6@port");
     is_str(addr_text(&all->upstreams[5], buf, sizeof buf), "::2@53", "[v6]");
-    is_str(corp->zone, "corp.example.", "forward zone lower-cased with a trailing dot");
+    is_str(zone_text(corp), "corp.example.", "forward zone lower-cased with a trailing dot");
     is_str(addr_text(&corp->upstreams[0], buf, sizeof buf), "10.0.0.53@1053", "second forward");
     config_free(cfg);
 
@@ -476,8 +483,8 @@ static void test_forward_addresses(struct fixture *fx)
 }
 
 /* fuzz_config: a zone with a character ldns escapes and wire_name_to_str does not (')', ';')
- * was stored as ldns printed it, and forward_find, which prints query names with
- * wire_name_to_str, never matched it. */
+ * was stored as ldns printed it, and forward_find, which printed query names with
+ * wire_name_to_str, never matched it. Zones are now wire form, compared label by label. */
 static void test_forward_zone_text(struct fixture *fx)
 {
     struct config *cfg = load_text(fx, "forward Odd)Zone.example 192.0.2.1\n"
@@ -487,7 +494,7 @@ static void test_forward_zone_text(struct fixture *fx)
     ok(cfg != NULL, "forward zones with ')' and ';' load");
     if (!cfg)
         return;
-    is_str(cfg->forwards[0].zone, "odd)zone.example.", "the zone as query names are printed");
+    is_str(zone_text(&cfg->forwards[0]), "odd)zone.example.", "the zone, lower-cased");
     for (size_t i = 0; i < 2; i++) {
         ldns_rdf *name = ldns_dname_new_frm_str(names[i]);
         if (!name)
@@ -497,6 +504,63 @@ static void test_forward_zone_text(struct fixture *fx)
            "forward_find matches %s", names[i]);
         ldns_rdf_deep_free(name);
     }
+    config_free(cfg);
+}
+
+/* A query name (presentation form, any case) as the lower-cased wire name a query carries,
+ * then the forward zone forward_find picks for it: its index, or -1 for none. */
+static int forward_index(const struct config *cfg, const char *qname)
+{
+    ldns_rdf *name = ldns_dname_new_frm_str(qname);
+    const struct config_forward *f;
+
+    if (!name)
+        return -2;
+    wire_name_lower(ldns_rdf_data(name), ldns_rdf_size(name));
+    f = forward_find(cfg, ldns_rdf_data(name), ldns_rdf_size(name));
+    ldns_rdf_deep_free(name);
+    return f ? (int)(f - cfg->forwards) : -1;
+}
+
+/* Names with characters that need escaping in text: each zone matches its own names and
+ * those below, label by label, never by how their text happens to look. */
+static void test_forward_special_names(struct fixture *fx)
+{
+    static const struct { const char *qname; int want; const char *what; } cases[] = {
+        { "x.back\\\\slash.example.", 0, "a backslash in a label" },
+        { "X.BACK\\\\SLASH.EXAMPLE.", 0, "a backslash, the query in upper case" },
+        { "www.sp\\032ace.example.", 1, "a space in a label" },
+        { "dot\\.ted.example.", 2, "a dot inside a label: the zone itself" },
+        { "a.dot\\.ted.example.", 2, "a dot inside a label: a name below" },
+        { "x.dot.ted.example.", 3, "dot.ted as two labels is below ted.example, not dot\\.ted" },
+        { "x\\.ted.example.", 8, "one label x.ted is not below ted.example" },
+        { "notted.example.", 8, "notted.example is not below ted.example" },
+        { "hi\\200bit.example.", 4, "an octet above 0x7f" },
+        { "q.par(en)s.example.", 5, "parentheses" },
+        { "q.semi;colon.example.", 6, "a semicolon" },
+        { "abc.example.", 7, "a zone written with a decimal escape for an upper-case letter" },
+        { "other.example.", 8, "anything else under example" },
+        { "elsewhere.", -1, "outside every zone" },
+    };
+    struct config *cfg = load_text(fx,
+        "forward back\\\\slash.example 192.0.2.1\n"
+        "forward sp\\032ace.example 192.0.2.2\n"
+        "forward dot\\.ted.example 192.0.2.3\n"
+        "forward ted.example 192.0.2.4\n"
+        "forward hi\\200bit.example 192.0.2.5\n"
+        "forward par(en)s.example 192.0.2.6\n"
+        "forward semi;colon.example 192.0.2.7\n"
+        "forward \\065BC.example 192.0.2.8\n"
+        "forward example 192.0.2.9\n");
+
+    ok(cfg != NULL, "forward zones with escaped characters load");
+    if (!cfg)
+        return;
+    is_int(cfg->n_forwards, 9, "nine forward zones");
+    is_str(zone_text(&cfg->forwards[2]), "dot\\046ted.example.", "a dot in a label, as text");
+    is_int(cfg->forwards[2].zone_len, 17, "dot\\.ted.example is two labels in wire form");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        is_int(forward_index(cfg, cases[i].qname), cases[i].want, cases[i].what);
     config_free(cfg);
 }
 
@@ -567,6 +631,7 @@ int main(void)
     test_missing_file(&fx);
     test_forward_addresses(&fx);
     test_forward_zone_text(&fx);
+    test_forward_special_names(&fx);
     test_sizes(&fx);
     test_parse_addr();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.dir);

@@ -12,6 +12,7 @@
 #include "hosts.h"
 #include "log.h"
 #include "tap.h"
+#include "wire.h"
 
 #define TTL 300
 
@@ -56,7 +57,8 @@ static const char *answers(const struct hosts *h, const char *qname_text, ldns_r
     if (!qname || !list)
         exit(2);
     text[0] = '\0';
-    if (hosts_lookup(h, qname, qtype, TTL, list) == HOSTS_MISS)
+    if (hosts_lookup(h, ldns_rdf_data(qname), ldns_rdf_size(qname), qtype, TTL, list) ==
+        HOSTS_MISS)
         snprintf(text, sizeof text, "MISS");
     for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
         ldns_rr *rr = ldns_rr_list_rr(list, i);
@@ -140,7 +142,8 @@ static void test_case(const struct hosts *h)
                                                NULL) != LDNS_STATUS_OK
         || !ldns_rr_list_push_rr(list, existing))
         exit(2);
-    is_int(hosts_lookup(h, qname, LDNS_RR_TYPE_A, TTL, list), HOSTS_HIT, "HIT");
+    is_int(hosts_lookup(h, ldns_rdf_data(qname), ldns_rdf_size(qname), LDNS_RR_TYPE_A, TTL,
+                        list), HOSTS_HIT, "HIT");
     is_int(ldns_rr_list_rr_count(list), 3, "answers are appended after what was there");
     ldns_rr *rr = ldns_rr_list_rr(list, 1);
     char *owner = ldns_rdf2str(ldns_rr_owner(rr));
@@ -152,8 +155,13 @@ static void test_case(const struct hosts *h)
     ldns_rdf *absent = ldns_dname_new_frm_str("Nothere.example.com.");
     if (!absent)
         exit(2);
-    is_int(hosts_lookup(h, absent, LDNS_RR_TYPE_A, TTL, list), HOSTS_MISS, "MISS");
+    is_int(hosts_lookup(h, ldns_rdf_data(absent), ldns_rdf_size(absent), LDNS_RR_TYPE_A, TTL,
+                        list), HOSTS_MISS, "MISS");
     is_int(ldns_rr_list_rr_count(list), 3, "a MISS leaves the answer untouched");
+    ok(hosts_has_name(h, ldns_rdf_data(qname), ldns_rdf_size(qname)),
+       "has_name: the wire name in the client's case");
+    ok(!hosts_has_name(h, ldns_rdf_data(absent), ldns_rdf_size(absent)), "has_name: absent");
+    ok(!hosts_has_name(h, ldns_rdf_data(qname), 0), "has_name: an empty name is in no table");
     ldns_rdf_deep_free(absent);
     ldns_rdf_deep_free(qname);
     ldns_rr_list_deep_free(list);
@@ -262,11 +270,12 @@ struct collected {
     int count;
 };
 
-static void collect(const ldns_rdf *name, void *arg)
+static void collect(const uint8_t *name, size_t len, void *arg)
 {
     struct collected *c = arg;
+    char text[WIRE_MAX_NAME * 4 + 2];
     if (c->count < 32)
-        c->names[c->count] = ldns_rdf2str(name);
+        c->names[c->count] = strdup(wire_name_to_str(name, len, text, sizeof text));
     c->count++;
 }
 

@@ -145,7 +145,8 @@ static void ask(const struct localzones *lz, const char *name, ldns_rr_type type
         exit(2);
     }
     ldns_pkt_set_rcode(out->pkt, LDNS_RCODE_REFUSED);   /* to see whether it was touched */
-    out->handled = localzones_answer(lz, qname, type, out->pkt);
+    out->handled = localzones_answer(lz, ldns_rdf_data(qname), ldns_rdf_size(qname), type,
+                                     out->pkt);
     ldns_rdf_deep_free(qname);
     section_text(ldns_pkt_answer(out->pkt), out->answer, sizeof out->answer);
     section_text(ldns_pkt_authority(out->pkt), out->authority, sizeof out->authority);
@@ -357,6 +358,13 @@ static void test_scope_and_case(const struct localzones *lz)
     ask(lz, "www.example.com", LDNS_RR_TYPE_A, &r);
     is_str(r.answer, "www.example.com. 300 A 192.0.2.10", "zone data left untouched");
     ldns_pkt_free(r.pkt);
+
+    static const uint8_t below[] = "\003Any\007EXAMPLE\003com", outside[] = "\003org",
+                         notexample[] = "\012notexample\003com";
+    ok(localzones_cover(lz, below, sizeof below), "cover: a wire name below a zone, any case");
+    ok(!localzones_cover(lz, outside, sizeof outside), "cover: outside every zone");
+    ok(!localzones_cover(lz, notexample, sizeof notexample), "cover: notexample.com is not below");
+    ok(!localzones_cover(lz, below, 0), "cover: an empty name is covered by nothing");
 }
 
 static void test_load_errors(struct fixture *fx, struct localzones *lz)

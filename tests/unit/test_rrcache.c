@@ -358,11 +358,11 @@ static void test_flush(void)
     store(c, RRS("example.com. 300 IN NS ns.example.com."), RR_TRUST_AUTHORITY, T0);
     store(c, RRS("www.example.com. 300 IN A 192.0.2.2"), RR_TRUST_ANSWER, T0);
     store(c, RRS("example.net. 300 IN A 192.0.2.3"), RR_TRUST_ANSWER, T0);
-    is_int(rrcache_flush_name(c, name), 3, "flush_name: all three types of the name");
+    is_int(rrcache_flush_name(c, ldns_rdf_data(name), ldns_rdf_size(name)), 3, "flush_name: all three types of the name");
     ok(!present(c, "example.com.", LDNS_RR_TYPE_NS, T0), "flush_name: NS gone");
     ok(present(c, "www.example.com.", LDNS_RR_TYPE_A, T0), "flush_name: names below stay");
     ok(present(c, "example.net.", LDNS_RR_TYPE_A, T0), "flush_name: other names stay");
-    is_int(rrcache_flush_name(c, name), 0, "flush_name: nothing left to flush");
+    is_int(rrcache_flush_name(c, ldns_rdf_data(name), ldns_rdf_size(name)), 0, "flush_name: nothing left to flush");
     is_int(rrcache_flush_all(c), 2, "flush_all: counts what it removed");
     is_int(rrcache_entries(c), 0, "flush_all: empty");
     is_int(rrcache_bytes(c), 0, "flush_all: no bytes");

@@ -413,6 +413,28 @@ static void test_name_helpers(void)
        "name_hash: FNV-1a of the root name");
 }
 
+static void test_name_at_or_below(void)
+{
+    static const uint8_t zone[] = "\007example\003com";         /* + the terminating 0 */
+    static const uint8_t name[] = "\003www\007example\003com";
+    static const uint8_t other[] = "\012notexample\003com";
+    static const uint8_t dotted[] = "\013www.example\003com";  /* one label "www.example" */
+    static const uint8_t bad[] = "\077ab";                     /* a label past the end */
+
+    ok(wire_name_at_or_below(zone, sizeof zone, zone, sizeof zone), "at_or_below: the zone itself");
+    ok(wire_name_at_or_below(name, sizeof name, zone, sizeof zone), "at_or_below: a name below");
+    ok(!wire_name_at_or_below(zone, sizeof zone, name, sizeof name), "at_or_below: not above");
+    ok(!wire_name_at_or_below(other, sizeof other, zone, sizeof zone),
+       "at_or_below: notexample.com is not below example.com");
+    ok(wire_name_at_or_below(dotted, sizeof dotted, zone + 8, sizeof zone - 8),
+       "at_or_below: www.example (one label) is below com");
+    ok(!wire_name_at_or_below(dotted, sizeof dotted, zone, sizeof zone),
+       "at_or_below: www\\.example.com is not below example.com");
+    ok(wire_name_at_or_below(name, sizeof name, (const uint8_t *)"", 1), "at_or_below: root holds all");
+    ok(!wire_name_at_or_below(bad, sizeof bad, (const uint8_t *)"", 1),
+       "at_or_below: a label running past the end matches nothing");
+}
+
 static void test_name_to_str(void)
 {
     char s[1100];
@@ -1291,6 +1313,7 @@ int main(void)
     test_long_names();
     test_truncated_names();
     test_name_helpers();
+    test_name_at_or_below();
     test_name_to_str();
     test_parse_query_ok();
     test_parse_query_errors();
