@@ -1,11 +1,13 @@
 /* main.c -- resolverd's entry point: arguments, start-up, privilege drop, the event loop.
  *
- *   resolverd [-c FILE] [-t]      FILE defaults to ./resolver.conf
+ *   resolverd [-c|--config FILE] [-t|--check] [-v|--version] [-h|--help]
  *
- * Runs in the foreground, logging to stderr. -t checks the config (and the zone files it
- * names) and exits: 0 when good, 1 with "FILE:LINE: problem" on stderr. Start-up errors
- * are fatal; after start-up nothing is (a bad reload keeps the running config). */
+ * FILE defaults to ./resolver.conf. Runs in the foreground, logging to stderr. --check
+ * reads the config (and the zone files it names) and exits: 0 when good, 1 with "FILE:LINE: problem" on stderr; a usage error
+ * exits 2. Start-up errors are fatal; after start-up nothing is (a bad reload keeps the
+ * running config). */
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,10 +27,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: resolverd [-c CONFIG] [-t]\n"
-                 "  -c CONFIG  configuration file (default: resolver.conf)\n"
-                 "  -t         check the configuration and zone files, then exit\n"
-                 "  -v         print the version\n");
+    fprintf(out, "usage: resolverd [--config FILE] [--check]\n"
+                 "\n"
+                 "A recursive, caching DNS resolver. Runs in the foreground; TERM or INT stop it,\n"
+                 "HUP reloads the configuration (see resolverd(8), resolver.conf(5)).\n"
+                 "\n"
+                 "  -c, --config FILE  configuration file (default: ./resolver.conf)\n"
+                 "  -t, --check        check the configuration and zone files, then exit\n"
+                 "                     (0: good; 1: FILE:LINE: problem on stderr)\n"
+                 "  -v, --version      print the version and exit\n"
+                 "  -h, --help         show this help and exit\n"
+                 "\n"
+                 "exit status: 0 clean stop or good config, 1 config or start-up error,\n"
+                 "2 usage error\n");
 }
 
 /* After the sockets are bound: give up root for the configured user. */
@@ -89,20 +100,28 @@ static int serve(struct daemon *d)
 
 int main(int argc, char **argv)
 {
+    static const struct option long_options[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check", no_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'v' },
+        { NULL, 0, NULL, 0 },
+    };
     const char *config_path = "resolver.conf";
     bool check_only = false;
     int opt;
 
-    while ((opt = getopt(argc, argv, "c:thv")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:thv", long_options, NULL)) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
         case 't': check_only = true; break;
-        case 'h': usage(stdout); return 0;
-        case 'v': printf("resolverd %s\n", RESOLVERD_VERSION); return 0;
+        case 'h': usage(stdout); return fflush(stdout) == 0 ? 0 : 1;
+        case 'v': printf("resolverd %s\n", RESOLVERD_VERSION); return fflush(stdout) == 0 ? 0 : 1;
         default: usage(stderr); return 2;
         }
     }
     if (optind != argc) {
+        fprintf(stderr, "resolverd: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
     }
