@@ -5,7 +5,8 @@
  * FILE defaults to ./resolver.conf. Runs in the foreground, logging to stderr. --check
  * reads the config (and the zone files it names) and exits: 0 when good, 1 with "FILE:LINE: problem" on stderr; a usage error
  * exits 2. Start-up errors are fatal; after start-up nothing is (a bad reload keeps the
- * running config). */
+ * running config). Under systemd ($NOTIFY_SOCKET) READY=1 goes out once every listener is
+ * bound and the workers run, STOPPING=1 when a signal stops the loop (sdnotify.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -22,6 +23,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "version.h"
 
 
@@ -76,6 +78,7 @@ static void raise_fd_limit(void)
 static int serve(struct daemon *d)
 {
     struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+    struct sdnotify_watchdog watchdog = { .active = false };
 
     if (!loop) {
         log_err("cannot create the event loop");
@@ -90,7 +93,11 @@ static int serve(struct daemon *d)
         rc = daemon_serve(d);
     if (rc == 0) {
         log_info("resolverd %s started with %s", RESOLVERD_VERSION, d->config_path);
+        sdnotify_ready();       /* every listener is bound and the workers run */
+        sdnotify_watchdog_start(&watchdog, loop);
         ev_run(loop, 0);
+        sdnotify_stopping();
+        sdnotify_watchdog_stop(&watchdog, loop);
     }
     daemon_stop(d);
     ev_loop_destroy(loop);
