@@ -103,6 +103,7 @@ int daemon_load(struct daemon *d, const char *config_path, char *err, size_t err
     if (config_load(config_path, &d->cfg, err, errlen) < 0)
         return -1;
     log_set_level(d->cfg->log_level);
+    log_use_syslog(d->cfg->log_syslog);
     d->zones = load_zones(d->cfg, err, errlen);
     if (!d->zones)
         return -1;
@@ -272,6 +273,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
         d->cache_generation++;          /* ... and so are those still on their way */
     }
     log_set_level(d->cfg->log_level);
+    log_use_syslog(d->cfg->log_syslog);
     workers_sync(d);
     workers_resume(d);
 

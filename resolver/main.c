@@ -2,8 +2,9 @@
  *
  *   resolverd [-c|--config FILE] [-t|--check] [-v|--version] [-h|--help]
  *
- * FILE defaults to ./resolver.conf. Runs in the foreground, logging to stderr. --check
- * reads the config (and the zone files it names) and exits: 0 when good, 1 with "FILE:LINE: problem" on stderr; a usage error
+ * FILE defaults to ./resolver.conf. Runs in the foreground, logging to stderr (the journal
+ * under systemd, syslog with `log syslog`). --check reads the config (and the zone files
+ * it names) and exits: 0 when good, 1 with "FILE:LINE: problem" on stderr; a usage error
  * exits 2. Start-up errors are fatal; after start-up nothing is (a bad reload keeps the
  * running config). Under systemd ($NOTIFY_SOCKET) READY=1 goes out once every listener is
  * bound and the workers run, STOPPING=1 when a signal stops the loop (sdnotify.h). */
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
     bool check_only = false;
     int opt;
 
+    log_init();
     while ((opt = getopt_long(argc, argv, "c:thv", long_options, NULL)) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
