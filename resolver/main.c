@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -76,6 +77,31 @@ static void raise_fd_limit(void)
     }
 }
 
+/* The control socket's directory (e.g. /run/resolverd, which systemd's RuntimeDirectory
+ * makes) is created when it is missing, so the installed config also works when root starts
+ * resolverd by hand; it is given to `user` so the socket can be removed at the stop. Only
+ * the last component is made: a missing parent is a mistake worth the error control_open
+ * gives. */
+static void make_control_dir(const struct config *cfg)
+{
+    const char *slash = cfg->control_path ? strrchr(cfg->control_path, '/') : NULL;
+
+    if (!slash || slash == cfg->control_path)
+        return;
+    char *dir = strndup(cfg->control_path, (size_t)(slash - cfg->control_path));
+    if (!dir)
+        return;
+    if (mkdir(dir, 0755) == 0) {
+        log_info("created %s", dir);
+        struct passwd *pw = cfg->user && geteuid() == 0 ? getpwnam(cfg->user) : NULL;
+        if (pw && chown(dir, pw->pw_uid, pw->pw_gid) < 0)
+            log_warn("cannot give %s to %s: %s", dir, cfg->user, strerror(errno));
+    } else if (errno != EEXIST) {
+        log_debug("cannot create %s: %s", dir, strerror(errno));
+    }
+    free(dir);
+}
+
 static int serve(struct daemon *d)
 {
     struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
@@ -87,6 +113,7 @@ static int serve(struct daemon *d)
     }
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
+    make_control_dir(d->cfg);
     int rc = daemon_start(d, loop);
     if (rc == 0 && d->cfg->user && geteuid() == 0)
         rc = drop_privileges(d->cfg->user, d->cfg->control_path);
