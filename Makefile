@@ -135,7 +135,7 @@ test: $(FUZZ_BINS)
 run: deps-build all
 	build/resolverd -c resolver.conf
 
-test: deps $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl build/tsan/resolverd
+test: deps all $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl build/tsan/resolverd
 	prove -v --timer --exec '' $(UNIT_BINS) $(sort $(wildcard tests/e2e/*.t)) 2>&1 | tee build/test.log | grep -vE '^ok ' ; exit $${PIPESTATUS[0]}
 
 SHELL := /bin/bash
