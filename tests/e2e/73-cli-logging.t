@@ -16,17 +16,22 @@ write_conf "$T/bad.conf" "${base[@]}" "cache-size lots"
 # run PROGRAM ARGS...: sets OUT (stdout), ERR (stderr), RC
 run() { OUT=$("$@" 2>"$T/err"); RC=$?; ERR=$(cat "$T/err"); }
 
+# version_and_help NAME PROGRAM HELP-PATTERN...: --version/-v and --help/-h of one program
+version_and_help() {
+    local name=$1 prog=$2 opt pat; shift 2
+    for opt in --version -v; do
+        run "$prog" $opt
+        is "$RC:$OUT" "0:$name $VERSION" "$name $opt: the version, exit 0"
+    done
+    for opt in --help -h; do
+        run "$prog" $opt
+        is "$RC" 0 "$name $opt: exit 0"
+        for pat in "$@"; do like "$OUT" "$pat" "$name $opt: names $pat"; done
+    done
+}
+
 # --- resolverd ------------------------------------------------------------------------------------
-for v in --version -v; do
-    run "$RESOLVERD" $v
-    is "$RC:$OUT" "0:resolverd $VERSION" "resolverd $v: the version, exit 0"
-done
-for h in --help -h; do
-    run "$RESOLVERD" $h
-    is "$RC" 0 "resolverd $h: exit 0"
-    like "$OUT" '--config FILE' "resolverd $h: names --config"
-    like "$OUT" '--check' "resolverd $h: names --check"
-done
+version_and_help resolverd "$RESOLVERD" '--config FILE' '--check'
 run "$RESOLVERD" --bogus
 is "$RC" 2 "resolverd --bogus: exit 2"
 like "$ERR" "unrecognized option '--bogus'.*usage: resolverd" "... saying so, with the usage on stderr"
@@ -44,16 +49,7 @@ is "$RC" 1 "resolverd --check on a bad config: exit 1"
 like "$ERR" "bad.conf:[0-9]+: 'cache-size' needs a size" "... with FILE:LINE: problem"
 
 # --- resolverctl ------------------------------------------------------------------------------------
-for v in --version -v; do
-    run "$RESOLVERCTL" $v
-    is "$RC:$OUT" "0:resolverctl $VERSION" "resolverctl $v: the version, exit 0"
-done
-for h in --help -h; do
-    run "$RESOLVERCTL" $h
-    is "$RC" 0 "resolverctl $h: exit 0"
-    like "$OUT" '--socket SOCKET' "resolverctl $h: names --socket"
-    like "$OUT" '--config CONF' "resolverctl $h: names --config"
-done
+version_and_help resolverctl "$RESOLVERCTL" '--socket SOCKET' '--config CONF'
 run "$RESOLVERCTL" --socket
 is "$RC" 2 "resolverctl --socket without a path: exit 2"
 run "$RESOLVERCTL" --bogus status
