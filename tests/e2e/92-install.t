@@ -8,8 +8,10 @@
 # everything (but a config that was edited). Into a PREFIX of its own (so the paths inside
 # the files are real): the installed config passes `resolverd --check` and names root hints
 # that exist, the man pages are found under mandir and lint clean, and the unit passes
-# `systemd-analyze verify` and rates <= 4.0 in `systemd-analyze security --offline=yes`.
-# systemd does not run here (nor is it booted): systemd-analyze works on unit files alone.
+# `systemd-analyze verify` and rates <= 4.0 in `systemd-analyze security --offline=yes`, and
+# (as root) the installed resolverd runs with the installed config unchanged and answers
+# on 127.0.0.1 port 53 in namespaces of its own (installed-run.sh). systemd does not run
+# here (PID 1 is not systemd, and it is not booted): systemd-analyze works on unit files.
 source "$(dirname "$0")/lib.sh"
 
 MAKE=(make -s -C "$ROOT" CREATE_USER=no)
@@ -129,6 +131,27 @@ for want in 'Type=notify' 'ExecReload=.*resolverctl .* reload' 'AmbientCapabilit
             'SystemCallFilter=@system-service' 'WatchdogSec=' 'User=resolverd'; do
     grep -qE "^$want" "$UNIT"; ok $? "unit: $want"
 done
+# The installed files as they are, run as a system runs them (without systemd, which does not
+# run here): as root, in a private network namespace (port 53 on 127.0.0.1 and ::1 is ours
+# alone, and nothing gets out) and mount namespace (a fresh /run, and an /etc/passwd that
+# has the user resolverd). installed-run.sh says what it saw.
+RUNS="the installed resolverd with its installed config"
+if [ "$(id -u)" = 0 ] && unshare -nm --propagation private true 2>/dev/null; then
+    { cat /etc/passwd; echo 'resolverd:x:64999:64999:resolverd test user:/nonexistent:/usr/sbin/nologin'; } >"$T/passwd"
+    mkdir -p "$T/run"
+    unshare -nm --propagation private "$E2E_DIR/installed-run.sh" "$P" "$T/passwd" "$T/run"
+    result() { sed -n "s/^$1=//p" "$T/run/result"; }
+    is "$(result setup)" ok "namespaces set up for $RUNS"
+    is "$(result dig)" 127.0.0.1 "$RUNS: dig @127.0.0.1 localhost answers 127.0.0.1"         || diag_file "$T/run/log" "resolverd: "
+    is "$(result dig6)" 127.0.0.1 "... and over ::1"
+    is "$(result ctl)" 1 "resolverctl --config (the installed one) reaches /run/resolverd/control"
+    is "$(result user)" resolverd "it runs as the user resolverd (user resolverd)"
+    is "$(result owner):$(result dirowner)" resolverd:resolverd "/run/resolverd and its control socket belong to resolverd"
+    is "$(result stop):$(result left)" 0:0 "TERM: exit 0, the control socket removed"
+else
+    for t in setup dig dig6 ctl user owner stop; do skip "needs root and unshare -nm" "$RUNS: $t"; done
+fi
+
 "${MAKE[@]}" uninstall PREFIX="$P" >/dev/null 2>&1
 is "$(find "$P" -type f)" "" "uninstall PREFIX=\$T/prefix leaves no file"
 
