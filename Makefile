@@ -10,6 +10,8 @@
 #                 by side (about 6 minutes; tools/bench/README.md)
 #   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
 #                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
+#   make install   install under PREFIX (default /usr/local; DESTDIR, sbindir, sysconfdir,
+#                 datadir, mandir ... as GNU has them: see "installing" below); make uninstall
 #   make clean
 #
 # The sanitizer build lives in build/asan/; the tests always use it.
@@ -23,7 +25,8 @@ CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev dnsutils
-TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3
+TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
+              mandoc systemd
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
 BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound
 
@@ -132,7 +135,7 @@ test: $(FUZZ_BINS)
 run: deps-build all
 	build/resolverd -c resolver.conf
 
-test: deps $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl build/tsan/resolverd
+test: deps all $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl build/tsan/resolverd
 	prove -v --timer --exec '' $(UNIT_BINS) $(sort $(wildcard tests/e2e/*.t)) 2>&1 | tee build/test.log | grep -vE '^ok ' ; exit $${PIPESTATUS[0]}
 
 SHELL := /bin/bash
@@ -176,6 +179,96 @@ bench: deps-bench build/resolverd build/resolverctl
 # RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")
 bench-cachebust: deps-bench build/resolverd build/resolverctl
 	tools/bench/cachebust.sh
+
+# --- installing ----------------------------------------------------------------------------
+# `make install` / `make uninstall`, GNU directory variables (override any on the command
+# line): PREFIX (= prefix, default /usr/local), DESTDIR (a staging root for packagers),
+# sbindir, sysconfdir, datadir, mandir, systemdunitdir, sysusersdir. A Debian-style system
+# install is `make install PREFIX=/usr sysconfdir=/etc`. The config, the unit and the man
+# pages are generated with the chosen paths into build/install/ (every time: the paths may
+# differ between runs). An existing $(sysconfdir)/resolverd/resolver.conf is never
+# overwritten; uninstall removes it only when it is still the one install wrote.
+# CREATE_USER=auto (default) creates the system user resolverd when installing as root
+# without DESTDIR (systemd-sysusers with dist/resolverd.sysusers, else useradd); yes/no force it.
+PREFIX         ?= /usr/local
+prefix         ?= $(PREFIX)
+exec_prefix    ?= $(prefix)
+sbindir        ?= $(exec_prefix)/sbin
+sysconfdir     ?= $(prefix)/etc
+datarootdir    ?= $(prefix)/share
+datadir        ?= $(datarootdir)
+mandir         ?= $(datarootdir)/man
+systemdunitdir ?= $(prefix)/lib/systemd/system
+sysusersdir    ?= $(prefix)/lib/sysusers.d
+CREATE_USER    ?= auto
+INSTALL        ?= install
+
+MAN_PAGES  := man/resolverd.8 man/resolverctl.8 man/resolver.conf.5
+HINT_FILES := $(wildcard hints/*)
+GEN        := build/install
+CONF_DIR    = $(DESTDIR)$(sysconfdir)/resolverd
+# the man pages and the unit are written with the default paths; these make them the chosen ones
+PATH_SED    = -e 's|/usr/local/etc|$(sysconfdir)|g' -e 's|/usr/local/share|$(datadir)|g' \
+              -e 's|/usr/local/sbin|$(sbindir)|g'
+
+.PHONY: install install-files install-user uninstall install-gen
+
+# The installed config: the repository's, with absolute paths and the system's user.
+install-gen:
+	@mkdir -p $(GEN)
+	sed -e 's|^root-hints hints/root.hints|root-hints $(datadir)/resolverd/root.hints|' \
+	    -e 's|^# user resolverd          |user resolverd            |' \
+	    -e 's|/etc/resolverd/|$(sysconfdir)/resolverd/|g' resolver.conf >$(GEN)/resolver.conf
+	@grep -q '^root-hints /' $(GEN)/resolver.conf && grep -q '^user resolverd ' $(GEN)/resolver.conf \
+	  && grep -q '^control /run/resolverd/control' $(GEN)/resolver.conf \
+	  || { echo "resolver.conf changed: update the install-gen rule in the Makefile" >&2; exit 1; }
+	sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \
+	    dist/resolverd.service.in >$(GEN)/resolverd.service
+	@mkdir -p $(GEN)/man
+	for m in $(MAN_PAGES); do sed $(PATH_SED) $$m >$(GEN)/$$m || exit 1; done
+
+install: all install-gen install-files install-user
+	@echo "installed. Start it with: systemctl daemon-reload && systemctl enable --now resolverd"
+
+install-files:
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(CONF_DIR) $(DESTDIR)$(datadir)/resolverd \
+	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(systemdunitdir) \
+	    $(DESTDIR)$(sysusersdir)
+	$(INSTALL) -m 755 build/resolverd build/resolverctl $(DESTDIR)$(sbindir)/
+	$(INSTALL) -m 644 $(HINT_FILES) $(DESTDIR)$(datadir)/resolverd/
+	@if [ -e $(CONF_DIR)/resolver.conf ]; then \
+	  echo "keeping the existing $(CONF_DIR)/resolver.conf (the new one is $(GEN)/resolver.conf)"; \
+	else echo "$(INSTALL) -m 644 $(GEN)/resolver.conf $(CONF_DIR)/resolver.conf"; \
+	  $(INSTALL) -m 644 $(GEN)/resolver.conf $(CONF_DIR)/resolver.conf; fi
+	$(INSTALL) -m 644 $(GEN)/resolverd.service $(DESTDIR)$(systemdunitdir)/resolverd.service
+	$(INSTALL) -m 644 dist/resolverd.sysusers $(DESTDIR)$(sysusersdir)/resolverd.conf
+	$(INSTALL) -m 644 $(GEN)/man/resolver.conf.5 $(DESTDIR)$(mandir)/man5/
+	$(INSTALL) -m 644 $(GEN)/man/resolverd.8 $(GEN)/man/resolverctl.8 $(DESTDIR)$(mandir)/man8/
+
+install-user:
+	@if [ "$(CREATE_USER)" = no ] || { [ "$(CREATE_USER)" = auto ] && \
+	     { [ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ]; }; }; then \
+	  echo "not creating the user resolverd (CREATE_USER=$(CREATE_USER)): $(sysusersdir)/resolverd.conf describes it"; \
+	elif getent passwd resolverd >/dev/null; then echo "user resolverd exists"; \
+	elif command -v systemd-sysusers >/dev/null; then \
+	  echo "systemd-sysusers $(DESTDIR)$(sysusersdir)/resolverd.conf"; \
+	  systemd-sysusers $(DESTDIR)$(sysusersdir)/resolverd.conf; \
+	else echo "useradd --system resolverd"; \
+	  useradd --system --user-group --home-dir /var/lib/resolverd --no-create-home \
+	    --shell /usr/sbin/nologin --comment "resolverd DNS resolver" resolverd; fi
+
+# The user is left in place (files it owned may remain); so is a config that was edited.
+uninstall: install-gen
+	rm -f $(DESTDIR)$(sbindir)/resolverd $(DESTDIR)$(sbindir)/resolverctl
+	rm -f $(patsubst hints/%,$(DESTDIR)$(datadir)/resolverd/%,$(HINT_FILES))
+	rm -f $(DESTDIR)$(systemdunitdir)/resolverd.service $(DESTDIR)$(sysusersdir)/resolverd.conf
+	rm -f $(DESTDIR)$(mandir)/man5/resolver.conf.5 $(DESTDIR)$(mandir)/man8/resolverd.8 \
+	    $(DESTDIR)$(mandir)/man8/resolverctl.8
+	@if cmp -s $(GEN)/resolver.conf $(CONF_DIR)/resolver.conf; then \
+	  echo "rm -f $(CONF_DIR)/resolver.conf"; rm -f $(CONF_DIR)/resolver.conf; \
+	elif [ -e $(CONF_DIR)/resolver.conf ]; then \
+	  echo "keeping $(CONF_DIR)/resolver.conf: it was changed after the install"; fi
+	-rmdir $(DESTDIR)$(datadir)/resolverd $(CONF_DIR) 2>/dev/null || true
 
 demo: deps-demo all
 	tools/simnet/demo-start

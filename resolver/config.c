@@ -590,6 +590,19 @@ static int handle_log_level(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
+static int handle_log_sink(struct parse_ctx *ctx, const struct directive *d,
+                           char **args, int n_args)
+{
+    (void)n_args;
+    if (strcmp(args[0], "syslog") == 0)
+        ctx->cfg->log_syslog = true;
+    else if (strcmp(args[0], "stderr") == 0)
+        ctx->cfg->log_syslog = false;
+    else
+        return fail_value(ctx, d, args[0]);
+    return 0;
+}
+
 /* A bare address: a fixed source port would undo the random source ports. */
 static int handle_outgoing(struct parse_ctx *ctx, const struct directive *d,
                            char **args, int n_args)
@@ -649,6 +662,8 @@ static const struct directive directives[] = {
     { "control", 1, 1, "a socket path", handle_path, FIELD(control_path), 0, 0 },
     { "metrics", 1, 2, "a port, or an address and a port", handle_metrics, 0, 0, 0 },
     { "log-level", 1, 1, "one of error, warn, info, debug", handle_log_level, 0, 0, 0 },
+    { "log", 1, 1, "stderr or syslog", handle_log_sink, 0, 0, 0 },
+    YESNO("log-queries", log_queries),
     YESNO("qname-minimisation", qname_minimisation),
     YESNO("case-randomisation", case_randomisation),
     YESNO("prefetch", prefetch),

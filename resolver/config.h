@@ -54,6 +54,8 @@ struct config {
     socklen_t metrics_addrlen;      /* ... 0 = off */
     char *user;                     /* NULL = do not drop privileges */
     int log_level;                  /* enum log_level */
+    bool log_syslog;                /* `log syslog`; else stderr (the journal under systemd) */
+    bool log_queries;               /* `log-queries yes`: a line per client query */
 
     size_t cache_size;              /* bytes, from e.g. "64M" */
     uint32_t min_ttl, max_ttl, max_negative_ttl;

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rrcache.h"
+#include "sdnotify.h"
 #include "wire.h"
 #include "workers.h"
 
@@ -102,6 +103,7 @@ int daemon_load(struct daemon *d, const char *config_path, char *err, size_t err
     if (config_load(config_path, &d->cfg, err, errlen) < 0)
         return -1;
     log_set_level(d->cfg->log_level);
+    log_use_syslog(d->cfg->log_syslog);
     d->zones = load_zones(d->cfg, err, errlen);
     if (!d->zones)
         return -1;
@@ -235,6 +237,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     struct config *fresh_cfg;
     struct localzones *fresh_zones;
 
+    sdnotify_reloading();               /* READY=1 again below, whatever the outcome */
     if (config_load(d->config_path, &fresh_cfg, err, errlen) < 0)
         goto failed;
     if (!(fresh_zones = load_zones(fresh_cfg, err, errlen))) {
@@ -265,6 +268,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
         d->cache_generation++;          /* ... and so are those still on their way */
     }
     log_set_level(d->cfg->log_level);
+    log_use_syslog(d->cfg->log_syslog);
     workers_sync(d);
     workers_resume(d);
 
@@ -275,9 +279,11 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     localzones_free(old_zones);
     hints_free(old_hints);
     log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
+    sdnotify_ready();
     return 0;
 failed:
     log_err("reload failed, keeping the running configuration: %s", err);
+    sdnotify_ready();                   /* still serving, with the old configuration */
     return -1;
 }
 

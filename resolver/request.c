@@ -19,6 +19,7 @@
 #include "localzone.h"
 #include "log.h"
 #include "mesh.h"
+#include "querylog.h"
 #include "ratelimit.h"
 #include "wire.h"
 #include "workers.h"
@@ -277,6 +278,8 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
         return;
     }
     d->stats.queries_total++;
+    if (d->cfg->log_queries)
+        querylog_write(&q, t);
     stats_count_qtype(&d->stats, q.question_end ? q.qtype : 0);   /* 0: no question: other */
     if (t->tcp)
         d->stats.queries_tcp++;

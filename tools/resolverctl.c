@@ -1,6 +1,7 @@
 /* resolverctl.c -- the command-line client of resolverd's control socket.
  *
- *     resolverctl [-c CONF | -s SOCKET] COMMAND [ARGS...]
+ *     resolverctl [-c|--config CONF | -s|--socket SOCKET] COMMAND [ARGS...]
+ *     resolverctl --help | --version
  *
  * Owns: the command line, finding the socket (-s, else the `control` directive of -c CONF
  * or of ./resolver.conf), one request/response exchange (protocol in resolver/control.h)
@@ -28,6 +29,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "version.h"
 
 #define DEFAULT_CONFIG     "resolver.conf"
 #define IO_TIMEOUT_SECONDS 10
@@ -47,10 +49,11 @@ static const char usage_text[] =
     "\n"
     "Sends one command to resolverd over its control socket and prints the answer.\n"
     "\n"
-    "  -c CONF     read the socket path (`control` directive) from CONF\n"
-    "              (default: ./" DEFAULT_CONFIG " when it exists)\n"
-    "  -s SOCKET   talk to the socket at SOCKET\n"
-    "  -h, --help  show this help\n"
+    "  -c, --config CONF    read the socket path (`control` directive) from CONF\n"
+    "                       (default: ./" DEFAULT_CONFIG " when it exists)\n"
+    "  -s, --socket SOCKET  talk to the socket at SOCKET\n"
+    "  -v, --version        print the version and exit\n"
+    "  -h, --help           show this help and exit\n"
     "\n"
     "commands:\n"
     "  flush              drop everything from the cache\n"
@@ -83,33 +86,64 @@ static void usage_error(const char *fmt, ...)
     fprintf(stderr, "\n%s", usage_text);
 }
 
-/* Fills opts from argv; returns -1 after a usage error (printed), 1 after --help, else 0. */
+/* Which option argv[*i] is: 'c', 's', 'h', 'v', or 0 when unknown. A value (for -c and
+ * -s) is taken from "--config=X", or else from the next word (advancing *i); *value stays
+ * NULL when there is none. */
+static int option_letter(int argc, char **argv, int *i, const char **value)
+{
+    static const struct { char letter; const char *shrt, *lng; bool takes_value; } opts[] = {
+        { 'c', "-c", "--config", true }, { 's', "-s", "--socket", true },
+        { 'h', "-h", "--help", false }, { 'v', "-v", "--version", false },
+    };
+    const char *arg = argv[*i];
+
+    *value = NULL;
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        size_t n = strlen(opts[k].lng);
+        bool inline_value = opts[k].takes_value && strncmp(arg, opts[k].lng, n) == 0 &&
+                            arg[n] == '=';
+        if (inline_value) {
+            *value = arg + n + 1;
+            return opts[k].letter;
+        }
+        if (strcmp(arg, opts[k].shrt) != 0 && strcmp(arg, opts[k].lng) != 0)
+            continue;
+        if (opts[k].takes_value && *i + 1 < argc)
+            *value = argv[++*i];
+        return opts[k].letter;
+    }
+    return 0;
+}
+
+/* Fills opts from argv; returns -1 after a usage error (printed), 1 after --help or
+ * --version (printed), else 0. */
 static int parse_options(int argc, char **argv, struct options *opts)
 {
     int i = 1;
 
     for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *opt = argv[i];
+        const char *opt = argv[i], *value;
         if (strcmp(opt, "--") == 0) {
             i++;
             break;
         }
-        if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
-            fputs(usage_text, stdout);
+        int letter = option_letter(argc, argv, &i, &value);
+        if (letter == 'h' || letter == 'v') {
+            fputs(letter == 'h' ? usage_text : "resolverctl " RESOLVERD_VERSION "\n", stdout);
             return 1;
         }
-        if (strcmp(opt, "-c") != 0 && strcmp(opt, "-s") != 0) {
+        if (letter == 0) {
             usage_error("unknown option '%s'", opt);
             return -1;
         }
-        if (i + 1 >= argc) {
+        if (!value || !*value) {
             usage_error("option %s needs an argument", opt);
             return -1;
         }
-        if (opt[1] == 'c')
-            opts->config_path = argv[++i];
+        if (letter == 'c')
+            opts->config_path = value;
         else
-            opts->socket_path = argv[++i];
+            opts->socket_path = value;
     }
     if (opts->config_path && opts->socket_path) {
         usage_error("give -c or -s, not both");

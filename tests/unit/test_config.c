@@ -130,6 +130,8 @@ static void test_defaults(struct fixture *fx)
     is_int(cfg->metrics_addrlen, 0, "no metrics endpoint");
     ok(cfg->user == NULL, "no user");
     is_int(cfg->log_level, LOG_LVL_INFO, "log-level info");
+    ok(!cfg->log_syslog, "log stderr");
+    ok(!cfg->log_queries, "log-queries no");
     is_int(cfg->cache_size, 64 << 20, "cache-size 64M");
     is_int(cfg->min_ttl, 0, "min-ttl 0");
     is_int(cfg->max_ttl, 86400, "max-ttl 86400");
@@ -169,6 +171,8 @@ static const char every_directive[] =
     "control run/ctl.sock\n"
     "metrics ::1 9153\n"
     "log-level debug\n"
+    "log syslog\n"
+    "log-queries yes\n"
     "qname-minimisation no\n"
     "root-priming no\n"
     "case-randomisation no\n"
@@ -226,6 +230,8 @@ static void check_values(const struct fixture *fx, const struct config *cfg)
     is_int(cfg->hosts_ttl, 60, "hosts-ttl");
     is_path(cfg->control_path, fx, "run/ctl.sock", "control path resolved");
     is_int(cfg->log_level, LOG_LVL_DEBUG, "log-level debug");
+    ok(cfg->log_syslog, "log syslog");
+    ok(cfg->log_queries, "log-queries yes");
     ok(!cfg->qname_minimisation, "qname-minimisation no");
     ok(!cfg->root_priming, "root-priming no");
     ok(!cfg->case_randomisation, "case-randomisation no");
@@ -395,6 +401,9 @@ static const struct bad_case bad_cases[] = {
       "'allow' needs an address or CIDR like 10.0.0.0/8, got '10.0.0.0/33'" },
     { "deny everyone\n", 1, "'deny' needs an address or CIDR like 10.0.0.0/8, got 'everyone'" },
     { "log-level loud\n", 1, "'log-level' needs one of error, warn, info, debug, got 'loud'" },
+    { "log journal\n", 1, "'log' needs stderr or syslog, got 'journal'" },
+    { "log\n", 1, "'log' needs stderr or syslog" },
+    { "log-queries maybe\n", 1, "'log-queries' needs yes or no, got 'maybe'" },
     { "outgoing-interface 192.0.2.1@53\n", 1,
       "'outgoing-interface' needs an IPv4 or IPv6 address, got '192.0.2.1@53'" },
     { "edns-buffer-size 511\n", 1,
