@@ -261,7 +261,9 @@ static int message_scan(const uint8_t *msg, size_t len, const struct cache_limit
         return -1;
 
     rcode = WIRE_RCODE(msg);
-    if (rcode == WIRE_RCODE_NOERROR && WIRE_ANCOUNT(msg) > 0) {
+    /* an SOA in the authority section makes answers a CNAME chain ending in NODATA
+     * (RFC 2308 3): negative, so the SOA's negative TTL bounds the whole entry */
+    if (rcode == WIRE_RCODE_NOERROR && WIRE_ANCOUNT(msg) > 0 && soas == 0) {
         scan->kind = CACHE_POSITIVE;
         return 0;
     }

@@ -9,6 +9,11 @@
  * for that name; a chain that moved on (CNAME); a referral downwards, or sideways/upwards
  * (lame); an authoritative NOERROR without data (NODATA); anything else is lame.
  *
+ * DNAME (RFC 6672): a DNAME above the name being followed rewrites it; the chain gets the
+ * DNAME ahead of the CNAME it implies (the server's synthesised one, or one made here
+ * when the server sent none or a wrong one), so clients see the redirection (3.1). Each
+ * DNAME step counts as a CNAME towards max-cname-chain, so DNAME loops end there.
+ *
  * Trust: an answer with AA is answer data; without AA it is only as good as authority data
  * (RFC 2181 5.4.1); referral NS sets are authority data and their addresses glue. Only
  * address answers and NS answers are worth an RRset-cache entry (the iterator looks up
@@ -18,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dname.h"
 #include "response.h"
 
 bool classify_is_minimised(const struct classify_input *in)
@@ -90,8 +96,89 @@ static void verdict(struct classify_verdict *v, enum classify_kind kind, const c
     v->why = why;
 }
 
-/* Follows the answer section from v->target through CNAMEs. True when the final RRset was
- * found (v->answer); otherwise v->target is where the chain stopped. */
+/* The DNAME of the answer section whose owner is a proper ancestor of name, or NULL. */
+static const ldns_rr *covering_dname(const ldns_pkt *resp, const ldns_rdf *name)
+{
+    const ldns_rr_list *answer = ldns_pkt_answer(resp);
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME && ldns_rr_rdf(rr, 0) &&
+            ldns_dname_compare(ldns_rr_owner(rr), name) != 0 &&
+            dname_at_or_below(name, ldns_rr_owner(rr)))
+            return rr;
+    }
+    return NULL;
+}
+
+/* name with its suffix `owner` replaced by `target` (RFC 6672 2.2); NULL when the result
+ * would be longer than a name may be (the server should have said YXDOMAIN). Names are
+ * canonical (response_canonicalize), so owner is a byte suffix of name. */
+static ldns_rdf *dname_substitute(const ldns_rdf *name, const ldns_rdf *owner,
+                                  const ldns_rdf *target)
+{
+    uint8_t buf[LDNS_MAX_DOMAINLEN + 1];
+    size_t prefix = ldns_rdf_size(name) - ldns_rdf_size(owner);
+    size_t len = prefix + ldns_rdf_size(target);
+
+    if (ldns_rdf_size(owner) > ldns_rdf_size(name) || len > LDNS_MAX_DOMAINLEN)
+        return NULL;
+    memcpy(buf, ldns_rdf_data(name), prefix);
+    memcpy(buf + prefix, ldns_rdf_data(target), ldns_rdf_size(target));
+    return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, buf);
+}
+
+/* The CNAME a DNAME implies for name (RFC 6672 3.1): the server's own when it matches,
+ * else one made here with the DNAME's TTL. NULL when out of memory. */
+static ldns_rr *synthesised_cname(ldns_rr_list *cname, const ldns_rr *dname,
+                                  const ldns_rdf *name, const ldns_rdf *next)
+{
+    const ldns_rr *sent = cname ? ldns_rr_list_rr(cname, 0) : NULL;
+    ldns_rr *made;
+
+    if (sent && ldns_rr_rdf(sent, 0) && ldns_dname_compare(ldns_rr_rdf(sent, 0), next) == 0)
+        return ldns_rr_list_pop_rr(cname);
+    if (!(made = ldns_rr_new()))
+        return NULL;
+    ldns_rr_set_owner(made, ldns_rdf_clone(name));
+    ldns_rr_set_type(made, LDNS_RR_TYPE_CNAME);
+    ldns_rr_set_class(made, ldns_rr_get_class(dname));
+    ldns_rr_set_ttl(made, ldns_rr_ttl(dname));
+    ldns_rr_push_rdf(made, ldns_rdf_clone(next));
+    return made;
+}
+
+/* One link of the chain at v->target: the DNAME above it (then its CNAME), else the
+ * CNAME at it. Returns the next name (NULL: none, or a link without a target), with the
+ * records of the link pushed to v->chain; *found says whether there was a link at all. */
+static ldns_rdf *follow_link(const struct classify_input *in, struct classify_verdict *v,
+                             bool *found)
+{
+    const ldns_rr *dname = covering_dname(in->resp, v->target);
+    ldns_rr_list *cname = response_rrset(in->resp, LDNS_SECTION_ANSWER, v->target,
+                                         LDNS_RR_TYPE_CNAME);
+    ldns_rdf *next = NULL;
+
+    *found = dname || cname;
+    if (dname) {
+        next = dname_substitute(v->target, ldns_rr_owner(dname), ldns_rr_rdf(dname, 0));
+        ldns_rr *link = next ? synthesised_cname(cname, dname, v->target, next) : NULL;
+        ldns_rr_list_push_rr(v->chain, ldns_rr_clone(dname));
+        if (link)
+            ldns_rr_list_push_rr(v->chain, link);
+    } else if (cname) {
+        /* ldns reads a CNAME with an empty RDATA without complaint, and ldns_rdf_clone
+         * asserts on its missing target: a chain without a target ends here (fuzz_upstream) */
+        const ldns_rdf *alias = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+        next = alias ? ldns_rdf_clone(alias) : NULL;
+        ldns_rr_list_push_rr(v->chain, ldns_rr_list_pop_rr(cname));
+    }
+    ldns_rr_list_deep_free(cname);
+    return next;
+}
+
+/* Follows the answer section from v->target through DNAMEs and CNAMEs. True when the
+ * final RRset was found (v->answer); otherwise v->target is where the chain stopped. */
 static bool follow_answer(const struct classify_input *in, struct classify_verdict *v)
 {
     for (;;) {
@@ -107,16 +194,10 @@ static bool follow_answer(const struct classify_input *in, struct classify_verdi
         }
         if (in->qtype == LDNS_RR_TYPE_CNAME)
             return false;
-        ldns_rr_list *cname = response_rrset(in->resp, LDNS_SECTION_ANSWER, v->target,
-                                             LDNS_RR_TYPE_CNAME);
-        if (!cname)
+        bool found;
+        ldns_rdf *next = follow_link(in, v, &found);
+        if (!found)
             return false;
-        /* ldns reads a CNAME with an empty RDATA without complaint, and ldns_rdf_clone
-         * asserts on its missing target: a chain without a target ends here (fuzz_upstream) */
-        const ldns_rdf *alias = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
-        ldns_rdf *next = alias ? ldns_rdf_clone(alias) : NULL;
-        ldns_rr_list_push_rr(v->chain, ldns_rr_list_pop_rr(cname));
-        ldns_rr_list_deep_free(cname);
         ldns_rdf_deep_free(v->target);
         v->target = next;
         if (!next || in->cnames + ++v->cnames > in->max_cnames)

@@ -49,8 +49,9 @@ struct classify_rrset {
 struct classify_verdict {
     enum classify_kind kind;
     const char *why;                /* LAME, FAIL: a reason for the log and the trace */
-    ldns_rr_list *chain;            /* CNAMEs followed in this reply, in order */
-    int cnames;                     /* how many */
+    ldns_rr_list *chain;            /* DNAMEs and CNAMEs followed in this reply, in order
+                                     * (a DNAME ahead of the CNAME it implies) */
+    int cnames;                     /* CNAMEs among them */
     ldns_rdf *target;               /* the name the chain ended at (a copy of the input's
                                      * target when none was followed); NULL: a CNAME without
                                      * a target */

@@ -21,8 +21,6 @@
 #include "log.h"
 #include "resolve.h"
 #include "rrcache.h"
-#include "trace.h"
-#include "wire.h"
 
 /* msg == NULL: the resolution failed. msg is only valid during the call. */
 typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len);

@@ -18,12 +18,14 @@
 #include <string.h>
 
 #include <ev.h>
+#include <ldns/ldns.h>
 
 #include "cache.h"
 #include "daemon.h"
 #include "forward.h"
 #include "iterate.h"
 #include "log.h"
+#include "response.h"
 #include "trace.h"
 #include "wire.h"
 
@@ -102,6 +104,62 @@ void resolve_trace_route(const struct resolve_query *q, const char *verdict, con
     trace_printf(s->detail, "%s%s%s", q->why ? q->why : "", q->why ? ": " : "", detail);
 }
 
+/* The last name of the CNAME chain in pkt's answer section, from its question on (a new,
+ * lower-cased rdf); NULL when there is no chain. */
+static ldns_rdf *chain_end(const ldns_pkt *pkt)
+{
+    const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+    const ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+    const ldns_rdf *name = question ? ldns_rr_owner(question) : NULL;
+    bool moved = false;
+
+    for (size_t hop = 0; name && hop < ldns_rr_list_rr_count(answer); hop++) {
+        const ldns_rdf *next = NULL;
+        for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && !next; i++) {
+            const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+            if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && ldns_rr_rdf(rr, 0) &&
+                ldns_dname_compare(ldns_rr_owner(rr), name) == 0)
+                next = ldns_rr_rdf(rr, 0);
+        }
+        if (!next)
+            break;
+        name = next;
+        moved = true;
+    }
+    ldns_rdf *end = moved ? ldns_rdf_clone(name) : NULL;
+    if (end)
+        ldns_dname2canonical(end);
+    return end;
+}
+
+/* A negative answer at the end of a CNAME chain (NXDOMAIN, or NOERROR with an SOA) holds
+ * the same verdict for the chain's last name: stored for that name too, with the SOA, so
+ * asking it directly is a hit (RFC 2308 3). */
+static void store_chain_end(struct cache *cache, const uint8_t *msg, size_t len,
+                            uint16_t qtype, uint16_t qclass, time_t now)
+{
+    ldns_pkt *pkt = NULL;
+    const ldns_rr *soa = NULL;
+
+    if (WIRE_ANCOUNT(msg) == 0 || qtype == LDNS_RR_TYPE_CNAME ||
+        (WIRE_RCODE(msg) != WIRE_RCODE_NOERROR && WIRE_RCODE(msg) != WIRE_RCODE_NXDOMAIN) ||
+        ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
+        return;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_authority(pkt)) && !soa; i++)
+        if (ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(pkt), i)) == LDNS_RR_TYPE_SOA)
+            soa = ldns_rr_list_rr(ldns_pkt_authority(pkt), i);
+    ldns_rdf *end = soa ? chain_end(pkt) : NULL;
+    size_t wire_len = 0;
+    uint8_t *wire = end ? response_build(end, qtype, qclass, ldns_pkt_get_rcode(pkt), NULL, soa,
+                                         &wire_len) : NULL;
+    if (wire && ldns_rdf_size(end) <= WIRE_MAX_NAME)
+        cache_store(cache, ldns_rdf_data(end), ldns_rdf_size(end), qtype, qclass, wire,
+                    wire_len, now);
+    free(wire);
+    ldns_rdf_deep_free(end);
+    ldns_pkt_free(pkt);
+}
+
 size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
                             uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
                             time_t now, uint8_t *out, size_t cap)
@@ -109,6 +167,7 @@ size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t
     *len = client_form(msg, *len);
     if (cache_store(cache, qname_lc, qname_len, qtype, qclass, msg, *len, now) != 0)
         return 0;
+    store_chain_end(cache, msg, *len, qtype, qclass, now);
     return cache_lookup(cache, qname_lc, qname_len, qtype, qclass, now, out, cap, NULL);
 }
 

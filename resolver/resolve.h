@@ -95,8 +95,9 @@ void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg,
 /* ---- the answer's way into the cache ----------------------------------------------------- */
 
 /* Stores an answer for (qname, qtype, qclass) in the message cache: AA cleared (we are not
- * the authority for data we fetched); a positive answer keeps only its answer section.
- * Copies the stored entry into out and returns its length; 0 when nothing was stored (then
+ * the authority for data we fetched); a positive answer keeps only its answer section; a
+ * negative one at the end of a CNAME chain keeps its SOA and is stored for the chain's
+ * last name too (RFC 2308 section 3), so asking that name directly is a hit. Copies the stored entry into out and returns its length; 0 when nothing was stored (then
  * msg, *len updated, is the answer to send). */
 size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
                             uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,

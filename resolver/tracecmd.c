@@ -20,7 +20,6 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
-#include "config.h"
 #include "daemon.h"
 #include "request.h"
 #include "resolve.h"

@@ -1,8 +1,8 @@
 /* tracecmd.h -- `trace NAME [TYPE] [--json]`: one resolution, watched step by step.
  *
  * Looks the name up the way a client query would be (hosts file, local zones, cache) and,
- * on a miss, resolves it with a forward or iterate job of its own -- never joined with a
- * client's resolution in the mesh, so every step is its own -- handing that job a trace.
+ * on a miss, resolves it through resolve_start with a trace attached -- never joined with a
+ * client's resolution in the mesh, so every step is its own.
  * The answer is cached like any other. When done, the steps are rendered (tracefmt.c) and
  * passed to the caller: the control socket, which holds the client's connection open
  * meanwhile. */

@@ -372,11 +372,15 @@ size_t wire_answer_only(uint8_t *msg, size_t len)
     pos = wire_skip_question(msg, len);
     for (unsigned i = 0; pos && i < WIRE_ANCOUNT(msg); i++)
         pos = wire_parse_rr(msg, len, pos, &rr);
+    size_t end = pos;
+    for (unsigned i = 0; pos && i < WIRE_NSCOUNT(msg); i++)
+        if ((pos = wire_parse_rr(msg, len, pos, &rr)) && rr.type == WIRE_TYPE_SOA)
+            return len;             /* NODATA at the end of a chain */
     if (!pos)
         return len;
     wire_put16(msg + 8, 0);
     wire_put16(msg + 10, 0);
-    return pos;
+    return end;
 }
 
 bool wire_strip_opt(uint8_t *msg, size_t *len)

@@ -162,8 +162,10 @@ size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname
 
 /* Cuts a positive response (NOERROR with answers) after its answer section, in place: the
  * authority and additional sections go (minimal responses, as Unbound answers by default:
- * clients use neither, and a cached entry and every reply are smaller). Anything else, or a
- * message it cannot walk, keeps its length. Returns the (new) length. */
+ * clients use neither, and a cached entry and every reply are smaller). Anything else --
+ * a negative answer, also one at the end of a CNAME chain (NOERROR, answers, and an SOA in
+ * the authority section: RFC 2308 3 wants that SOA kept) -- or a message it cannot walk,
+ * keeps its length. Returns the (new) length. */
 size_t wire_answer_only(uint8_t *msg, size_t len);
 
 /* Removes the OPT record from a response in place (it must be the last RR of the message,

@@ -185,6 +185,57 @@ static void test_cname(void)
     run_free(&run);
 }
 
+/* The type of chain record i, and its owner. */
+static bool link_is(const struct classify_verdict *v, size_t i, ldns_rr_type type,
+                    const char *owner)
+{
+    return i < count(v->chain) && ldns_rr_get_type(ldns_rr_list_rr(v->chain, i)) == type &&
+           name_is(ldns_rr_owner(ldns_rr_list_rr(v->chain, i)), owner);
+}
+
+static void test_dname(void)
+{
+    static const char *const both[] = { "alias.example.test. 300 IN DNAME third.sim.",
+                                        "end.alias.example.test. 300 IN CNAME end.third.sim.",
+                                        NULL };
+    static const char *const only[] = { "alias.example.test. 300 IN DNAME third.sim.", NULL };
+    static const char *const inzone[] = { "alias.example.test. 300 IN DNAME new.example.test.",
+                                          "www.new.example.test. 300 IN A 192.0.2.8", NULL };
+    struct run run;
+
+    classify(&(struct reply){ "example.test.", "end.alias.example.test.", NULL, A, 0, true,
+                              NOERROR, both, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_CNAME && name_is(run.v.target, "end.third.sim."),
+       "DNAME and its synthesised CNAME: follow to the substituted name");
+    ok(count(run.v.chain) == 2 && link_is(&run.v, 0, LDNS_RR_TYPE_DNAME, "alias.example.test.") &&
+       link_is(&run.v, 1, LDNS_RR_TYPE_CNAME, "end.alias.example.test."),
+       "... the chain carries the DNAME ahead of the CNAME (RFC 6672 3.1)");
+    is_int(run.v.cnames, 1, "... and counts one step towards max-cname-chain");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "end.alias.example.test.", NULL, A, 0, true,
+                              NOERROR, only, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_CNAME && name_is(run.v.target, "end.third.sim.") &&
+       link_is(&run.v, 1, LDNS_RR_TYPE_CNAME, "end.alias.example.test."),
+       "a DNAME without a CNAME: the CNAME is synthesised here");
+    ok(count(run.v.chain) == 2 && ldns_rr_ttl(ldns_rr_list_rr(run.v.chain, 1)) == 300 &&
+       name_is(ldns_rr_rdf(ldns_rr_list_rr(run.v.chain, 1), 0), "end.third.sim."),
+       "... with the DNAME's TTL and the substituted target");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.alias.example.test.", NULL, A, 0, true,
+                              NOERROR, inzone, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && count(run.v.chain) == 2 && count(run.v.answer) == 1,
+       "a DNAME within the zone, target answered in the same reply: ANSWER");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "alias.example.test.", NULL, LDNS_RR_TYPE_DNAME, 0,
+                              true, NOERROR, only, NULL, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && count(run.v.chain) == 0,
+       "the DNAME owner asked for its DNAME: a plain answer");
+    run_free(&run);
+}
+
 static void test_negative(void)
 {
     static const char *const soa[] = { SOA_EXAMPLE, NULL };
@@ -317,6 +368,7 @@ int main(void)
     test_ns_answer();
     test_referral();
     test_cname();
+    test_dname();
     test_negative();
     test_lame();
     test_out_of_bailiwick();
