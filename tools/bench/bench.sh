@@ -14,6 +14,13 @@
 # build/bench/result.txt, every single measurement to build/bench/raw.txt. tools/bench/README.md
 # says what each number means.
 #
+# Baseline comparison (BENCH_BASE=REV, `make bench BASE=REV`): tools/bench/base.sh builds the
+# optimised resolverd of git revision REV in build/base-src/, and it runs as a fourth server,
+# "base" (127.55.0.5), with the same config and in the same interleaved rounds; the table gains
+# its column and the ratios resolverd/base, and a last line says whether cache-hit CPU per
+# answer and cold-cache names/s are within 5% of the base's. A directive the base binary
+# rejects (`resolverd -t`) is left out of its config, with a note.
+#
 # Loopback only; every process it starts is stopped by its PID (NSD by its own process group);
 # every wait is a bounded poll, every dnsperf run is bounded by -l and by timeout(1), and the
 # whole run gives up past BENCH_MAX_SECONDS. Exits non-zero, saying why, when a server does not
@@ -31,7 +38,9 @@
 #   BENCH_NET [127.55.0]   the /24 the four addresses are taken from
 #   BENCH_QUICK=1          a ~1 minute smoke run: 1 round, 5 s runs, 10000 names
 #   BENCH_KEEP=1           keep the temp dir (configs, logs, dnsperf outputs)
-#   BENCH_MAX_SECONDS [570] give up (exit 1) when a step would start later than this
+#   BENCH_MAX_SECONDS [570, 840 with a base] give up (exit 1) when a step would start later than this
+#   BENCH_BASE=REV         also run REV's resolverd (built by tools/bench/base.sh) as "base"
+#   BASE_RESOLVERD=PATH    the same with a resolverd binary already built
 #   RESOLVERD [build/resolverd]  RESOLVERCTL [build/resolverctl, optional]  UNBOUND [unbound]
 #   NSD [nsd]  DNSPERF [dnsperf]  CC [cc]
 
@@ -53,7 +62,10 @@ CLIENTS=${BENCH_CLIENTS:-10}
 OUTSTANDING=${BENCH_OUTSTANDING:-200}
 PORT=${BENCH_PORT:-5300}
 NET=${BENCH_NET:-127.55.0}
-MAX_SECONDS=${BENCH_MAX_SECONDS:-570}
+BASE=${BENCH_BASE:-}
+BASE_RESOLVERD=${BASE_RESOLVERD:-}
+if [ -n "$BASE" ] || [ -n "$BASE_RESOLVERD" ]; then WITH_BASE=1; else WITH_BASE=0; fi
+MAX_SECONDS=${BENCH_MAX_SECONDS:-$((WITH_BASE ? 840 : 570))}
 RESOLVERD=${RESOLVERD:-$ROOT/build/resolverd}
 RESOLVERCTL=${RESOLVERCTL:-$ROOT/build/resolverctl}
 UNBOUND=${UNBOUND:-unbound}
@@ -64,8 +76,12 @@ CC=${CC:-cc}
 ZONE=bench.example.
 PROBE=ready.bench.example        # in the zone, never in a query file
 SERVERS=(resolverd unbound floor)
-declare -A ADDR=([nsd]=$NET.1 [resolverd]=$NET.2 [unbound]=$NET.3 [floor]=$NET.4)
-declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor)
+[ "$WITH_BASE" = 1 ] && SERVERS=(resolverd base unbound floor)
+declare -A ADDR=([nsd]=$NET.1 [resolverd]=$NET.2 [unbound]=$NET.3 [floor]=$NET.4 [base]=$NET.5)
+declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor [base]="base resolverd")
+declare -A BIN=([resolverd]=$RESOLVERD [base]=$BASE_RESOLVERD)
+declare -A COLUMN=([resolverd]=resolverd [base]=base [unbound]=Unbound [floor]=floor)
+BASE_SKIP=()     # directives the base binary rejects, left out of its config
 declare -A PID=() LOGF=() EXIT_STATUS=()
 NSD_PGID=""
 START_S=$(date +%s)
@@ -149,12 +165,13 @@ start_nsd() {
     start_nsd_zone "$T/nsd" "${ADDR[nsd]}" "$ZONE" "$T/bench.zone"
 }
 
-start_resolverd() {   # ROUND
-    local conf="$T/resolverd.$1.conf"
-    LOGF[resolverd]="$T/resolverd.$1.log"
+# rd_conf NAME ROUND: writes the config of resolverd NAME (resolverd or base) and prints its
+# path; the base's leaves out the directives in BASE_SKIP.
+rd_conf() {
+    local s=$1 conf="$T/$1.$2.conf" d
     cat >"$conf" <<EOF
 # written by tools/bench/bench.sh
-listen ${ADDR[resolverd]} $PORT
+listen ${ADDR[$s]} $PORT
 threads $THREADS
 forward $ZONE ${ADDR[nsd]}@$PORT
 cache-size 384M
@@ -162,12 +179,58 @@ root-hints $ROOT/hints/root.hints
 root-priming no
 case-randomisation no
 prefetch no
-control $T/resolverd.sock
+control $T/$s.sock
 log-level warn
 EOF
-    ensure_free "${ADDR[resolverd]}"
-    "$RESOLVERD" -c "$conf" >"${LOGF[resolverd]}" 2>&1 &
-    started resolverd $!
+    if [ "$s" = base ]; then
+        for d in "${BASE_SKIP[@]}"; do
+            awk -v d="$d" '$1 != d' "$conf" >"$conf.tmp" && mv "$conf.tmp" "$conf"
+        done
+    fi
+    echo "$conf"
+}
+
+start_rd() {   # NAME ROUND: resolverd or base
+    local s=$1 conf
+    conf=$(rd_conf "$s" "$2")
+    LOGF[$s]="$T/$s.$2.log"
+    ensure_free "${ADDR[$s]}"
+    "${BIN[$s]}" -c "$conf" >"${LOGF[$s]}" 2>&1 &
+    started "$s" $!
+}
+
+# base_prepare: builds the base (unless BASE_RESOLVERD names one) and finds the directives of
+# the config it rejects: `resolverd -t` says "FILE:LINE: message"; that line's directive goes
+# into BASE_SKIP, with a note, until the config passes.
+base_prepare() {
+    local out rc line d i conf
+    if [ -z "$BASE_RESOLVERD" ]; then
+        say "building resolverd of $BASE in build/base-src (tools/bench/base.sh)"
+        BASE_RESOLVERD=$("$BENCH_DIR/base.sh" "$BASE") || die "cannot build the base resolverd ($BASE)"
+        BIN[base]=$BASE_RESOLVERD
+    fi
+    [ -x "$BASE_RESOLVERD" ] || die "the base resolverd $BASE_RESOLVERD is not executable"
+    if [ -n "$BASE" ]; then
+        BASE_DESC="$BASE: $(git -C "$ROOT" log -1 --format='%h %<(50,trunc)%s' "$BASE^{commit}" 2>/dev/null | sed 's/ *$//') ($BASE_RESOLVERD)"
+    else
+        BASE_DESC=$BASE_RESOLVERD
+    fi
+    for ((i = 0; i < 10; i++)); do
+        conf=$(rd_conf base 0)
+        out=$("$BASE_RESOLVERD" -t -c "$conf" 2>&1); rc=$?
+        [ "$rc" = 0 ] && return 0
+        if [[ $out == *"usage:"* ]]; then
+            note "the base resolverd has no -t: its config was not checked before it starts"
+            return 0
+        fi
+        line=$(sed -n 's/^[^:]*:\([0-9][0-9]*\): .*/\1/p' <<<"$out" | head -n1)
+        [ -n "$line" ] || die "the base resolverd rejects the bench config: $out"
+        d=$(sed -n "${line}p" "$conf" | awk '{print $1}')
+        [ -n "$d" ] || die "the base resolverd rejects line $line of its config: $out"
+        note "the base resolverd rejects '$(sed -n "${line}p" "$conf")' ($out): left out of its config"
+        BASE_SKIP+=("$d")
+    done
+    die "the base resolverd still rejects its config without ${BASE_SKIP[*]}"
 }
 
 start_unbound() {   # ROUND
@@ -334,11 +397,11 @@ phase_rate() {   # NAME ROUND
 }
 
 # resolverd's own counters (when resolverctl is built): printed into the notes once a round.
-rd_stats() {   # ROUND
-    [ -x "$RESOLVERCTL" ] && [ -n "${PID[resolverd]:-}" ] || return 0
+rd_stats() {   # NAME ROUND
+    [ -x "$RESOLVERCTL" ] && [ -n "${PID[$1]:-}" ] || return 0
     local st
-    st=$("$RESOLVERCTL" -s "$T/resolverd.sock" stats 2>&1) || { note "round $1: resolverctl stats failed: $st"; return 0; }
-    note "round $1, resolverd stats: $(grep -E '^(queries\.total|cache\.hits|cache\.misses|cache\.entries|cache\.bytes|upstream\.queries|upstream\.timeouts|rcode\.SERVFAIL)=' <<<"$st" | tr '\n' ' ')"
+    st=$("$RESOLVERCTL" -s "$T/$1.sock" stats 2>&1) || { note "round $2: resolverctl stats of ${LABEL[$1]} failed: $st"; return 0; }
+    note "round $2, ${LABEL[$1]} stats: $(grep -E '^(queries\.total|cache\.hits|cache\.misses|cache\.entries|cache\.bytes|upstream\.queries|upstream\.timeouts|rcode\.SERVFAIL)=' <<<"$st" | tr '\n' ' ')"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -377,16 +440,43 @@ table() {
         "rate_lost|fixed rate: unanswered or not NOERROR|queries|lower"
         "cold_lost|cold: unanswered or not NOERROR|names|lower"
     )
-    local row m what unit better rd ub fl
-    printf '%-44s %-8s %11s %11s %11s %9s %9s\n' "metric (median of $ROUNDS)" unit resolverd Unbound floor rd/Unb rd/floor
-    printf '%s\n' "------------------------------------------------------------------------------------------------------------"
+    local row m what unit better v s vals ratios line
+    local -A short=([base]=base [unbound]=Unb [floor]=floor)
+    line=$(printf '%-44s %-8s' "metric (median of $ROUNDS)" unit)
+    for s in "${SERVERS[@]}"; do line+=$(printf ' %11s' "${COLUMN[$s]}"); done
+    for s in "${SERVERS[@]}"; do [ "$s" = resolverd ] || line+=$(printf ' %9s' "rd/${short[$s]}"); done
+    echo "$line"
+    printf '%*s\n' "${#line}" '' | tr ' ' -
     for row in "${rows[@]}"; do
         IFS='|' read -r m what unit better <<<"$row"
-        rd=$(median "$m" resolverd); ub=$(median "$m" unbound); fl=$(median "$m" floor)
-        case $m in *_lost|resp_bytes) ratio_ub="-"; ratio_fl="-" ;;
-                   *) ratio_ub=$(ratio "$rd" "$ub"); ratio_fl=$(ratio "$rd" "$fl") ;; esac
-        printf '%-44s %-8s %11s %11s %11s %9s %9s\n' "$what" "$unit" "$(fmt "$rd")" "$(fmt "$ub")" "$(fmt "$fl")" "$ratio_ub" "$ratio_fl"
+        line=$(printf '%-44s %-8s' "$what" "$unit")
+        declare -A vals=()
+        for s in "${SERVERS[@]}"; do vals[$s]=$(median "$m" "$s"); line+=$(printf ' %11s' "$(fmt "${vals[$s]}")"); done
+        for s in "${SERVERS[@]}"; do
+            [ "$s" = resolverd ] && continue
+            case $m in *_lost|resp_bytes) v="-" ;; *) v=$(ratio "${vals[resolverd]}" "${vals[$s]}") ;; esac
+            line+=$(printf ' %9s' "$v")
+        done
+        echo "$line"
     done
+}
+
+# regression: with a base, whether the figures issue 10 names are within 5% of the base's
+# (the ratio of the medians; "better" counts as within).
+regression() {
+    [ "$WITH_BASE" = 1 ] || return 0
+    local row m what better rd bs r verdict all=yes
+    echo "regression check: resolverd within 5% of the base (${BASE:-$BASE_RESOLVERD}), medians of the same run"
+    for row in "hot_cpu_us|cache-hit CPU per answer, closed loop|lower" "cold_qps|cold cache: names/s|higher" \
+               "cold_cpu_us|cold cache: CPU per name|lower"; do
+        IFS='|' read -r m what better <<<"$row"
+        rd=$(median "$m" resolverd); bs=$(median "$m" base); r=$(ratio "$rd" "$bs")
+        verdict=$(awk -v r="$r" -v b="$better" 'BEGIN { if (r !~ /^[0-9.]+$/) print "no figure";
+                  else if ((b == "lower" && r <= 1.05) || (b == "higher" && r >= 0.95)) print "yes"; else print "NO" }')
+        [ "$verdict" = yes ] || all=no
+        printf '  %-40s resolverd/base %5s (%s is better): %s\n' "$what" "$r" "$better" "$verdict"
+    done
+    echo "  all within 5%: $all"
 }
 
 # per_round: the single values behind the medians of the main rows, to judge the noise.
@@ -404,7 +494,9 @@ per_round() {
 # histogram: the share of fixed-rate answers in each latency bucket, all rounds pooled.
 histogram() {
     local b s lo hi label
-    printf '%-44s %-8s %11s %11s %11s\n' "latency at $RATE q/s, all rounds pooled" "" resolverd Unbound floor
+    printf '%-44s %-8s' "latency at $RATE q/s, all rounds pooled" ""
+    for s in "${SERVERS[@]}"; do printf ' %11s' "${COLUMN[$s]}"; done
+    printf '\n'
     for ((b = 0; b <= ${#HIST_EDGES[@]}; b++)); do
         lo=$([ "$b" = 0 ] && echo 0 || echo "${HIST_EDGES[b - 1]}")
         if [ "$b" -lt "${#HIST_EDGES[@]}" ]; then label="  $lo < t <= ${HIST_EDGES[b]}"; else label="  t > $lo"; fi
@@ -424,6 +516,7 @@ header() {
     echo "resolverd benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "machine:   $(nproc) CPUs (${model:-unknown model}), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
     echo "resolverd: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') ($RESOLVERD)"
+    [ "$WITH_BASE" = 1 ] && echo "base:      $BASE_DESC${BASE_SKIP[*]:+, config without: ${BASE_SKIP[*]}}"
     echo "versions:  $("$UNBOUND" -V 2>/dev/null | head -n1), NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p' | head -n1), dnsperf $("$DNSPERF" -h 2>&1 | sed -n 's/^Version //p' | head -n1)"
     echo "load:      1-minute load average $LOAD_START at the start, ${load_end:-?} at the end (the machine is shared)"
     echo "setup:     threads $THREADS each (resolverd says threads=${RD_THREADS:-?} in use); $NAMES names in $ZONE; $ROUNDS rounds;"
@@ -442,6 +535,7 @@ main() {
     mkdir -p "$OUT"
     T=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || die "mktemp failed"
     : >"$RAW"
+    [ "$WITH_BASE" = 1 ] && base_prepare
 
     say "building canned (the floor)"
     "$CC" -O2 -Wall -Wextra -pthread -o "$OUT/canned" "$BENCH_DIR/canned.c" || die "cannot build $BENCH_DIR/canned.c"
@@ -466,7 +560,8 @@ main() {
         for ((i = 0; i < ${#SERVERS[@]}; i++)); do order+=("${SERVERS[(i + r - 1) % ${#SERVERS[@]}]}"); done
         check_deadline "round $r"
         say "round $r of $ROUNDS: fresh servers, order ${order[*]}"
-        start_resolverd "$r"; start_unbound "$r"; start_floor "$r"
+        start_rd resolverd "$r"; [ "$WITH_BASE" = 1 ] && start_rd base "$r"
+        start_unbound "$r"; start_floor "$r"
         if [ -z "${RD_THREADS:-}" ] && [ -x "$RESOLVERCTL" ]; then
             RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" status 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
             [ -n "$RD_THREADS" ] || RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" stats 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
@@ -474,13 +569,15 @@ main() {
         for s in "${order[@]}"; do say "  cold: ${LABEL[$s]}"; phase_cold "$s" "$r"; done
         for s in "${order[@]}"; do check_deadline "closed loop, round $r"; say "  closed loop ${DURATION}s: ${LABEL[$s]}"; phase_hot "$s" "$r"; done
         for s in "${order[@]}"; do check_deadline "fixed rate, round $r"; say "  fixed rate $RATE q/s ${DURATION}s: ${LABEL[$s]}"; phase_rate "$s" "$r"; done
-        rd_stats "$r"
+        rd_stats resolverd "$r"; [ "$WITH_BASE" = 1 ] && rd_stats base "$r"
         for s in "${SERVERS[@]}"; do stop_server "$s"; done
-        [ "${EXIT_STATUS[resolverd]}" = 0 ] || note "round $r: resolverd exit status after TERM: ${EXIT_STATUS[resolverd]}"
-        [ "${EXIT_STATUS[unbound]}" = 0 ] || note "round $r: Unbound exit status after TERM: ${EXIT_STATUS[unbound]}"
-        if grep -qvE '^\s*$' "${LOGF[resolverd]}"; then
-            note "round $r: resolverd logged $(grep -c . "${LOGF[resolverd]}") lines at log-level warn, first: $(grep -m3 . "${LOGF[resolverd]}" | tr '\n' '|')"
-        fi
+        for s in "${SERVERS[@]}"; do
+            [ "$s" = floor ] || [ "${EXIT_STATUS[$s]}" = 0 ] || note "round $r: ${LABEL[$s]} exit status after TERM: ${EXIT_STATUS[$s]}"
+        done
+        for s in resolverd base; do
+            [ -n "${LOGF[$s]:-}" ] && grep -qvE '^\s*$' "${LOGF[$s]}" || continue
+            note "round $r: ${LABEL[$s]} logged $(grep -c . "${LOGF[$s]}") lines at log-level warn, first: $(grep -m3 . "${LOGF[$s]}" | tr '\n' '|')"
+        done
     done
 
     local total=$(( $(date +%s) - START_S )) load_end
@@ -497,7 +594,9 @@ main() {
         echo
         per_round
         echo
-        echo "ratios: resolverd/Unbound and resolverd/floor of the medians; for CPU, latency and RSS lower is better,"
+        regression
+        [ "$WITH_BASE" = 1 ] && echo
+        echo "ratios: resolverd's median over the others' (rd/base, rd/Unbound, rd/floor); for CPU, latency and RSS lower is better,"
         echo "for q/s and names/s higher is better. floor = canned answers (tools/bench/canned.c), no DNS work."
         echo "CPU = server utime+stime (all threads) / NOERROR answers; clock tick $((1000000 / HZ)) us. Raw values: build/bench/raw.txt"
         if [ ${#NOTES[@]} -gt 0 ]; then
