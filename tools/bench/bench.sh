@@ -114,6 +114,20 @@ group_ticks() {
     echo "$t"
 }
 rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
+# wakeups PID: voluntary context switches summed over the process's threads: each is a thread
+# going to sleep (in epoll_wait, recvmmsg, a lock), so the count is the wake-ups that followed.
+wakeups() { cat "/proc/$1/task/"*/status 2>/dev/null | awk '$1 == "voluntary_ctxt_switches:" {n += $2} END {print n + 0}'; }
+
+# Counters of a server read from /proc before and after every dnsperf run. For each NAME in
+# COUNTERS: counter_NAME PID prints the process's count so far, COUNTER_SCALE[NAME] turns a
+# count into the unit of the figure, and perf sets PER[NAME] = delta * scale / NOERROR answers;
+# rec_counters records PER[NAME] as PHASE_NAME (hot_cpu_us, rate_wake, ...). A new per-answer
+# figure is one function, one entry of each array, and a row of the table.
+COUNTERS=(cpu_us wake)
+declare -A COUNTER_SCALE=([cpu_us]=$(awk -v hz="$HZ" 'BEGIN {print 1e6 / hz}') [wake]=1)
+counter_cpu_us() { cpu_ticks "$1"; }
+counter_wake() { wakeups "$1"; }
+declare -A PER=()
 
 check_deadline() {
     local used=$(( $(date +%s) - START_S ))
@@ -282,11 +296,12 @@ start_floor() {   # ROUND
 # dnsperf
 
 # perf NAME FILE OUTFILE DNSPERF-ARGS...: one dnsperf run against NAME; sets P_SENT P_DONE
-# P_LOST P_NOERROR P_QPS P_RUNTIME and P_CPU_US (server CPU µs per NOERROR answer).
+# P_LOST P_NOERROR P_QPS P_RUNTIME and PER (the COUNTERS per NOERROR answer).
 perf() {
-    local s=$1 qfile=$2 out=$3 c0 c1 bound; shift 3
+    local s=$1 qfile=$2 out=$3 c bound; shift 3
+    local -A c0=() c1=()
     bound=$(( DURATION + 60 ))
-    c0=$(cpu_ticks "${PID[$s]}") || die "${LABEL[$s]} is gone"
+    for c in "${COUNTERS[@]}"; do c0[$c]=$("counter_$c" "${PID[$s]}") || die "${LABEL[$s]} is gone"; done
     timeout -k 5 "$bound" "$DNSPERF" -s "${ADDR[$s]}" -p "$PORT" -d "$qfile" \
         -c "$CLIENTS" -q "$OUTSTANDING" -t 2 "$@" >"$out" 2>&1
     local rc=$?
@@ -296,7 +311,7 @@ perf() {
         PID[$s]=""
         die "${LABEL[$s]} died (exit status $st) during dnsperf $* (log above)"
     fi
-    c1=$(cpu_ticks "${PID[$s]}")
+    for c in "${COUNTERS[@]}"; do c1[$c]=$("counter_$c" "${PID[$s]}"); done
     [ "$rc" = 0 ] || { log_tail "$out"; die "dnsperf failed (status $rc) against ${LABEL[$s]}: dnsperf $*"; }
     P_SENT=$(awk '/Queries sent:/ {print $3}' "$out")
     P_DONE=$(awk '/Queries completed:/ {print $3}' "$out")
@@ -308,16 +323,20 @@ perf() {
     P_RESP=$(sed -n 's/.*Average packet size:.*response \([0-9]*\).*/\1/p' "$out" | head -n1)
     P_NOERROR=${P_NOERROR:-0}
     [ -n "$P_DONE" ] && [ -n "$P_QPS" ] || { log_tail "$out"; die "cannot read dnsperf's statistics in $out"; }
-    if [ "$P_NOERROR" -gt 0 ]; then
-        P_CPU_US=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$P_NOERROR" 'BEGIN {printf "%.3f", t * 1e6 / hz / n}')
-    else
-        P_CPU_US=""
-    fi
+    PER=()
+    for c in "${COUNTERS[@]}"; do
+        [ "$P_NOERROR" -gt 0 ] || { PER[$c]=""; continue; }
+        PER[$c]=$(awk -v d=$((c1[$c] - c0[$c])) -v f="${COUNTER_SCALE[$c]}" -v n="$P_NOERROR" 'BEGIN {printf "%.3f", d * f / n}')
+    done
 }
 
 RAW="$OUT/raw.txt"
 # rec METRIC SERVER ROUND VALUE: one measurement (empty values are skipped).
 rec() { [ -n "$4" ] && printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$RAW"; return 0; }
+rec_counters() {   # PHASE SERVER ROUND: the per-answer counters of the last perf run
+    local c
+    for c in "${COUNTERS[@]}"; do rec "$1_$c" "$2" "$3" "${PER[$c]}"; done
+}
 
 # check_run WHAT: notes lost queries and rcodes other than NOERROR of the last run.
 check_run() {
@@ -351,7 +370,7 @@ phase_cold() {   # NAME ROUND
     check_run "cold, ${LABEL[$s]}, round $r"
     rss1=$(rss_kb "${PID[$s]}")
     rec cold_qps "$s" "$r" "$P_QPS"
-    rec cold_cpu_us "$s" "$r" "$P_CPU_US"
+    rec_counters cold "$s" "$r"
     rec cold_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
     if [ "$s" != floor ] && [ "$P_NOERROR" -gt 0 ]; then
         rec rss_per_name "$s" "$r" "$(( (rss1 - rss0) * 1024 / P_NOERROR ))"
@@ -371,7 +390,7 @@ phase_hot() {   # NAME ROUND
     check_run "closed loop, ${LABEL[$s]}, round $r"
     [ $((n1 - n0)) -le 2 ] || note "closed loop, ${LABEL[$s]}, round $r: NSD used $((n1 - n0)) ticks of CPU (not all cache hits?)"
     rec hot_qps "$s" "$r" "$P_QPS"
-    rec hot_cpu_us "$s" "$r" "$P_CPU_US"
+    rec_counters hot "$s" "$r"
     rec hot_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
     rec resp_bytes "$s" "$r" "$P_RESP"
 }
@@ -381,7 +400,7 @@ phase_rate() {   # NAME ROUND
     perf "$s" "$T/hot.txt" "$T/rate.$s.$r.out" -l "$DURATION" -Q "$RATE" -v
     check_run "fixed rate, ${LABEL[$s]}, round $r"
     rec rate_qps "$s" "$r" "$P_QPS"
-    rec rate_cpu_us "$s" "$r" "$P_CPU_US"
+    rec_counters rate "$s" "$r"
     rec rate_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
     local lat hist b
     lat=$(latency_stats "$T/rate.$s.$r.out")
@@ -426,6 +445,8 @@ table() {
         "hot_cpu_us|CPU per cache-hit answer, closed loop|us|lower"
         "hot_qps|cache-hit QPS, closed loop (-c $CLIENTS -q $OUTSTANDING)|q/s|higher"
         "rate_cpu_us|CPU per cache-hit answer at $RATE q/s|us|lower"
+        "hot_wake|wake-ups per answer, closed loop|/answer|lower"
+        "rate_wake|wake-ups per answer at $RATE q/s|/answer|lower"
         "lat_avg|latency at $RATE q/s: average|us|lower"
         "lat_p50|latency at $RATE q/s: median|us|lower"
         "lat_p99|latency at $RATE q/s: p99|us|lower"
