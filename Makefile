@@ -29,7 +29,7 @@ BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev dnsutils
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
               mandoc systemd
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
-BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound
+BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)

@@ -8,8 +8,10 @@
 #   cold   every name once (dnsperf -n 1): names/s, CPU per query, RSS growth per cached name
 #   hot    closed loop over the now cached names for BENCH_DURATION s: QPS and CPU per answer
 #   rate   the same names at a fixed BENCH_RATE q/s for BENCH_DURATION s: latency percentiles
-# CPU is utime+stime of the server process (all threads) from /proc/PID/stat, before and after
-# each run; RSS is VmRSS from /proc/PID/status. The table gives the median over the rounds of
+#   sys    strace -c -f -p over BENCH_SYSCALLS_SECONDS at BENCH_SYSCALLS_RATE: calls per answer
+# CPU is utime+stime of the server process (all threads) from /proc/PID/stat, wake-ups the sum
+# of its threads' voluntary_ctxt_switches, both before and after each run; RSS is VmRSS from
+# /proc/PID/status. The table gives the median over the rounds of
 # each metric and the ratios resolverd/Unbound and resolverd/floor; it goes to stdout and to
 # build/bench/result.txt, every single measurement to build/bench/raw.txt. tools/bench/README.md
 # says what each number means.
@@ -39,6 +41,7 @@
 #   BENCH_QUICK=1          a ~1 minute smoke run: 1 round, 5 s runs, 10000 names
 #   BENCH_KEEP=1           keep the temp dir (configs, logs, dnsperf outputs)
 #   BENCH_MAX_SECONDS [570, 840 with a base] give up (exit 1) when a step would start later than this
+#   BENCH_SYSCALLS [1]     the sys phase (needs strace); BENCH_SYSCALLS_RATE [2000], _SECONDS [3]
 #   BENCH_BASE=REV         also run REV's resolverd (built by tools/bench/base.sh) as "base"
 #   BASE_RESOLVERD=PATH    the same with a resolverd binary already built
 #   RESOLVERD [build/resolverd]  RESOLVERCTL [build/resolverctl, optional]  UNBOUND [unbound]
@@ -66,6 +69,9 @@ BASE=${BENCH_BASE:-}
 BASE_RESOLVERD=${BASE_RESOLVERD:-}
 if [ -n "$BASE" ] || [ -n "$BASE_RESOLVERD" ]; then WITH_BASE=1; else WITH_BASE=0; fi
 MAX_SECONDS=${BENCH_MAX_SECONDS:-$((WITH_BASE ? 840 : 570))}
+SYS=${BENCH_SYSCALLS:-1}
+SYS_RATE=${BENCH_SYSCALLS_RATE:-2000}
+SYS_SECONDS=${BENCH_SYSCALLS_SECONDS:-3}
 RESOLVERD=${RESOLVERD:-$ROOT/build/resolverd}
 RESOLVERCTL=${RESOLVERCTL:-$ROOT/build/resolverctl}
 UNBOUND=${UNBOUND:-unbound}
@@ -98,7 +104,7 @@ NOTES=()
 
 
 
-for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS; do
+for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS SYS_RATE SYS_SECONDS; do
     [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || die "$v must be a positive integer, got '${!v}'"
 done
 [[ $NET =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "BENCH_NET must be a /24 in 127.0.0.0/8 like 127.55.0, got '$NET'"
@@ -150,6 +156,7 @@ stop_server() {   # NAME: stops it if running, records its exit status
 
 stop_all() {
     local s
+    stop_strace
     for s in "${SERVERS[@]}"; do stop_server "$s"; done
     stop_nsd_zone
     if [ -n "${T:-}" ] && [ -d "$T" ]; then
@@ -415,6 +422,51 @@ phase_rate() {   # NAME ROUND
     [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$T/rate.$s.$r.out"    # megabytes of -v lines
 }
 
+# phase_sys NAME ROUND: system calls per answer, counted by `strace -c -f -p` attached to all
+# the server's threads over a dnsperf run of SYS_SECONDS at SYS_RATE q/s. strace stops the
+# thread at every call, so it runs at a lower rate than the fixed-rate phase: at 20,000 q/s
+# the slowed server batches more and the count per answer drops (the floor: 0.46 against 1.5
+# at 5,000 q/s). Records sys_total (calls per answer) and sys:CALL for each call.
+phase_sys() {
+    local s=$1 r=$2 st="$T/strace.$1.$2"
+    strace -c -f -p "${PID[$s]}" -o "$st.txt" 2>"$st.err" &
+    STRACE_PID=$!
+    if ! wait_until 10 grep -q attached "$st.err"; then
+        stop_strace
+        note "system calls, ${LABEL[$s]}, round $r: strace did not attach ($(head -c 200 "$st.err"))"
+        return 0
+    fi
+    perf "$s" "$T/hot.txt" "$st.out" -l "$SYS_SECONDS" -Q "$SYS_RATE"
+    stop_strace
+    check_run "system calls (strace), ${LABEL[$s]}, round $r"
+    [ "$P_NOERROR" -gt 0 ] || return 0
+    awk -v n="$P_NOERROR" -v s="$s" -v r="$r" '
+        /^-+ / { sep++; next }
+        sep == 1 && NF >= 5 { printf "sys:%s %s %s %.3f\n", $NF, s, r, $4 / n }
+        sep == 2 && $NF == "total" { printf "sys_total %s %s %.3f\n", s, r, $4 / n }' "$st.txt" >>"$RAW"
+}
+
+stop_strace() {   # detaches strace (TERM: it prints its summary and lets the process go)
+    [ -n "${STRACE_PID:-}" ] || return 0
+    stop_pid "$STRACE_PID"
+    STRACE_PID=""
+}
+
+# syscalls_by_call: per server, the calls of the strace runs per answer (median over the rounds),
+# most frequent first.
+syscalls_by_call() {
+    local s
+    echo "system calls per answer at $SYS_RATE q/s under strace, by call (median of the rounds):"
+    for s in "${SERVERS[@]}"; do
+        awk -v s="$s" '$2 == s && $1 ~ /^sys:/ {print substr($1, 5), $4}' "$RAW" | sort -k1,1 -k2g |
+            awk '{ v[$1, ++n[$1]] = $2 }
+                 END { for (c in n) { k = n[c]; m = k % 2 ? v[c, (k + 1) / 2] : (v[c, k / 2] + v[c, k / 2 + 1]) / 2
+                                      printf "%s %.3f\n", c, m } }' | sort -k2gr |
+            awk -v l="$(printf '  %-10s' "${COLUMN[$s]}")" '$2 >= 0.001 { line = line sprintf(" %s %s", $1, $2) }
+                 END { print l (line == "" ? " -" : line) }'
+    done
+}
+
 # resolverd's own counters (when resolverctl is built): printed into the notes once a round.
 rd_stats() {   # NAME ROUND
     [ -x "$RESOLVERCTL" ] && [ -n "${PID[$1]:-}" ] || return 0
@@ -447,6 +499,7 @@ table() {
         "rate_cpu_us|CPU per cache-hit answer at $RATE q/s|us|lower"
         "hot_wake|wake-ups per answer, closed loop|/answer|lower"
         "rate_wake|wake-ups per answer at $RATE q/s|/answer|lower"
+        "sys_total|system calls per answer at $SYS_RATE q/s (strace)|/answer|lower"
         "lat_avg|latency at $RATE q/s: average|us|lower"
         "lat_p50|latency at $RATE q/s: median|us|lower"
         "lat_p99|latency at $RATE q/s: p99|us|lower"
@@ -553,6 +606,9 @@ main() {
         command -v "$p" >/dev/null || die "'$p' is not installed (Debian: apt-get install dnsperf nsd unbound dnsutils gcc procps coreutils util-linux)"
     done
     [ -x "$RESOLVERD" ] || die "$RESOLVERD is not built (make build/resolverd)"
+    if [ "$SYS" = 1 ] && ! command -v strace >/dev/null; then
+        note "strace is not installed (Debian: strace): no system call counts"; SYS=0
+    fi
     mkdir -p "$OUT"
     T=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || die "mktemp failed"
     : >"$RAW"
@@ -590,6 +646,9 @@ main() {
         for s in "${order[@]}"; do say "  cold: ${LABEL[$s]}"; phase_cold "$s" "$r"; done
         for s in "${order[@]}"; do check_deadline "closed loop, round $r"; say "  closed loop ${DURATION}s: ${LABEL[$s]}"; phase_hot "$s" "$r"; done
         for s in "${order[@]}"; do check_deadline "fixed rate, round $r"; say "  fixed rate $RATE q/s ${DURATION}s: ${LABEL[$s]}"; phase_rate "$s" "$r"; done
+        if [ "$SYS" = 1 ]; then
+            for s in "${order[@]}"; do check_deadline "system calls, round $r"; say "  system calls (strace) $SYS_RATE q/s ${SYS_SECONDS}s: ${LABEL[$s]}"; phase_sys "$s" "$r"; done
+        fi
         rd_stats resolverd "$r"; [ "$WITH_BASE" = 1 ] && rd_stats base "$r"
         for s in "${SERVERS[@]}"; do stop_server "$s"; done
         for s in "${SERVERS[@]}"; do
@@ -615,6 +674,7 @@ main() {
         echo
         per_round
         echo
+        if [ "$SYS" = 1 ]; then syscalls_by_call; echo; fi
         regression
         [ "$WITH_BASE" = 1 ] && echo
         echo "ratios: resolverd's median over the others' (rd/base, rd/Unbound, rd/floor); for CPU, latency and RSS lower is better,"
