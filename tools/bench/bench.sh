@@ -33,6 +33,7 @@
 #   BENCH_ROUNDS [3]       rounds; medians are over these
 #   BENCH_DURATION [15]    seconds of each closed-loop and each fixed-rate run
 #   BENCH_RATE [20000]     queries/s of the fixed-rate run
+#   BENCH_SLICES [5]       parts of the cold pass and the closed loop, the servers taking turns
 #   BENCH_NAMES [20000]    names in the zone (each one A record), all asked in every run
 #   BENCH_CLIENTS [10]     dnsperf -c
 #   BENCH_OUTSTANDING [200] dnsperf -q (400 and more overflow a 208 KB receive buffer at start)
@@ -69,6 +70,7 @@ BASE=${BENCH_BASE:-}
 BASE_RESOLVERD=${BASE_RESOLVERD:-}
 if [ -n "$BASE" ] || [ -n "$BASE_RESOLVERD" ]; then WITH_BASE=1; else WITH_BASE=0; fi
 MAX_SECONDS=${BENCH_MAX_SECONDS:-$((WITH_BASE ? 840 : 570))}
+SLICES=${BENCH_SLICES:-5}
 SYS=${BENCH_SYSCALLS:-1}
 SYS_RATE=${BENCH_SYSCALLS_RATE:-2000}
 SYS_SECONDS=${BENCH_SYSCALLS_SECONDS:-3}
@@ -104,7 +106,7 @@ NOTES=()
 
 
 
-for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS SYS_RATE SYS_SECONDS; do
+for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS SYS_RATE SYS_SECONDS SLICES; do
     [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || die "$v must be a positive integer, got '${!v}'"
 done
 [[ $NET =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "BENCH_NET must be a /24 in 127.0.0.0/8 like 127.55.0, got '$NET'"
@@ -127,13 +129,14 @@ wakeups() { cat "/proc/$1/task/"*/status 2>/dev/null | awk '$1 == "voluntary_ctx
 # Counters of a server read from /proc before and after every dnsperf run. For each NAME in
 # COUNTERS: counter_NAME PID prints the process's count so far, COUNTER_SCALE[NAME] turns a
 # count into the unit of the figure, and perf sets PER[NAME] = delta * scale / NOERROR answers;
-# rec_counters records PER[NAME] as PHASE_NAME (hot_cpu_us, rate_wake, ...). A new per-answer
+# DELTA[NAME] = delta; rec_counters records PER[NAME] as PHASE_NAME (rate_cpu_us, rate_wake),
+# acc_add/acc_rec do the same over the parts of a phase (hot_cpu_us, ...). A new per-answer
 # figure is one function, one entry of each array, and a row of the table.
 COUNTERS=(cpu_us wake)
 declare -A COUNTER_SCALE=([cpu_us]=$(awk -v hz="$HZ" 'BEGIN {print 1e6 / hz}') [wake]=1)
 counter_cpu_us() { cpu_ticks "$1"; }
 counter_wake() { wakeups "$1"; }
-declare -A PER=()
+declare -A PER=() DELTA=()
 
 check_deadline() {
     local used=$(( $(date +%s) - START_S ))
@@ -303,7 +306,7 @@ start_floor() {   # ROUND
 # dnsperf
 
 # perf NAME FILE OUTFILE DNSPERF-ARGS...: one dnsperf run against NAME; sets P_SENT P_DONE
-# P_LOST P_NOERROR P_QPS P_RUNTIME and PER (the COUNTERS per NOERROR answer).
+# P_LOST P_NOERROR P_QPS P_RUNTIME, DELTA (the COUNTERS' growth) and PER (DELTA per NOERROR answer).
 perf() {
     local s=$1 qfile=$2 out=$3 c bound; shift 3
     local -A c0=() c1=()
@@ -332,6 +335,7 @@ perf() {
     [ -n "$P_DONE" ] && [ -n "$P_QPS" ] || { log_tail "$out"; die "cannot read dnsperf's statistics in $out"; }
     PER=()
     for c in "${COUNTERS[@]}"; do
+        DELTA[$c]=$((c1[$c] - c0[$c]))
         [ "$P_NOERROR" -gt 0 ] || { PER[$c]=""; continue; }
         PER[$c]=$(awk -v d=$((c1[$c] - c0[$c])) -v f="${COUNTER_SCALE[$c]}" -v n="$P_NOERROR" 'BEGIN {printf "%.3f", d * f / n}')
     done
@@ -370,36 +374,84 @@ latency_stats() {
 # ---------------------------------------------------------------------------------------
 # the phases of one round
 
-phase_cold() {   # NAME ROUND
-    local s=$1 r=$2 rss0 rss1
-    rss0=$(rss_kb "${PID[$s]}")
-    perf "$s" "$T/cold.txt" "$T/cold.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
-    check_run "cold, ${LABEL[$s]}, round $r"
-    rss1=$(rss_kb "${PID[$s]}")
-    rec cold_qps "$s" "$r" "$P_QPS"
-    rec_counters cold "$s" "$r"
-    rec cold_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
-    if [ "$s" != floor ] && [ "$P_NOERROR" -gt 0 ]; then
-        rec rss_per_name "$s" "$r" "$(( (rss1 - rss0) * 1024 / P_NOERROR ))"
-        rec rss_mb "$s" "$r" "$(awk -v k="$rss1" 'BEGIN {printf "%.1f", k / 1024}')"
-    fi
-    # every name again, once, unmeasured: what the cold pass missed is cached now, and the
-    # count of answers says whether the hot runs will be cache hits
-    perf "$s" "$T/cold.txt" "$T/warm.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
-    [ "$P_NOERROR" = "$NAMES" ] || note "warm check, ${LABEL[$s]}, round $r: $P_NOERROR of $NAMES names answered NOERROR (rcodes: $P_RCODES, lost $P_LOST)"
+# Parts: the cold pass and the closed loop run in SLICES parts, the servers taking turns on
+# each part (their order rotating from part to part), so that a slow spell of the shared
+# machine lands on every server about equally; each figure sums its server's parts. ACC holds
+# the sums of the phase running: ACC[PHASE.NAME.what].
+declare -A ACC=()
+acc_add() {   # PHASE NAME: adds the last perf run to the sums
+    local k="$1.$2" c
+    ACC[$k.done]=$(( ${ACC[$k.done]:-0} + P_DONE ))
+    ACC[$k.noerror]=$(( ${ACC[$k.noerror]:-0} + P_NOERROR ))
+    ACC[$k.sent]=$(( ${ACC[$k.sent]:-0} + P_SENT ))
+    ACC[$k.runtime]=$(awk -v a="${ACC[$k.runtime]:-0}" -v b="${P_RUNTIME:-0}" 'BEGIN {printf "%.6f", a + b}')
+    for c in "${COUNTERS[@]}"; do ACC[$k.$c]=$(( ${ACC[$k.$c]:-0} + DELTA[$c] )); done
+}
+# acc_rec PHASE NAME ROUND: records PHASE_qps (answers / run time), PHASE_lost and the counters
+# per NOERROR answer (PHASE_cpu_us, ...) from the sums; ACC_NOERROR is the sum of the answers.
+acc_rec() {
+    local k="$1.$2" c
+    ACC_NOERROR=${ACC[$k.noerror]:-0}
+    rec "$1_qps" "$2" "$3" "$(awk -v d="${ACC[$k.done]:-0}" -v t="${ACC[$k.runtime]:-0}" 'BEGIN { if (t > 0) printf "%.1f", d / t }')"
+    rec "$1_lost" "$2" "$3" "$(( ${ACC[$k.sent]:-0} - ACC_NOERROR ))"
+    [ "$ACC_NOERROR" -gt 0 ] || return 0
+    for c in "${COUNTERS[@]}"; do
+        rec "$1_$c" "$2" "$3" "$(awk -v d="${ACC[$k.$c]:-0}" -v f="${COUNTER_SCALE[$c]}" -v n="$ACC_NOERROR" 'BEGIN {printf "%.3f", d * f / n}')"
+    done
 }
 
-phase_hot() {   # NAME ROUND
-    local s=$1 r=$2 n0 n1
-    n0=$(group_ticks "$NSD_PGID")
-    perf "$s" "$T/hot.txt" "$T/hot.$s.$r.out" -l "$DURATION"
-    n1=$(group_ticks "$NSD_PGID")
-    check_run "closed loop, ${LABEL[$s]}, round $r"
-    [ $((n1 - n0)) -le 2 ] || note "closed loop, ${LABEL[$s]}, round $r: NSD used $((n1 - n0)) ticks of CPU (not all cache hits?)"
-    rec hot_qps "$s" "$r" "$P_QPS"
-    rec_counters hot "$s" "$r"
-    rec hot_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
-    rec resp_bytes "$s" "$r" "$P_RESP"
+phase_cold() {   # ROUND NAME...: the cold pass in SLICES parts, then each server's warm check
+    local r=$1 k i s n; shift
+    local servers=("$@") rss1
+    local -A rss0=()
+    n=${#servers[@]}
+    ACC=()
+    for s in "${servers[@]}"; do rss0[$s]=$(rss_kb "${PID[$s]}"); done
+    for ((k = 0; k < SLICES; k++)); do
+        for ((i = 0; i < n; i++)); do
+            s=${servers[(i + k) % n]}
+            perf "$s" "$T/cold.$k.txt" "$T/cold.$s.$r.$k.out" -n 1 -l "$(( DURATION + 45 ))"
+            check_run "cold part $((k + 1)), ${LABEL[$s]}, round $r"
+            acc_add cold "$s"
+        done
+    done
+    for s in "${servers[@]}"; do
+        rss1=$(rss_kb "${PID[$s]}")
+        acc_rec cold "$s" "$r"
+        if [ "$s" != floor ] && [ "$ACC_NOERROR" -gt 0 ]; then
+            rec rss_per_name "$s" "$r" "$(( (rss1 - rss0[$s]) * 1024 / ACC_NOERROR ))"
+            rec rss_mb "$s" "$r" "$(awk -v k="$rss1" 'BEGIN {printf "%.1f", k / 1024}')"
+        fi
+        # every name again, once, unmeasured: what the cold pass missed is cached now, and the
+        # count of answers says whether the hot runs will be cache hits
+        perf "$s" "$T/cold.txt" "$T/warm.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
+        [ "$P_NOERROR" = "$NAMES" ] || note "warm check, ${LABEL[$s]}, round $r: $P_NOERROR of $NAMES names answered NOERROR (rcodes: $P_RCODES, lost $P_LOST)"
+    done
+}
+
+phase_hot() {   # ROUND NAME...: the closed loop, SLICES parts of DURATION / SLICES s each
+    local r=$1 k i s n n0 n1 len; shift
+    local servers=("$@")
+    local -A nsd=()
+    n=${#servers[@]}
+    len=$(( DURATION / SLICES )); [ "$len" -ge 1 ] || len=1
+    ACC=()
+    for ((k = 0; k < SLICES; k++)); do
+        for ((i = 0; i < n; i++)); do
+            s=${servers[(i + k) % n]}
+            n0=$(group_ticks "$NSD_PGID")
+            perf "$s" "$T/hot.txt" "$T/hot.$s.$r.$k.out" -l "$len"
+            n1=$(group_ticks "$NSD_PGID")
+            nsd[$s]=$(( ${nsd[$s]:-0} + n1 - n0 ))
+            check_run "closed loop part $((k + 1)), ${LABEL[$s]}, round $r"
+            acc_add hot "$s"
+            rec resp_bytes "$s" "$r" "$P_RESP"
+        done
+    done
+    for s in "${servers[@]}"; do
+        acc_rec hot "$s" "$r"
+        [ "${nsd[$s]}" -le 2 ] || note "closed loop, ${LABEL[$s]}, round $r: NSD used ${nsd[$s]} ticks of CPU (not all cache hits?)"
+    done
 }
 
 phase_rate() {   # NAME ROUND
@@ -526,6 +578,7 @@ table() {
         line=$(printf '%-44s %-8s' "$what" "$unit")
         declare -A vals=()
         for s in "${SERVERS[@]}"; do vals[$s]=$(median "$m" "$s"); line+=$(printf ' %11s' "$(fmt "${vals[$s]}")"); done
+        grep -q "^$m " "$RAW" || continue     # a phase left out (BENCH_SYSCALLS=0)
         for s in "${SERVERS[@]}"; do
             [ "$s" = resolverd ] && continue
             case $m in *_lost|resp_bytes) v="-" ;; *) v=$(ratio "${vals[resolverd]}" "${vals[$s]}") ;; esac
@@ -548,7 +601,9 @@ regression() {
         verdict=$(awk -v r="$r" -v b="$better" 'BEGIN { if (r !~ /^[0-9.]+$/) print "no figure";
                   else if ((b == "lower" && r <= 1.05) || (b == "higher" && r >= 0.95)) print "yes"; else print "NO" }')
         [ "$verdict" = yes ] || all=no
-        printf '  %-40s resolverd/base %5s (%s is better): %s\n' "$what" "$r" "$better" "$verdict"
+        printf '  %-40s resolverd/base %5s (%s is better): %-3s  per round: %s\n' "$what" "$r" "$better" "$verdict" \
+            "$(awk -v m="$m" '$1 == m && $2 == "resolverd" {a[$3] = $4} $1 == m && $2 == "base" {b[$3] = $4}
+                  END { for (i = 1; i in a || i in b; i++) printf "%s%s", (i > 1 ? " " : ""), (i in a && i in b && b[i] != 0) ? sprintf("%.2f", a[i] / b[i]) : "-" }' "$RAW")"
     done
     echo "  all within 5%: $all"
 }
@@ -628,6 +683,7 @@ main() {
     awk -v n="$NAMES" -v z="${ZONE%.}" 'BEGIN { for (i = 1; i <= n; i++) printf "host-%06d.%s A\n", i, z }' |
         shuf --random-source=<(yes) >"$T/cold.txt"
     shuf --random-source=<(yes 2) "$T/cold.txt" >"$T/hot.txt"      # another order for the hot runs
+    awk -v k="$SLICES" -v p="$T/cold." '{ print > (p ((NR - 1) % k) ".txt") }' "$T/cold.txt"   # the cold parts
 
     say "starting NSD on ${ADDR[nsd]}@$PORT"
     start_nsd
@@ -643,8 +699,9 @@ main() {
             RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" status 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
             [ -n "$RD_THREADS" ] || RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" stats 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
         fi
-        for s in "${order[@]}"; do say "  cold: ${LABEL[$s]}"; phase_cold "$s" "$r"; done
-        for s in "${order[@]}"; do check_deadline "closed loop, round $r"; say "  closed loop ${DURATION}s: ${LABEL[$s]}"; phase_hot "$s" "$r"; done
+        say "  cold: ${order[*]}, $SLICES parts each"; phase_cold "$r" "${order[@]}"
+        check_deadline "closed loop, round $r"
+        say "  closed loop: ${order[*]}, $SLICES parts of $(( DURATION / SLICES ))s each"; phase_hot "$r" "${order[@]}"
         for s in "${order[@]}"; do check_deadline "fixed rate, round $r"; say "  fixed rate $RATE q/s ${DURATION}s: ${LABEL[$s]}"; phase_rate "$s" "$r"; done
         if [ "$SYS" = 1 ]; then
             for s in "${order[@]}"; do check_deadline "system calls, round $r"; say "  system calls (strace) $SYS_RATE q/s ${SYS_SECONDS}s: ${LABEL[$s]}"; phase_sys "$s" "$r"; done
