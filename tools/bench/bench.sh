@@ -384,20 +384,33 @@ acc_add() {   # PHASE NAME: adds the last perf run to the sums
     ACC[$k.done]=$(( ${ACC[$k.done]:-0} + P_DONE ))
     ACC[$k.noerror]=$(( ${ACC[$k.noerror]:-0} + P_NOERROR ))
     ACC[$k.sent]=$(( ${ACC[$k.sent]:-0} + P_SENT ))
+    ACC[$k.lost]=$(( ${ACC[$k.lost]:-0} + ${P_LOST:-0} ))
     ACC[$k.runtime]=$(awk -v a="${ACC[$k.runtime]:-0}" -v b="${P_RUNTIME:-0}" 'BEGIN {printf "%.6f", a + b}')
     for c in "${COUNTERS[@]}"; do ACC[$k.$c]=$(( ${ACC[$k.$c]:-0} + DELTA[$c] )); done
 }
 # acc_rec PHASE NAME ROUND: records PHASE_qps (answers / run time), PHASE_lost and the counters
-# per NOERROR answer (PHASE_cpu_us, ...) from the sums; ACC_NOERROR is the sum of the answers.
+# per NOERROR answer (PHASE_cpu_us, ...) from the sums, with a note when not all queries got a
+# NOERROR answer; ACC_NOERROR is the sum of the answers.
 acc_rec() {
     local k="$1.$2" c
     ACC_NOERROR=${ACC[$k.noerror]:-0}
+    [ "${ACC[$k.sent]:-0}" = "$ACC_NOERROR" ] ||
+        note "$( [ "$1" = hot ] && echo "closed loop" || echo "$1"), ${LABEL[$2]}, round $3 ($SLICES parts): sent ${ACC[$k.sent]:-0}, NOERROR $ACC_NOERROR, lost ${ACC[$k.lost]:-0}, the rest other rcodes"
     rec "$1_qps" "$2" "$3" "$(awk -v d="${ACC[$k.done]:-0}" -v t="${ACC[$k.runtime]:-0}" 'BEGIN { if (t > 0) printf "%.1f", d / t }')"
     rec "$1_lost" "$2" "$3" "$(( ${ACC[$k.sent]:-0} - ACC_NOERROR ))"
     [ "$ACC_NOERROR" -gt 0 ] || return 0
     for c in "${COUNTERS[@]}"; do
         rec "$1_$c" "$2" "$3" "$(awk -v d="${ACC[$k.$c]:-0}" -v f="${COUNTER_SCALE[$c]}" -v n="$ACC_NOERROR" 'BEGIN {printf "%.3f", d * f / n}')"
     done
+}
+
+# part_server PART I NAME...: the I-th server of part PART: the order rotates by one from part
+# to part and runs backwards in every second part, so each server follows every other.
+part_server() {
+    local k=$1 i=$2; shift 2
+    local a=("$@") n=$#
+    [ $((k % 2)) = 0 ] || i=$(( n - 1 - i ))
+    echo "${a[(i + k) % n]}"
 }
 
 phase_cold() {   # ROUND NAME...: the cold pass in SLICES parts, then each server's warm check
@@ -409,9 +422,8 @@ phase_cold() {   # ROUND NAME...: the cold pass in SLICES parts, then each serve
     for s in "${servers[@]}"; do rss0[$s]=$(rss_kb "${PID[$s]}"); done
     for ((k = 0; k < SLICES; k++)); do
         for ((i = 0; i < n; i++)); do
-            s=${servers[(i + k) % n]}
+            s=$(part_server "$k" "$i" "${servers[@]}")
             perf "$s" "$T/cold.$k.txt" "$T/cold.$s.$r.$k.out" -n 1 -l "$(( DURATION + 45 ))"
-            check_run "cold part $((k + 1)), ${LABEL[$s]}, round $r"
             acc_add cold "$s"
         done
     done
@@ -438,12 +450,11 @@ phase_hot() {   # ROUND NAME...: the closed loop, SLICES parts of DURATION / SLI
     ACC=()
     for ((k = 0; k < SLICES; k++)); do
         for ((i = 0; i < n; i++)); do
-            s=${servers[(i + k) % n]}
+            s=$(part_server "$k" "$i" "${servers[@]}")
             n0=$(group_ticks "$NSD_PGID")
             perf "$s" "$T/hot.txt" "$T/hot.$s.$r.$k.out" -l "$len"
             n1=$(group_ticks "$NSD_PGID")
             nsd[$s]=$(( ${nsd[$s]:-0} + n1 - n0 ))
-            check_run "closed loop part $((k + 1)), ${LABEL[$s]}, round $r"
             acc_add hot "$s"
             rec resp_bytes "$s" "$r" "$P_RESP"
         done
