@@ -7,7 +7,8 @@
 #   make test-tsan only the concurrency test, against the ThreadSanitizer build
 #   make deps     install whatever Debian packages are missing (nothing when all are there)
 #   make bench    resolverd against Unbound and a canned-answer floor under dnsperf, side
-#                 by side (about 6 minutes; tools/bench/README.md)
+#                 by side (about 6 minutes; tools/bench/README.md); BASE=REV adds the
+#                 resolverd of git revision REV to the same rounds (about 3 minutes more)
 #   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
 #                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
 #   make install   install under PREFIX (default /usr/local; DESTDIR, sbindir, sysconfdir,
@@ -28,7 +29,7 @@ BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev dnsutils
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
               mandoc systemd
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
-BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound
+BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
@@ -172,8 +173,9 @@ deps-bench:
 	$(call install_missing,$(BENCH_PKGS))
 
 # resolverd vs Unbound vs a canned-answer floor, side by side (tools/bench/README.md)
+BASE ?=
 bench: deps-bench build/resolverd build/resolverctl
-	tools/bench/bench.sh
+	BENCH_BASE="$(BASE)" CC="$(CC)" CFLAGS="$(CFLAGS)" tools/bench/bench.sh
 	tools/bench/cachebust.sh
 
 # RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")

@@ -8,11 +8,20 @@
 #   cold   every name once (dnsperf -n 1): names/s, CPU per query, RSS growth per cached name
 #   hot    closed loop over the now cached names for BENCH_DURATION s: QPS and CPU per answer
 #   rate   the same names at a fixed BENCH_RATE q/s for BENCH_DURATION s: latency percentiles
-# CPU is utime+stime of the server process (all threads) from /proc/PID/stat, before and after
-# each run; RSS is VmRSS from /proc/PID/status. The table gives the median over the rounds of
+#   sys    strace -c -f -p over BENCH_SYSCALLS_SECONDS at BENCH_SYSCALLS_RATE: calls per answer
+# CPU is utime+stime of the server process (all threads) from /proc/PID/stat, wake-ups the sum
+# of its threads' voluntary_ctxt_switches, both before and after each run; RSS is VmRSS from
+# /proc/PID/status. The table gives the median over the rounds of
 # each metric and the ratios resolverd/Unbound and resolverd/floor; it goes to stdout and to
 # build/bench/result.txt, every single measurement to build/bench/raw.txt. tools/bench/README.md
 # says what each number means.
+#
+# Baseline comparison (BENCH_BASE=REV, `make bench BASE=REV`): tools/bench/base.sh builds the
+# optimised resolverd of git revision REV in build/base-src/, and it runs as a fourth server,
+# "base" (127.55.0.5), with the same config and in the same interleaved rounds; the table gains
+# its column and the ratios resolverd/base, and a last line says whether cache-hit CPU per
+# answer and cold-cache names/s are within 5% of the base's. A directive the base binary
+# rejects (`resolverd -t`) is left out of its config, with a note.
 #
 # Loopback only; every process it starts is stopped by its PID (NSD by its own process group);
 # every wait is a bounded poll, every dnsperf run is bounded by -l and by timeout(1), and the
@@ -24,6 +33,7 @@
 #   BENCH_ROUNDS [3]       rounds; medians are over these
 #   BENCH_DURATION [15]    seconds of each closed-loop and each fixed-rate run
 #   BENCH_RATE [20000]     queries/s of the fixed-rate run
+#   BENCH_SLICES [5]       parts of the cold pass and the closed loop, the servers taking turns
 #   BENCH_NAMES [20000]    names in the zone (each one A record), all asked in every run
 #   BENCH_CLIENTS [10]     dnsperf -c
 #   BENCH_OUTSTANDING [200] dnsperf -q (400 and more overflow a 208 KB receive buffer at start)
@@ -31,7 +41,10 @@
 #   BENCH_NET [127.55.0]   the /24 the four addresses are taken from
 #   BENCH_QUICK=1          a ~1 minute smoke run: 1 round, 5 s runs, 10000 names
 #   BENCH_KEEP=1           keep the temp dir (configs, logs, dnsperf outputs)
-#   BENCH_MAX_SECONDS [570] give up (exit 1) when a step would start later than this
+#   BENCH_MAX_SECONDS [570, 840 with a base] give up (exit 1) when a step would start later than this
+#   BENCH_SYSCALLS [1]     the sys phase (needs strace); BENCH_SYSCALLS_RATE [2000], _SECONDS [3]
+#   BENCH_BASE=REV         also run REV's resolverd (built by tools/bench/base.sh) as "base"
+#   BASE_RESOLVERD=PATH    the same with a resolverd binary already built
 #   RESOLVERD [build/resolverd]  RESOLVERCTL [build/resolverctl, optional]  UNBOUND [unbound]
 #   NSD [nsd]  DNSPERF [dnsperf]  CC [cc]
 
@@ -53,7 +66,14 @@ CLIENTS=${BENCH_CLIENTS:-10}
 OUTSTANDING=${BENCH_OUTSTANDING:-200}
 PORT=${BENCH_PORT:-5300}
 NET=${BENCH_NET:-127.55.0}
-MAX_SECONDS=${BENCH_MAX_SECONDS:-570}
+BASE=${BENCH_BASE:-}
+BASE_RESOLVERD=${BASE_RESOLVERD:-}
+if [ -n "$BASE" ] || [ -n "$BASE_RESOLVERD" ]; then WITH_BASE=1; else WITH_BASE=0; fi
+MAX_SECONDS=${BENCH_MAX_SECONDS:-$((WITH_BASE ? 840 : 570))}
+SLICES=${BENCH_SLICES:-5}
+SYS=${BENCH_SYSCALLS:-1}
+SYS_RATE=${BENCH_SYSCALLS_RATE:-2000}
+SYS_SECONDS=${BENCH_SYSCALLS_SECONDS:-3}
 RESOLVERD=${RESOLVERD:-$ROOT/build/resolverd}
 RESOLVERCTL=${RESOLVERCTL:-$ROOT/build/resolverctl}
 UNBOUND=${UNBOUND:-unbound}
@@ -64,8 +84,12 @@ CC=${CC:-cc}
 ZONE=bench.example.
 PROBE=ready.bench.example        # in the zone, never in a query file
 SERVERS=(resolverd unbound floor)
-declare -A ADDR=([nsd]=$NET.1 [resolverd]=$NET.2 [unbound]=$NET.3 [floor]=$NET.4)
-declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor)
+[ "$WITH_BASE" = 1 ] && SERVERS=(resolverd base unbound floor)
+declare -A ADDR=([nsd]=$NET.1 [resolverd]=$NET.2 [unbound]=$NET.3 [floor]=$NET.4 [base]=$NET.5)
+declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor [base]="base resolverd")
+declare -A BIN=([resolverd]=$RESOLVERD [base]=$BASE_RESOLVERD)
+declare -A COLUMN=([resolverd]=resolverd [base]=base [unbound]=Unbound [floor]=floor)
+BASE_SKIP=()     # directives the base binary rejects, left out of its config
 declare -A PID=() LOGF=() EXIT_STATUS=()
 NSD_PGID=""
 START_S=$(date +%s)
@@ -82,7 +106,7 @@ NOTES=()
 
 
 
-for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS; do
+for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS SYS_RATE SYS_SECONDS SLICES; do
     [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || die "$v must be a positive integer, got '${!v}'"
 done
 [[ $NET =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "BENCH_NET must be a /24 in 127.0.0.0/8 like 127.55.0, got '$NET'"
@@ -98,6 +122,21 @@ group_ticks() {
     echo "$t"
 }
 rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
+# wakeups PID: voluntary context switches summed over the process's threads: each is a thread
+# going to sleep (in epoll_wait, recvmmsg, a lock), so the count is the wake-ups that followed.
+wakeups() { cat "/proc/$1/task/"*/status 2>/dev/null | awk '$1 == "voluntary_ctxt_switches:" {n += $2} END {print n + 0}'; }
+
+# Counters of a server read from /proc before and after every dnsperf run. For each NAME in
+# COUNTERS: counter_NAME PID prints the process's count so far, COUNTER_SCALE[NAME] turns a
+# count into the unit of the figure, and perf sets PER[NAME] = delta * scale / NOERROR answers;
+# DELTA[NAME] = delta; rec_counters records PER[NAME] as PHASE_NAME (rate_cpu_us, rate_wake),
+# acc_add/acc_rec do the same over the parts of a phase (hot_cpu_us, ...). A new per-answer
+# figure is one function, one entry of each array, and a row of the table.
+COUNTERS=(cpu_us wake)
+declare -A COUNTER_SCALE=([cpu_us]=$(awk -v hz="$HZ" 'BEGIN {print 1e6 / hz}') [wake]=1)
+counter_cpu_us() { cpu_ticks "$1"; }
+counter_wake() { wakeups "$1"; }
+declare -A PER=() DELTA=()
 
 check_deadline() {
     local used=$(( $(date +%s) - START_S ))
@@ -120,6 +159,7 @@ stop_server() {   # NAME: stops it if running, records its exit status
 
 stop_all() {
     local s
+    stop_strace
     for s in "${SERVERS[@]}"; do stop_server "$s"; done
     stop_nsd_zone
     if [ -n "${T:-}" ] && [ -d "$T" ]; then
@@ -149,12 +189,13 @@ start_nsd() {
     start_nsd_zone "$T/nsd" "${ADDR[nsd]}" "$ZONE" "$T/bench.zone"
 }
 
-start_resolverd() {   # ROUND
-    local conf="$T/resolverd.$1.conf"
-    LOGF[resolverd]="$T/resolverd.$1.log"
+# rd_conf NAME ROUND: writes the config of resolverd NAME (resolverd or base) and prints its
+# path; the base's leaves out the directives in BASE_SKIP.
+rd_conf() {
+    local s=$1 conf="$T/$1.$2.conf" d
     cat >"$conf" <<EOF
 # written by tools/bench/bench.sh
-listen ${ADDR[resolverd]} $PORT
+listen ${ADDR[$s]} $PORT
 threads $THREADS
 forward $ZONE ${ADDR[nsd]}@$PORT
 cache-size 384M
@@ -162,12 +203,58 @@ root-hints $ROOT/hints/root.hints
 root-priming no
 case-randomisation no
 prefetch no
-control $T/resolverd.sock
+control $T/$s.sock
 log-level warn
 EOF
-    ensure_free "${ADDR[resolverd]}"
-    "$RESOLVERD" -c "$conf" >"${LOGF[resolverd]}" 2>&1 &
-    started resolverd $!
+    if [ "$s" = base ]; then
+        for d in "${BASE_SKIP[@]}"; do
+            awk -v d="$d" '$1 != d' "$conf" >"$conf.tmp" && mv "$conf.tmp" "$conf"
+        done
+    fi
+    echo "$conf"
+}
+
+start_rd() {   # NAME ROUND: resolverd or base
+    local s=$1 conf
+    conf=$(rd_conf "$s" "$2")
+    LOGF[$s]="$T/$s.$2.log"
+    ensure_free "${ADDR[$s]}"
+    "${BIN[$s]}" -c "$conf" >"${LOGF[$s]}" 2>&1 &
+    started "$s" $!
+}
+
+# base_prepare: builds the base (unless BASE_RESOLVERD names one) and finds the directives of
+# the config it rejects: `resolverd -t` says "FILE:LINE: message"; that line's directive goes
+# into BASE_SKIP, with a note, until the config passes.
+base_prepare() {
+    local out rc line d i conf
+    if [ -z "$BASE_RESOLVERD" ]; then
+        say "building resolverd of $BASE in build/base-src (tools/bench/base.sh)"
+        BASE_RESOLVERD=$("$BENCH_DIR/base.sh" "$BASE") || die "cannot build the base resolverd ($BASE)"
+        BIN[base]=$BASE_RESOLVERD
+    fi
+    [ -x "$BASE_RESOLVERD" ] || die "the base resolverd $BASE_RESOLVERD is not executable"
+    if [ -n "$BASE" ]; then
+        BASE_DESC="$BASE: $(git -C "$ROOT" log -1 --format='%h %<(50,trunc)%s' "$BASE^{commit}" 2>/dev/null | sed 's/ *$//') ($BASE_RESOLVERD)"
+    else
+        BASE_DESC=$BASE_RESOLVERD
+    fi
+    for ((i = 0; i < 10; i++)); do
+        conf=$(rd_conf base 0)
+        out=$("$BASE_RESOLVERD" -t -c "$conf" 2>&1); rc=$?
+        [ "$rc" = 0 ] && return 0
+        if [[ $out == *"usage:"* ]]; then
+            note "the base resolverd has no -t: its config was not checked before it starts"
+            return 0
+        fi
+        line=$(sed -n 's/^[^:]*:\([0-9][0-9]*\): .*/\1/p' <<<"$out" | head -n1)
+        [ -n "$line" ] || die "the base resolverd rejects the bench config: $out"
+        d=$(sed -n "${line}p" "$conf" | awk '{print $1}')
+        [ -n "$d" ] || die "the base resolverd rejects line $line of its config: $out"
+        note "the base resolverd rejects '$(sed -n "${line}p" "$conf")' ($out): left out of its config"
+        BASE_SKIP+=("$d")
+    done
+    die "the base resolverd still rejects its config without ${BASE_SKIP[*]}"
 }
 
 start_unbound() {   # ROUND
@@ -219,11 +306,12 @@ start_floor() {   # ROUND
 # dnsperf
 
 # perf NAME FILE OUTFILE DNSPERF-ARGS...: one dnsperf run against NAME; sets P_SENT P_DONE
-# P_LOST P_NOERROR P_QPS P_RUNTIME and P_CPU_US (server CPU µs per NOERROR answer).
+# P_LOST P_NOERROR P_QPS P_RUNTIME, DELTA (the COUNTERS' growth) and PER (DELTA per NOERROR answer).
 perf() {
-    local s=$1 qfile=$2 out=$3 c0 c1 bound; shift 3
+    local s=$1 qfile=$2 out=$3 c bound; shift 3
+    local -A c0=() c1=()
     bound=$(( DURATION + 60 ))
-    c0=$(cpu_ticks "${PID[$s]}") || die "${LABEL[$s]} is gone"
+    for c in "${COUNTERS[@]}"; do c0[$c]=$("counter_$c" "${PID[$s]}") || die "${LABEL[$s]} is gone"; done
     timeout -k 5 "$bound" "$DNSPERF" -s "${ADDR[$s]}" -p "$PORT" -d "$qfile" \
         -c "$CLIENTS" -q "$OUTSTANDING" -t 2 "$@" >"$out" 2>&1
     local rc=$?
@@ -233,7 +321,7 @@ perf() {
         PID[$s]=""
         die "${LABEL[$s]} died (exit status $st) during dnsperf $* (log above)"
     fi
-    c1=$(cpu_ticks "${PID[$s]}")
+    for c in "${COUNTERS[@]}"; do c1[$c]=$("counter_$c" "${PID[$s]}"); done
     [ "$rc" = 0 ] || { log_tail "$out"; die "dnsperf failed (status $rc) against ${LABEL[$s]}: dnsperf $*"; }
     P_SENT=$(awk '/Queries sent:/ {print $3}' "$out")
     P_DONE=$(awk '/Queries completed:/ {print $3}' "$out")
@@ -245,16 +333,21 @@ perf() {
     P_RESP=$(sed -n 's/.*Average packet size:.*response \([0-9]*\).*/\1/p' "$out" | head -n1)
     P_NOERROR=${P_NOERROR:-0}
     [ -n "$P_DONE" ] && [ -n "$P_QPS" ] || { log_tail "$out"; die "cannot read dnsperf's statistics in $out"; }
-    if [ "$P_NOERROR" -gt 0 ]; then
-        P_CPU_US=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$P_NOERROR" 'BEGIN {printf "%.3f", t * 1e6 / hz / n}')
-    else
-        P_CPU_US=""
-    fi
+    PER=()
+    for c in "${COUNTERS[@]}"; do
+        DELTA[$c]=$((c1[$c] - c0[$c]))
+        [ "$P_NOERROR" -gt 0 ] || { PER[$c]=""; continue; }
+        PER[$c]=$(awk -v d=$((c1[$c] - c0[$c])) -v f="${COUNTER_SCALE[$c]}" -v n="$P_NOERROR" 'BEGIN {printf "%.3f", d * f / n}')
+    done
 }
 
 RAW="$OUT/raw.txt"
 # rec METRIC SERVER ROUND VALUE: one measurement (empty values are skipped).
 rec() { [ -n "$4" ] && printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$RAW"; return 0; }
+rec_counters() {   # PHASE SERVER ROUND: the per-answer counters of the last perf run
+    local c
+    for c in "${COUNTERS[@]}"; do rec "$1_$c" "$2" "$3" "${PER[$c]}"; done
+}
 
 # check_run WHAT: notes lost queries and rcodes other than NOERROR of the last run.
 check_run() {
@@ -281,36 +374,95 @@ latency_stats() {
 # ---------------------------------------------------------------------------------------
 # the phases of one round
 
-phase_cold() {   # NAME ROUND
-    local s=$1 r=$2 rss0 rss1
-    rss0=$(rss_kb "${PID[$s]}")
-    perf "$s" "$T/cold.txt" "$T/cold.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
-    check_run "cold, ${LABEL[$s]}, round $r"
-    rss1=$(rss_kb "${PID[$s]}")
-    rec cold_qps "$s" "$r" "$P_QPS"
-    rec cold_cpu_us "$s" "$r" "$P_CPU_US"
-    rec cold_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
-    if [ "$s" != floor ] && [ "$P_NOERROR" -gt 0 ]; then
-        rec rss_per_name "$s" "$r" "$(( (rss1 - rss0) * 1024 / P_NOERROR ))"
-        rec rss_mb "$s" "$r" "$(awk -v k="$rss1" 'BEGIN {printf "%.1f", k / 1024}')"
-    fi
-    # every name again, once, unmeasured: what the cold pass missed is cached now, and the
-    # count of answers says whether the hot runs will be cache hits
-    perf "$s" "$T/cold.txt" "$T/warm.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
-    [ "$P_NOERROR" = "$NAMES" ] || note "warm check, ${LABEL[$s]}, round $r: $P_NOERROR of $NAMES names answered NOERROR (rcodes: $P_RCODES, lost $P_LOST)"
+# Parts: the cold pass and the closed loop run in SLICES parts, the servers taking turns on
+# each part (their order rotating from part to part), so that a slow spell of the shared
+# machine lands on every server about equally; each figure sums its server's parts. ACC holds
+# the sums of the phase running: ACC[PHASE.NAME.what].
+declare -A ACC=()
+acc_add() {   # PHASE NAME: adds the last perf run to the sums
+    local k="$1.$2" c
+    ACC[$k.done]=$(( ${ACC[$k.done]:-0} + P_DONE ))
+    ACC[$k.noerror]=$(( ${ACC[$k.noerror]:-0} + P_NOERROR ))
+    ACC[$k.sent]=$(( ${ACC[$k.sent]:-0} + P_SENT ))
+    ACC[$k.lost]=$(( ${ACC[$k.lost]:-0} + ${P_LOST:-0} ))
+    ACC[$k.runtime]=$(awk -v a="${ACC[$k.runtime]:-0}" -v b="${P_RUNTIME:-0}" 'BEGIN {printf "%.6f", a + b}')
+    for c in "${COUNTERS[@]}"; do ACC[$k.$c]=$(( ${ACC[$k.$c]:-0} + DELTA[$c] )); done
+}
+# acc_rec PHASE NAME ROUND: records PHASE_qps (answers / run time), PHASE_lost and the counters
+# per NOERROR answer (PHASE_cpu_us, ...) from the sums, with a note when not all queries got a
+# NOERROR answer; ACC_NOERROR is the sum of the answers.
+acc_rec() {
+    local k="$1.$2" c
+    ACC_NOERROR=${ACC[$k.noerror]:-0}
+    [ "${ACC[$k.sent]:-0}" = "$ACC_NOERROR" ] ||
+        note "$( [ "$1" = hot ] && echo "closed loop" || echo "$1"), ${LABEL[$2]}, round $3 ($SLICES parts): sent ${ACC[$k.sent]:-0}, NOERROR $ACC_NOERROR, lost ${ACC[$k.lost]:-0}, the rest other rcodes"
+    rec "$1_qps" "$2" "$3" "$(awk -v d="${ACC[$k.done]:-0}" -v t="${ACC[$k.runtime]:-0}" 'BEGIN { if (t > 0) printf "%.1f", d / t }')"
+    rec "$1_lost" "$2" "$3" "$(( ${ACC[$k.sent]:-0} - ACC_NOERROR ))"
+    [ "$ACC_NOERROR" -gt 0 ] || return 0
+    for c in "${COUNTERS[@]}"; do
+        rec "$1_$c" "$2" "$3" "$(awk -v d="${ACC[$k.$c]:-0}" -v f="${COUNTER_SCALE[$c]}" -v n="$ACC_NOERROR" 'BEGIN {printf "%.3f", d * f / n}')"
+    done
 }
 
-phase_hot() {   # NAME ROUND
-    local s=$1 r=$2 n0 n1
-    n0=$(group_ticks "$NSD_PGID")
-    perf "$s" "$T/hot.txt" "$T/hot.$s.$r.out" -l "$DURATION"
-    n1=$(group_ticks "$NSD_PGID")
-    check_run "closed loop, ${LABEL[$s]}, round $r"
-    [ $((n1 - n0)) -le 2 ] || note "closed loop, ${LABEL[$s]}, round $r: NSD used $((n1 - n0)) ticks of CPU (not all cache hits?)"
-    rec hot_qps "$s" "$r" "$P_QPS"
-    rec hot_cpu_us "$s" "$r" "$P_CPU_US"
-    rec hot_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
-    rec resp_bytes "$s" "$r" "$P_RESP"
+# part_server PART I NAME...: the I-th server of part PART: the order rotates by one from part
+# to part and runs backwards in every second part, so each server follows every other.
+part_server() {
+    local k=$1 i=$2; shift 2
+    local a=("$@") n=$#
+    [ $((k % 2)) = 0 ] || i=$(( n - 1 - i ))
+    echo "${a[(i + k) % n]}"
+}
+
+phase_cold() {   # ROUND NAME...: the cold pass in SLICES parts, then each server's warm check
+    local r=$1 k i s n; shift
+    local servers=("$@") rss1
+    local -A rss0=()
+    n=${#servers[@]}
+    ACC=()
+    for s in "${servers[@]}"; do rss0[$s]=$(rss_kb "${PID[$s]}"); done
+    for ((k = 0; k < SLICES; k++)); do
+        for ((i = 0; i < n; i++)); do
+            s=$(part_server "$k" "$i" "${servers[@]}")
+            perf "$s" "$T/cold.$k.txt" "$T/cold.$s.$r.$k.out" -n 1 -l "$(( DURATION + 45 ))"
+            acc_add cold "$s"
+        done
+    done
+    for s in "${servers[@]}"; do
+        rss1=$(rss_kb "${PID[$s]}")
+        acc_rec cold "$s" "$r"
+        if [ "$s" != floor ] && [ "$ACC_NOERROR" -gt 0 ]; then
+            rec rss_per_name "$s" "$r" "$(( (rss1 - rss0[$s]) * 1024 / ACC_NOERROR ))"
+            rec rss_mb "$s" "$r" "$(awk -v k="$rss1" 'BEGIN {printf "%.1f", k / 1024}')"
+        fi
+        # every name again, once, unmeasured: what the cold pass missed is cached now, and the
+        # count of answers says whether the hot runs will be cache hits
+        perf "$s" "$T/cold.txt" "$T/warm.$s.$r.out" -n 1 -l "$(( DURATION + 45 ))"
+        [ "$P_NOERROR" = "$NAMES" ] || note "warm check, ${LABEL[$s]}, round $r: $P_NOERROR of $NAMES names answered NOERROR (rcodes: $P_RCODES, lost $P_LOST)"
+    done
+}
+
+phase_hot() {   # ROUND NAME...: the closed loop, SLICES parts of DURATION / SLICES s each
+    local r=$1 k i s n n0 n1 len; shift
+    local servers=("$@")
+    local -A nsd=()
+    n=${#servers[@]}
+    len=$(( DURATION / SLICES )); [ "$len" -ge 1 ] || len=1
+    ACC=()
+    for ((k = 0; k < SLICES; k++)); do
+        for ((i = 0; i < n; i++)); do
+            s=$(part_server "$k" "$i" "${servers[@]}")
+            n0=$(group_ticks "$NSD_PGID")
+            perf "$s" "$T/hot.txt" "$T/hot.$s.$r.$k.out" -l "$len"
+            n1=$(group_ticks "$NSD_PGID")
+            nsd[$s]=$(( ${nsd[$s]:-0} + n1 - n0 ))
+            acc_add hot "$s"
+            rec resp_bytes "$s" "$r" "$P_RESP"
+        done
+    done
+    for s in "${servers[@]}"; do
+        acc_rec hot "$s" "$r"
+        [ "${nsd[$s]}" -le 2 ] || note "closed loop, ${LABEL[$s]}, round $r: NSD used ${nsd[$s]} ticks of CPU (not all cache hits?)"
+    done
 }
 
 phase_rate() {   # NAME ROUND
@@ -318,7 +470,7 @@ phase_rate() {   # NAME ROUND
     perf "$s" "$T/hot.txt" "$T/rate.$s.$r.out" -l "$DURATION" -Q "$RATE" -v
     check_run "fixed rate, ${LABEL[$s]}, round $r"
     rec rate_qps "$s" "$r" "$P_QPS"
-    rec rate_cpu_us "$s" "$r" "$P_CPU_US"
+    rec_counters rate "$s" "$r"
     rec rate_lost "$s" "$r" "$(( P_SENT - P_NOERROR ))"
     local lat hist b
     lat=$(latency_stats "$T/rate.$s.$r.out")
@@ -333,12 +485,57 @@ phase_rate() {   # NAME ROUND
     [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$T/rate.$s.$r.out"    # megabytes of -v lines
 }
 
+# phase_sys NAME ROUND: system calls per answer, counted by `strace -c -f -p` attached to all
+# the server's threads over a dnsperf run of SYS_SECONDS at SYS_RATE q/s. strace stops the
+# thread at every call, so it runs at a lower rate than the fixed-rate phase: at 20,000 q/s
+# the slowed server batches more and the count per answer drops (the floor: 0.46 against 1.5
+# at 5,000 q/s). Records sys_total (calls per answer) and sys:CALL for each call.
+phase_sys() {
+    local s=$1 r=$2 st="$T/strace.$1.$2"
+    strace -c -f -p "${PID[$s]}" -o "$st.txt" 2>"$st.err" &
+    STRACE_PID=$!
+    if ! wait_until 10 grep -q attached "$st.err"; then
+        stop_strace
+        note "system calls, ${LABEL[$s]}, round $r: strace did not attach ($(head -c 200 "$st.err"))"
+        return 0
+    fi
+    perf "$s" "$T/hot.txt" "$st.out" -l "$SYS_SECONDS" -Q "$SYS_RATE"
+    stop_strace
+    check_run "system calls (strace), ${LABEL[$s]}, round $r"
+    [ "$P_NOERROR" -gt 0 ] || return 0
+    awk -v n="$P_NOERROR" -v s="$s" -v r="$r" '
+        /^-+ / { sep++; next }
+        sep == 1 && NF >= 5 { printf "sys:%s %s %s %.3f\n", $NF, s, r, $4 / n }
+        sep == 2 && $NF == "total" { printf "sys_total %s %s %.3f\n", s, r, $4 / n }' "$st.txt" >>"$RAW"
+}
+
+stop_strace() {   # detaches strace (TERM: it prints its summary and lets the process go)
+    [ -n "${STRACE_PID:-}" ] || return 0
+    stop_pid "$STRACE_PID"
+    STRACE_PID=""
+}
+
+# syscalls_by_call: per server, the calls of the strace runs per answer (median over the rounds),
+# most frequent first.
+syscalls_by_call() {
+    local s
+    echo "system calls per answer at $SYS_RATE q/s under strace, by call (median of the rounds):"
+    for s in "${SERVERS[@]}"; do
+        awk -v s="$s" '$2 == s && $1 ~ /^sys:/ {print substr($1, 5), $4}' "$RAW" | sort -k1,1 -k2g |
+            awk '{ v[$1, ++n[$1]] = $2 }
+                 END { for (c in n) { k = n[c]; m = k % 2 ? v[c, (k + 1) / 2] : (v[c, k / 2] + v[c, k / 2 + 1]) / 2
+                                      printf "%s %.3f\n", c, m } }' | sort -k2gr |
+            awk -v l="$(printf '  %-10s' "${COLUMN[$s]}")" '$2 >= 0.001 { line = line sprintf(" %s %s", $1, $2) }
+                 END { print l (line == "" ? " -" : line) }'
+    done
+}
+
 # resolverd's own counters (when resolverctl is built): printed into the notes once a round.
-rd_stats() {   # ROUND
-    [ -x "$RESOLVERCTL" ] && [ -n "${PID[resolverd]:-}" ] || return 0
+rd_stats() {   # NAME ROUND
+    [ -x "$RESOLVERCTL" ] && [ -n "${PID[$1]:-}" ] || return 0
     local st
-    st=$("$RESOLVERCTL" -s "$T/resolverd.sock" stats 2>&1) || { note "round $1: resolverctl stats failed: $st"; return 0; }
-    note "round $1, resolverd stats: $(grep -E '^(queries\.total|cache\.hits|cache\.misses|cache\.entries|cache\.bytes|upstream\.queries|upstream\.timeouts|rcode\.SERVFAIL)=' <<<"$st" | tr '\n' ' ')"
+    st=$("$RESOLVERCTL" -s "$T/$1.sock" stats 2>&1) || { note "round $2: resolverctl stats of ${LABEL[$1]} failed: $st"; return 0; }
+    note "round $2, ${LABEL[$1]} stats: $(grep -E '^(queries\.total|cache\.hits|cache\.misses|cache\.entries|cache\.bytes|upstream\.queries|upstream\.timeouts|rcode\.SERVFAIL)=' <<<"$st" | tr '\n' ' ')"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -363,6 +560,9 @@ table() {
         "hot_cpu_us|CPU per cache-hit answer, closed loop|us|lower"
         "hot_qps|cache-hit QPS, closed loop (-c $CLIENTS -q $OUTSTANDING)|q/s|higher"
         "rate_cpu_us|CPU per cache-hit answer at $RATE q/s|us|lower"
+        "hot_wake|wake-ups per answer, closed loop|/answer|lower"
+        "rate_wake|wake-ups per answer at $RATE q/s|/answer|lower"
+        "sys_total|system calls per answer at $SYS_RATE q/s (strace)|/answer|lower"
         "lat_avg|latency at $RATE q/s: average|us|lower"
         "lat_p50|latency at $RATE q/s: median|us|lower"
         "lat_p99|latency at $RATE q/s: p99|us|lower"
@@ -377,16 +577,46 @@ table() {
         "rate_lost|fixed rate: unanswered or not NOERROR|queries|lower"
         "cold_lost|cold: unanswered or not NOERROR|names|lower"
     )
-    local row m what unit better rd ub fl
-    printf '%-44s %-8s %11s %11s %11s %9s %9s\n' "metric (median of $ROUNDS)" unit resolverd Unbound floor rd/Unb rd/floor
-    printf '%s\n' "------------------------------------------------------------------------------------------------------------"
+    local row m what unit better v s vals ratios line
+    local -A short=([base]=base [unbound]=Unb [floor]=floor)
+    line=$(printf '%-44s %-8s' "metric (median of $ROUNDS)" unit)
+    for s in "${SERVERS[@]}"; do line+=$(printf ' %11s' "${COLUMN[$s]}"); done
+    for s in "${SERVERS[@]}"; do [ "$s" = resolverd ] || line+=$(printf ' %9s' "rd/${short[$s]}"); done
+    echo "$line"
+    printf '%*s\n' "${#line}" '' | tr ' ' -
     for row in "${rows[@]}"; do
         IFS='|' read -r m what unit better <<<"$row"
-        rd=$(median "$m" resolverd); ub=$(median "$m" unbound); fl=$(median "$m" floor)
-        case $m in *_lost|resp_bytes) ratio_ub="-"; ratio_fl="-" ;;
-                   *) ratio_ub=$(ratio "$rd" "$ub"); ratio_fl=$(ratio "$rd" "$fl") ;; esac
-        printf '%-44s %-8s %11s %11s %11s %9s %9s\n' "$what" "$unit" "$(fmt "$rd")" "$(fmt "$ub")" "$(fmt "$fl")" "$ratio_ub" "$ratio_fl"
+        line=$(printf '%-44s %-8s' "$what" "$unit")
+        declare -A vals=()
+        for s in "${SERVERS[@]}"; do vals[$s]=$(median "$m" "$s"); line+=$(printf ' %11s' "$(fmt "${vals[$s]}")"); done
+        grep -q "^$m " "$RAW" || continue     # a phase left out (BENCH_SYSCALLS=0)
+        for s in "${SERVERS[@]}"; do
+            [ "$s" = resolverd ] && continue
+            case $m in *_lost|resp_bytes) v="-" ;; *) v=$(ratio "${vals[resolverd]}" "${vals[$s]}") ;; esac
+            line+=$(printf ' %9s' "$v")
+        done
+        echo "$line"
     done
+}
+
+# regression: with a base, whether the figures issue 10 names are within 5% of the base's
+# (the ratio of the medians; "better" counts as within).
+regression() {
+    [ "$WITH_BASE" = 1 ] || return 0
+    local row m what better rd bs r verdict all=yes
+    echo "regression check: resolverd within 5% of the base (${BASE:-$BASE_RESOLVERD}), medians of the same run"
+    for row in "hot_cpu_us|cache-hit CPU per answer, closed loop|lower" "cold_qps|cold cache: names/s|higher" \
+               "cold_cpu_us|cold cache: CPU per name|lower"; do
+        IFS='|' read -r m what better <<<"$row"
+        rd=$(median "$m" resolverd); bs=$(median "$m" base); r=$(ratio "$rd" "$bs")
+        verdict=$(awk -v r="$r" -v b="$better" 'BEGIN { if (r !~ /^[0-9.]+$/) print "no figure";
+                  else if ((b == "lower" && r <= 1.05) || (b == "higher" && r >= 0.95)) print "yes"; else print "NO" }')
+        [ "$verdict" = yes ] || all=no
+        printf '  %-40s resolverd/base %5s (%s is better): %-3s  per round: %s\n' "$what" "$r" "$better" "$verdict" \
+            "$(awk -v m="$m" '$1 == m && $2 == "resolverd" {a[$3] = $4} $1 == m && $2 == "base" {b[$3] = $4}
+                  END { for (i = 1; i in a || i in b; i++) printf "%s%s", (i > 1 ? " " : ""), (i in a && i in b && b[i] != 0) ? sprintf("%.2f", a[i] / b[i]) : "-" }' "$RAW")"
+    done
+    echo "  all within 5%: $all"
 }
 
 # per_round: the single values behind the medians of the main rows, to judge the noise.
@@ -404,7 +634,9 @@ per_round() {
 # histogram: the share of fixed-rate answers in each latency bucket, all rounds pooled.
 histogram() {
     local b s lo hi label
-    printf '%-44s %-8s %11s %11s %11s\n' "latency at $RATE q/s, all rounds pooled" "" resolverd Unbound floor
+    printf '%-44s %-8s' "latency at $RATE q/s, all rounds pooled" ""
+    for s in "${SERVERS[@]}"; do printf ' %11s' "${COLUMN[$s]}"; done
+    printf '\n'
     for ((b = 0; b <= ${#HIST_EDGES[@]}; b++)); do
         lo=$([ "$b" = 0 ] && echo 0 || echo "${HIST_EDGES[b - 1]}")
         if [ "$b" -lt "${#HIST_EDGES[@]}" ]; then label="  $lo < t <= ${HIST_EDGES[b]}"; else label="  t > $lo"; fi
@@ -424,6 +656,7 @@ header() {
     echo "resolverd benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "machine:   $(nproc) CPUs (${model:-unknown model}), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
     echo "resolverd: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') ($RESOLVERD)"
+    [ "$WITH_BASE" = 1 ] && echo "base:      $BASE_DESC${BASE_SKIP[*]:+, config without: ${BASE_SKIP[*]}}"
     echo "versions:  $("$UNBOUND" -V 2>/dev/null | head -n1), NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p' | head -n1), dnsperf $("$DNSPERF" -h 2>&1 | sed -n 's/^Version //p' | head -n1)"
     echo "load:      1-minute load average $LOAD_START at the start, ${load_end:-?} at the end (the machine is shared)"
     echo "setup:     threads $THREADS each (resolverd says threads=${RD_THREADS:-?} in use); $NAMES names in $ZONE; $ROUNDS rounds;"
@@ -439,9 +672,13 @@ main() {
         command -v "$p" >/dev/null || die "'$p' is not installed (Debian: apt-get install dnsperf nsd unbound dnsutils gcc procps coreutils util-linux)"
     done
     [ -x "$RESOLVERD" ] || die "$RESOLVERD is not built (make build/resolverd)"
+    if [ "$SYS" = 1 ] && ! command -v strace >/dev/null; then
+        note "strace is not installed (Debian: strace): no system call counts"; SYS=0
+    fi
     mkdir -p "$OUT"
     T=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || die "mktemp failed"
     : >"$RAW"
+    [ "$WITH_BASE" = 1 ] && base_prepare
 
     say "building canned (the floor)"
     "$CC" -O2 -Wall -Wextra -pthread -o "$OUT/canned" "$BENCH_DIR/canned.c" || die "cannot build $BENCH_DIR/canned.c"
@@ -457,6 +694,7 @@ main() {
     awk -v n="$NAMES" -v z="${ZONE%.}" 'BEGIN { for (i = 1; i <= n; i++) printf "host-%06d.%s A\n", i, z }' |
         shuf --random-source=<(yes) >"$T/cold.txt"
     shuf --random-source=<(yes 2) "$T/cold.txt" >"$T/hot.txt"      # another order for the hot runs
+    awk -v k="$SLICES" -v p="$T/cold." '{ print > (p ((NR - 1) % k) ".txt") }' "$T/cold.txt"   # the cold parts
 
     say "starting NSD on ${ADDR[nsd]}@$PORT"
     start_nsd
@@ -466,21 +704,28 @@ main() {
         for ((i = 0; i < ${#SERVERS[@]}; i++)); do order+=("${SERVERS[(i + r - 1) % ${#SERVERS[@]}]}"); done
         check_deadline "round $r"
         say "round $r of $ROUNDS: fresh servers, order ${order[*]}"
-        start_resolverd "$r"; start_unbound "$r"; start_floor "$r"
+        start_rd resolverd "$r"; [ "$WITH_BASE" = 1 ] && start_rd base "$r"
+        start_unbound "$r"; start_floor "$r"
         if [ -z "${RD_THREADS:-}" ] && [ -x "$RESOLVERCTL" ]; then
             RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" status 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
             [ -n "$RD_THREADS" ] || RD_THREADS=$("$RESOLVERCTL" -s "$T/resolverd.sock" stats 2>/dev/null | sed -n 's/^threads=//p' | head -n1)
         fi
-        for s in "${order[@]}"; do say "  cold: ${LABEL[$s]}"; phase_cold "$s" "$r"; done
-        for s in "${order[@]}"; do check_deadline "closed loop, round $r"; say "  closed loop ${DURATION}s: ${LABEL[$s]}"; phase_hot "$s" "$r"; done
+        say "  cold: ${order[*]}, $SLICES parts each"; phase_cold "$r" "${order[@]}"
+        check_deadline "closed loop, round $r"
+        say "  closed loop: ${order[*]}, $SLICES parts of $(( DURATION / SLICES ))s each"; phase_hot "$r" "${order[@]}"
         for s in "${order[@]}"; do check_deadline "fixed rate, round $r"; say "  fixed rate $RATE q/s ${DURATION}s: ${LABEL[$s]}"; phase_rate "$s" "$r"; done
-        rd_stats "$r"
-        for s in "${SERVERS[@]}"; do stop_server "$s"; done
-        [ "${EXIT_STATUS[resolverd]}" = 0 ] || note "round $r: resolverd exit status after TERM: ${EXIT_STATUS[resolverd]}"
-        [ "${EXIT_STATUS[unbound]}" = 0 ] || note "round $r: Unbound exit status after TERM: ${EXIT_STATUS[unbound]}"
-        if grep -qvE '^\s*$' "${LOGF[resolverd]}"; then
-            note "round $r: resolverd logged $(grep -c . "${LOGF[resolverd]}") lines at log-level warn, first: $(grep -m3 . "${LOGF[resolverd]}" | tr '\n' '|')"
+        if [ "$SYS" = 1 ]; then
+            for s in "${order[@]}"; do check_deadline "system calls, round $r"; say "  system calls (strace) $SYS_RATE q/s ${SYS_SECONDS}s: ${LABEL[$s]}"; phase_sys "$s" "$r"; done
         fi
+        rd_stats resolverd "$r"; [ "$WITH_BASE" = 1 ] && rd_stats base "$r"
+        for s in "${SERVERS[@]}"; do stop_server "$s"; done
+        for s in "${SERVERS[@]}"; do
+            [ "$s" = floor ] || [ "${EXIT_STATUS[$s]}" = 0 ] || note "round $r: ${LABEL[$s]} exit status after TERM: ${EXIT_STATUS[$s]}"
+        done
+        for s in resolverd base; do
+            [ -n "${LOGF[$s]:-}" ] && grep -qvE '^\s*$' "${LOGF[$s]}" || continue
+            note "round $r: ${LABEL[$s]} logged $(grep -c . "${LOGF[$s]}") lines at log-level warn, first: $(grep -m3 . "${LOGF[$s]}" | tr '\n' '|')"
+        done
     done
 
     local total=$(( $(date +%s) - START_S )) load_end
@@ -497,7 +742,10 @@ main() {
         echo
         per_round
         echo
-        echo "ratios: resolverd/Unbound and resolverd/floor of the medians; for CPU, latency and RSS lower is better,"
+        if [ "$SYS" = 1 ]; then syscalls_by_call; echo; fi
+        regression
+        [ "$WITH_BASE" = 1 ] && echo
+        echo "ratios: resolverd's median over the others' (rd/base, rd/Unbound, rd/floor); for CPU, latency and RSS lower is better,"
         echo "for q/s and names/s higher is better. floor = canned answers (tools/bench/canned.c), no DNS work."
         echo "CPU = server utime+stime (all threads) / NOERROR answers; clock tick $((1000000 / HZ)) us. Raw values: build/bench/raw.txt"
         if [ ${#NOTES[@]} -gt 0 ]; then
