@@ -35,7 +35,7 @@ DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test test-tsan bench bench-cachebust deps-bench deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan bench bench-cachebust bench-rrl deps-bench deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -177,6 +177,7 @@ BASE ?=
 bench: deps-bench build/resolverd build/resolverctl
 	BENCH_BASE="$(BASE)" CC="$(CC)" CFLAGS="$(CFLAGS)" tools/bench/bench.sh
 	tools/bench/cachebust.sh
+	tools/bench/rrl.sh
 
 # RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")
 bench-cachebust: deps-bench build/resolverd build/resolverctl
@@ -271,6 +272,10 @@ uninstall: install-gen
 	elif [ -e $(CONF_DIR)/resolver.conf ]; then \
 	  echo "keeping $(CONF_DIR)/resolver.conf: it was changed after the install"; fi
 	-rmdir $(DESTDIR)$(datadir)/resolverd $(CONF_DIR) 2>/dev/null || true
+
+# resolverd vs Unbound iterating against NSD with its default RRL (tools/bench/README.md, "rrl.sh")
+bench-rrl: deps-bench build/resolverd build/resolverctl
+	tools/bench/rrl.sh
 
 demo: deps-demo all
 	tools/simnet/demo-start

@@ -285,6 +285,9 @@ static int cmd_status(struct daemon *d, char **args, int nargs, struct strbuf *r
         strbuf_append(r, "rrcache.entries=%zu\nrrcache.bytes=%zu\n",
                      rrcache_entries(d->rrcache), rrcache_bytes(d->rrcache));
     strbuf_append(r, "cache.size=%zu\n", d->cfg ? d->cfg->cache_size : (size_t)0);
+    if (d->infra)
+        strbuf_append(r, "infra.entries=%zu\ninfra.backoffs=%llu\n", infra_entries(d->infra),
+                      (unsigned long long)infra_backoffs(d->infra));
     return 0;
 }
 

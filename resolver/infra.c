@@ -1,11 +1,12 @@
 /* infra.c -- the infra cache: per authoritative server RTT, timeouts, back-off, queries
- * outstanding and 0x20 capability, keyed by address (family, address, port).
+ * outstanding (and the window that rations them), TCP preference and 0x20 capability, keyed by address (family, address, port).
  *
  * Invariant (holds after every call):
  *
  *     entries == number of servers in the table == length of the LRU list
  *     entries <= max_entries
  *     for every server: INFRA_MIN_RTO_MS <= rto <= INFRA_MAX_RTO_MS
+ *                       INFRA_MIN_WINDOW <= window <= INFRA_MAX_OUTSTANDING
  *
  * Only reports (a reply, a timeout, outstanding queries, the 0x20 flag) create an entry;
  * asking about a server never heard of answers the defaults without storing anything, so
@@ -14,10 +15,28 @@
  *
  * Timing (RFC 6298 shape, milliseconds as doubles): the first sample r sets srtt = r,
  * rttvar = r / 2; later ones rttvar = 3/4 rttvar + 1/4 |srtt - r|, srtt = 7/8 srtt + 1/8 r;
- * then rto = clamp(srtt + 4 rttvar). A timeout doubles rto (capped) and lengthens the
- * streak; INFRA_BACKOFF_TIMEOUTS in a row back the server off for INFRA_BACKOFF_SECONDS.
- * When that time is over the server may take one probe (usable while nothing is in flight
- * to it); a reply ends the streak, another timeout backs it off again.
+ * then rto = clamp(srtt + 4 rttvar). A timeout of a query that waited the current rto
+ * doubles it (capped); one that waited less was sent before a shorter rto was learnt and
+ * leaves it (Unbound's orig_rtt rule: timeouts of one moment double it once). Each timeout
+ * lengthens the streak; INFRA_BACKOFF_TIMEOUTS in a row back the server off for
+ * INFRA_BACKOFF_SECONDS, but only once it has not answered anything (a reply, or a TC=1)
+ * for INFRA_ALIVE_SECONDS: a rate-limiting server drops some queries and answers the others,
+ * and backing it off would put all its load on the rest of the zone's servers, which limit
+ * the same way. When the back-off is over the server may take one probe (usable while
+ * nothing is in flight to it); a reply ends the streak, another timeout backs it off again.
+ *
+ * Window (AIMD, as TCP's congestion window): `window` queries in flight to a server are its
+ * share, INFRA_START_WINDOW at first; a reply adds 1/window (one per window of replies), a
+ * timeout that doubles the rto halves it. Beyond its window a server looks
+ * INFRA_BUSY_PENALTY_MS slower, so a server that drops queries under load gets fewer at once
+ * and iteration sends the rest to the zone's other servers; it stays usable (up to the hard
+ * cap INFRA_MAX_OUTSTANDING), because when all of a zone's servers are busy the query must
+ * still go somewhere -- making them unusable would send iteration looking for other
+ * addresses of the same servers.
+ *
+ * TCP preference: a TC=1 reply (an RRL "slip", or an answer too large) makes TCP preferred
+ * for INFRA_TCP_SECONDS, so queries go there over TCP from the start instead of inviting a
+ * drop or a second slip over UDP.
  *
  * The table is an lruhash (htable.h, shared with cache.c and rrcache.c) in which every
  * server costs 1, so its budget is max_entries. Every public function holds the mutex
@@ -49,7 +68,10 @@ struct infra_host {
                                          * for good, so the server is tried with it again */
     unsigned timeout_streak;            /* consecutive timeouts */
     time_t backoff_until;               /* not chosen before this; 0 = never backed off */
-    unsigned outstanding;               /* queries in flight */
+    unsigned outstanding;               /* queries in flight ... */
+    double window;                      /* ... its fair share (see the top) */
+    time_t last_reply;                  /* any reply, TC=1 included; 0 = never */
+    time_t tcp_until;                   /* TCP preferred before this */
     time_t last_used;                   /* for diagnostics (dumps) */
 };
 
@@ -57,6 +79,7 @@ struct infra {
     pthread_mutex_t lock;               /* every public call holds it */
     size_t max_entries;
     struct lruhash table;               /* the servers, each of cost 1 */
+    uint64_t backoffs;                  /* servers backed off so far (for `status`) */
 };
 
 /* ---- addresses as keys ------------------------------------------------------------- */
@@ -146,6 +169,7 @@ static struct infra_host *host_create(struct infra *inf, const struct sockaddr_s
     h->addr = *addr;
     h->srtt_ms = INFRA_UNKNOWN_RTT_MS;
     h->rto_ms = INFRA_UNKNOWN_RTT_MS;
+    h->window = INFRA_START_WINDOW;
     h->last_used = now;
     lruhash_insert(&inf->table, &h->node, addr_hash(addr));
     return h;
@@ -189,16 +213,31 @@ static void host_add_sample(struct infra_host *h, uint32_t rtt_ms)
     h->rto_ms = rto_clamp(h->srtt_ms + 4 * h->rttvar_ms);
 }
 
+/* A reply has come recently: the server is there, however many queries it drops. */
+static bool host_alive(const struct infra_host *h, time_t now)
+{
+    return h->last_reply != 0 && now - h->last_reply < INFRA_ALIVE_SECONDS;
+}
+
+/* Any reply: the streak is over, and so is a back-off. */
+static void host_heard(struct infra_host *h, time_t now)
+{
+    h->last_reply = now;
+    h->timeout_streak = 0;
+    h->backoff_until = 0;
+}
+
 static bool host_backed_off(const struct infra_host *h, time_t now)
 {
     return h->backoff_until != 0 && now < h->backoff_until;
 }
 
-/* After a back-off has run out the streak is still long: the server is on probation and
- * takes one query at a time until it answers. */
+/* After a back-off has run out (backoff_until stays set until a reply) the server is on
+ * probation and takes one query at a time until it answers. A server in a long streak that
+ * was never backed off still answers others: it keeps its window. */
 static bool host_on_probation(const struct infra_host *h)
 {
-    return h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS;
+    return h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS && h->backoff_until != 0;
 }
 
 /* ---- the public interface: each call holds the lock (worker threads share this) ---- */
@@ -266,7 +305,9 @@ static uint32_t host_srtt_ms(const struct infra_host *h)
         return INFRA_UNKNOWN_RTT_MS;
     srtt = (uint32_t)(h->srtt_ms + 0.5);
     if (h->timeout_streak > 0 && h->rto_ms > srtt)
-        return h->rto_ms;
+        srtt = h->rto_ms;
+    if (h->outstanding >= (unsigned)h->window)
+        srtt += INFRA_BUSY_PENALTY_MS;
     return srtt;
 }
 
@@ -302,24 +343,69 @@ void infra_report_rtt(struct infra *inf, const struct sockaddr_storage *addr, ui
     struct infra_host *h = host_get(inf, addr, now);
     if (h) {
         host_add_sample(h, rtt_ms);
-        h->timeout_streak = 0;
-        h->backoff_until = 0;
+        host_heard(h, now);
+        h->window += 1.0 / h->window;
+        if (h->window > INFRA_MAX_OUTSTANDING)
+            h->window = INFRA_MAX_OUTSTANDING;
     }
     pthread_mutex_unlock(&inf->lock);
 }
 
-void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+/* The timer's rounding may make a query that waited its full timeout look a millisecond
+ * short of it. */
+#define INFRA_WAIT_SLACK_MS 2
+
+static void host_timeout(struct infra *inf, struct infra_host *h, uint32_t waited_ms, time_t now)
+{
+    if ((uint64_t)waited_ms + INFRA_WAIT_SLACK_MS >= h->rto_ms) {
+        h->rto_ms = h->rto_ms > INFRA_MAX_RTO_MS / 2 ? INFRA_MAX_RTO_MS : 2 * h->rto_ms;
+        h->window = h->window / 2 < INFRA_MIN_WINDOW ? INFRA_MIN_WINDOW : h->window / 2;
+    }
+    if (h->timeout_streak < UINT_MAX)
+        h->timeout_streak++;
+    if (h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS && !host_alive(h, now)) {
+        if (!host_backed_off(h, now))
+            inf->backoffs++;
+        h->backoff_until = now + INFRA_BACKOFF_SECONDS;
+    }
+}
+
+void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr,
+                          uint32_t waited_ms, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    struct infra_host *h = host_get(inf, addr, now);
+    if (h)
+        host_timeout(inf, h, waited_ms, now);
+    pthread_mutex_unlock(&inf->lock);
+}
+
+void infra_report_tc(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
 {
     pthread_mutex_lock(&inf->lock);
     struct infra_host *h = host_get(inf, addr, now);
     if (h) {
-        h->rto_ms = h->rto_ms > INFRA_MAX_RTO_MS / 2 ? INFRA_MAX_RTO_MS : 2 * h->rto_ms;
-        if (h->timeout_streak < UINT_MAX)
-            h->timeout_streak++;
-        if (h->timeout_streak >= INFRA_BACKOFF_TIMEOUTS)
-            h->backoff_until = now + INFRA_BACKOFF_SECONDS;
+        host_heard(h, now);
+        h->tcp_until = now + INFRA_TCP_SECONDS;
     }
     pthread_mutex_unlock(&inf->lock);
+}
+
+bool infra_prefer_tcp(struct infra *inf, const struct sockaddr_storage *addr, time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    struct infra_host *h = host_find(inf, addr, now);
+    bool r = h && now < h->tcp_until;
+    pthread_mutex_unlock(&inf->lock);
+    return r;
+}
+
+uint64_t infra_backoffs(struct infra *inf)
+{
+    pthread_mutex_lock(&inf->lock);
+    uint64_t r = inf->backoffs;
+    pthread_mutex_unlock(&inf->lock);
+    return r;
 }
 
 /* A decrement for a server no longer known (dropped by LRU or a flush) is ignored, and

@@ -291,7 +291,7 @@ static enum step process_send(struct iter *it)
         .server = it->cur->addr, .server_len = addr_len(&it->cur->addr),
         .qname = ldns_rdf_data(it->asked), .qname_len = ldns_rdf_size(it->asked),
         .qtype = it->asked_type, .qclass = it->qclass, .rd = false,
-        .edns_size = d->cfg->edns_buffer_size,
+        .edns_size = d->cfg->edns_buffer_size, .infra = d->infra,
         .timeout_ms = infra_timeout_ms(d->infra, &it->cur->addr, now_s()),
     };
     it->use_0x20 = d->cfg->case_randomisation && !infra_no_0x20(d->infra, &it->cur->addr, now_s());
@@ -351,7 +351,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     case OUTBOUND_NETERR:
         itertrace_verdict(it->trace, it->depth, status == OUTBOUND_TIMEOUT ? "timeout" : "network-error", -1,
                       "no usable reply: trying another server");
-        infra_report_timeout(infra, &it->cur->addr, now);
+        infra_report_timeout(infra, &it->cur->addr, status == OUTBOUND_TIMEOUT ? (uint32_t)(rtt * 1000) : UINT32_MAX, now);
         it->state = ST_CHOOSE_SERVER;
         break;
     default:

@@ -8,16 +8,21 @@
  * ev_io for the socket and one ev_timer for the whole budget (UDP and the TCP retry).
  * 0x20: a UDP reply that matches but for the case is ignored; if only such replies came by
  * the timeout, the query is retried over TCP (a forger could have sent them), and only a
- * case mismatch over TCP is reported as the server's (OUTBOUND_CASE_MISMATCH). */
+ * case mismatch over TCP is reported as the server's (OUTBOUND_CASE_MISMATCH).
+ * Rate-limited authorities: a TC=1 reply is told to the infra cache (when the caller gave
+ * one), and while infra_prefer_tcp says so queries to that server start over TCP, so they no
+ * longer meet the UDP limit's drops. */
 #include "outbound.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "infra.h"
 #include "log.h"
 #include "stats.h"
 #include "wire.h"
@@ -163,25 +168,38 @@ static enum outbound_status check_reply(struct outbound *o, uint8_t *msg, size_t
 
 static void tcp_event(struct ev_loop *loop, ev_io *w, int revents);
 
+/* TCP needs a handshake and more round trips than the UDP timeout was sized for. */
+static double tcp_budget(const struct outbound *o)
+{
+    double budget = 3 * o->p.timeout_ms / 1000.0;
+
+    return budget < TCP_MIN_SECONDS ? TCP_MIN_SECONDS : budget;
+}
+
+/* Watches the freshly connecting TCP socket o->fd, with the TCP time budget. */
+static void tcp_begin(struct outbound *o)
+{
+    o->tcp = true;
+    o->out_off = 0;
+    o->stats->upstream_tcp++;
+    ev_timer_set(&o->timer, tcp_budget(o), 0);
+    ev_timer_start(o->loop, &o->timer);
+    ev_io_init(&o->io, tcp_event, o->fd, EV_WRITE);
+    o->io.data = o;
+    ev_io_start(o->loop, &o->io);
+}
+
 static void start_tcp(struct outbound *o)
 {
     ev_io_stop(o->loop, &o->io);
+    ev_timer_stop(o->loop, &o->timer);
     close(o->fd);
-    o->tcp = true;
     o->fd = open_upstream_socket(&o->p, SOCK_STREAM);
     if (o->fd < 0) {
         finish(o, OUTBOUND_NETERR, NULL, 0);
         return;
     }
-    o->out_off = 0;
-    /* TCP needs a handshake and more round trips than the UDP timeout was sized for */
-    ev_timer_stop(o->loop, &o->timer);
-    double budget = 3 * o->p.timeout_ms / 1000.0;
-    ev_timer_set(&o->timer, budget < TCP_MIN_SECONDS ? TCP_MIN_SECONDS : budget, 0);
-    ev_timer_start(o->loop, &o->timer);
-    ev_io_init(&o->io, tcp_event, o->fd, EV_WRITE);
-    o->io.data = o;
-    ev_io_start(o->loop, &o->io);
+    tcp_begin(o);
 }
 
 static void tcp_write(struct outbound *o)
@@ -272,6 +290,9 @@ static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
         if (st == OUTBOUND_TIMEOUT)
             continue;
         if (st == OUTBOUND_OK && WIRE_TC(msg)) {
+            o->stats->upstream_tc++;
+            if (o->p.infra)     /* an RRL slip, most likely: prefer TCP to it for a while */
+                infra_report_tc(o->p.infra, &o->p.server, time(NULL));
             start_tcp(o);
             return;
         }
@@ -324,19 +345,22 @@ struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
     o->id = (uint16_t)arc4random_uniform(65536);
     o->query_len = wire_build_query(o->id, p->rd, o->qname, p->qname_len, p->qtype, p->qclass,
                                     p->edns_size, o->query, sizeof o->query);
-    o->fd = open_upstream_socket(p, SOCK_DGRAM);
-    if (o->fd < 0 || o->query_len == 0) {
-        if (o->fd >= 0)
-            close(o->fd);
+    bool tcp = p->infra && infra_prefer_tcp(p->infra, &p->server, time(NULL));
+    o->fd = o->query_len == 0 ? -1 : open_upstream_socket(p, tcp ? SOCK_STREAM : SOCK_DGRAM);
+    if (o->fd < 0) {
         free(o);
         return NULL;
     }
     o->sent = ev_now(loop);
     stats->upstream_queries++;
-    ev_io_init(&o->io, udp_readable, o->fd, EV_READ);
-    o->io.data = o;
     ev_timer_init(&o->timer, timed_out, p->timeout_ms / 1000.0, 0);
     o->timer.data = o;
+    if (tcp) {
+        tcp_begin(o);
+        return o;
+    }
+    ev_io_init(&o->io, udp_readable, o->fd, EV_READ);
+    o->io.data = o;
     if (send(o->fd, o->query, o->query_len, 0) < 0) {
         /* report through the loop, never from inside this call */
         o->early = OUTBOUND_NETERR;

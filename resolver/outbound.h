@@ -9,7 +9,8 @@
  * forger may have sent them), and a server that changes the case over TCP too is reported
  * as OUTBOUND_CASE_MISMATCH so the caller can retry it without 0x20. A truncated (TC) reply
  * is retried
- * over TCP to the same server within the same time budget. The reply handed to `done` is
+ * over TCP to the same server within the same time budget (and reported to params.infra:
+ * then queries to that server start over TCP for a while, see infra_prefer_tcp). The reply handed to `done` is
  * validated and has its OPT record removed, ready for the cache. */
 #ifndef OUTBOUND_H
 #define OUTBOUND_H
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct infra;
 struct stats;
 struct outbound;
 
@@ -43,6 +45,8 @@ struct outbound_params {
     bool case_randomise;                    /* 0x20: random letter case, echoed exactly */
     uint16_t edns_size;                     /* 0: no EDNS */
     uint32_t timeout_ms;
+    struct infra *infra;                    /* NULL, or told of TC=1 replies (infra_report_tc)
+                                             * and asked whether to start over TCP */
 };
 
 /* `msg` is only valid during the call. `rtt` is in seconds. */

@@ -179,6 +179,11 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
           "Upstream queries that failed (network errors, unusable replies)", s->upstream_errors);
     count(it, "upstream.mismatched", "resolverd_upstream_mismatched_total",
           "Upstream replies ignored: wrong ID or question", s->upstream_mismatched);
+    count(it, "upstream.tcp", "resolverd_upstream_tcp_total",
+          "Upstream queries over TCP (after TC=1, or to a server that sent one lately)",
+          s->upstream_tcp);
+    count(it, "upstream.tc", "resolverd_upstream_tc_total",
+          "Truncated (TC=1) upstream replies over UDP, each retried over TCP", s->upstream_tc);
     real_gauge(it, "upstream.rtt_avg_ms", "resolverd_upstream_rtt_average_seconds",
                "Average upstream round-trip time since start or stats-reset",
                ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);

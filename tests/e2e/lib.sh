@@ -233,6 +233,7 @@ short_sorted() { dig_q "$@" +short | sort; }
 # NSD
 
 # start_nsd ADDR PORT ZONE...: ZONE is PATH (name = file name without .zone) or NAME=PATH.
+# Response rate limiting is off unless NSD_RRL is set: its lines, or empty for NSD's defaults.
 # Sets NSD_ADDR NSD_PORT NSD_PGID; emits one TAP test ("nsd started ...").
 start_nsd() {
     local addr=$1 port=$2 z name path n=${#_nsd_pgids[@]}; shift 2
@@ -254,8 +255,8 @@ server:
     verbosity: 1
     server-count: 1
     hide-version: yes
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
+${NSD_RRL-    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0}
     reuseport: no
 
 remote-control:

@@ -78,20 +78,20 @@ static void test_timeouts(void)
     struct infra *inf = infra_new(100);
     struct sockaddr_storage a = addr("192.0.2.1", 53), b = addr("192.0.2.2", 53);
 
-    infra_report_timeout(inf, &a, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
     is_int(infra_timeout_ms(inf, &a, T0), 2 * INFRA_UNKNOWN_RTT_MS,
            "timeout: an unknown server's timeout doubles");
     is_int(infra_srtt_ms(inf, &a, T0), 2 * INFRA_UNKNOWN_RTT_MS,
            "timeout: a server in a streak looks as slow as its timeout");
-    infra_report_timeout(inf, &a, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
     is_int(infra_timeout_ms(inf, &a, T0), 4 * INFRA_UNKNOWN_RTT_MS, "timeout: doubles again");
-    infra_report_timeout(inf, &a, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
     is_int(infra_timeout_ms(inf, &a, T0), INFRA_MAX_RTO_MS, "timeout: capped at the maximum");
-    infra_report_timeout(inf, &a, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
     is_int(infra_timeout_ms(inf, &a, T0), INFRA_MAX_RTO_MS, "timeout: stays at the cap");
 
     infra_report_rtt(inf, &b, 100, T0);
-    infra_report_timeout(inf, &b, T0);
+    infra_report_timeout(inf, &b, INFRA_MAX_RTO_MS, T0);
     is_int(infra_timeout_ms(inf, &b, T0), 600, "timeout: a measured rto doubles (300 -> 600)");
     infra_report_rtt(inf, &b, 100, T0);
     is_int(infra_timeout_ms(inf, &b, T0), 250, "timeout: a reply recomputes the rto");
@@ -106,17 +106,17 @@ static void test_backoff(void)
     time_t t;
 
     infra_report_rtt(inf, &a, 100, T0);
-    infra_report_timeout(inf, &a, T0 + 1);
-    infra_report_timeout(inf, &a, T0 + 2);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0 + 1);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0 + 2);
     ok(infra_usable(inf, &a, T0 + 2), "backoff: two timeouts are not enough");
-    infra_report_timeout(inf, &a, T0 + 3);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0 + 3);
     ok(!infra_usable(inf, &a, T0 + 3), "backoff: three in a row back the server off");
     t = T0 + 3 + INFRA_BACKOFF_SECONDS;
     ok(!infra_usable(inf, &a, t - 1), "backoff: still off a second before the end");
     ok(infra_usable(inf, &a, t), "backoff: usable again when the time is over");
     infra_outstanding_add(inf, &a, 1, t);
     ok(!infra_usable(inf, &a, t), "backoff: only one probe at a time after the back-off");
-    infra_report_timeout(inf, &a, t + 2);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, t + 2);
     infra_outstanding_add(inf, &a, -1, t + 2);
     ok(!infra_usable(inf, &a, t + 2), "backoff: a timed-out probe backs off again");
     ok(!infra_usable(inf, &a, t + 1 + INFRA_BACKOFF_SECONDS), "backoff: for the full time");
@@ -125,7 +125,7 @@ static void test_backoff(void)
     infra_outstanding_add(inf, &a, 1, t);
     infra_report_rtt(inf, &a, 80, t + 1);
     ok(infra_usable(inf, &a, t + 1), "backoff: a reply ends probation (more queries allowed)");
-    infra_report_timeout(inf, &a, t + 2);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, t + 2);
     ok(infra_usable(inf, &a, t + 2), "backoff: one new timeout after the reply does not back off");
     infra_free(inf);
 }
@@ -135,16 +135,98 @@ static void test_streak_cleared(void)
     struct infra *inf = infra_new(100);
     struct sockaddr_storage a = addr("2001:db8::1", 53);
 
-    infra_report_timeout(inf, &a, T0);
-    infra_report_timeout(inf, &a, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
     infra_report_rtt(inf, &a, 50, T0);
-    infra_report_timeout(inf, &a, T0);
-    infra_report_timeout(inf, &a, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
     ok(infra_usable(inf, &a, T0), "streak: a reply in between clears the streak (2 + 2)");
-    infra_report_timeout(inf, &a, T0);
-    ok(!infra_usable(inf, &a, T0), "streak: the third in a row backs off");
-    infra_report_rtt(inf, &a, 50, T0 + 1);
-    ok(infra_usable(inf, &a, T0 + 1), "streak: a late reply clears the back-off too");
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0 + INFRA_ALIVE_SECONDS);
+    ok(!infra_usable(inf, &a, T0 + INFRA_ALIVE_SECONDS),
+       "streak: the third in a row backs off, once the last reply is old");
+    infra_report_rtt(inf, &a, 50, T0 + INFRA_ALIVE_SECONDS + 1);
+    ok(infra_usable(inf, &a, T0 + INFRA_ALIVE_SECONDS + 1), "streak: a late reply clears the back-off too");
+    infra_free(inf);
+}
+
+/* A rate limiter drops some queries and answers the others: never backed off for it. */
+static void test_alive_not_backed_off(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53), b = addr("192.0.2.2", 53);
+
+    infra_report_rtt(inf, &a, 10, T0);
+    for (int i = 0; i < 20; i++)
+        infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0 + INFRA_ALIVE_SECONDS - 1);
+    ok(infra_usable(inf, &a, T0 + INFRA_ALIVE_SECONDS - 1),
+       "alive: 20 timeouts within INFRA_ALIVE_SECONDS of a reply do not back off");
+    infra_report_tc(inf, &b, T0);
+    for (int i = 0; i < 5; i++)
+        infra_report_timeout(inf, &b, INFRA_MAX_RTO_MS, T0 + 1);
+    ok(infra_usable(inf, &b, T0 + 1), "alive: a TC=1 reply counts as a reply");
+    infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0 + INFRA_ALIVE_SECONDS);
+    ok(!infra_usable(inf, &a, T0 + INFRA_ALIVE_SECONDS), "alive: silent for long enough: backed off");
+    is_int((int)infra_backoffs(inf), 1, "alive: infra_backoffs counts it");
+    infra_free(inf);
+}
+
+/* Unbound's orig_rtt rule: a query sent with a shorter timeout than the current one does not
+ * double it again. */
+static void test_timeout_once(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53);
+
+    infra_report_rtt(inf, &a, 100, T0);             /* rto 300 */
+    infra_report_timeout(inf, &a, 300, T0);
+    is_int(infra_timeout_ms(inf, &a, T0), 600, "once: a query that waited the rto doubles it");
+    infra_report_timeout(inf, &a, 300, T0);
+    infra_report_timeout(inf, &a, 299, T0);
+    is_int(infra_timeout_ms(inf, &a, T0), 600, "once: queries sent with the old rto do not");
+    infra_report_timeout(inf, &a, 599, T0);
+    is_int(infra_timeout_ms(inf, &a, T0), 1200, "once: timer rounding (599 for 600) still counts");
+    infra_free(inf);
+}
+
+static void test_window(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53);
+    int n = 0;
+
+    for (n = 0; n < 1000 && infra_srtt_ms(inf, &a, T0) < INFRA_BUSY_PENALTY_MS; n++)
+        infra_outstanding_add(inf, &a, 1, T0);
+    is_int(n, INFRA_START_WINDOW, "window: INFRA_START_WINDOW at first, then the server looks busy");
+    is_int(infra_srtt_ms(inf, &a, T0), INFRA_UNKNOWN_RTT_MS + INFRA_BUSY_PENALTY_MS,
+           "window: busy: INFRA_BUSY_PENALTY_MS slower");
+    ok(infra_usable(inf, &a, T0), "window: busy but still usable");
+    infra_outstanding_add(inf, &a, -n, T0);
+    infra_report_rtt(inf, &a, 10, T0);
+    for (int i = 0; i < 10; i++)
+        infra_report_timeout(inf, &a, INFRA_MAX_RTO_MS, T0);
+    infra_report_rtt(inf, &a, 10, T0);      /* ends the streak (whose rto would look slow) */
+    for (n = 0; n < 1000 && infra_srtt_ms(inf, &a, T0) < INFRA_BUSY_PENALTY_MS; n++)
+        infra_outstanding_add(inf, &a, 1, T0);
+    is_int(n, INFRA_MIN_WINDOW, "window: timeouts halve it down to INFRA_MIN_WINDOW");
+    infra_outstanding_add(inf, &a, -n, T0);
+    for (int i = 0; i < 40000; i++)
+        infra_report_rtt(inf, &a, 10, T0);
+    for (n = 0; n < 1000 && infra_srtt_ms(inf, &a, T0) < INFRA_BUSY_PENALTY_MS; n++)
+        infra_outstanding_add(inf, &a, 1, T0);
+    is_int(n, INFRA_MAX_OUTSTANDING, "window: replies grow it up to INFRA_MAX_OUTSTANDING");
+    infra_free(inf);
+}
+
+static void test_prefer_tcp(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53), b = addr("192.0.2.2", 53);
+
+    ok(!infra_prefer_tcp(inf, &a, T0), "tcp: not preferred for an unknown server");
+    infra_report_tc(inf, &a, T0);
+    ok(infra_prefer_tcp(inf, &a, T0 + INFRA_TCP_SECONDS - 1), "tcp: preferred after a TC=1 reply");
+    ok(!infra_prefer_tcp(inf, &a, T0 + INFRA_TCP_SECONDS), "tcp: for INFRA_TCP_SECONDS");
+    ok(!infra_prefer_tcp(inf, &b, T0), "tcp: other servers unaffected");
     infra_free(inf);
 }
 
@@ -242,7 +324,7 @@ static void test_many_and_flush(void)
         is_int(infra_srtt_ms(inf, &x, T0), INFRA_UNKNOWN_RTT_MS, "flush: back to defaults");
     }
     memset(&unspec, 0, sizeof unspec);
-    infra_report_timeout(inf, &unspec, T0);
+    infra_report_timeout(inf, &unspec, INFRA_MAX_RTO_MS, T0);
     is_int(infra_entries(inf), 0, "flush: an address of no known family is ignored");
     infra_free(inf);
     infra_free(NULL);
@@ -255,6 +337,10 @@ int main(void)
     test_timeouts();
     test_backoff();
     test_streak_cleared();
+    test_alive_not_backed_off();
+    test_timeout_once();
+    test_window();
+    test_prefer_tcp();
     test_outstanding();
     test_0x20();
     test_lru();

@@ -71,7 +71,8 @@ ensure_free() {
 
 # start_nsd_zone DIR ADDR ZONE ZONEFILE: NSD in the foreground in its own process group
 # (NSD_PGID), serving ZONE on ADDR:PORT with all its state in DIR; dies unless it answers
-# the probe name within 30 s.
+# the probe name within 30 s. Rate limiting is off unless NSD_RRL is set (its lines, or
+# empty for NSD's defaults); NSD_CONF_EXTRA replaces `control-enable: no`.
 start_nsd_zone() {
     local dir=$1 addr=$2 zone=$3 zonefile=$4
     mkdir -p "$dir"
@@ -91,11 +92,11 @@ server:
     verbosity: 1
     server-count: 1
     hide-version: yes
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
+${NSD_RRL-    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0}
     reuseport: no
 remote-control:
-    control-enable: no
+${NSD_CONF_EXTRA:-    control-enable: no}
 zone:
     name: "$zone"
     zonefile: "$zonefile"
