@@ -30,7 +30,9 @@ static void forget_servers(struct delegpt *dp)
     dp->n_servers = 0;
 }
 
-void delegpt_clear(struct delegpt *dp)
+/* Forgets the zone and its servers but keeps the server array: an index taken into it
+ * (the query in flight) stays valid memory across a new delegation. */
+static void reset(struct delegpt *dp)
 {
     forget_servers(dp);
     ldns_rdf_deep_free(dp->zone);
@@ -38,6 +40,14 @@ void delegpt_clear(struct delegpt *dp)
     dp->zone = NULL;
     dp->ns = NULL;
     dp->ns_resolved = 0;
+}
+
+void delegpt_clear(struct delegpt *dp)
+{
+    reset(dp);
+    free(dp->servers);
+    dp->servers = NULL;
+    dp->cap_servers = 0;
 }
 
 static bool address_allowed(const struct config *cfg, const struct sockaddr_storage *ss)
@@ -78,6 +88,24 @@ bool delegpt_rr_to_addr(const ldns_rr *rr, struct sockaddr_storage *ss)
     return false;
 }
 
+/* Makes room for one more server; false at DELEGPT_MAX_SERVERS or out of memory. */
+static bool room_for_server(struct delegpt *dp)
+{
+    if (dp->n_servers < dp->cap_servers)
+        return true;
+    if (dp->cap_servers == DELEGPT_MAX_SERVERS)
+        return false;
+    int cap = dp->cap_servers ? 2 * dp->cap_servers : 4;
+    if (cap > DELEGPT_MAX_SERVERS)
+        cap = DELEGPT_MAX_SERVERS;
+    struct delegpt_server *s = realloc(dp->servers, (size_t)cap * sizeof *s);
+    if (!s)
+        return false;
+    dp->servers = s;
+    dp->cap_servers = cap;
+    return true;
+}
+
 int delegpt_add_addrs(struct delegpt *dp, const ldns_rr_list *rrs)
 {
     int added = 0;
@@ -89,7 +117,7 @@ int delegpt_add_addrs(struct delegpt *dp, const ldns_rr_list *rrs)
         bool known = false;
         for (int k = 0; k < dp->n_servers && !known; k++)
             known = addr_equal(&dp->servers[k].addr, &ss);
-        if (known || dp->n_servers == DELEGPT_MAX_SERVERS)
+        if (known || !room_for_server(dp))
             continue;
         struct delegpt_server *s = &dp->servers[dp->n_servers++];
         memset(s, 0, sizeof *s);
@@ -126,7 +154,7 @@ const ldns_rdf *delegpt_ns_name(const struct delegpt *dp, size_t i)
 void delegpt_set(struct delegpt *dp, ldns_rdf *zone, ldns_rr_list *ns, struct rrcache *rrcache,
                  ldns_rr_class qclass, time_t now)
 {
-    delegpt_clear(dp);
+    reset(dp);
     dp->zone = zone;
     dp->ns = ns;
     dp->ask_labels = ldns_dname_label_count(zone) + 1;

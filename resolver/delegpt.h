@@ -38,8 +38,10 @@ struct delegpt_server {
 struct delegpt {
     ldns_rdf *zone;                 /* NULL until the first delegpt_set */
     ldns_rr_list *ns;
-    struct delegpt_server servers[DELEGPT_MAX_SERVERS];
-    int n_servers;
+    struct delegpt_server *servers; /* grown as addresses come, up to DELEGPT_MAX_SERVERS:
+                                       most zones have 2-13, and thousands of resolutions
+                                       in flight each kept 32 slots (4.6 KiB) before */
+    int n_servers, cap_servers;     /* cap only grows until delegpt_clear: indexes stay valid */
     uint64_t ns_resolved;           /* bit i: NS name i has addresses (or was tried) */
     size_t ask_labels;              /* qname minimisation: labels of the next name to ask */
     bool keep_names;                /* keep each server's NS name (for the trace) */
@@ -48,6 +50,7 @@ struct delegpt {
 
 /* An empty delegation point (no zone yet). */
 void delegpt_init(struct delegpt *dp, const struct config *cfg, bool keep_names);
+/* Frees everything the delegation point holds (it is empty, as after delegpt_init). */
 void delegpt_clear(struct delegpt *dp);
 
 /* Makes (zone, ns) the delegation (takes both), its servers the NS names' addresses in

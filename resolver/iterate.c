@@ -53,6 +53,7 @@ enum iter_state {
 
 enum step { STEP_CONTINUE, STEP_WAIT };
 
+#define CUR(it) (&(it)->dp.servers[(it)->cur])     /* the server asked */
 struct budget {
     int queries;
     int children;
@@ -79,7 +80,7 @@ struct iter {
     struct delegpt dp;              /* the delegation point being asked */
     bool minimise;
 
-    struct delegpt_server *cur;     /* the query in flight */
+    int cur;                        /* the query in flight: index in dp.servers (they move) */
     struct outbound *out;
     bool use_0x20;
     ldns_rdf *asked;                /* the name it asked (minimised or target) */
@@ -192,15 +193,14 @@ static enum step process_find_delegation(struct iter *it)
 
 static enum step process_choose_server(struct iter *it)
 {
-    it->cur = delegpt_choose(&it->dp, it->d->infra, false, now_s());
-    if (!it->cur && delegpt_ns_left(&it->dp)) {
+    struct delegpt_server *s = delegpt_choose(&it->dp, it->d->infra, false, now_s());
+    if (!s && delegpt_ns_left(&it->dp)) {
         it->state = ST_RESOLVE_NS;
         return STEP_CONTINUE;
     }
-    if (!it->cur)
-        it->cur = delegpt_choose(&it->dp, it->d->infra, true, now_s()); /* all backed off: probe one */
-    if (!it->cur)
+    if (!s && !(s = delegpt_choose(&it->dp, it->d->infra, true, now_s()))) /* all backed off? */
         return fail(it, "no server left to ask");
+    it->cur = (int)(s - it->dp.servers);
     it->state = ST_SEND;
     return STEP_CONTINUE;
 }
@@ -288,30 +288,30 @@ static enum step process_send(struct iter *it)
     if (!it->asked || ldns_rdf_size(it->asked) > WIRE_MAX_NAME)
         return fail(it, "out of memory");
     struct outbound_params p = {
-        .server = it->cur->addr, .server_len = addr_len(&it->cur->addr),
+        .server = CUR(it)->addr, .server_len = addr_len(&CUR(it)->addr),
         .qname = ldns_rdf_data(it->asked), .qname_len = ldns_rdf_size(it->asked),
         .qtype = it->asked_type, .qclass = it->qclass, .rd = false,
         .edns_size = d->cfg->edns_buffer_size, .infra = d->infra,
-        .timeout_ms = infra_timeout_ms(d->infra, &it->cur->addr, now_s()),
+        .timeout_ms = infra_timeout_ms(d->infra, &CUR(it)->addr, now_s()),
     };
-    it->use_0x20 = d->cfg->case_randomisation && !infra_no_0x20(d->infra, &it->cur->addr, now_s());
+    it->use_0x20 = d->cfg->case_randomisation && !infra_no_0x20(d->infra, &CUR(it)->addr, now_s());
     p.case_randomise = it->use_0x20;
     p.has_source = config_outgoing_for(d->cfg, p.server.ss_family, &p.source);
-    it->cur->attempts++;
+    CUR(it)->attempts++;
     it->out = outbound_start(d->loop, &d->stats, &p, upstream_done, it);
     if (!it->out) {
-        it->cur->lame = true;       /* cannot even open a socket to it */
+        CUR(it)->lame = true;       /* cannot even open a socket to it */
         it->state = ST_CHOOSE_SERVER;
         return STEP_CONTINUE;
     }
-    infra_outstanding_add(d->infra, &it->cur->addr, 1, now_s());
-    itertrace_query(it->trace, it->depth, it->cur, it->dp.zone, it->asked, it->asked_type);
+    infra_outstanding_add(d->infra, &CUR(it)->addr, 1, now_s());
+    itertrace_query(it->trace, it->depth, CUR(it), it->dp.zone, it->asked, it->asked_type);
     if (log_enabled(LOG_LVL_DEBUG)) {
         char zone[WIRE_MAX_NAME * 4 + 2];
         name_str(it->asked, name, sizeof name);
         name_str(it->dp.zone, zone, sizeof zone);
         log_debug("iterate: asking %s (zone %s) for %s type %d",
-                  addr_to_str(&it->cur->addr, server, sizeof server), zone, name, it->asked_type);
+                  addr_to_str(&CUR(it)->addr, server, sizeof server), zone, name, it->asked_type);
     }
     it->state = ST_WAITING;
     return STEP_WAIT;
@@ -325,15 +325,15 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     time_t now = now_s();
 
     it->out = NULL;
-    infra_outstanding_add(infra, &it->cur->addr, -1, now);
+    infra_outstanding_add(infra, &CUR(it)->addr, -1, now);
     switch (status) {
     case OUTBOUND_OK:
-        infra_report_rtt(infra, &it->cur->addr, (uint32_t)(rtt * 1000), now);
+        infra_report_rtt(infra, &CUR(it)->addr, (uint32_t)(rtt * 1000), now);
         ldns_pkt_free(it->resp);
         it->resp = NULL;
         if (ldns_wire2pkt(&it->resp, msg, len) != LDNS_STATUS_OK) {
             itertrace_verdict(it->trace, it->depth, "garbled", rtt * 1000, "a reply ldns cannot parse: server marked lame");
-            it->cur->lame = true;
+            CUR(it)->lame = true;
             it->state = ST_CHOOSE_SERVER;
         } else {
             itertrace_verdict(it->trace, it->depth, "reply", rtt * 1000, "rcode %d", ldns_pkt_get_rcode(it->resp));
@@ -343,21 +343,21 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     case OUTBOUND_CASE_MISMATCH:
         itertrace_verdict(it->trace, it->depth, "case-mismatch", rtt * 1000,
                       "the reply did not keep the 0x20 case: asking again without it");
-        infra_set_no_0x20(infra, &it->cur->addr, now);
-        it->cur->attempts--;        /* not its fault: ask it again without 0x20 */
+        infra_set_no_0x20(infra, &CUR(it)->addr, now);
+        CUR(it)->attempts--;        /* not its fault: ask it again without 0x20 */
         it->state = ST_SEND;
         break;
     case OUTBOUND_TIMEOUT:
     case OUTBOUND_NETERR:
         itertrace_verdict(it->trace, it->depth, status == OUTBOUND_TIMEOUT ? "timeout" : "network-error", -1,
                       "no usable reply: trying another server");
-        infra_report_timeout(infra, &it->cur->addr, status == OUTBOUND_TIMEOUT ? (uint32_t)(rtt * 1000) : UINT32_MAX, now);
+        infra_report_timeout(infra, &CUR(it)->addr, status == OUTBOUND_TIMEOUT ? (uint32_t)(rtt * 1000) : UINT32_MAX, now);
         it->state = ST_CHOOSE_SERVER;
         break;
     default:
         itertrace_verdict(it->trace, it->depth, "unusable", rtt * 1000, "unusable reply (outbound status %d): server marked lame",
                       status);
-        it->cur->lame = true;
+        CUR(it)->lame = true;
         it->state = ST_CHOOSE_SERVER;
         break;
     }
@@ -446,8 +446,8 @@ static enum step mark_lame(struct iter *it, const char *what)
 
     it->d->stats.iterator_lame++;
     itertrace_verdict(it->trace, it->depth, "lame", -1, "lame: %s; trying another server", what);
-    it->cur->lame = true;
-    log_debug("iterate: %s is lame (%s)", addr_to_str(&it->cur->addr, server, sizeof server), what);
+    CUR(it)->lame = true;
+    log_debug("iterate: %s is lame (%s)", addr_to_str(&CUR(it)->addr, server, sizeof server), what);
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
 }
@@ -463,7 +463,7 @@ static enum step ask_again(struct iter *it, const struct classify_verdict *v)
         itertrace_verdict(it->trace, it->depth, "minimise-off", -1, "rcode %d%s: asking the full name now",
                       ldns_pkt_get_rcode(it->resp), v->with_cname ? " with a CNAME" : "");
     }
-    it->cur->attempts--;            /* same server, next question */
+    CUR(it)->attempts--;            /* same server, next question */
     it->state = ST_SEND;
     return STEP_CONTINUE;
 }
@@ -559,7 +559,7 @@ void iter_free(struct iter *it)
         return;
     if (it->out) {
         outbound_cancel(it->out);
-        infra_outstanding_add(it->d->infra, &it->cur->addr, -1, now_s());
+        infra_outstanding_add(it->d->infra, &CUR(it)->addr, -1, now_s());
     }
     iter_free(it->child);
     delegpt_clear(&it->dp);
