@@ -74,6 +74,11 @@ int delegpt_add_addrs(struct delegpt *dp, const ldns_rr_list *rrs);
 bool delegpt_add_cached(struct delegpt *dp, struct rrcache *rrcache, const ldns_rdf *name,
                         ldns_rr_class qclass, time_t now);
 
+/* Appends copies of the A/AAAA records of `name` among glue to *into (made when NULL):
+ * what a referral said of a name a glueless resolution is looking for. Unbound falls back
+ * on such parent-side addresses when the name's own zone gives none that work. */
+void delegpt_glue_of(const ldns_rr_list *glue, const ldns_rdf *name, ldns_rr_list **into);
+
 /* True when some NS name lies outside the zone it serves: its address can be found
  * elsewhere, so the delegation is usable even without glue. */
 bool delegpt_has_resolvable_ns(const struct delegpt *dp);

@@ -72,6 +72,7 @@ struct iter {
     ldns_rr_class qclass;
     ldns_rdf *target;               /* the name being resolved now (after CNAMEs) */
     ldns_rr_list *answer;           /* CNAMEs followed so far, then the final RRset */
+    ldns_rr_list *pside;            /* children: the name's addresses seen as referral glue */
     ldns_rr *soa;                   /* for a negative result */
     ldns_pkt_rcode rcode;
     int cnames, referrals, minimise_steps;
@@ -228,6 +229,12 @@ static void child_done(void *arg, struct iter *child, bool ok)
 
     it->child = NULL;
     int added = ok ? delegpt_add_addrs(&it->dp, child->answer) : 0;
+    /* failed or not, what the child saw of the name as glue (the parent side) and what the
+     * cache now has of it are servers too (Deckard's iter_pcdirect, iter_pcnamerec) */
+    added += delegpt_add_addrs(&it->dp, child->pside);
+    int before = it->dp.n_servers;
+    delegpt_add_cached(&it->dp, it->d->rrcache, child->qname, it->qclass, now_s());
+    added += it->dp.n_servers - before;
     char detail[64];
     snprintf(detail, sizeof detail, "%d new server address%s", added, added == 1 ? "" : "es");
     itertrace_child(it->trace, it->depth, child->qname, child->qtype, it->dp.zone,
@@ -406,6 +413,8 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
     delegpt_set(&it->dp, zone, v->ns, it->d->rrcache, it->qclass, now_s());
     v->ns = NULL;                   /* the delegation point has it now */
     delegpt_add_addrs(&it->dp, v->glue);
+    if (it->parent)
+        delegpt_glue_of(v->glue, it->qname, &it->pside);
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
 }
@@ -571,6 +580,7 @@ void iter_free(struct iter *it)
     ldns_rdf_deep_free(it->target);
     ldns_rdf_deep_free(it->asked);
     ldns_rr_list_deep_free(it->answer);
+    ldns_rr_list_deep_free(it->pside);
     ldns_rr_free(it->soa);
     ldns_pkt_free(it->resp);
     free(it);
