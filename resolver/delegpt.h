@@ -66,6 +66,12 @@ enum delegpt_source delegpt_find(struct delegpt *dp, struct rrcache *rrcache,
                                  const struct hints *hints, const ldns_rdf *target,
                                  ldns_rr_type qtype, ldns_rr_class qclass, time_t now);
 
+/* Replaces the delegation by the closest one above its zone (as delegpt_find from the
+ * zone's parent): every server of a cached delegation failed, so its parent is asked
+ * for a fresh referral. False (dp unchanged) at the root or when out of memory. */
+bool delegpt_find_above(struct delegpt *dp, struct rrcache *rrcache, const struct hints *hints,
+                        ldns_rr_class qclass, time_t now);
+
 /* Adds the A/AAAA records among rrs as servers, skipping duplicates, addresses the config
  * forbids, and any beyond DELEGPT_MAX_SERVERS. Returns how many were added. */
 int delegpt_add_addrs(struct delegpt *dp, const ldns_rr_list *rrs);

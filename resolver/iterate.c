@@ -45,6 +45,7 @@
 #define ITER_MAX_DEPTH       5       /* nested glueless resolutions */
 #define ITER_MAX_CHILDREN    32      /* glueless resolutions for one client question */
 #define ITER_MAX_MINIMISE    10      /* qname minimisation steps before asking the full name */
+#define ITER_MAX_REFETCH     2       /* re-asks of the parent side for one name */
 
 enum iter_state {
     ST_NEXT_TARGET, ST_FIND_DELEGATION, ST_CHOOSE_SERVER, ST_RESOLVE_NS, ST_SEND,
@@ -79,6 +80,8 @@ struct iter {
 
     struct delegpt dp;              /* the delegation point being asked */
     bool minimise;
+    bool dp_from_cache;             /* dp came from the RRset cache, not a referral */
+    int refetches;                  /* delegations asked again from the parent side */
 
     struct delegpt_server *cur;     /* the query in flight */
     struct outbound *out;
@@ -187,6 +190,7 @@ static enum step process_find_delegation(struct iter *it)
                          from == DELEGPT_HINTS ? "hints" : "cache");
     if (from == DELEGPT_HINTS)
         iterate_prime(it->d);
+    it->dp_from_cache = from == DELEGPT_CACHE;
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
 }
@@ -200,6 +204,15 @@ static enum step process_choose_server(struct iter *it)
     }
     if (!it->cur)
         it->cur = delegpt_choose(&it->dp, it->d->infra, true, now_s()); /* all backed off: probe one */
+    /* Every server of a cached delegation failed; the addresses that worked may have
+     * expired, or the delegation changed: ask the parent side again, as Unbound's last
+     * resort does (Deckard's iter_ns_badip). */
+    if (!it->cur && it->dp_from_cache && it->refetches++ < ITER_MAX_REFETCH &&
+        delegpt_find_above(&it->dp, it->d->rrcache, it->d->hints, it->qclass, now_s())) {
+        itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp, "parent");
+        it->dp_from_cache = false;
+        return STEP_CONTINUE;
+    }
     if (!it->cur)
         return fail(it, "no server left to ask");
     it->state = ST_SEND;
@@ -412,6 +425,7 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
     itertrace_referral(it->trace, it->depth, v->ns, v->glue, child);
     delegpt_set(&it->dp, zone, v->ns, it->d->rrcache, it->qclass, now_s());
     v->ns = NULL;                   /* the delegation point has it now */
+    it->dp_from_cache = false;
     delegpt_add_addrs(&it->dp, v->glue);
     if (it->parent)
         delegpt_glue_of(v->glue, it->qname, &it->pside);
