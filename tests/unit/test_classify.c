@@ -254,6 +254,12 @@ static void test_negative(void)
     ok(run.v.kind == CLASSIFY_NODATA && run.v.soa, "AA, NOERROR, no answer: NODATA with SOA");
     run_free(&run);
 
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, LDNS_RR_TYPE_AAAA, 0,
+                              false, NOERROR, NULL, soa, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_NODATA && run.v.soa,
+       "no AA, NOERROR, no answer, the zone's SOA: NODATA too (as Unbound reads it)");
+    run_free(&run);
+
     classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NXDOMAIN,
                               chain, soa, NULL, 0, 0 }, &run);
     ok(run.v.kind == CLASSIFY_NXDOMAIN && count(run.v.chain) == 1 &&
