@@ -278,7 +278,12 @@ void classify_reply(const struct classify_input *in, struct classify_verdict *v)
         verdict(v, CLASSIFY_LAME, "out of memory");
         return;
     }
-    if (classify_is_minimised(in))
+    /* an empty answer pointing towards the root comes from a server that does not serve
+     * the zone: lame even with AA, which alone would make it pass for NODATA (Unbound
+     * reads it so too: Deckard's iter_lame_aaaa) */
+    if (in->refers_upwards && ldns_pkt_ancount(in->resp) == 0)
+        verdict(v, CLASSIFY_LAME, "referral upwards");
+    else if (classify_is_minimised(in))
         classify_minimised(in, v);
     else
         classify_full(in, v);

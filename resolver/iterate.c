@@ -517,6 +517,7 @@ static enum step act_on(struct iter *it, struct classify_verdict *v)
 
 static enum step process_classify(struct iter *it)
 {
+    bool upwards = response_refers_upwards(it->resp, it->dp.zone);
     size_t dropped = response_scrub(it->resp, it->dp.zone);
     struct classify_verdict v;
 
@@ -528,7 +529,7 @@ static enum step process_classify(struct iter *it)
     struct classify_input in = {
         .resp = it->resp, .zone = it->dp.zone, .target = it->target, .qtype = it->qtype,
         .asked = it->asked, .asked_type = it->asked_type, .cnames = it->cnames,
-        .max_cnames = (int)it->d->cfg->max_cname_chain,
+        .max_cnames = (int)it->d->cfg->max_cname_chain, .refers_upwards = upwards,
     };
     if (classify_is_minimised(&in))
         it->minimise_steps++;
