@@ -81,6 +81,7 @@ struct iter {
     struct delegpt dp;              /* the delegation point being asked */
     bool minimise;
     bool dp_from_cache;             /* dp came from the RRset cache, not a referral */
+    int ns_addrless;                /* dp's NS names that gave no address (loop, failed) */
     int refetches;                  /* delegations asked again from the parent side */
 
     struct delegpt_server *cur;     /* the query in flight */
@@ -191,6 +192,7 @@ static enum step process_find_delegation(struct iter *it)
     if (from == DELEGPT_HINTS)
         iterate_prime(it->d);
     it->dp_from_cache = from == DELEGPT_CACHE;
+    it->ns_addrless = 0;
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
 }
@@ -204,13 +206,14 @@ static enum step process_choose_server(struct iter *it)
     }
     if (!it->cur)
         it->cur = delegpt_choose(&it->dp, it->d->infra, true, now_s()); /* all backed off: probe one */
-    /* Every server of a cached delegation failed; the addresses that worked may have
-     * expired, or the delegation changed: ask the parent side again, as Unbound's last
-     * resort does (Deckard's iter_ns_badip). */
-    if (!it->cur && it->dp_from_cache && it->refetches++ < ITER_MAX_REFETCH &&
+    /* Every server of a cached delegation failed and some NS name had no address: the one
+     * that worked may have expired, or the delegation changed; ask the parent side again,
+     * as Unbound's last resort does (Deckard's iter_ns_badip). */
+    if (!it->cur && it->dp_from_cache && it->ns_addrless > 0 && it->refetches++ < ITER_MAX_REFETCH &&
         delegpt_find_above(&it->dp, it->d->rrcache, it->d->hints, it->qclass, now_s())) {
         itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp, "parent");
         it->dp_from_cache = false;
+        it->ns_addrless = 0;
         return STEP_CONTINUE;
     }
     if (!it->cur)
@@ -248,6 +251,7 @@ static void child_done(void *arg, struct iter *child, bool ok)
     int before = it->dp.n_servers;
     delegpt_add_cached(&it->dp, it->d->rrcache, child->qname, it->qclass, now_s());
     added += it->dp.n_servers - before;
+    it->ns_addrless += added == 0;
     char detail[64];
     snprintf(detail, sizeof detail, "%d new server address%s", added, added == 1 ? "" : "es");
     itertrace_child(it->trace, it->depth, child->qname, child->qtype, it->dp.zone,
@@ -265,8 +269,10 @@ static enum step process_resolve_ns(struct iter *it)
             continue;
         it->dp.ns_resolved |= 1ULL << i;
         ldns_rr_type type = it->d->cfg->do_ip4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-        if (!name || ancestor_resolving(it, name, type))
+        if (!name || ancestor_resolving(it, name, type)) {
+            it->ns_addrless++;
             continue;               /* a delegation loop: this name cannot help */
+        }
         if (it->depth >= ITER_MAX_DEPTH)
             return fail(it, "glueless delegations nested too deep");
         if (++it->budget->children > ITER_MAX_CHILDREN)
