@@ -275,6 +275,7 @@ uninstall: install-gen
 	elif [ -e $(CONF_DIR)/resolver.conf ]; then \
 	  echo "keeping $(CONF_DIR)/resolver.conf: it was changed after the install"; fi
 	-rmdir $(DESTDIR)$(datadir)/resolverd $(CONF_DIR) 2>/dev/null || true
+
 # Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
 DECKARD_HOME  ?= ../shared/deckard
 DECKARD_ARGS ?= -n 2 -k iter_
