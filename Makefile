@@ -9,6 +9,10 @@
 #   make bench    resolverd against Unbound and a canned-answer floor under dnsperf, side
 #                 by side (about 6 minutes; tools/bench/README.md); BASE=REV adds the
 #                 resolverd of git revision REV to the same rounds (about 3 minutes more)
+#   make deckard  Deckard's conformance scenarios (../shared/deckard, DECKARD_HOME=) against the
+#                 optimised build; DECKARD_ARGS picks them (default `-n 2 -k iter_`);
+#                 `make deckard-unbound` runs the same selection against Unbound (the
+#                 reference); not part of `make test` (tests/deckard/README.md)
 #   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
 #                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
 #   make install   install under PREFIX (default /usr/local; DESTDIR, sbindir, sysconfdir,
@@ -276,6 +280,16 @@ uninstall: install-gen
 # resolverd vs Unbound iterating against NSD with its default RRL (tools/bench/README.md, "rrl.sh")
 bench-rrl: deps-bench build/resolverd build/resolverctl
 	tools/bench/rrl.sh
+
+# Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
+DECKARD_HOME  ?= ../shared/deckard
+DECKARD_ARGS ?= -n 2 -k iter_
+.PHONY: deckard deckard-unbound
+deckard: all
+	DECKARD_HOME=$(DECKARD_HOME) EXTRA_PATH=$(CURDIR)/build tests/deckard/deckard.sh resolverd $(DECKARD_ARGS)
+
+deckard-unbound:
+	DECKARD_HOME=$(DECKARD_HOME) tests/deckard/deckard.sh unbound $(DECKARD_ARGS)
 
 demo: deps-demo all
 	tools/simnet/demo-start

@@ -173,6 +173,8 @@ struct message_scan {
     size_t questions_end;       /* offset of the first answer RR */
 };
 
+#define CACHE_NO_SOA_TTL 5      /* seconds a negative answer without SOA is kept */
+
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
@@ -271,7 +273,17 @@ static int message_scan(const uint8_t *msg, size_t len, const struct cache_limit
         scan->kind = CACHE_NEGATIVE;
         return 0;
     }
-    return -1;      /* other rcodes, or a negative answer without SOA */
+    /* A negative answer without SOA and with nothing else in its authority section lives a
+     * few seconds (Unbound's NORR_TTL), so a burst of the same question is not a burst
+     * upstream (Deckard's iter_nottl); one with other authority data (a referral) is not
+     * cached at all. */
+    if ((rcode == WIRE_RCODE_NXDOMAIN || rcode == WIRE_RCODE_NOERROR) &&
+        scan->authority_end == scan->answers_end) {
+        scan->kind = CACHE_NEGATIVE;
+        scan->negative_ttl = min_u32(scan->negative_ttl, CACHE_NO_SOA_TTL);
+        return 0;
+    }
+    return -1;      /* other rcodes, or a negative answer with other authority data */
 }
 
 /* The TTL an RR is stored with. In a negative answer the authority SOA carries the
@@ -297,7 +309,7 @@ static bool entry_fix_ttls(struct cache_entry *e, const struct message_scan *sca
     uint8_t *msg = entry_msg(e);
     size_t pos = scan->questions_end;
 
-    e->ttl = UINT32_MAX;
+    e->ttl = scan->kind == CACHE_NEGATIVE ? scan->negative_ttl : UINT32_MAX;
     for (size_t i = 0; i < scan->rr_count; i++) {
         struct wire_rr rr;
         uint32_t ttl;

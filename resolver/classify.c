@@ -7,7 +7,7 @@
  * is lame; the answer section followed from the target through CNAMEs either ends at the
  * RRset asked for (ANSWER) or at a name whose data is elsewhere; an authoritative NXDOMAIN
  * for that name; a chain that moved on (CNAME); a referral downwards, or sideways/upwards
- * (lame); an authoritative NOERROR without data (NODATA); anything else is lame.
+ * (lame); a NOERROR without data, with AA or the zone's SOA (NODATA); anything else is lame.
  *
  * DNAME (RFC 6672): a DNAME above the name being followed rewrites it; the chain gets the
  * DNAME ahead of the CNAME it implies (the server's synthesised one, or one made here
@@ -262,7 +262,8 @@ static void classify_full(const struct classify_input *in, struct classify_verdi
     case REFERRAL_NONE:
         break;
     }
-    if (ldns_pkt_aa(in->resp) && rcode == LDNS_RCODE_NOERROR)
+    /* NODATA: AA, or (as Unbound reads it, Deckard's iter_cname_cache) the zone's SOA */
+    if ((ldns_pkt_aa(in->resp) || v->soa) && rcode == LDNS_RCODE_NOERROR)
         verdict(v, CLASSIFY_NODATA, NULL);
     else
         verdict(v, CLASSIFY_LAME, "not authoritative and not a referral");
@@ -277,7 +278,12 @@ void classify_reply(const struct classify_input *in, struct classify_verdict *v)
         verdict(v, CLASSIFY_LAME, "out of memory");
         return;
     }
-    if (classify_is_minimised(in))
+    /* an empty answer pointing towards the root comes from a server that does not serve
+     * the zone: lame even with AA, which alone would make it pass for NODATA (Unbound
+     * reads it so too: Deckard's iter_lame_aaaa) */
+    if (in->refers_upwards && ldns_pkt_ancount(in->resp) == 0)
+        verdict(v, CLASSIFY_LAME, "referral upwards");
+    else if (classify_is_minimised(in))
         classify_minimised(in, v);
     else
         classify_full(in, v);

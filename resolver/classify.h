@@ -39,6 +39,8 @@ struct classify_input {
     ldns_rr_type asked_type;
     int cnames;                     /* CNAMEs followed before this reply */
     int max_cnames;                 /* the chain's limit (max-cname-chain) */
+    bool refers_upwards;            /* before scrubbing, NS records above the zone were in
+                                     * the authority section (response_refers_upwards) */
 };
 
 struct classify_rrset {

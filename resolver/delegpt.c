@@ -177,6 +177,32 @@ ldns_rdf *delegpt_name_to_ask(const struct delegpt *dp, const ldns_rdf *target,
     return ldns_rdf_clone(target);
 }
 
+bool delegpt_find_above(struct delegpt *dp, struct rrcache *rrcache, const struct hints *hints,
+                        ldns_rr_class qclass, time_t now)
+{
+    if (!dp->zone || ldns_dname_label_count(dp->zone) == 0)
+        return false;
+    ldns_rdf *up = ldns_dname_left_chop(dp->zone);
+    enum delegpt_source from = up ? delegpt_find(dp, rrcache, hints, up, LDNS_RR_TYPE_A, qclass,
+                                                 now) : DELEGPT_NONE;
+    ldns_rdf_deep_free(up);
+    return from != DELEGPT_NONE;
+}
+
+void delegpt_glue_of(const ldns_rr_list *glue, const ldns_rdf *name, ldns_rr_list **into)
+{
+    for (size_t i = 0; glue && i < ldns_rr_list_rr_count(glue); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(glue, i);
+        if (ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
+            continue;
+        if (!*into && !(*into = ldns_rr_list_new()))
+            return;
+        ldns_rr *copy = ldns_rr_clone(rr);
+        if (!copy || !ldns_rr_list_push_rr(*into, copy))
+            ldns_rr_free(copy);
+    }
+}
+
 bool delegpt_has_resolvable_ns(const struct delegpt *dp)
 {
     for (size_t i = 0; i < ldns_rr_list_rr_count(dp->ns); i++) {

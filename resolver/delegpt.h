@@ -69,6 +69,12 @@ enum delegpt_source delegpt_find(struct delegpt *dp, struct rrcache *rrcache,
                                  const struct hints *hints, const ldns_rdf *target,
                                  ldns_rr_type qtype, ldns_rr_class qclass, time_t now);
 
+/* Replaces the delegation by the closest one above its zone (as delegpt_find from the
+ * zone's parent): every server of a cached delegation failed, so its parent is asked
+ * for a fresh referral. False (dp unchanged) at the root or when out of memory. */
+bool delegpt_find_above(struct delegpt *dp, struct rrcache *rrcache, const struct hints *hints,
+                        ldns_rr_class qclass, time_t now);
+
 /* Adds the A/AAAA records among rrs as servers, skipping duplicates, addresses the config
  * forbids, and any beyond DELEGPT_MAX_SERVERS. Returns how many were added. */
 int delegpt_add_addrs(struct delegpt *dp, const ldns_rr_list *rrs);
@@ -76,6 +82,11 @@ int delegpt_add_addrs(struct delegpt *dp, const ldns_rr_list *rrs);
 /* Adds the cached addresses of one NS name; true when the cache had any (usable or not). */
 bool delegpt_add_cached(struct delegpt *dp, struct rrcache *rrcache, const ldns_rdf *name,
                         ldns_rr_class qclass, time_t now);
+
+/* Appends copies of the A/AAAA records of `name` among glue to *into (made when NULL):
+ * what a referral said of a name a glueless resolution is looking for. Unbound falls back
+ * on such parent-side addresses when the name's own zone gives none that work. */
+void delegpt_glue_of(const ldns_rr_list *glue, const ldns_rdf *name, ldns_rr_list **into);
 
 /* True when some NS name lies outside the zone it serves: its address can be found
  * elsewhere, so the delegation is usable even without glue. */

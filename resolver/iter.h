@@ -1,4 +1,5 @@
-/* iter.h -- the iterator's state machine (iterate.c) as its stage (iterstage.c) drives it.
+/* iter.h -- the iterator's state machine (iterate.c) as its stage (iterstage.c) drives it,
+ * and the state of one resolution (`struct iter`) with its limits.
  *
  * Internal to iteration: nothing outside iterate.c and iterstage.c includes this. A root
  * iter resolves one question; iter_run advances it until it waits for an event or ends,
@@ -11,11 +12,77 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ev.h>
+#include <ldns/ldns.h>
+
+#include "delegpt.h"
+
 struct daemon;
 struct iter;
+struct outbound;
 struct trace;
 
 typedef void iter_done_fn(void *arg, struct iter *it, bool ok);
+
+#define ITER_MAX_DEPTH       5       /* nested glueless resolutions */
+#define ITER_MAX_CHILDREN    32      /* glueless resolutions for one client question */
+#define ITER_MAX_MINIMISE    10      /* qname minimisation steps before asking the full name */
+#define ITER_MAX_REFETCH     2       /* re-asks of the parent side for one name */
+
+enum iter_state {
+    ST_NEXT_TARGET, ST_FIND_DELEGATION, ST_CHOOSE_SERVER, ST_RESOLVE_NS, ST_SEND,
+    ST_WAITING, ST_CLASSIFY, ST_DONE, ST_FAILED,
+};
+
+enum step { STEP_CONTINUE, STEP_WAIT };
+
+#define CUR(it) (&(it)->dp.servers[(it)->cur])     /* the server asked */
+struct budget {
+    int queries;
+    int children;
+};
+
+struct iter {
+    struct daemon *d;
+    struct iter *parent;
+    struct budget *budget;          /* the root's own_budget, shared by the whole tree */
+    struct budget own_budget;
+    int depth;
+    enum iter_state state;
+    const char *why;                /* reason of a failure, for the log */
+
+    ldns_rdf *qname;                /* the question, lower case */
+    ldns_rr_type qtype;
+    ldns_rr_class qclass;
+    ldns_rdf *target;               /* the name being resolved now (after CNAMEs) */
+    ldns_rr_list *answer;           /* CNAMEs followed so far, then the final RRset */
+    ldns_rr_list *pside;            /* children: the name's addresses seen as referral glue */
+    ldns_rr *soa;                   /* for a negative result */
+    ldns_pkt_rcode rcode;
+    int cnames, referrals, minimise_steps;
+
+    struct delegpt dp;              /* the delegation point being asked */
+    bool minimise;
+    bool dp_from_cache;             /* dp came from the RRset cache, not a referral */
+    int ns_addrless;                /* dp's NS names that gave no address (loop, failed) */
+    int refetches;                  /* delegations asked again from the parent side */
+
+    int cur;                        /* the query in flight: index in dp.servers (they move) */
+    struct outbound *out;
+    bool use_0x20;
+    ldns_rdf *asked;                /* the name it asked (minimised or target) */
+    ldns_rr_type asked_type;
+    ldns_pkt *resp;
+
+    struct iter *child;             /* a glueless NS name being resolved */
+    ev_timer start;                 /* children only: starts it from the loop */
+    ev_timer deadline;              /* roots only */
+
+    struct trace *trace;            /* NULL unless `resolverctl trace` asked; shared by children */
+
+    iter_done_fn *done;
+    void *done_arg;
+};
 
 /* A root iter for (qname_lc, qtype, qclass), its deadline running, not yet started; NULL
  * when out of memory. trace (may be NULL) gets every step and must outlive it. */

@@ -42,61 +42,6 @@
 #include "trace.h"
 #include "wire.h"
 
-#define ITER_MAX_DEPTH       5       /* nested glueless resolutions */
-#define ITER_MAX_CHILDREN    32      /* glueless resolutions for one client question */
-#define ITER_MAX_MINIMISE    10      /* qname minimisation steps before asking the full name */
-
-enum iter_state {
-    ST_NEXT_TARGET, ST_FIND_DELEGATION, ST_CHOOSE_SERVER, ST_RESOLVE_NS, ST_SEND,
-    ST_WAITING, ST_CLASSIFY, ST_DONE, ST_FAILED,
-};
-
-enum step { STEP_CONTINUE, STEP_WAIT };
-
-#define CUR(it) (&(it)->dp.servers[(it)->cur])     /* the server asked */
-struct budget {
-    int queries;
-    int children;
-};
-
-struct iter {
-    struct daemon *d;
-    struct iter *parent;
-    struct budget *budget;          /* the root's own_budget, shared by the whole tree */
-    struct budget own_budget;
-    int depth;
-    enum iter_state state;
-    const char *why;                /* reason of a failure, for the log */
-
-    ldns_rdf *qname;                /* the question, lower case */
-    ldns_rr_type qtype;
-    ldns_rr_class qclass;
-    ldns_rdf *target;               /* the name being resolved now (after CNAMEs) */
-    ldns_rr_list *answer;           /* CNAMEs followed so far, then the final RRset */
-    ldns_rr *soa;                   /* for a negative result */
-    ldns_pkt_rcode rcode;
-    int cnames, referrals, minimise_steps;
-
-    struct delegpt dp;              /* the delegation point being asked */
-    bool minimise;
-
-    int cur;                        /* the query in flight: index in dp.servers (they move) */
-    struct outbound *out;
-    bool use_0x20;
-    ldns_rdf *asked;                /* the name it asked (minimised or target) */
-    ldns_rr_type asked_type;
-    ldns_pkt *resp;
-
-    struct iter *child;             /* a glueless NS name being resolved */
-    ev_timer start;                 /* children only: starts it from the loop */
-    ev_timer deadline;              /* roots only */
-
-    struct trace *trace;            /* NULL unless `resolverctl trace` asked; shared by children */
-
-    iter_done_fn *done;
-    void *done_arg;
-};
-
 static time_t now_s(void) { return time(NULL); }
 
 static void name_str(const ldns_rdf *name, char *out, size_t len)
@@ -187,8 +132,24 @@ static enum step process_find_delegation(struct iter *it)
                          from == DELEGPT_HINTS ? "hints" : "cache");
     if (from == DELEGPT_HINTS)
         iterate_prime(it->d);
+    it->dp_from_cache = from == DELEGPT_CACHE;
+    it->ns_addrless = 0;
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
+}
+
+/* Every server of a cached delegation failed and some NS name had no address: the one
+ * that worked may have expired, or the delegation changed; ask the parent side again,
+ * as Unbound's last resort does (Deckard's iter_ns_badip). */
+static bool ask_parent_again(struct iter *it)
+{
+    if (!it->dp_from_cache || it->ns_addrless == 0 || it->refetches++ >= ITER_MAX_REFETCH ||
+        !delegpt_find_above(&it->dp, it->d->rrcache, it->d->hints, it->qclass, now_s()))
+        return false;
+    itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp, "parent");
+    it->dp_from_cache = false;
+    it->ns_addrless = 0;
+    return true;
 }
 
 static enum step process_choose_server(struct iter *it)
@@ -198,7 +159,11 @@ static enum step process_choose_server(struct iter *it)
         it->state = ST_RESOLVE_NS;
         return STEP_CONTINUE;
     }
-    if (!s && !(s = delegpt_choose(&it->dp, it->d->infra, true, now_s()))) /* all backed off? */
+    if (!s)
+        s = delegpt_choose(&it->dp, it->d->infra, true, now_s()); /* all backed off: probe one */
+    if (!s && ask_parent_again(it))
+        return STEP_CONTINUE;
+    if (!s)
         return fail(it, "no server left to ask");
     it->cur = (int)(s - it->dp.servers);
     it->state = ST_SEND;
@@ -228,6 +193,13 @@ static void child_done(void *arg, struct iter *child, bool ok)
 
     it->child = NULL;
     int added = ok ? delegpt_add_addrs(&it->dp, child->answer) : 0;
+    /* failed or not, what the child saw of the name as glue (the parent side) and what the
+     * cache now has of it are servers too (Deckard's iter_pcdirect, iter_pcnamerec) */
+    added += delegpt_add_addrs(&it->dp, child->pside);
+    int before = it->dp.n_servers;
+    delegpt_add_cached(&it->dp, it->d->rrcache, child->qname, it->qclass, now_s());
+    added += it->dp.n_servers - before;
+    it->ns_addrless += added == 0;
     char detail[64];
     snprintf(detail, sizeof detail, "%d new server address%s", added, added == 1 ? "" : "es");
     itertrace_child(it->trace, it->depth, child->qname, child->qtype, it->dp.zone,
@@ -245,8 +217,10 @@ static enum step process_resolve_ns(struct iter *it)
             continue;
         it->dp.ns_resolved |= 1ULL << i;
         ldns_rr_type type = it->d->cfg->do_ip4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-        if (!name || ancestor_resolving(it, name, type))
+        if (!name || ancestor_resolving(it, name, type)) {
+            it->ns_addrless++;
             continue;               /* a delegation loop: this name cannot help */
+        }
         if (it->depth >= ITER_MAX_DEPTH)
             return fail(it, "glueless delegations nested too deep");
         if (++it->budget->children > ITER_MAX_CHILDREN)
@@ -405,7 +379,10 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
     itertrace_referral(it->trace, it->depth, v->ns, v->glue, child);
     delegpt_set(&it->dp, zone, v->ns, it->d->rrcache, it->qclass, now_s());
     v->ns = NULL;                   /* the delegation point has it now */
+    it->dp_from_cache = false;
     delegpt_add_addrs(&it->dp, v->glue);
+    if (it->parent)
+        delegpt_glue_of(v->glue, it->qname, &it->pside);
     it->state = ST_CHOOSE_SERVER;
     return STEP_CONTINUE;
 }
@@ -494,6 +471,7 @@ static enum step act_on(struct iter *it, struct classify_verdict *v)
 
 static enum step process_classify(struct iter *it)
 {
+    bool upwards = response_refers_upwards(it->resp, it->dp.zone);
     size_t dropped = response_scrub(it->resp, it->dp.zone);
     struct classify_verdict v;
 
@@ -505,7 +483,7 @@ static enum step process_classify(struct iter *it)
     struct classify_input in = {
         .resp = it->resp, .zone = it->dp.zone, .target = it->target, .qtype = it->qtype,
         .asked = it->asked, .asked_type = it->asked_type, .cnames = it->cnames,
-        .max_cnames = (int)it->d->cfg->max_cname_chain,
+        .max_cnames = (int)it->d->cfg->max_cname_chain, .refers_upwards = upwards,
     };
     if (classify_is_minimised(&in))
         it->minimise_steps++;
@@ -571,6 +549,7 @@ void iter_free(struct iter *it)
     ldns_rdf_deep_free(it->target);
     ldns_rdf_deep_free(it->asked);
     ldns_rr_list_deep_free(it->answer);
+    ldns_rr_list_deep_free(it->pside);
     ldns_rr_free(it->soa);
     ldns_pkt_free(it->resp);
     free(it);

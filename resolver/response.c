@@ -108,6 +108,19 @@ enum response_referral response_referral(const ldns_pkt *pkt, const ldns_rdf *zo
     return *ns ? REFERRAL_DOWN : REFERRAL_BAD;
 }
 
+bool response_refers_upwards(const ldns_pkt *pkt, const ldns_rdf *zone)
+{
+    const ldns_rr_list *auth = ldns_pkt_authority(pkt);
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+        const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(auth, i));
+        if (ldns_rr_get_type(ldns_rr_list_rr(auth, i)) == LDNS_RR_TYPE_NS &&
+            dname_at_or_below(zone, owner) && ldns_dname_compare(zone, owner) != 0)
+            return true;
+    }
+    return false;
+}
+
 ldns_rr *response_soa(const ldns_pkt *pkt, const ldns_rdf *name)
 {
     ldns_rr_list *auth = ldns_pkt_authority(pkt);

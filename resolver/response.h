@@ -42,6 +42,10 @@ ldns_rr_list *response_rrset(const ldns_pkt *pkt, ldns_pkt_section sec, const ld
                              ldns_rr_type type);
 
 /* A clone of the SOA in the authority section whose owner is at or above `name`, or NULL. */
+/* True when the authority section holds an NS record for a zone strictly above `zone` (a
+ * referral upwards, towards the root): read before response_scrub drops such records. */
+bool response_refers_upwards(const ldns_pkt *pkt, const ldns_rdf *zone);
+
 ldns_rr *response_soa(const ldns_pkt *pkt, const ldns_rdf *name);
 
 /* Clones of the A/AAAA records in section `sec` whose owner is an NS target of `ns`, in a

@@ -326,10 +326,12 @@ static void run_iterate(const uint8_t *qname_lc, size_t qname_len, uint16_t qtyp
     delegpt_init(&dp, fz.cfg, (ctrl & 0x20) != 0);
     if (!asked_setup(&a, asked, qtype, ctrl) || ldns_wire2pkt(&resp, msg, len) != LDNS_STATUS_OK)
         goto out;                   /* the server is lame */
+    bool upwards = response_refers_upwards(resp, a.zone);      /* read before scrubbing */
     check_scrubbed(resp, a.zone);
     struct classify_input in = {
         .resp = resp, .zone = a.zone, .target = a.target, .qtype = a.qtype, .asked = a.asked,
         .asked_type = a.asked_type, .cnames = 0, .max_cnames = (int)fz.cfg->max_cname_chain,
+        .refers_upwards = upwards,
     };
     FUZZ_CHECK(classify_is_minimised(&in) == (a.asked_type != a.qtype ||
                                               ldns_dname_compare(a.asked, a.target) != 0));

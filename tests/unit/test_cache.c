@@ -362,11 +362,13 @@ static void test_negative(void)
     is_int(served_ttl(c, "alias.example.com.", WIRE_TYPE_A, T0, LDNS_SECTION_ANSWER, 0), 300,
            "the CNAME TTL is cut to the negative TTL");
 
-    is_int(store(c, "nope.example.com.", WIRE_TYPE_A, nx_bare, T0), -1,
-           "NXDOMAIN without SOA not cached");
+    is_int(store(c, "nope.example.com.", WIRE_TYPE_A, nx_bare, T0), 0,
+           "NXDOMAIN without SOA (nothing in authority) stored");
     is_int(store(c, "www.example.com.", WIRE_TYPE_AAAA, nodata_ns, T0), -1,
            "NODATA without SOA (a referral) not cached");
-    is_int(cache_entries(c), 2, "only the two good negatives are stored");
+    is_int(cache_entries(c), 3, "only the three negatives without other authority data are stored");
+    ok(present(c, "nope.example.com.", WIRE_TYPE_A, T0 + 4), "the one without SOA is served for 4 s");
+    ok(!present(c, "nope.example.com.", WIRE_TYPE_A, T0 + 5), "... but not for 5 s");
 
     free(nodata.wire);
     free(chain.wire);

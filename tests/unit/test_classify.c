@@ -43,12 +43,14 @@ static void classify(const struct reply *r, struct run *run)
     run->zone = dname(r->zone);
     run->target = dname(r->target);
     run->asked = dname(r->asked ? r->asked : r->target);
+    bool upwards = response_refers_upwards(run->pkt, run->zone);
     response_scrub(run->pkt, run->zone);
     response_canonicalize(run->pkt);
     struct classify_input in = {
         .resp = run->pkt, .zone = run->zone, .target = run->target, .qtype = r->qtype,
         .asked = run->asked, .asked_type = r->asked_type ? r->asked_type : r->qtype,
         .cnames = r->cnames, .max_cnames = r->max_cnames ? r->max_cnames : 8,
+        .refers_upwards = upwards,
     };
     classify_reply(&in, &run->v);
 }
@@ -254,6 +256,12 @@ static void test_negative(void)
     ok(run.v.kind == CLASSIFY_NODATA && run.v.soa, "AA, NOERROR, no answer: NODATA with SOA");
     run_free(&run);
 
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, LDNS_RR_TYPE_AAAA, 0,
+                              false, NOERROR, NULL, soa, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_NODATA && run.v.soa,
+       "no AA, NOERROR, no answer, the zone's SOA: NODATA too (as Unbound reads it)");
+    run_free(&run);
+
     classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NXDOMAIN,
                               chain, soa, NULL, 0, 0 }, &run);
     ok(run.v.kind == CLASSIFY_NXDOMAIN && count(run.v.chain) == 1 &&
@@ -281,8 +289,8 @@ static void test_lame(void)
 
     classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, false, NOERROR,
                               NULL, up, NULL, 0, 0 }, &run);
-    ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "not a referral"),
-       "an upward referral: scrubbed away (out of bailiwick), then not authoritative: LAME");
+    ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "upwards"),
+       "an upward referral (seen before the scrubbing drops it): LAME");
     run_free(&run);
 
     static const char *const self[] = { "example.test. 3600 IN NS ns1.example.test.", NULL };
@@ -302,6 +310,12 @@ static void test_lame(void)
                               up, NULL, 0, 0 }, &run);
     ok(run.v.kind == CLASSIFY_LAME || run.v.kind == CLASSIFY_NODATA,
        "AA with the zone's own NS in authority: not a referral");
+    run_free(&run);
+
+    classify(&(struct reply){ "example.test.", "www.example.test.", NULL, A, 0, true, NOERROR,
+                              NULL, up, NULL, 0, 0 }, &run);
+    ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "upwards"),
+       "AA, no answer and the parent's NS in authority (Deckard's iter_lame_aaaa): LAME, not NODATA");
     run_free(&run);
 }
 

@@ -51,7 +51,12 @@
 #                       right ID and question and A 6.6.6.6 (a reply from an unexpected address);
 #                       from ADDR with a wrong ID and A 6.6.6.6; then the true reply, A 192.0.2.77
 #                       (ns1.ZONE: ADDR). Over TCP only the true reply is sent.
-# In poison, wrongid, slow, nocase and sideref modes, ZONE's apex answers NS (ns1.ZONE) and SOA; other
+#   oddauth ZONE        serves ZONE (odd.test) with two odd answers to A questions (Deckard's
+#                       iter_cname_cache and iter_lame_aaaa): noaa.ZONE -> NOERROR, AA=0, no
+#                       answer, ZONE's SOA in the authority section (a NODATA without AA);
+#                       uprefaa.ZONE -> NOERROR, AA=1, no answer, ". NS a.root.sim." and its
+#                       address (an upward referral with AA: lame). Other names: A 192.0.2.92.
+# In poison, wrongid, slow, nocase, sideref and oddauth modes, ZONE's apex answers NS (ns1.ZONE) and SOA; other
 # types and names answer NODATA with the SOA. EDNS: an OPT record (1232) is echoed when the query had one.
 use strict;
 use warnings;
@@ -60,11 +65,11 @@ use IO::Select;
 
 my ($ADDR, $LOG, $MODE, @ARGS) = @ARGV;
 die "usage: badns.pl ADDR LOGFILE silent|refused|upref|poison ZONE|wrongid ZONE [FORGE_ADDR]|"
-    . "slow ZONE DELAY_MS|nocase ZONE|sideref ZONE\n"
-    unless defined $MODE && $MODE =~ /^(silent|refused|upref|poison|wrongid|slow|nocase|sideref)$/;
+    . "slow ZONE DELAY_MS|nocase ZONE|sideref ZONE|oddauth ZONE\n"
+    unless defined $MODE && $MODE =~ /^(silent|refused|upref|poison|wrongid|slow|nocase|sideref|oddauth)$/;
 my $ZONE = lc($ARGS[0] // '');
 $ZONE =~ s/\.$//;
-die "badns.pl: mode $MODE needs a ZONE\n" if $MODE =~ /^(poison|wrongid|slow|nocase|sideref)$/ && $ZONE eq '';
+die "badns.pl: mode $MODE needs a ZONE\n" if $MODE =~ /^(poison|wrongid|slow|nocase|sideref|oddauth)$/ && $ZONE eq '';
 my $FORGE_ADDR = $MODE eq 'wrongid' ? $ARGS[1] : undef;
 my $DELAY = $MODE eq 'slow' ? ($ARGS[1] // 300) / 1000 : 0;
 my $PORT = $ENV{BADNS_PORT} // 53;
@@ -226,6 +231,18 @@ sub answer {
                 [rr($to{$n}, $T{NS}, 86400, name_wire("ns1.$ZONE"))], [a_rr("ns1.$ZONE", $ADDR)])]);
         }
         return ('answer', ['main', zone_answer($q, '192.0.2.55')]);
+    }
+    if ($MODE eq 'oddauth') {
+        return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
+        my $n = $q->{lname} =~ s/\.$//r;
+        if ($q->{qtype} == $T{A} && $n eq "noaa.$ZONE") {
+            return ('nodata-noaa', ['main', reply($q, 0, 0, [], [soa_rr()], [])]);
+        }
+        if ($q->{qtype} == $T{A} && $n eq "uprefaa.$ZONE") {
+            return ('upref-aa', ['main', reply($q, 0, 1, [],
+                [rr('.', $T{NS}, 86400, name_wire('a.root.sim'))], [a_rr('a.root.sim', '127.54.0.1')])]);
+        }
+        return ('answer', ['main', zone_answer($q, '192.0.2.92')]);
     }
     # wrongid
     return ('refused', ['main', reply($q, 5, 0)]) if !in_zone($q->{lname});
