@@ -21,7 +21,7 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
-#include "daemon.h"
+#include "context.h"
 #include "forward.h"
 #include "iterate.h"
 #include "log.h"
@@ -66,7 +66,7 @@ static bool walk(struct resolve *r, const char *why)
         const char *reason = NULL;
         r->q.why = why;
         r->state = NULL;
-        r->stage_started = ev_now(r->q.d->loop);
+        r->stage_started = ev_now(r->q.ctx->loop);
         enum resolve_verdict v = s->start(r, &r->state, &reason);
         if (v == RESOLVE_WAIT)
             return true;
@@ -173,7 +173,7 @@ size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t
 
 static void finish(struct resolve *r, uint8_t *msg, size_t len)
 {
-    struct daemon *d = r->q.d;
+    struct daemon *d = r->q.ctx->d;
     uint8_t cached[WIRE_MAX_UDP];
     struct resolve_answer ans = { msg, len, false, stages[r->stage < N_STAGES ? r->stage : 0]->name };
 
