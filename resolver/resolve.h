@@ -82,6 +82,11 @@ struct resolve_stage {
     void (*cancel)(void *state);
 };
 
+/* The route: the stages in the order a miss walks them. Defined in route.c, the one place
+ * that names the stages, so resolve.c and the stages depend on this header only. */
+extern const struct resolve_stage *const resolve_route[];
+extern const size_t resolve_route_len;
+
 const struct resolve_query *resolve_query_of(const struct resolve *r);
 /* Records, when traced, the route step of a stage that takes the question up: verdict
  * (the stage's name) and a detail, after what the stage before said (q->why). */
