@@ -8,9 +8,9 @@
 # by including each other. On a cycle the test prints every strongly connected component
 # and its edges, so the include to cut is plain.
 #
-# Two further assertions are TODO (TAP `# TODO`) until the split of iterate.c lands
-# (issue 10, build point 2): iterate.c under 600 lines, fuzz_upstream.c without its
-# `mirror_` copies of daemon code.
+# Two further checks keep what the split of iterate.c (issue 10, build point 2) made true:
+# iterate.c under 600 lines, and fuzz_upstream.c calling the daemon's own functions
+# instead of `mirror_` copies of them.
 use strict;
 use warnings;
 use File::Basename qw(dirname basename);
@@ -88,7 +88,7 @@ if (!ok(@sccs == 0, "no include cycle among resolver/ modules")) {
     }
 }
 
-# ---- what the split of iterate.c makes true (TODO until it lands) --------------------------
+# ---- what the split of iterate.c made true --------------------------------------------------
 sub lines_of {
     my ($path) = @_;
     open(my $fh, '<', $path) or return -1;
@@ -98,8 +98,7 @@ sub lines_of {
     return $c;
 }
 my $iter_lines = lines_of("$src/iterate.c");
-ok($iter_lines >= 0 && $iter_lines < 600, "resolver/iterate.c under 600 lines ($iter_lines)",
-   'until the split of iterate.c (issue 10, point 2) lands');
+ok($iter_lines >= 0 && $iter_lines < 600, "resolver/iterate.c under 600 lines ($iter_lines)");
 
 my $fuzz = "$root/tests/fuzz/fuzz_upstream.c";
 open(my $fz, '<', $fuzz) or die "$fuzz: $!";
@@ -110,8 +109,7 @@ while (my $line = <$fz>) {
 }
 close $fz;
 ok(@mirrors == 0, "tests/fuzz/fuzz_upstream.c defines no mirror_ function"
-   . (@mirrors ? " (has " . join(', ', @mirrors) . ")" : ''),
-   'until fuzz_upstream.c calls the real classifier (issue 10, point 2)');
+   . (@mirrors ? " (has " . join(', ', @mirrors) . ")" : ''));
 
 print "1..$n\n";
 exit($failed ? 1 : 0);
