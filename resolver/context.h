@@ -5,10 +5,10 @@
  *   struct daemon      one per process: the configuration and everything built from it
  *                      (hosts, local zones, root hints), the shared caches (messages,
  *                      RRsets, infra, ratelimit), iteration's priming state, the control
- *                      socket and the worker threads. Its shared pointers (cfg, hosts, zones, hints,
- *                      cache_generation) are changed only by the main thread under the
- *                      world lock (workers.h); every thread reads them from here, so
- *                      nothing is copied, and nothing needs syncing.
+ *                      socket and the worker threads. Its shared pointers (cfg, hosts,
+ *                      zones, hints, cache_generation) are changed only by the main thread
+ *                      under the world lock (workers.h); every thread reads them from
+ *                      here, so nothing is copied, and nothing needs syncing.
  *   struct thread_ctx  one per thread: its loop, its counters, and what only that thread
  *                      touches -- a worker's listener and mesh.
  *                      `d` points at the daemon. The main thread has one too
@@ -81,7 +81,6 @@ struct daemon {
     struct rrcache *rrcache;        /* RRsets (delegations, glue) for the iterator */
     struct infra *infra;            /* what we know of each authoritative server */
     struct ratelimit *ratelimit;    /* reply counts per client prefix (`ratelimit QPS`) */
-    atomic_size_t tcp_conns;        /* TCP connections open, all threads */
     struct iterate_priming *priming; /* iteration's root priming state, one per process */
 
     /* the main thread's */
@@ -93,6 +92,11 @@ struct daemon {
     size_t n_hosts_watch;
     ev_signal sig_term, sig_int, sig_hup;
     ev_tstamp started;
+
+    /* TCP connections open, all threads: written by every worker on each connection, so in
+     * a cache line of its own, away from the pointers every query reads (last member: the
+     * struct's size rounds up past it) */
+    _Alignas(64) atomic_size_t tcp_conns;
 };
 
 #endif

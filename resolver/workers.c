@@ -40,8 +40,10 @@ struct post {
     uint8_t reply[];
 };
 
+/* Cache-line aligned: each worker writes its own counters on every query, and its
+ * neighbour in the array must not share those lines. */
 struct worker {
-    struct thread_ctx ctx;          /* this thread's context (context.h) */
+    _Alignas(64) struct thread_ctx ctx; /* this thread's context (context.h) */
     pthread_t thread;
     bool started;
     ev_async wake;                  /* posts arrived, or time to stop */
@@ -283,7 +285,9 @@ int workers_open(struct daemon *d)
     if (!ws)
         return -1;
     ws->n = thread_count(d->cfg);
-    ws->w = calloc(ws->n, sizeof *ws->w);
+    ws->w = aligned_alloc(_Alignof(struct worker), ws->n * sizeof *ws->w); /* size: a multiple */
+    if (ws->w)
+        memset(ws->w, 0, ws->n * sizeof *ws->w);
     /* writers first: a reload must not wait behind a worker that keeps re-acquiring */
     if (!ws->w || pthread_rwlockattr_init(&attr) != 0 ||
         pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) != 0 ||
