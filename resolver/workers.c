@@ -213,7 +213,7 @@ static size_t thread_count(const struct config *cfg)
 }
 
 /* The worker's own context: its loop, listener, mesh and counters, the daemon's state by
- * pointer. w is zeroed (calloc). */
+ * pointer. w is zeroed. */
 static int worker_init(struct daemon *d, struct worker *w, size_t n_workers)
 {
     w->ctx.d = d;
