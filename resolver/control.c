@@ -2,9 +2,10 @@
  *
  * Owns: the listening socket at `control PATH` (mode 0600, created under umask 077 so it is
  * never reachable by others, not even for an instant), the client connections on it, and
- * the command table. It runs on the main thread's loop (d->loop) next to the signal
- * watchers, and reaches the rest of the daemon only through the public calls of the cache,
- * the stats and daemon_reload.
+ * the command table. It runs on the main thread's loop (d->main_thread.loop) next to the
+ * signal watchers, and reaches the rest of the daemon only through the public calls of the
+ * cache, the stats, the workers' lock and state_reload; a trace runs in the main thread's
+ * context.
  *
  * One connection = one command (see control.h for the protocol). Every client is
  * non-blocking and has its own struct with one ev_io (read, then write) and one ev_timer
@@ -41,10 +42,11 @@
 #include "cache.h"
 #include "cachefile.h"
 #include "config.h"
-#include "daemon.h"
+#include "context.h"
 #include "infra.h"
 #include "log.h"
 #include "rrcache.h"
+#include "state.h"
 #include "stats.h"
 #include "strbuf.h"
 #include "tracecmd.h"
@@ -271,7 +273,8 @@ static int cmd_stats_reset(struct daemon *d, char **args, int nargs, struct strb
 
 static int cmd_status(struct daemon *d, char **args, int nargs, struct strbuf *r)
 {
-    double uptime = d->loop ? ev_now(d->loop) - d->started : 0.0;
+    struct ev_loop *loop = d->main_thread.loop;
+    double uptime = loop ? ev_now(loop) - d->started : 0.0;
 
     (void)args;
     (void)nargs;
@@ -443,7 +446,7 @@ static int cmd_reload(struct daemon *d, char **args, int nargs, struct strbuf *r
 
     (void)args;
     (void)nargs;
-    if (daemon_reload(d, err, sizeof err) != 0)
+    if (state_reload(d, err, sizeof err) != 0)
         return reply_fail(r, "%s", err[0] ? err : "reload failed");
     strbuf_append(r, "reloaded\n");
     return 0;
@@ -580,8 +583,8 @@ static void client_close(struct control_client *cl)
 {
     struct control *ctl = cl->ctl;
 
-    ev_io_stop(ctl->d->loop, &cl->io);
-    ev_timer_stop(ctl->d->loop, &cl->timeout);
+    ev_io_stop(ctl->d->main_thread.loop, &cl->io);
+    ev_timer_stop(ctl->d->main_thread.loop, &cl->timeout);
     tracecmd_cancel(cl->trace);
     free(cl->pending.buf);
     close_fd(cl->fd);
@@ -618,7 +621,7 @@ static void client_write(struct control_client *cl)
 /* Puts the finished response in place and starts writing it. */
 static void client_start_writing(struct control_client *cl, struct strbuf *r)
 {
-    struct ev_loop *loop = cl->ctl->d->loop;
+    struct ev_loop *loop = cl->ctl->d->main_thread.loop;
 
     cl->response = r->buf;                  /* it may have grown */
     cl->response_len = r->len;
@@ -632,7 +635,7 @@ static void trace_done(void *arg, const char *text, size_t len)
 {
     struct control_client *cl = arg;
     struct strbuf r = cl->pending;
-    struct ev_loop *loop = cl->ctl->d->loop;
+    struct ev_loop *loop = cl->ctl->d->main_thread.loop;
 
     cl->trace = NULL;
     cl->pending.buf = NULL;
@@ -661,8 +664,8 @@ static int cmd_trace(struct control_client *cl, char **args, int nargs, struct s
     }
     if (!words[0])
         return reply_fail(r, "usage: trace NAME [TYPE] [--json]");
-    cl->trace = tracecmd_start(cl->ctl->d, words[0], words[1], json, trace_done, cl, err,
-                               sizeof err);
+    cl->trace = tracecmd_start(&cl->ctl->d->main_thread, words[0], words[1], json, trace_done,
+                               cl, err, sizeof err);
     if (!cl->trace)
         return reply_fail(r, "%s", err);
     return 0;
@@ -672,7 +675,7 @@ static int cmd_trace(struct control_client *cl, char **args, int nargs, struct s
  * starts writing it. */
 static void client_respond(struct control_client *cl, const char *error)
 {
-    struct ev_loop *loop = cl->ctl->d->loop;
+    struct ev_loop *loop = cl->ctl->d->main_thread.loop;
 
     struct strbuf r = { malloc(CONTROL_MAX_RESPONSE), CONTROL_MAX_RESPONSE, 0,
                        CONTROL_MAX_DUMP, false };
@@ -785,8 +788,8 @@ static void client_add(struct control *ctl, int fd)
         ctl->clients->prev = cl;
     ctl->clients = cl;
     ctl->n_clients++;
-    ev_io_start(ctl->d->loop, &cl->io);
-    ev_timer_start(ctl->d->loop, &cl->timeout);
+    ev_io_start(ctl->d->main_thread.loop, &cl->io);
+    ev_timer_start(ctl->d->main_thread.loop, &cl->timeout);
 }
 
 /* ---- the listening socket ----------------------------------------------------------- */
@@ -795,9 +798,9 @@ static void client_add(struct control *ctl, int fd)
  * watcher would fire at once again, spinning. Pause accepting for a moment instead. */
 static void accept_pause(struct control *ctl)
 {
-    ev_io_stop(ctl->d->loop, &ctl->accept_io);
+    ev_io_stop(ctl->d->main_thread.loop, &ctl->accept_io);
     ev_timer_set(&ctl->accept_resume, CONTROL_ACCEPT_PAUSE, 0.0);
-    ev_timer_start(ctl->d->loop, &ctl->accept_resume);
+    ev_timer_start(ctl->d->main_thread.loop, &ctl->accept_resume);
 }
 
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -938,7 +941,7 @@ struct control *control_open(struct daemon *d, const char *path)
     ctl->accept_io.data = ctl;
     ev_timer_init(&ctl->accept_resume, accept_resume_cb, CONTROL_ACCEPT_PAUSE, 0.0);
     ctl->accept_resume.data = ctl;
-    ev_io_start(d->loop, &ctl->accept_io);
+    ev_io_start(d->main_thread.loop, &ctl->accept_io);
     log_info("control: listening on %s", path);
     return ctl;
 }
@@ -949,8 +952,8 @@ void control_close(struct control *ctl)
         return;
     while (ctl->clients)
         client_close(ctl->clients);
-    ev_io_stop(ctl->d->loop, &ctl->accept_io);
-    ev_timer_stop(ctl->d->loop, &ctl->accept_resume);
+    ev_io_stop(ctl->d->main_thread.loop, &ctl->accept_io);
+    ev_timer_stop(ctl->d->main_thread.loop, &ctl->accept_resume);
     close_fd(ctl->fd);
     if (unlink(ctl->path) != 0 && errno != ENOENT)
         log_warn("control: cannot remove %s: %s", ctl->path, strerror(errno));

@@ -13,7 +13,7 @@
 
 #include "addr.h"
 #include "config.h"
-#include "daemon.h"
+#include "context.h"
 #include "log.h"
 #include "outbound.h"
 #include "resolve.h"
@@ -31,7 +31,7 @@ struct upstream {
 typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len);
 
 struct forward_job {
-    struct daemon *d;
+    struct thread_ctx *ctx;     /* the thread it runs on */
     int n_upstreams, next;
     uint8_t qname[WIRE_MAX_NAME];
     size_t qname_len;
@@ -145,7 +145,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
 /* Starts a query to the next upstream; false when none is left. */
 static bool start_next(struct forward_job *job)
 {
-    const struct config *cfg = job->d->cfg;
+    const struct config *cfg = job->ctx->d->cfg;
 
     while (job->next < job->n_upstreams) {
         int i = job->next++;
@@ -159,7 +159,7 @@ static bool start_next(struct forward_job *job)
         };
         memcpy(&p.server, &job->upstreams[i].addr, sizeof p.server);
         p.has_source = config_outgoing_for(cfg, p.server.ss_family, &p.source);
-        job->query = outbound_start(job->d->loop, &job->d->stats, &p, upstream_done, job);
+        job->query = outbound_start(job->ctx->loop, &job->ctx->stats, &p, upstream_done, job);
         if (job->query) {
             trace_sent(job, i);
             return true;
@@ -171,7 +171,7 @@ static bool start_next(struct forward_job *job)
 /* Starts a job; `done` is called later, exactly once, unless forward_cancel comes first.
  * NULL when nothing could be sent at all. trace (may be NULL) gets a step for every
  * upstream asked; it must outlive the job. */
-static struct forward_job *forward_start(struct daemon *d, const struct config_forward *fz,
+static struct forward_job *forward_start(struct thread_ctx *ctx, const struct config_forward *fz,
                                   const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
                                   uint16_t qclass, struct trace *trace, forward_done_fn *done,
                                   void *arg)
@@ -181,7 +181,7 @@ static struct forward_job *forward_start(struct daemon *d, const struct config_f
     if (qname_len > WIRE_MAX_NAME || fz->n_upstreams < 1 ||
         !(job = calloc(1, sizeof *job + (size_t)fz->n_upstreams * sizeof job->upstreams[0])))
         return NULL;
-    job->d = d;
+    job->ctx = ctx;
     job->n_upstreams = fz->n_upstreams;
     for (int i = 0; i < fz->n_upstreams; i++) {
         memcpy(&job->upstreams[i].addr, &fz->upstreams[i], sizeof job->upstreams[i].addr);
@@ -218,7 +218,7 @@ static void forward_cancel(struct forward_job *job)
 static void stage_done(void *arg, uint8_t *msg, size_t len)
 {
     struct resolve *r = arg;
-    bool first = resolve_query_of(r)->d->cfg->forward_first;
+    bool first = resolve_query_of(r)->ctx->d->cfg->forward_first;
 
     if (msg)
         resolve_stage_done(r, RESOLVE_ANSWER, msg, len, NULL);
@@ -230,7 +230,7 @@ static void stage_done(void *arg, uint8_t *msg, size_t len)
 static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
 {
     const struct resolve_query *q = resolve_query_of(r);
-    const struct config_forward *fz = forward_find(q->d->cfg, q->qname_lc, q->qname_len);
+    const struct config_forward *fz = forward_find(q->ctx->d->cfg, q->qname_lc, q->qname_len);
 
     if (!fz) {
         *why = "no forward zone covers the name";
@@ -241,16 +241,16 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
         wire_name_to_str(fz->zone, fz->zone_len, zone, sizeof zone);
         resolve_trace_route(q, "forward", "forward zone %s: %d upstream%s%s", zone,
                             fz->n_upstreams, fz->n_upstreams == 1 ? "" : "s",
-                            q->d->cfg->forward_first ? ", iteration if all fail (forward-first yes)"
-                                                     : "");
+                            q->ctx->d->cfg->forward_first ?
+                            ", iteration if all fail (forward-first yes)" : "");
     }
-    *state = forward_start(q->d, fz, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
+    *state = forward_start(q->ctx, fz, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
                            stage_done, r);
     if (*state)
         return RESOLVE_WAIT;
-    *why = q->d->cfg->forward_first ? "no forwarder could be asked (forward-first yes)"
+    *why = q->ctx->d->cfg->forward_first ? "no forwarder could be asked (forward-first yes)"
                                     : "no forwarder could be asked";
-    return q->d->cfg->forward_first ? RESOLVE_NEXT : RESOLVE_FAIL;
+    return q->ctx->d->cfg->forward_first ? RESOLVE_NEXT : RESOLVE_FAIL;
 }
 
 static void stage_cancel(void *state)

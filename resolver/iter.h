@@ -17,7 +17,7 @@
 
 #include "delegpt.h"
 
-struct daemon;
+struct thread_ctx;
 struct iter;
 struct outbound;
 struct trace;
@@ -43,7 +43,7 @@ struct budget {
 };
 
 struct iter {
-    struct daemon *d;
+    struct thread_ctx *ctx;         /* the thread it runs on (ctx->d: the daemon) */
     struct iter *parent;
     struct budget *budget;          /* the root's own_budget, shared by the whole tree */
     struct budget own_budget;
@@ -86,7 +86,7 @@ struct iter {
 
 /* A root iter for (qname_lc, qtype, qclass), its deadline running, not yet started; NULL
  * when out of memory. trace (may be NULL) gets every step and must outlive it. */
-struct iter *iter_new_root(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
+struct iter *iter_new_root(struct thread_ctx *ctx, const uint8_t *qname_lc, size_t qname_len,
                            uint16_t qtype, uint16_t qclass, struct trace *trace,
                            iter_done_fn *done, void *arg);
 void iter_run(struct iter *it);

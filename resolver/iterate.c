@@ -31,7 +31,7 @@
 #include "classify.h"
 #include "config.h"
 #include "delegpt.h"
-#include "daemon.h"
+#include "context.h"
 #include "infra.h"
 #include "iterate.h"
 #include "itertrace.h"
@@ -71,7 +71,7 @@ static void deadline_passed(struct ev_loop *loop, ev_timer *w, int revents)
     iter_run(it);
 }
 
-static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_rdf *qname,
+static struct iter *iter_new(struct thread_ctx *ctx, struct iter *parent, const ldns_rdf *qname,
                              ldns_rr_type qtype, ldns_rr_class qclass, iter_done_fn *done,
                              void *arg)
 {
@@ -79,12 +79,12 @@ static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_r
 
     if (!it)
         return NULL;
-    it->d = d;
+    it->ctx = ctx;
     it->parent = parent;
     it->depth = parent ? parent->depth + 1 : 0;
     it->budget = parent ? parent->budget : &it->own_budget;
     it->trace = parent ? parent->trace : NULL;
-    delegpt_init(&it->dp, d->cfg, it->trace != NULL);
+    delegpt_init(&it->dp, ctx->d->cfg, it->trace != NULL);
     it->qname = ldns_rdf_clone(qname);
     it->target = ldns_rdf_clone(qname);
     it->answer = ldns_rr_list_new();
@@ -100,9 +100,9 @@ static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_r
     it->done = done;
     it->done_arg = arg;
     if (!parent) {
-        ev_timer_init(&it->deadline, deadline_passed, d->cfg->question_timeout_ms / 1000.0, 0);
+        ev_timer_init(&it->deadline, deadline_passed, ctx->d->cfg->question_timeout_ms / 1000.0, 0);
         it->deadline.data = it;
-        ev_timer_start(d->loop, &it->deadline);
+        ev_timer_start(ctx->loop, &it->deadline);
     }
     return it;
 }
@@ -111,9 +111,9 @@ static struct iter *iter_new(struct daemon *d, struct iter *parent, const ldns_r
 
 static enum step process_next_target(struct iter *it)
 {
-    if (it->cnames > (int)it->d->cfg->max_cname_chain)
+    if (it->cnames > (int)it->ctx->d->cfg->max_cname_chain)
         return fail(it, "CNAME chain too long");
-    it->minimise = it->d->cfg->qname_minimisation;
+    it->minimise = it->ctx->d->cfg->qname_minimisation;
     it->minimise_steps = 0;
     it->state = ST_FIND_DELEGATION;
     return STEP_CONTINUE;
@@ -123,15 +123,15 @@ static enum step process_next_target(struct iter *it)
  * it had to be the root hints. */
 static enum step process_find_delegation(struct iter *it)
 {
-    enum delegpt_source from = delegpt_find(&it->dp, it->d->rrcache, it->d->hints, it->target,
-                                            it->qtype, it->qclass, now_s());
+    enum delegpt_source from = delegpt_find(&it->dp, it->ctx->d->rrcache, it->ctx->d->hints,
+                                            it->target, it->qtype, it->qclass, now_s());
 
     if (from == DELEGPT_NONE)
-        return fail(it, it->d->hints ? "out of memory" : "no root hints");
+        return fail(it, it->ctx->d->hints ? "out of memory" : "no root hints");
     itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp,
                          from == DELEGPT_HINTS ? "hints" : "cache");
     if (from == DELEGPT_HINTS)
-        iterate_prime(it->d);
+        iterate_prime(it->ctx);
     it->dp_from_cache = from == DELEGPT_CACHE;
     it->ns_addrless = 0;
     it->state = ST_CHOOSE_SERVER;
@@ -144,7 +144,7 @@ static enum step process_find_delegation(struct iter *it)
 static bool ask_parent_again(struct iter *it)
 {
     if (!it->dp_from_cache || it->ns_addrless == 0 || it->refetches++ >= ITER_MAX_REFETCH ||
-        !delegpt_find_above(&it->dp, it->d->rrcache, it->d->hints, it->qclass, now_s()))
+        !delegpt_find_above(&it->dp, it->ctx->d->rrcache, it->ctx->d->hints, it->qclass, now_s()))
         return false;
     itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp, "parent");
     it->dp_from_cache = false;
@@ -154,13 +154,13 @@ static bool ask_parent_again(struct iter *it)
 
 static enum step process_choose_server(struct iter *it)
 {
-    struct delegpt_server *s = delegpt_choose(&it->dp, it->d->infra, false, now_s());
+    struct delegpt_server *s = delegpt_choose(&it->dp, it->ctx->d->infra, false, now_s());
     if (!s && delegpt_ns_left(&it->dp)) {
         it->state = ST_RESOLVE_NS;
         return STEP_CONTINUE;
     }
-    if (!s)
-        s = delegpt_choose(&it->dp, it->d->infra, true, now_s()); /* all backed off: probe one */
+    if (!s)                     /* all backed off: probe one */
+        s = delegpt_choose(&it->dp, it->ctx->d->infra, true, now_s());
     if (!s && ask_parent_again(it))
         return STEP_CONTINUE;
     if (!s)
@@ -197,7 +197,7 @@ static void child_done(void *arg, struct iter *child, bool ok)
      * cache now has of it are servers too (Deckard's iter_pcdirect, iter_pcnamerec) */
     added += delegpt_add_addrs(&it->dp, child->pside);
     int before = it->dp.n_servers;
-    delegpt_add_cached(&it->dp, it->d->rrcache, child->qname, it->qclass, now_s());
+    delegpt_add_cached(&it->dp, it->ctx->d->rrcache, child->qname, it->qclass, now_s());
     added += it->dp.n_servers - before;
     it->ns_addrless += added == 0;
     char detail[64];
@@ -216,7 +216,7 @@ static enum step process_resolve_ns(struct iter *it)
         if (it->dp.ns_resolved & (1ULL << i))
             continue;
         it->dp.ns_resolved |= 1ULL << i;
-        ldns_rr_type type = it->d->cfg->do_ip4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+        ldns_rr_type type = it->ctx->d->cfg->do_ip4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
         if (!name || ancestor_resolving(it, name, type)) {
             it->ns_addrless++;
             continue;               /* a delegation loop: this name cannot help */
@@ -225,7 +225,7 @@ static enum step process_resolve_ns(struct iter *it)
             return fail(it, "glueless delegations nested too deep");
         if (++it->budget->children > ITER_MAX_CHILDREN)
             return fail(it, "too many glueless resolutions for one question");
-        it->child = iter_new(it->d, it, name, type, it->qclass, child_done, it);
+        it->child = iter_new(it->ctx, it, name, type, it->qclass, child_done, it);
         if (!it->child)
             return fail(it, "out of memory");
         itertrace_child(it->trace, it->depth, name, type, it->dp.zone, "resolving",
@@ -234,7 +234,7 @@ static enum step process_resolve_ns(struct iter *it)
          * resume us inside our own call (the stack would grow with every child tried). */
         ev_timer_init(&it->child->start, child_start, 0, 0);
         it->child->start.data = it->child;
-        ev_timer_start(it->d->loop, &it->child->start);
+        ev_timer_start(it->ctx->loop, &it->child->start);
         it->state = ST_WAITING;
         return STEP_WAIT;
     }
@@ -250,10 +250,10 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
 
 static enum step process_send(struct iter *it)
 {
-    struct daemon *d = it->d;
+    struct daemon *d = it->ctx->d;
     char server[64], name[WIRE_MAX_NAME * 4 + 2];
 
-    if (++it->budget->queries > (int)it->d->cfg->max_queries_per_question)
+    if (++it->budget->queries > (int)it->ctx->d->cfg->max_queries_per_question)
         return fail(it, "too many upstream queries for one question");
     ldns_rdf_deep_free(it->asked);
     it->asked = delegpt_name_to_ask(&it->dp, it->target, it->qtype,
@@ -272,7 +272,7 @@ static enum step process_send(struct iter *it)
     p.case_randomise = it->use_0x20;
     p.has_source = config_outgoing_for(d->cfg, p.server.ss_family, &p.source);
     CUR(it)->attempts++;
-    it->out = outbound_start(d->loop, &d->stats, &p, upstream_done, it);
+    it->out = outbound_start(it->ctx->loop, &it->ctx->stats, &p, upstream_done, it);
     if (!it->out) {
         CUR(it)->lame = true;       /* cannot even open a socket to it */
         it->state = ST_CHOOSE_SERVER;
@@ -295,7 +295,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
                           double rtt)
 {
     struct iter *it = arg;
-    struct infra *infra = it->d->infra;
+    struct infra *infra = it->ctx->d->infra;
     time_t now = now_s();
 
     it->out = NULL;
@@ -343,7 +343,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
 static void cache_verdict(struct iter *it, const struct classify_verdict *v)
 {
     for (size_t i = 0; i < v->n_cache; i++)
-        rrcache_store(it->d->rrcache, v->cache[i].rrs, v->cache[i].trust, now_s());
+        rrcache_store(it->ctx->d->rrcache, v->cache[i].rrs, v->cache[i].trust, now_s());
 }
 
 static void append_rrs(ldns_rr_list *to, ldns_rr_list *from)
@@ -369,15 +369,15 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
 {
     char child[WIRE_MAX_NAME * 4 + 2];
 
-    if (++it->referrals > (int)it->d->cfg->max_referrals)
+    if (++it->referrals > (int)it->ctx->d->cfg->max_referrals)
         return fail(it, "too many referrals");
-    it->d->stats.iterator_referrals++;
+    it->ctx->stats.iterator_referrals++;
     cache_verdict(it, v);
     ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(v->ns, 0)));
     name_str(zone, child, sizeof child);
     log_debug("iterate: referral to %s", child);
     itertrace_referral(it->trace, it->depth, v->ns, v->glue, child);
-    delegpt_set(&it->dp, zone, v->ns, it->d->rrcache, it->qclass, now_s());
+    delegpt_set(&it->dp, zone, v->ns, it->ctx->d->rrcache, it->qclass, now_s());
     v->ns = NULL;                   /* the delegation point has it now */
     it->dp_from_cache = false;
     delegpt_add_addrs(&it->dp, v->glue);
@@ -421,7 +421,7 @@ static enum step mark_lame(struct iter *it, const char *what)
 {
     char server[64];
 
-    it->d->stats.iterator_lame++;
+    it->ctx->stats.iterator_lame++;
     itertrace_verdict(it->trace, it->depth, "lame", -1, "lame: %s; trying another server", what);
     CUR(it)->lame = true;
     log_debug("iterate: %s is lame (%s)", addr_to_str(&CUR(it)->addr, server, sizeof server), what);
@@ -477,13 +477,13 @@ static enum step process_classify(struct iter *it)
 
     response_canonicalize(it->resp);
     if (dropped) {
-        it->d->stats.iterator_scrubbed += dropped;
+        it->ctx->stats.iterator_scrubbed += dropped;
         log_debug("iterate: dropped %zu out-of-bailiwick records", dropped);
     }
     struct classify_input in = {
         .resp = it->resp, .zone = it->dp.zone, .target = it->target, .qtype = it->qtype,
         .asked = it->asked, .asked_type = it->asked_type, .cnames = it->cnames,
-        .max_cnames = (int)it->d->cfg->max_cname_chain, .refers_upwards = upwards,
+        .max_cnames = (int)it->ctx->d->cfg->max_cname_chain, .refers_upwards = upwards,
     };
     if (classify_is_minimised(&in))
         it->minimise_steps++;
@@ -502,10 +502,10 @@ static void iter_finish(struct iter *it, bool ok)
     if (!ok) {
         name_str(it->qname, name, sizeof name);
         log_debug("iterate: %s type %d failed: %s", name, it->qtype, it->why ? it->why : "?");
-        it->d->stats.iterator_failures++;
+        it->ctx->stats.iterator_failures++;
     }
     if (it->parent == NULL)
-        ev_timer_stop(it->d->loop, &it->deadline);
+        ev_timer_stop(it->ctx->loop, &it->deadline);
     it->done(it->done_arg, it, ok);     /* frees it */
 }
 
@@ -537,14 +537,14 @@ void iter_free(struct iter *it)
         return;
     if (it->out) {
         outbound_cancel(it->out);
-        infra_outstanding_add(it->d->infra, &CUR(it)->addr, -1, now_s());
+        infra_outstanding_add(it->ctx->d->infra, &CUR(it)->addr, -1, now_s());
     }
     iter_free(it->child);
     delegpt_clear(&it->dp);
     if (!it->parent)
-        ev_timer_stop(it->d->loop, &it->deadline);
+        ev_timer_stop(it->ctx->loop, &it->deadline);
     else
-        ev_timer_stop(it->d->loop, &it->start);
+        ev_timer_stop(it->ctx->loop, &it->start);
     ldns_rdf_deep_free(it->qname);
     ldns_rdf_deep_free(it->target);
     ldns_rdf_deep_free(it->asked);
@@ -557,12 +557,12 @@ void iter_free(struct iter *it)
 
 /* ---- for the stage (iter.h) ------------------------------------------------------------ */
 
-struct iter *iter_new_root(struct daemon *d, const uint8_t *qname_lc, size_t qname_len,
+struct iter *iter_new_root(struct thread_ctx *ctx, const uint8_t *qname_lc, size_t qname_len,
                            uint16_t qtype, uint16_t qclass, struct trace *trace,
                            iter_done_fn *done, void *arg)
 {
     ldns_rdf *qname = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, qname_len, qname_lc);
-    struct iter *it = qname ? iter_new(d, NULL, qname, qtype, qclass, done, arg) : NULL;
+    struct iter *it = qname ? iter_new(ctx, NULL, qname, qtype, qclass, done, arg) : NULL;
 
     ldns_rdf_deep_free(qname);
     if (it) {

@@ -11,9 +11,9 @@
 #ifndef ITERATE_H
 #define ITERATE_H
 
-struct daemon;
 struct iterate_priming;
 struct resolve_stage;
+struct thread_ctx;
 
 /* The `iterate` stage of resolve.c: answers, or fails (no root hints, a limit, no server
  * left); it never passes on. */
@@ -22,12 +22,12 @@ extern const struct resolve_stage iterate_stage;
 /* The process's priming state: one root priming at a time, whichever thread needs it.
  * NULL when out of memory (then no priming is done). */
 struct iterate_priming *iterate_priming_new(void);
-/* Cancels the priming running on d's loop, if any (that thread's loop is still alive). */
-void iterate_priming_cancel(struct iterate_priming *p, struct daemon *d);
+/* Cancels the priming running on ctx's loop, if any (that thread's loop is still alive). */
+void iterate_priming_cancel(struct iterate_priming *p, struct thread_ctx *ctx);
 void iterate_priming_free(struct iterate_priming *p);
 
-/* Primes the root NS set (RFC 8109) on d's loop unless it is cached, priming is off or
+/* Primes the root NS set (RFC 8109) on ctx's loop unless it is cached, priming is off or
  * already under way somewhere. */
-void iterate_prime(struct daemon *d);
+void iterate_prime(struct thread_ctx *ctx);
 
 #endif

@@ -16,7 +16,7 @@
 #include <ldns/ldns.h>
 
 #include "config.h"
-#include "daemon.h"
+#include "context.h"
 #include "iter.h"
 #include "log.h"
 #include "resolve.h"
@@ -26,7 +26,7 @@
 typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len);
 
 struct iterate_job {
-    struct daemon *d;
+    struct thread_ctx *ctx;
     struct iter *it;
     ev_timer kick;                  /* starts the iter from the loop, never from the caller */
     iterate_done_fn *done;
@@ -56,25 +56,25 @@ static void job_done(void *arg, struct iter *it, bool ok)
 /* Starts resolving; `done` is called later, exactly once, unless iterate_cancel comes
  * first. NULL when iteration is impossible (no root hints) or out of memory. trace (may
  * be NULL) gets every step; it must outlive the job. */
-static struct iterate_job *iterate_start(struct daemon *d, const uint8_t *qname_lc,
+static struct iterate_job *iterate_start(struct thread_ctx *ctx, const uint8_t *qname_lc,
                                          size_t qname_len, uint16_t qtype, uint16_t qclass,
                                          struct trace *trace, iterate_done_fn *done, void *arg)
 {
     struct iterate_job *job;
 
-    if (!d->hints || !(job = calloc(1, sizeof *job)))
+    if (!ctx->d->hints || !(job = calloc(1, sizeof *job)))
         return NULL;
-    job->d = d;
+    job->ctx = ctx;
     job->done = done;
     job->arg = arg;
-    job->it = iter_new_root(d, qname_lc, qname_len, qtype, qclass, trace, job_done, job);
+    job->it = iter_new_root(ctx, qname_lc, qname_len, qtype, qclass, trace, job_done, job);
     if (!job->it) {
         free(job);
         return NULL;
     }
     ev_timer_init(&job->kick, job_kick, 0, 0);
     job->kick.data = job;
-    ev_timer_start(d->loop, &job->kick);
+    ev_timer_start(ctx->loop, &job->kick);
     return job;
 }
 
@@ -82,7 +82,7 @@ static void iterate_cancel(struct iterate_job *job)
 {
     if (!job)
         return;
-    ev_timer_stop(job->d->loop, &job->kick);
+    ev_timer_stop(job->ctx->loop, &job->kick);
     iter_free(job->it);
     free(job);
 }
@@ -99,13 +99,13 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
 {
     const struct resolve_query *q = resolve_query_of(r);
 
-    if (!q->d->hints) {
+    if (!q->ctx->d->hints) {
         resolve_trace_route(q, "iterate", "no root hints: cannot iterate");
         *why = "no root hints";
         return RESOLVE_FAIL;
     }
     resolve_trace_route(q, "iterate", "iterating from the root");
-    *state = iterate_start(q->d, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
+    *state = iterate_start(q->ctx, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
                            stage_done, r);
     if (*state)
         return RESOLVE_WAIT;
@@ -125,7 +125,7 @@ const struct resolve_stage iterate_stage = { "iterate", stage_start, stage_cance
 struct iterate_priming {
     atomic_bool busy;               /* a priming is in flight on some thread */
     struct iterate_job *job;        /* that priming; written only by the thread holding busy */
-    struct daemon *owner;           /* the context (thread) whose loop runs it */
+    struct thread_ctx *owner;       /* the thread whose loop runs it */
 };
 
 struct iterate_priming *iterate_priming_new(void)
@@ -137,9 +137,9 @@ struct iterate_priming *iterate_priming_new(void)
     return p;
 }
 
-void iterate_priming_cancel(struct iterate_priming *p, struct daemon *d)
+void iterate_priming_cancel(struct iterate_priming *p, struct thread_ctx *ctx)
 {
-    if (!p || !p->job || p->owner != d)
+    if (!p || !p->job || p->owner != ctx)
         return;
     iterate_cancel(p->job);
     p->job = NULL;
@@ -166,9 +166,10 @@ static void prime_done(void *arg, uint8_t *msg, size_t len)
         log_warn("priming the root name servers failed; using the root hints");
 }
 
-void iterate_prime(struct daemon *d)
+void iterate_prime(struct thread_ctx *ctx)
 {
     static const uint8_t root[1] = { 0 };
+    struct daemon *d = ctx->d;
     struct iterate_priming *p = d->priming;
     ldns_rdf *root_name;
     ldns_rr_list *ns;
@@ -185,8 +186,8 @@ void iterate_prime(struct daemon *d)
     }
     if (atomic_exchange(&p->busy, true))
         return;
-    p->owner = d;
-    p->job = iterate_start(d, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
+    p->owner = ctx;
+    p->job = iterate_start(ctx, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
                            prime_done, p);
     if (!p->job) {
         p->owner = NULL;

@@ -29,8 +29,9 @@
 
 #include "addr.h"
 #include "config.h"
-#include "daemon.h"
+#include "context.h"
 #include "log.h"
+#include "reply.h"
 #include "request.h"
 #include "wire.h"
 
@@ -88,7 +89,7 @@ struct tcp_conn {
 };
 
 struct listener {
-    struct daemon *d;
+    struct thread_ctx *ctx;         /* the worker this listener belongs to */
     struct udp_socket *udp;
     size_t n_udp;
     struct tcp_socket *tcp;
@@ -150,8 +151,10 @@ static void udp_flush(struct udp_batch *b)
     b->n_out = 0;
 }
 
-bool listener_udp_queue(struct udp_batch *b, const struct reply_target *t, const uint8_t *reply,
-                        size_t len)
+/* Adds a UDP reply to the batch being handled (t->batch), to leave with the others in one
+ * sendmmsg; false when it cannot (no batch, full, too big): send it alone. */
+static bool udp_queue(struct udp_batch *b, const struct reply_target *t, const uint8_t *reply,
+                      size_t len)
 {
     if (!b || b->n_out == UDP_BATCH || len > UDP_SLOT || t->udp_fd != b->fd)
         return false;
@@ -166,6 +169,16 @@ bool listener_udp_queue(struct udp_batch *b, const struct reply_target *t, const
     b->out[i].msg_hdr.msg_iov = &b->out_iov[i];
     b->out[i].msg_hdr.msg_iovlen = 1;
     return true;
+}
+
+void listener_send_udp(struct thread_ctx *ctx, const struct reply_target *t,
+                       const uint8_t *reply, size_t len)
+{
+    (void)ctx;                  /* sendto on a shared socket is thread-safe */
+    if (len == 0 || udp_queue(t->batch, t, reply, len))
+        return;
+    if (sendto(t->udp_fd, reply, len, 0, (const struct sockaddr *)&t->peer, t->peer_len) < 0)
+        log_debug("udp send failed: %s", strerror(errno));
 }
 
 static int udp_receive(struct udp_batch *b, int fd)
@@ -185,7 +198,7 @@ static int udp_receive(struct udp_batch *b, int fd)
 static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct udp_socket *s = w->data;
-    struct daemon *d = s->l->d;
+    struct thread_ctx *ctx = s->l->ctx;
     struct udp_batch *b = s->l->batch;
     (void)revents;
 
@@ -200,13 +213,14 @@ static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
     for (int i = 0; i < n; i++) {
         struct msghdr *h = &b->in[i].msg_hdr;
         if (h->msg_flags & MSG_TRUNC) {
-            d->stats.dropped++;     /* cannot happen with 64 KiB slots; never half-read */
+            ctx->stats.dropped++;     /* cannot happen with 64 KiB slots; never half-read */
             continue;
         }
-        struct reply_target t = { .udp_fd = s->fd, .peer_len = h->msg_namelen, .owner = d,
-                                  .batch = b, .received = ev_now(loop) };
+        struct reply_target t = { .send = listener_send_udp, .udp_fd = s->fd,
+                                  .peer_len = h->msg_namelen, .owner = ctx, .batch = b,
+                                  .received = ev_now(loop) };
         memcpy(&t.peer, &b->in_peer[i], h->msg_namelen);
-        request_handle(d, b->in_buf[i], b->in[i].msg_len, &t);
+        request_handle(ctx, b->in_buf[i], b->in[i].msg_len, &t);
     }
     udp_flush(b);
 }
@@ -226,9 +240,9 @@ static void conn_close(struct tcp_conn *c)
     struct listener *l = c->l;
 
     if (c->fd >= 0) {
-        ev_io_stop(l->d->loop, &c->rio);
-        ev_io_stop(l->d->loop, &c->wio);
-        ev_timer_stop(l->d->loop, &c->idle);
+        ev_io_stop(l->ctx->loop, &c->rio);
+        ev_io_stop(l->ctx->loop, &c->wio);
+        ev_timer_stop(l->ctx->loop, &c->idle);
         close(c->fd);
         c->fd = -1;
         if (c->prev)
@@ -238,8 +252,8 @@ static void conn_close(struct tcp_conn *c)
         if (c->next)
             c->next->prev = c->prev;
         l->n_conns--;
-        atomic_fetch_sub(&l->d->main_ctx->tcp_conns, 1);
-        l->d->stats.tcp_open--;
+        atomic_fetch_sub(&l->ctx->d->tcp_conns, 1);
+        l->ctx->stats.tcp_open--;
     }
     if (c->holds == 0)
         conn_free(c);
@@ -247,7 +261,7 @@ static void conn_close(struct tcp_conn *c)
 
 static void conn_touch(struct tcp_conn *c)
 {
-    ev_timer_again(c->l->d->loop, &c->idle);
+    ev_timer_again(c->l->ctx->loop, &c->idle);
 }
 
 static size_t conn_unsent(const struct tcp_conn *c)
@@ -259,7 +273,7 @@ static size_t conn_unsent(const struct tcp_conn *c)
  * client that does not read (back-pressure), and resumes when they drain. */
 static void conn_update_reading(struct tcp_conn *c)
 {
-    struct ev_loop *loop = c->l->d->loop;
+    struct ev_loop *loop = c->l->ctx->loop;
     bool want = !c->eof && c->holds < TCP_MAX_PENDING && conn_unsent(c) < TCP_MAX_UNSENT;
 
     if (want && !ev_is_active(&c->rio))
@@ -283,17 +297,20 @@ static bool buf_reserve(uint8_t **buf, size_t *cap, size_t need)
     return true;
 }
 
+static reply_send_fn send_tcp;
+
 /* Hands one complete frame to request_handle, holding the connection for its reply. */
 static void conn_dispatch(struct tcp_conn *c, size_t msg_len)
 {
-    struct daemon *d = c->l->d;
-    struct reply_target t = { .udp_fd = -1, .tcp = c, .peer_len = c->peer_len,
-                              .received = ev_now(d->loop), .owner = d };
+    struct thread_ctx *ctx = c->l->ctx;
+    struct reply_target t = { .send = send_tcp, .udp_fd = -1, .tcp = c,
+                              .peer_len = c->peer_len, .received = ev_now(ctx->loop),
+                              .owner = ctx };
 
     memcpy(&t.peer, &c->peer, c->peer_len);
     conn_touch(c);              /* only whole queries count as activity: no slow-loris */
     listener_tcp_hold(c);
-    request_handle(d, c->in + 2, msg_len, &t);
+    request_handle(ctx, c->in + 2, msg_len, &t);
 }
 
 /* Reads what is there, up to a batch; every complete frame is dispatched. Returns false
@@ -363,9 +380,9 @@ static bool conn_flush(struct tcp_conn *c)
     }
     if (c->out_off == c->out_len) {
         c->out_off = c->out_len = 0;
-        ev_io_stop(c->l->d->loop, &c->wio);
+        ev_io_stop(c->l->ctx->loop, &c->wio);
     } else if (!ev_is_active(&c->wio)) {
-        ev_io_start(c->l->d->loop, &c->wio);
+        ev_io_start(c->l->ctx->loop, &c->wio);
     }
     return true;
 }
@@ -430,15 +447,25 @@ void listener_tcp_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
     conn_update_reading(c);
 }
 
+/* The TCP reply callback: the connection belongs to t->owner's thread; a reply made on
+ * another thread (the mesh of the question's owner) goes there by the thread's hook. */
+static void send_tcp(struct thread_ctx *ctx, const struct reply_target *t, const uint8_t *reply,
+                     size_t len)
+{
+    if (ctx->tcp_reply && ctx->tcp_reply(ctx, t, reply, len) == 0)
+        return;
+    listener_tcp_reply(t->tcp, reply, len);
+}
+
 static void conn_open(struct listener *l, int fd, const struct sockaddr_storage *peer,
                       socklen_t peer_len)
 {
-    struct daemon *d = l->d;
+    struct thread_ctx *ctx = l->ctx;
     struct tcp_conn *c = calloc(1, sizeof *c);
 
     if (!c) {
         close(fd);
-        atomic_fetch_sub(&d->main_ctx->tcp_conns, 1);
+        atomic_fetch_sub(&ctx->d->tcp_conns, 1);
         return;
     }
     c->l = l;
@@ -448,17 +475,17 @@ static void conn_open(struct listener *l, int fd, const struct sockaddr_storage 
     ev_io_init(&c->rio, conn_readable, fd, EV_READ);
     ev_io_init(&c->wio, conn_writable, fd, EV_WRITE);
     ev_init(&c->idle, conn_idle);
-    c->idle.repeat = d->cfg->tcp_idle_timeout_ms / 1000.0;
+    c->idle.repeat = ctx->d->cfg->tcp_idle_timeout_ms / 1000.0;
     c->rio.data = c->wio.data = c->idle.data = c;
-    ev_io_start(d->loop, &c->rio);
-    ev_timer_again(d->loop, &c->idle);
+    ev_io_start(ctx->loop, &c->rio);
+    ev_timer_again(ctx->loop, &c->idle);
     c->next = l->conns;
     if (l->conns)
         l->conns->prev = c;
     l->conns = c;
     l->n_conns++;
-    d->stats.tcp_connections++;
-    d->stats.tcp_open++;
+    ctx->stats.tcp_connections++;
+    ctx->stats.tcp_open++;
 }
 
 static void accept_resume(struct ev_loop *loop, ev_timer *w, int revents)
@@ -472,7 +499,7 @@ static void accept_resume(struct ev_loop *loop, ev_timer *w, int revents)
  * moment instead of spinning on it. */
 static void accept_pause(struct tcp_socket *s)
 {
-    struct ev_loop *loop = s->l->d->loop;
+    struct ev_loop *loop = s->l->ctx->loop;
 
     ev_io_stop(loop, &s->io);
     ev_timer_set(&s->resume, ACCEPT_PAUSE_SECONDS, 0);
@@ -501,9 +528,9 @@ static void tcp_acceptable(struct ev_loop *loop, ev_io *w, int revents)
             return;
         }
         /* the cap counts every thread's connections: it is one limit for the daemon */
-        if (atomic_fetch_add(&l->d->main_ctx->tcp_conns, 1) >= l->d->cfg->tcp_max_connections) {
-            atomic_fetch_sub(&l->d->main_ctx->tcp_conns, 1);
-            l->d->stats.tcp_refused_cap++;
+        if (atomic_fetch_add(&l->ctx->d->tcp_conns, 1) >= l->ctx->d->cfg->tcp_max_connections) {
+            atomic_fetch_sub(&l->ctx->d->tcp_conns, 1);
+            l->ctx->stats.tcp_refused_cap++;
             close(fd);
             continue;
         }
@@ -533,27 +560,27 @@ static int listener_bind_all(struct listener *l, const struct config *cfg)
         u->l = l;
         ev_io_init(&u->io, udp_readable, ufd, EV_READ);
         u->io.data = u;
-        ev_io_start(l->d->loop, &u->io);
+        ev_io_start(l->ctx->loop, &u->io);
         struct tcp_socket *t = &l->tcp[l->n_tcp++];
         t->fd = tfd;
         t->l = l;
         ev_io_init(&t->io, tcp_acceptable, tfd, EV_READ);
         ev_init(&t->resume, accept_resume);
         t->io.data = t->resume.data = t;
-        ev_io_start(l->d->loop, &t->io);
+        ev_io_start(l->ctx->loop, &t->io);
         log_info("listening on %s (UDP and TCP)", addr_to_str(&a->addr, where, sizeof where));
     }
     return 0;
 }
 
-struct listener *listener_open(struct daemon *d)
+struct listener *listener_open(struct thread_ctx *ctx)
 {
-    const struct config *cfg = d->cfg;
+    const struct config *cfg = ctx->d->cfg;
     struct listener *l = calloc(1, sizeof *l);
 
     if (!l)
         return NULL;
-    l->d = d;
+    l->ctx = ctx;
     l->udp = calloc(cfg->n_listens ? cfg->n_listens : 1, sizeof *l->udp);
     l->tcp = calloc(cfg->n_listens ? cfg->n_listens : 1, sizeof *l->tcp);
     l->batch = malloc(sizeof *l->batch);
@@ -569,12 +596,12 @@ void listener_close(struct listener *l)
     if (!l)
         return;
     for (size_t i = 0; i < l->n_udp; i++) {
-        ev_io_stop(l->d->loop, &l->udp[i].io);
+        ev_io_stop(l->ctx->loop, &l->udp[i].io);
         close(l->udp[i].fd);
     }
     for (size_t i = 0; i < l->n_tcp; i++) {
-        ev_io_stop(l->d->loop, &l->tcp[i].io);
-        ev_timer_stop(l->d->loop, &l->tcp[i].resume);
+        ev_io_stop(l->ctx->loop, &l->tcp[i].io);
+        ev_timer_stop(l->ctx->loop, &l->tcp[i].resume);
         close(l->tcp[i].fd);
     }
     while (l->conns) {

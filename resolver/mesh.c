@@ -27,13 +27,12 @@
 #include <sys/resource.h>
 
 #include "config.h"
-#include "daemon.h"
+#include "context.h"
 #include "htable.h"
 #include "log.h"
-#include "request.h"
+#include "reply.h"
 #include "resolve.h"
 #include "wire.h"
-#include "workers.h"
 
 #define MESH_SLOTS        256       /* to begin with: the table doubles as it fills */
 #define MESH_TRIM_AFTER   1000      /* resolutions in flight at once that make a burst */
@@ -57,7 +56,9 @@ struct mesh_job {
 };
 
 struct mesh {
-    struct daemon *d;
+    struct thread_ctx *ctx;         /* the worker this mesh belongs to */
+    struct daemon *d;               /* ctx->d */
+    size_t shares;                  /* max-outstanding is split evenly over this many meshes */
     size_t fd_share;                /* jobs this mesh may have by the descriptor limit */
     struct htable jobs;             /* by (name, type, class) */
     struct mesh_job *oldest, *newest;
@@ -65,13 +66,7 @@ struct mesh {
     size_t peak;                    /* most jobs at once since the last trim */
 };
 
-static size_t threads_of(const struct daemon *d)
-{
-    size_t n = workers_count(d->main_ctx);
-    return n ? n : 1;
-}
-
-struct mesh *mesh_new(struct daemon *d)
+struct mesh *mesh_new(struct thread_ctx *ctx, size_t shares)
 {
     struct mesh *m = calloc(1, sizeof *m);
     struct rlimit nofile;
@@ -82,18 +77,20 @@ struct mesh *mesh_new(struct daemon *d)
         free(m);
         return NULL;
     }
-    m->d = d;
+    m->ctx = ctx;
+    m->d = ctx->d;
+    m->shares = shares ? shares : 1;
     m->fd_share = SIZE_MAX;
     /* every worker thread has a mesh: they share half the descriptors */
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
-        m->fd_share = nofile.rlim_cur / 2 / threads_of(d);
+        m->fd_share = nofile.rlim_cur / 2 / m->shares;
     return m;
 }
 
 /* This mesh's part of max-outstanding (read at each use: a reload may change it). */
 static size_t max_jobs(const struct mesh *m)
 {
-    size_t share = m->d->cfg->max_outstanding / threads_of(m->d);
+    size_t share = m->d->cfg->max_outstanding / m->shares;
     if (share == 0)
         share = 1;
     return share < m->fd_share ? share : m->fd_share;
@@ -123,7 +120,7 @@ static void job_link(struct mesh *m, struct mesh_job *job, uint64_t hash)
     m->n_jobs++;
     if (m->n_jobs > m->peak)
         m->peak = m->n_jobs;
-    m->d->stats.mesh_outstanding++;
+    m->ctx->stats.mesh_outstanding++;
 }
 
 static void job_unlink(struct mesh_job *job)
@@ -140,7 +137,7 @@ static void job_unlink(struct mesh_job *job)
     else
         m->newest = job->older;
     m->n_jobs--;
-    m->d->stats.mesh_outstanding--;
+    m->ctx->stats.mesh_outstanding--;
 }
 
 /* After a burst has drained (this mesh had at least half its cap, or MESH_TRIM_AFTER, in
@@ -175,7 +172,7 @@ static void job_done(void *arg, const struct resolve_answer *ans)
     job->res = NULL;
     job_unlink(job);
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        request_answer(m->d, &w->q, &w->target, ans->msg, ans->len);
+        reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
     job_free(job);
     trim_after_burst(m);
 }
@@ -186,7 +183,7 @@ static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
     struct mesh_waiter *w;
 
     if (job->n_waiters >= job->mesh->d->cfg->max_clients_per_query || !(w = malloc(sizeof *w))) {
-        job->mesh->d->stats.mesh_refused++;
+        job->mesh->ctx->stats.mesh_refused++;
         return false;
     }
     w->q = *q;
@@ -205,9 +202,9 @@ static void drop_oldest(struct mesh *m)
 
     job_unlink(job);
     resolve_cancel(job->res);
-    m->d->stats.mesh_dropped++;
+    m->ctx->stats.mesh_dropped++;
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        request_answer(m->d, &w->q, &w->target, NULL, 0);
+        reply_answer(m->ctx, &w->q, &w->target, NULL, 0);
     job_free(job);
 }
 
@@ -218,7 +215,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     while (m->n_jobs >= max_jobs(m)) {
         /* the part running now is what jostling judges: a forward-first fall-back to
          * iteration is a fresh start */
-        if (!m->oldest || ev_now(m->d->loop) - resolve_stage_started(m->oldest->res) <
+        if (!m->oldest || ev_now(m->ctx->loop) - resolve_stage_started(m->oldest->res) <
                               m->d->cfg->jostle_timeout_ms / 1000.0)
             return NULL;            /* everything in flight is young: the newcomer waits */
         drop_oldest(m);
@@ -230,7 +227,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     job->qname_len = q->qname_len;
     job->qtype = q->qtype;
     job->qclass = q->qclass;
-    struct resolve_query rq = { m->d, job->qname, job->qname_len, job->qtype, job->qclass,
+    struct resolve_query rq = { m->ctx, job->qname, job->qname_len, job->qtype, job->qclass,
                                 NULL, NULL };
     struct resolve_options opt = { .generation = m->d->cache_generation };
     /* nothing running (no socket for any forwarder, no hints): answer now, never park */
@@ -247,14 +244,14 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
     struct mesh_job *job = find_job(m, q);
 
     if (job) {
-        m->d->stats.mesh_joined++;
+        m->ctx->stats.mesh_joined++;
     } else if ((job = job_start(m, q)) != NULL) {
         job_link(m, job, q->qname_hash);
     } else {
-        m->d->stats.mesh_refused++;
+        m->ctx->stats.mesh_refused++;
     }
     if (!job || !job_add_waiter(job, q, t))
-        request_answer(m->d, q, t, NULL, 0);
+        reply_answer(m->ctx, q, t, NULL, 0);
 }
 
 /* At shutdown: ends one job without answering its clients (the table goes with it). */
@@ -265,7 +262,7 @@ static void job_release(struct htable_node *n, void *arg)
 
     resolve_cancel(job->res);
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        request_send(m->d, &w->target, NULL, 0);   /* releases TCP holds */
+        reply_send(m->ctx, &w->target, NULL, 0);   /* releases TCP holds */
     job_free(job);
 }
 

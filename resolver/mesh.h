@@ -3,19 +3,22 @@
  * The first client to ask (name, type, class) on a cache miss starts a resolution; every
  * client asking the same while it runs joins it, and all are answered from the one
  * result of resolve.c, each in its own ID, case and EDNS size. The answer is cached (by
- * resolve.c) before the waiters are answered. */
+ * resolve.c) before the waiters are answered. Waiters are answered through their target's
+ * reply callback (reply.h), so the mesh knows nothing of the listener or of request.c. */
 #ifndef MESH_H
 #define MESH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct daemon;
 struct mesh;
 struct reply_target;
+struct thread_ctx;
 struct wire_query;
 
-struct mesh *mesh_new(struct daemon *d);
+/* The mesh of the worker whose context is ctx (its loop, its counters). `max-outstanding`
+ * and half the descriptor limit are split evenly over `shares` meshes (one per worker). */
+struct mesh *mesh_new(struct thread_ctx *ctx, size_t shares);
 /* Drops every resolution in flight; waiters are released without a reply (shutdown). */
 void mesh_free(struct mesh *m);
 

@@ -1,8 +1,8 @@
 /* metrics.c -- the Prometheus endpoint: `metrics [ADDR] PORT`, GET /metrics (see metrics.h).
  *
  * Owns: the listening TCP socket, the HTTP connections on it and the text exposition
- * (format 0.0.4) of stats_items(). It runs on the main thread's loop (d->loop), like the
- * control socket: a scrape takes the counters the way `stats` does (control_stats_snapshot,
+ * (format 0.0.4) of stats_items(). It runs on the main thread's loop (d->main_thread.loop),
+ * like the control socket: a scrape takes the counters the way `stats` does (control_stats_snapshot,
  * under the world lock, a few microseconds; at most every METRICS_SNAPSHOT_REUSE seconds
  * however often clients ask) and never runs on a DNS worker.
  *
@@ -34,7 +34,7 @@
 
 #include "addr.h"
 #include "control.h"
-#include "daemon.h"
+#include "context.h"
 #include "log.h"
 #include "stats.h"
 #include "strbuf.h"
@@ -209,8 +209,8 @@ static void client_close(struct metrics_client *cl)
 {
     struct metrics *m = cl->m;
 
-    ev_io_stop(m->d->loop, &cl->io);
-    ev_timer_stop(m->d->loop, &cl->timeout);
+    ev_io_stop(m->d->main_thread.loop, &cl->io);
+    ev_timer_stop(m->d->main_thread.loop, &cl->timeout);
     close_fd(cl->fd);
     if (cl->prev)
         cl->prev->next = cl->next;
@@ -244,7 +244,7 @@ static void client_linger(struct metrics_client *cl)
 
 static void client_start_linger(struct metrics_client *cl)
 {
-    struct ev_loop *loop = cl->m->d->loop;
+    struct ev_loop *loop = cl->m->d->main_thread.loop;
 
     if (shutdown(cl->fd, SHUT_WR) != 0) {
         client_close(cl);
@@ -284,7 +284,7 @@ static void client_write(struct metrics_client *cl)
  * METRICS_SNAPSHOT_REUSE answers every scrape in that time. */
 static const struct stats_snapshot *snapshot(struct metrics *m)
 {
-    ev_tstamp now = ev_now(m->d->loop);
+    ev_tstamp now = ev_now(m->d->main_thread.loop);
 
     if (m->snap_at == 0 || now - m->snap_at >= METRICS_SNAPSHOT_REUSE || now < m->snap_at) {
         control_stats_snapshot(m->d, &m->snap);
@@ -324,7 +324,7 @@ static int build_reply(struct metrics_client *cl, int status)
 
 static void client_respond(struct metrics_client *cl, int status)
 {
-    struct ev_loop *loop = cl->m->d->loop;
+    struct ev_loop *loop = cl->m->d->main_thread.loop;
 
     if (build_reply(cl, status) != 0) {
         log_err("metrics: out of memory for a reply (or it outgrew METRICS_BODY_MAX)");
@@ -413,8 +413,8 @@ static void client_add(struct metrics *m, int fd)
         m->clients->prev = cl;
     m->clients = cl;
     m->n_clients++;
-    ev_io_start(m->d->loop, &cl->io);
-    ev_timer_start(m->d->loop, &cl->timeout);
+    ev_io_start(m->d->main_thread.loop, &cl->io);
+    ev_timer_start(m->d->main_thread.loop, &cl->timeout);
 }
 
 /* ---- the listening socket ---------------------------------------------------------------- */
@@ -423,9 +423,9 @@ static void client_add(struct metrics *m, int fd)
  * would fire again at once, spinning. Pause accepting for a moment instead. */
 static void accept_pause(struct metrics *m)
 {
-    ev_io_stop(m->d->loop, &m->accept_io);
+    ev_io_stop(m->d->main_thread.loop, &m->accept_io);
     ev_timer_set(&m->accept_resume, METRICS_ACCEPT_PAUSE, 0.0);
-    ev_timer_start(m->d->loop, &m->accept_resume);
+    ev_timer_start(m->d->main_thread.loop, &m->accept_resume);
 }
 
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -505,7 +505,7 @@ struct metrics *metrics_open(struct daemon *d, const struct sockaddr_storage *ad
     m->accept_io.data = m;
     ev_timer_init(&m->accept_resume, accept_resume_cb, METRICS_ACCEPT_PAUSE, 0.0);
     m->accept_resume.data = m;
-    ev_io_start(d->loop, &m->accept_io);
+    ev_io_start(d->main_thread.loop, &m->accept_io);
     return m;
 }
 
@@ -515,8 +515,8 @@ void metrics_close(struct metrics *m)
         return;
     while (m->clients)
         client_close(m->clients);
-    ev_io_stop(m->d->loop, &m->accept_io);
-    ev_timer_stop(m->d->loop, &m->accept_resume);
+    ev_io_stop(m->d->main_thread.loop, &m->accept_io);
+    ev_timer_stop(m->d->main_thread.loop, &m->accept_resume);
     close_fd(m->fd);
     free(m);
 }

@@ -7,7 +7,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "request.h"
+#include "reply.h"
 #include "wire.h"
 
 /* A type's mnemonic from ldns' table (no allocation), or TYPEnnn (RFC 3597). */

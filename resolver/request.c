@@ -1,106 +1,42 @@
 /* request.c -- one client question: parse, ACL, then hosts, local zones, cache, mesh.
  *
  * Answers from the hosts file and local zones are built with ldns and then go through the
- * same wire_finish_reply as cache hits and upstream answers, so every reply is shaped in
- * one place. The cache-hit path allocates nothing: the reply is assembled in stack buffers. */
+ * same reply_finish (reply.c) as cache hits and upstream answers, so every reply is shaped
+ * in one place. The cache-hit path allocates nothing: the reply is assembled in stack buffers. */
 #include "request.h"
 
 #include <string.h>
-#include <sys/socket.h>
 
 #include <ldns/ldns.h>
 
 #include "acl.h"
 #include "cache.h"
 #include "config.h"
-#include "daemon.h"
+#include "context.h"
 #include "hosts.h"
-#include "listener.h"
 #include "localzone.h"
 #include "log.h"
-#include "mesh.h"
 #include "querylog.h"
 #include "ratelimit.h"
+#include "reply.h"
 #include "wire.h"
-#include "workers.h"
 
 #define TYPE_IXFR 251
 #define TYPE_AXFR 252
 #define TYPE_ANY  255
 
-static size_t reply_limit(const struct daemon *d, const struct wire_query *q,
-                          const struct reply_target *t)
-{
-    return t->tcp ? WIRE_MAX_UDP : wire_udp_limit(q, d->cfg->edns_buffer_size);
-}
-
-void request_send(struct daemon *d, const struct reply_target *t, const uint8_t *reply,
-                  size_t len)
-{
-    if (len >= WIRE_HEADER_LEN) {
-        /* received may come from another thread's loop clock: never below zero */
-        ev_tstamp waited = ev_now(d->loop) - t->received;
-        d->stats.rcode[WIRE_RCODE(reply)]++;
-        stats_record_latency(&d->stats, waited > 0 ? (uint64_t)(waited * 1e6) : 0);
-    }
-    if (t->tcp) {
-        if (workers_tcp_reply(d, t, reply, len) != 0)    /* another thread's connection? */
-            listener_tcp_reply(t->tcp, reply, len);
-        return;
-    }
-    if (len == 0 || listener_udp_queue(t->batch, t, reply, len))
-        return;
-    if (sendto(t->udp_fd, reply, len, 0, (const struct sockaddr *)&t->peer, t->peer_len) < 0)
-        log_debug("udp send failed: %s", strerror(errno));
-}
-
-static void send_error(struct daemon *d, const struct wire_query *q,
-                       const struct reply_target *t, int rcode)
-{
-    uint8_t out[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
-    request_send(d, t, out, wire_build_error(q, rcode, d->cfg->edns_buffer_size, out,
-                                             sizeof out));
-}
-
-/* Shapes body into out (which may be body itself) and sends it; SERVFAIL when body is NULL
- * or unusable. */
-static void finish_and_send(struct daemon *d, const struct wire_query *q,
-                            const struct reply_target *t, const uint8_t *body, size_t body_len,
-                            uint8_t *out, size_t cap)
-{
-    size_t len = 0;
-
-    if (body)
-        len = wire_finish_reply(q, body, body_len, d->cfg->edns_buffer_size,
-                                reply_limit(d, q, t), out, cap);
-    if (len == 0) {
-        if (body)
-            log_debug("unusable answer body, answering SERVFAIL");
-        len = wire_build_error(q, WIRE_RCODE_SERVFAIL, d->cfg->edns_buffer_size, out, cap);
-    }
-    request_send(d, t, out, len);
-}
-
-void request_answer(struct daemon *d, const struct wire_query *q,
-                    const struct reply_target *t, const uint8_t *body, size_t body_len)
-{
-    uint8_t out[WIRE_MAX_UDP];
-
-    finish_and_send(d, q, t, body, body_len, out, sizeof out);
-}
-
 /* Encodes an ldns answer (hosts, local zone) and sends it like any stored message. */
-static void answer_from_pkt(struct daemon *d, const struct wire_query *q,
+static void answer_from_pkt(struct thread_ctx *ctx, const struct wire_query *q,
                             const struct reply_target *t, ldns_pkt *pkt)
 {
     uint8_t *wire = NULL;
     size_t wire_len = 0;
 
     if (ldns_pkt2wire(&wire, pkt, &wire_len) != LDNS_STATUS_OK) {
-        request_answer(d, q, t, NULL, 0);
+        reply_answer(ctx, q, t, NULL, 0);
         return;
     }
-    request_answer(d, q, t, wire, wire_len);
+    reply_answer(ctx, q, t, wire, wire_len);
     free(wire);
 }
 
@@ -160,61 +96,62 @@ ldns_pkt *request_local_answer(struct daemon *d, const struct wire_query *q,
 }
 
 /* Returns true if the hosts file or a local zone answered. */
-static bool answer_locally(struct daemon *d, const struct wire_query *q,
+static bool answer_locally(struct thread_ctx *ctx, const struct wire_query *q,
                            const struct reply_target *t)
 {
     enum local_source from;
-    ldns_pkt *pkt = request_local_answer(d, q, &from);
+    ldns_pkt *pkt = request_local_answer(ctx->d, q, &from);
 
     if (!pkt)
         return false;
     if (from == LOCAL_HOSTS)
-        d->stats.answers_hosts++;
+        ctx->stats.answers_hosts++;
     else
-        d->stats.answers_local++;
-    answer_from_pkt(d, q, t, pkt);
+        ctx->stats.answers_local++;
+    answer_from_pkt(ctx, q, t, pkt);
     ldns_pkt_free(pkt);
     return true;
 }
 
-static bool answer_from_cache(struct daemon *d, const struct wire_query *q,
+static bool answer_from_cache(struct thread_ctx *ctx, const struct wire_query *q,
                               const struct reply_target *t)
 {
     /* one buffer: the cached copy is finished into the reply in place (room left for OPT) */
     uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];
-    size_t len = cache_lookup(d->cache, q->qname_lc, q->qname_len, q->qtype, q->qclass,
+    size_t len = cache_lookup(ctx->d->cache, q->qname_lc, q->qname_len, q->qtype, q->qclass,
                               time(NULL), buf, WIRE_MAX_UDP, NULL);
     if (len == 0) {
-        d->stats.cache_misses++;
+        ctx->stats.cache_misses++;
         return false;
     }
-    d->stats.cache_hits++;
-    finish_and_send(d, q, t, buf, len, buf, sizeof buf);
+    ctx->stats.cache_hits++;
+    reply_finish(ctx, q, t, buf, len, buf, sizeof buf);
     return true;
 }
 
 /* `ratelimit`: true when this UDP query gets no real answer -- dropped, or (every other
  * one) an empty TC=1 reply that sends a real client to TCP. */
-static bool over_ratelimit(struct daemon *d, const struct wire_query *q,
+static bool over_ratelimit(struct thread_ctx *ctx, const struct wire_query *q,
                            const struct reply_target *t)
 {
     uint8_t out[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
     size_t len;
 
-    switch (ratelimit_check(d->ratelimit, &t->peer, d->cfg->ratelimit, time(NULL))) {
+    switch (ratelimit_check(ctx->d->ratelimit, &t->peer, ctx->d->cfg->ratelimit, time(NULL))) {
     case RATELIMIT_PASS:
         return false;
     case RATELIMIT_SLIP:
-        d->stats.ratelimit_slipped++;
-        len = wire_build_error(q, WIRE_RCODE_NOERROR, d->cfg->edns_buffer_size, out, sizeof out);
+        ctx->stats.ratelimit_slipped++;
+        len = wire_build_error(q, WIRE_RCODE_NOERROR, ctx->d->cfg->edns_buffer_size, out,
+                               sizeof out);
         if (len >= WIRE_HEADER_LEN)
             out[2] |= 0x02;                 /* TC */
-        request_send(d, t, out, len);
+        reply_send(ctx, t, out, len);
         return true;
     case RATELIMIT_DROP:
     default:
-        d->stats.ratelimit_dropped++;
-        request_send(d, t, NULL, 0);
+        ctx->stats.ratelimit_dropped++;
+        reply_send(ctx, t, NULL, 0);
         return true;
     }
 }
@@ -232,7 +169,7 @@ static bool qtype_is_meta(uint16_t qtype)
 /* RFC 8482: ANY is answered with one synthesized HINFO "RFC8482" record, not everything
  * known of the name -- an ANY answer is the classic amplifier, and no client needs one.
  * The hosts file and local zones still answer ANY from their own data (they run first). */
-static void answer_any_minimally(struct daemon *d, const struct wire_query *q,
+static void answer_any_minimally(struct thread_ctx *ctx, const struct wire_query *q,
                                  const struct reply_target *t)
 {
     static const uint8_t hinfo[] = {
@@ -253,7 +190,7 @@ static void answer_any_minimally(struct daemon *d, const struct wire_query *q,
     pos += 4;
     memcpy(body + pos, hinfo, sizeof hinfo);
     pos += sizeof hinfo;
-    request_answer(d, q, t, body, pos);
+    reply_answer(ctx, q, t, body, pos);
 }
 
 static bool client_allowed(const struct daemon *d, const struct reply_target *t)
@@ -261,54 +198,54 @@ static bool client_allowed(const struct daemon *d, const struct reply_target *t)
     return acl_allows(&d->cfg->acl, (const struct sockaddr *)&t->peer);
 }
 
-void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
+void request_handle(struct thread_ctx *ctx, const uint8_t *pkt, size_t len,
                     const struct reply_target *t)
 {
     struct wire_query q;
     enum wire_query_verdict verdict = wire_parse_query(pkt, len, &q);
 
     if (verdict == WIRE_QUERY_DROP) {
-        d->stats.dropped++;
-        request_send(d, t, NULL, 0);
+        ctx->stats.dropped++;
+        reply_send(ctx, t, NULL, 0);
         return;
     }
-    if (!client_allowed(d, t)) {
-        d->stats.refused_acl++;
-        send_error(d, &q, t, WIRE_RCODE_REFUSED);
+    if (!client_allowed(ctx->d, t)) {
+        ctx->stats.refused_acl++;
+        reply_error(ctx, &q, t, WIRE_RCODE_REFUSED);
         return;
     }
-    d->stats.queries_total++;
-    if (d->cfg->log_queries)
+    ctx->stats.queries_total++;
+    if (ctx->d->cfg->log_queries)
         querylog_write(&q, t);
-    stats_count_qtype(&d->stats, q.question_end ? q.qtype : 0);   /* 0: no question: other */
+    stats_count_qtype(&ctx->stats, q.question_end ? q.qtype : 0);   /* 0: no question: other */
     if (t->tcp)
-        d->stats.queries_tcp++;
+        ctx->stats.queries_tcp++;
     else
-        d->stats.queries_udp++;
-    if (!t->tcp && d->cfg->ratelimit && over_ratelimit(d, &q, t))
+        ctx->stats.queries_udp++;
+    if (!t->tcp && ctx->d->cfg->ratelimit && over_ratelimit(ctx, &q, t))
         return;
     switch (verdict) {
     case WIRE_QUERY_OK:
         break;
     case WIRE_QUERY_NOTIMP:
-        d->stats.notimp++;
-        send_error(d, &q, t, WIRE_RCODE_NOTIMP);
+        ctx->stats.notimp++;
+        reply_error(ctx, &q, t, WIRE_RCODE_NOTIMP);
         return;
     case WIRE_QUERY_BADVERS:
-        send_error(d, &q, t, 16);
+        reply_error(ctx, &q, t, 16);
         return;
     default:
-        d->stats.formerr++;
-        send_error(d, &q, t, WIRE_RCODE_FORMERR);
+        ctx->stats.formerr++;
+        reply_error(ctx, &q, t, WIRE_RCODE_FORMERR);
         return;
     }
     if (q.qtype == TYPE_AXFR || q.qtype == TYPE_IXFR) {
-        send_error(d, &q, t, WIRE_RCODE_REFUSED);
+        reply_error(ctx, &q, t, WIRE_RCODE_REFUSED);
         return;
     }
     if (qtype_is_meta(q.qtype)) {
-        d->stats.formerr++;
-        send_error(d, &q, t, WIRE_RCODE_FORMERR);
+        ctx->stats.formerr++;
+        reply_error(ctx, &q, t, WIRE_RCODE_FORMERR);
         return;
     }
     /* Only class IN is served: hosts, local zones and the root hints are all IN, so any
@@ -316,16 +253,19 @@ void request_handle(struct daemon *d, const uint8_t *pkt, size_t len,
      * end in SERVFAIL, or in a timeout where a server ignores the class. A clear REFUSED
      * at once instead, as Unbound answers. */
     if (q.qclass != WIRE_CLASS_IN) {
-        send_error(d, &q, t, WIRE_RCODE_REFUSED);
+        reply_error(ctx, &q, t, WIRE_RCODE_REFUSED);
         return;
     }
-    if (answer_locally(d, &q, t))
+    if (answer_locally(ctx, &q, t))
         return;
     if (q.qtype == TYPE_ANY) {
-        answer_any_minimally(d, &q, t);
+        answer_any_minimally(ctx, &q, t);
         return;
     }
-    if (answer_from_cache(d, &q, t))
+    if (answer_from_cache(ctx, &q, t))
         return;
-    workers_resolve(d, &q, t);
+    if (ctx->resolve)
+        ctx->resolve(ctx, &q, t);
+    else
+        reply_answer(ctx, &q, t, NULL, 0);  /* a context that cannot resolve: SERVFAIL */
 }

@@ -8,6 +8,10 @@
  * stage refused at once) makes resolve_start return NULL instead, so `done` is never called
  * from inside it.
  *
+ * The table itself is route.c's (resolve.h: resolve_route), so this file knows the stages
+ * only through their rows, and the stages, which report back here, form no include cycle
+ * with it.
+ *
  * Invariant: at most one stage runs at a time, and `state` is its handle (NULL when none);
  * resolve_cancel cancels exactly that one. */
 #include "resolve.h"
@@ -21,20 +25,12 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
-#include "daemon.h"
-#include "forward.h"
-#include "iterate.h"
+#include "context.h"
 #include "log.h"
 #include "response.h"
 #include "trace.h"
 #include "wire.h"
 
-/* The route, in order: one row per stage. */
-static const struct resolve_stage *const stages[] = {
-    &forward_stage,
-    &iterate_stage,
-};
-#define N_STAGES (sizeof stages / sizeof stages[0])
 
 struct resolve {
     struct resolve_query q;
@@ -61,12 +57,12 @@ double resolve_stage_started(const struct resolve *r)
  * without an answer (every remaining stage passed, or one failed at once). */
 static bool walk(struct resolve *r, const char *why)
 {
-    for (; r->stage < N_STAGES; r->stage++) {
-        const struct resolve_stage *s = stages[r->stage];
+    for (; r->stage < resolve_route_len; r->stage++) {
+        const struct resolve_stage *s = resolve_route[r->stage];
         const char *reason = NULL;
         r->q.why = why;
         r->state = NULL;
-        r->stage_started = ev_now(r->q.d->loop);
+        r->stage_started = ev_now(r->q.ctx->loop);
         enum resolve_verdict v = s->start(r, &r->state, &reason);
         if (v == RESOLVE_WAIT)
             return true;
@@ -173,9 +169,10 @@ size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t
 
 static void finish(struct resolve *r, uint8_t *msg, size_t len)
 {
-    struct daemon *d = r->q.d;
+    struct daemon *d = r->q.ctx->d;
     uint8_t cached[WIRE_MAX_UDP];
-    struct resolve_answer ans = { msg, len, false, stages[r->stage < N_STAGES ? r->stage : 0]->name };
+    size_t stage = r->stage < resolve_route_len ? r->stage : 0;
+    struct resolve_answer ans = { msg, len, false, resolve_route[stage]->name };
 
     if (msg) {
         size_t n = 0;
@@ -203,7 +200,7 @@ void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg,
         finish(r, msg, len);
         return;
     }
-    log_debug("resolve: stage %s %s: %s", stages[r->stage]->name,
+    log_debug("resolve: stage %s %s: %s", resolve_route[r->stage]->name,
               v == RESOLVE_NEXT ? "passed" : "failed", why ? why : "?");
     if (v == RESOLVE_NEXT) {
         r->stage++;
@@ -237,7 +234,7 @@ void resolve_cancel(struct resolve *r)
 {
     if (!r)
         return;
-    if (r->state && r->stage < N_STAGES)
-        stages[r->stage]->cancel(r->state);
+    if (r->state && r->stage < resolve_route_len)
+        resolve_route[r->stage]->cancel(r->state);
     free(r);
 }

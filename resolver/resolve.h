@@ -23,13 +23,13 @@
 #include <time.h>
 
 struct cache;
-struct daemon;
 struct resolve;
+struct thread_ctx;
 struct trace;
 
 /* What one resolution asks; a stage reads it through resolve_query_of. */
 struct resolve_query {
-    struct daemon *d;               /* the calling thread's context */
+    struct thread_ctx *ctx;         /* the calling thread's context */
     const uint8_t *qname_lc;        /* lower-case wire form, owned by the resolution */
     size_t qname_len;
     uint16_t qtype, qclass;
@@ -54,7 +54,7 @@ struct resolve_answer {
 
 typedef void resolve_done_fn(void *arg, const struct resolve_answer *ans);
 
-/* Starts resolving q (its name and type; d, trace as given; why ignored). `done` is called
+/* Starts resolving q (its name and type; ctx, trace as given; why ignored). `done` is called
  * later, never inside this call, exactly once unless resolve_cancel comes first. NULL when
  * nothing could be started at all (no forwarder socket, no root hints, no memory): the
  * caller answers SERVFAIL at once. */
@@ -81,6 +81,11 @@ struct resolve_stage {
     enum resolve_verdict (*start)(struct resolve *r, void **state, const char **why);
     void (*cancel)(void *state);
 };
+
+/* The route: the stages in the order a miss walks them. Defined in route.c, the one place
+ * that names the stages, so resolve.c and the stages depend on this header only. */
+extern const struct resolve_stage *const resolve_route[];
+extern const size_t resolve_route_len;
 
 const struct resolve_query *resolve_query_of(const struct resolve *r);
 /* Records, when traced, the route step of a stage that takes the question up: verdict

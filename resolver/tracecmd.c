@@ -20,7 +20,7 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
-#include "daemon.h"
+#include "context.h"
 #include "request.h"
 #include "resolve.h"
 #include "strbuf.h"
@@ -29,7 +29,8 @@
 #include "wire.h"
 
 struct tracecmd {
-    struct daemon *d;
+    struct thread_ctx *ctx;         /* the main thread's: trace runs on its loop */
+    struct daemon *d;               /* ctx->d */
     struct trace *trace;
     struct wire_query q;            /* the question, as request.c would see it */
     char name[TRACE_TEXT], type[16];
@@ -43,7 +44,7 @@ struct tracecmd {
 
 static void tracecmd_free(struct tracecmd *tc)
 {
-    ev_timer_stop(tc->d->loop, &tc->kick);
+    ev_timer_stop(tc->ctx->loop, &tc->kick);
     resolve_cancel(tc->res);
     trace_free(tc->trace);
     free(tc);
@@ -148,7 +149,7 @@ static void resolved(void *arg, const struct resolve_answer *ans)
 
 static void resolve(struct tracecmd *tc)
 {
-    struct resolve_query q = { tc->d, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype,
+    struct resolve_query q = { tc->ctx, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype,
                                tc->q.qclass, tc->trace, NULL };
     struct resolve_options opt = { .generation = tc->d->cache_generation };
 
@@ -245,8 +246,9 @@ static int make_question(struct tracecmd *tc, const char *name, uint16_t qtype, 
     return 0;
 }
 
-struct tracecmd *tracecmd_start(struct daemon *d, const char *name, const char *type, bool json,
-                                tracecmd_done_fn *done, void *arg, char *err, size_t errlen)
+struct tracecmd *tracecmd_start(struct thread_ctx *ctx, const char *name, const char *type,
+                                bool json, tracecmd_done_fn *done, void *arg, char *err,
+                                size_t errlen)
 {
     uint16_t qtype = type ? (uint16_t)ldns_get_rr_type_by_name(type) : LDNS_RR_TYPE_A;
     struct tracecmd *tc;
@@ -260,7 +262,8 @@ struct tracecmd *tracecmd_start(struct daemon *d, const char *name, const char *
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    tc->d = d;
+    tc->ctx = ctx;
+    tc->d = ctx->d;
     tc->json = json;
     tc->done = done;
     tc->arg = arg;
@@ -271,7 +274,7 @@ struct tracecmd *tracecmd_start(struct daemon *d, const char *name, const char *
         tracecmd_free(tc);
         return NULL;
     }
-    ev_timer_start(d->loop, &tc->kick);
+    ev_timer_start(ctx->loop, &tc->kick);
     return tc;
 }
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct daemon;
+struct thread_ctx;
 struct tracecmd;
 
 /* text: the whole rendering (NUL-terminated), valid only during the call. */
@@ -21,8 +21,9 @@ typedef void tracecmd_done_fn(void *arg, const char *text, size_t len);
 /* Starts tracing; `done` is called later (never inside this call), exactly once, unless
  * tracecmd_cancel or tracecmd_stop comes first. NULL with the reason in err when the name
  * or type is invalid or memory is short. */
-struct tracecmd *tracecmd_start(struct daemon *d, const char *name, const char *type, bool json,
-                                tracecmd_done_fn *done, void *arg, char *err, size_t errlen);
+struct tracecmd *tracecmd_start(struct thread_ctx *ctx, const char *name, const char *type,
+                                bool json, tracecmd_done_fn *done, void *arg, char *err,
+                                size_t errlen);
 /* Drops the trace without calling `done` (the client went away). */
 void tracecmd_cancel(struct tracecmd *tc);
 /* Ends a trace that is taking too long: `done` gets the steps so far, marked unfinished. */

@@ -14,17 +14,18 @@
 #include "workers.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "daemon.h"
+#include "context.h"
 #include "iterate.h"
 #include "listener.h"
 #include "log.h"
 #include "mesh.h"
-#include "request.h"
+#include "reply.h"
 #include "stats.h"
 #include "wire.h"
 
@@ -39,8 +40,10 @@ struct post {
     uint8_t reply[];
 };
 
+/* Cache-line aligned: each worker writes its own counters on every query, and its
+ * neighbour in the array must not share those lines. */
 struct worker {
-    struct daemon ctx;              /* this thread's context (see workers.h) */
+    _Alignas(64) struct thread_ctx ctx; /* this thread's context (context.h) */
     pthread_t thread;
     bool started;
     ev_async wake;                  /* posts arrived, or time to stop */
@@ -60,14 +63,20 @@ struct workers {
 
 static void loop_release(struct ev_loop *loop)
 {
-    struct daemon *ctx = ev_userdata(loop);
-    pthread_rwlock_unlock(&ctx->main_ctx->workers->world);
+    struct thread_ctx *ctx = ev_userdata(loop);
+    pthread_rwlock_unlock(&ctx->d->workers->world);
 }
 
 static void loop_acquire(struct ev_loop *loop)
 {
-    struct daemon *ctx = ev_userdata(loop);
-    pthread_rwlock_rdlock(&ctx->main_ctx->workers->world);
+    struct thread_ctx *ctx = ev_userdata(loop);
+    pthread_rwlock_rdlock(&ctx->d->workers->world);
+}
+
+/* The worker whose context ctx is (only worker contexts get the hooks that call this). */
+static struct worker *worker_of(struct thread_ctx *ctx)
+{
+    return (struct worker *)((char *)ctx - offsetof(struct worker, ctx));
 }
 
 void workers_pause(struct daemon *d)
@@ -94,7 +103,7 @@ static void post(struct worker *to, struct post *p)
     ev_async_send(to->ctx.loop, &to->wake);
 }
 
-static void run_post(struct daemon *ctx, struct post *p)
+static void run_post(struct thread_ctx *ctx, struct post *p)
 {
     if (p->kind == POST_RESOLVE)
         mesh_resolve(ctx->mesh, &p->q, &p->t);
@@ -134,10 +143,12 @@ static struct worker *owner_of(struct workers *ws, uint64_t qname_hash)
     return &ws->w[(qname_hash >> 32) % ws->n];
 }
 
-void workers_resolve(struct daemon *ctx, const struct wire_query *q, const struct reply_target *t)
+/* The resolve hook of every worker's context (context.h). */
+static void resolve_on_owner(struct thread_ctx *ctx, const struct wire_query *q,
+                             const struct reply_target *t)
 {
-    struct workers *ws = ctx->main_ctx ? ctx->main_ctx->workers : NULL;
-    struct worker *owner = ws && ws->n > 1 && !ws->joined ? owner_of(ws, q->qname_hash) : NULL;
+    struct workers *ws = ctx->d->workers;
+    struct worker *owner = ws->n > 1 && !ws->joined ? owner_of(ws, q->qname_hash) : NULL;
     struct post *p;
 
     if (!owner || &owner->ctx == ctx) {
@@ -145,7 +156,7 @@ void workers_resolve(struct daemon *ctx, const struct wire_query *q, const struc
         return;
     }
     if (!(p = malloc(sizeof *p))) {
-        request_answer(ctx, q, t, NULL, 0);
+        reply_answer(ctx, q, t, NULL, 0);
         return;
     }
     p->kind = POST_RESOLVE;
@@ -155,13 +166,14 @@ void workers_resolve(struct daemon *ctx, const struct wire_query *q, const struc
     post(owner, p);
 }
 
-int workers_tcp_reply(struct daemon *ctx, const struct reply_target *t, const uint8_t *reply,
-                      size_t len)
+/* The TCP reply hook of every worker's context (context.h). */
+static int tcp_reply_to_owner(struct thread_ctx *ctx, const struct reply_target *t,
+                              const uint8_t *reply, size_t len)
 {
-    struct workers *ws = ctx->main_ctx ? ctx->main_ctx->workers : NULL;
+    struct workers *ws = ctx->d->workers;
     struct post *p;
 
-    if (!t->tcp || !t->owner || t->owner == ctx || !ws || ws->joined)
+    if (!t->tcp || !t->owner || t->owner == ctx || ws->joined)
         return -1;
     if (!(p = malloc(sizeof *p + len))) {
         /* keep the hold rather than touch another thread's connection: it is closed at
@@ -174,7 +186,7 @@ int workers_tcp_reply(struct daemon *ctx, const struct reply_target *t, const ui
     p->len = len;
     if (len)
         memcpy(p->reply, reply, len);
-    post(t->owner->self, p);
+    post(worker_of(t->owner), p);
     return 0;
 }
 
@@ -200,18 +212,13 @@ static size_t thread_count(const struct config *cfg)
     return cpus > 0 ? (size_t)cpus : 1;
 }
 
-/* The worker's own context: a copy of the main one with its own per-thread parts. */
-static int worker_init(struct daemon *d, struct worker *w)
+/* The worker's own context: its loop, listener, mesh and counters, the daemon's state by
+ * pointer. w is zeroed. */
+static int worker_init(struct daemon *d, struct worker *w, size_t n_workers)
 {
-    w->ctx = *d;
-    w->ctx.self = w;
-    w->ctx.workers = NULL;
-    w->ctx.control = NULL;
-    w->ctx.hosts_watch = NULL;
-    w->ctx.n_hosts_watch = 0;
-    w->ctx.mesh = NULL;
-    w->ctx.listener = NULL;
-    memset(&w->ctx.stats, 0, sizeof w->ctx.stats);
+    w->ctx.d = d;
+    w->ctx.resolve = resolve_on_owner;
+    w->ctx.tcp_reply = tcp_reply_to_owner;
     w->posts_tail = &w->posts;
     if (pthread_mutex_init(&w->lock, NULL) != 0 || !(w->ctx.loop = ev_loop_new(EVFLAG_AUTO)))
         return -1;
@@ -220,7 +227,7 @@ static int worker_init(struct daemon *d, struct worker *w)
     ev_async_init(&w->wake, wake_cb);
     w->wake.data = w;
     ev_async_start(w->ctx.loop, &w->wake);
-    w->ctx.mesh = mesh_new(&w->ctx);
+    w->ctx.mesh = mesh_new(&w->ctx, n_workers);
     w->ctx.listener = w->ctx.mesh ? listener_open(&w->ctx) : NULL;
     return w->ctx.listener ? 0 : -1;
 }
@@ -235,7 +242,7 @@ static void worker_release_posts(struct worker *w)
     for (struct post *p = take_posts(w, &stopping), *next; p; p = next) {
         next = p->next;
         if (p->kind == POST_RESOLVE)
-            request_send(&w->ctx, &p->t, NULL, 0);      /* releases a TCP hold */
+            reply_send(&w->ctx, &p->t, NULL, 0);        /* releases a TCP hold */
         else
             listener_tcp_reply(p->t.tcp, p->reply, p->len);
         free(p);
@@ -244,7 +251,7 @@ static void worker_release_posts(struct worker *w)
 
 static void worker_release_mesh(struct worker *w)
 {
-    iterate_priming_cancel(w->ctx.priming, &w->ctx);
+    iterate_priming_cancel(w->ctx.d->priming, &w->ctx);
     mesh_free(w->ctx.mesh);
     w->ctx.mesh = NULL;
 }
@@ -278,7 +285,9 @@ int workers_open(struct daemon *d)
     if (!ws)
         return -1;
     ws->n = thread_count(d->cfg);
-    ws->w = calloc(ws->n, sizeof *ws->w);
+    ws->w = aligned_alloc(_Alignof(struct worker), ws->n * sizeof *ws->w); /* size: a multiple */
+    if (ws->w)
+        memset(ws->w, 0, ws->n * sizeof *ws->w);
     /* writers first: a reload must not wait behind a worker that keeps re-acquiring */
     if (!ws->w || pthread_rwlockattr_init(&attr) != 0 ||
         pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) != 0 ||
@@ -290,7 +299,7 @@ int workers_open(struct daemon *d)
     pthread_rwlockattr_destroy(&attr);
     d->workers = ws;
     for (size_t i = 0; i < ws->n; i++) {
-        if (worker_init(d, &ws->w[i]) != 0) {
+        if (worker_init(d, &ws->w[i], ws->n) != 0) {
             ws->n = i + 1;              /* release what was made, this one included */
             workers_stop(d);
             return -1;
@@ -347,29 +356,17 @@ size_t workers_count(const struct daemon *d)
     return d && d->workers ? d->workers->n : 0;
 }
 
-void workers_sync(struct daemon *d)
-{
-    for (size_t i = 0; d->workers && i < d->workers->n; i++) {
-        struct daemon *ctx = &d->workers->w[i].ctx;
-        ctx->cfg = d->cfg;
-        ctx->hosts = d->hosts;
-        ctx->zones = d->zones;
-        ctx->hints = d->hints;
-        ctx->cache_generation = d->cache_generation;
-    }
-}
-
 void workers_stats(struct daemon *d, struct stats *sum)
 {
     memset(sum, 0, sizeof *sum);
-    stats_add(sum, &d->stats);
+    stats_add(sum, &d->main_thread.stats);
     for (size_t i = 0; d->workers && i < d->workers->n; i++)
         stats_add(sum, &d->workers->w[i].ctx.stats);
 }
 
 void workers_stats_reset(struct daemon *d)
 {
-    stats_reset(&d->stats);
+    stats_reset(&d->main_thread.stats);
     for (size_t i = 0; d->workers && i < d->workers->n; i++)
         stats_reset(&d->workers->w[i].ctx.stats);
 }

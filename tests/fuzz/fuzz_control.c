@@ -41,8 +41,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     fuzz_daemon_load(&fz.d, &fz.files, NULL);
-    fz.d.loop = ev_loop_new(EVFLAG_AUTO);
-    if (!fz.d.loop)
+    fz.d.main_thread.loop = ev_loop_new(EVFLAG_AUTO);
+    if (!fz.d.main_thread.loop)
         fuzz_die("ev_loop_new");
     fuzz_file_open(&fz.dump, "cache.dump");
     return 0;

@@ -8,8 +8,10 @@
  *   2. request_handle against a daemon loaded once (fuzz_daemon_load: hosts file, a local
  *      zone, no hints, no forwarders) whose cache holds a few answers, one larger than any
  *      UDP limit and two negative ones, from 127.0.0.1 or (control octet bit 5) from an
- *      address the default ACL refuses. The reply leaves through the daemon's own
- *      request_send (sendto on the query's socket) and is read back here.
+ *      address the default ACL refuses, in a worker-like thread context whose resolve hook
+ *      is its own mesh (no hints, no forwarders: a miss is SERVFAIL at once). The reply
+ *      leaves through the daemon's own reply_send and the listener's UDP callback
+ *      (listener_send_udp: sendto on the query's socket) and is read back here.
  * Every reply must: carry the query's ID and QR=1, fit the client's UDP limit, repeat the
  * question exactly as the client wrote it (its case), be a well-formed message (ldns reads
  * it), have empty answer and authority sections when TC is set, and end in an OPT exactly
@@ -31,13 +33,16 @@
 
 #include "fuzz_common.h"
 #include "config.h"
+#include "listener.h"
 #include "mesh.h"
+#include "reply.h"
 #include "request.h"
 
 #define RESEED_SECONDS 600          /* seeds live 3600 s: re-store them well before */
 
 static struct {
     struct daemon d;
+    struct thread_ctx ctx;          /* the thread the queries are handled on */
     struct fuzz_daemon_files files;
     int reply_fd;                   /* the daemon sends here ... */
     int client_fd;                  /* ... and the harness reads here */
@@ -73,6 +78,13 @@ static void seed_cache(void)
     fz.seeded_at = now;
 }
 
+/* One thread: a miss goes to this context's own mesh (workers.c would pick the owner). */
+static void resolve_here(struct thread_ctx *ctx, const struct wire_query *q,
+                         const struct reply_target *t)
+{
+    mesh_resolve(ctx->mesh, q, t);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     int pair[2];
@@ -80,9 +92,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     fuzz_daemon_load(&fz.d, &fz.files, NULL);
-    fz.d.loop = ev_loop_new(EVFLAG_AUTO);   /* request_send reads ev_now for latency */
-    fz.d.mesh = fz.d.loop ? mesh_new(&fz.d) : NULL;
-    if (!fz.d.mesh)
+    fz.ctx.d = &fz.d;
+    fz.ctx.loop = ev_loop_new(EVFLAG_AUTO);   /* reply_send reads ev_now for latency */
+    fz.ctx.mesh = fz.ctx.loop ? mesh_new(&fz.ctx, 1) : NULL;
+    fz.ctx.resolve = resolve_here;
+    if (!fz.ctx.mesh)
         fuzz_die("loop or mesh");
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
         fuzz_die("socketpair");
@@ -201,7 +215,7 @@ static size_t receive_reply(uint8_t *buf, size_t cap)
             fuzz_die("recv");
         return 0;
     }
-    FUZZ_CHECK(n > 0);                      /* request_send never sends an empty datagram */
+    FUZZ_CHECK(n > 0);                      /* reply_send never sends an empty datagram */
     return (size_t)n;
 }
 
@@ -228,7 +242,8 @@ static void check_daemon_reply(const struct wire_query *q, const uint8_t *out, s
 static void run_daemon(const uint8_t *pkt, size_t len, uint8_t ctrl)
 {
     static uint8_t reply[WIRE_MAX_UDP + 1];
-    struct reply_target t = { .udp_fd = fz.reply_fd, .peer_len = 0 };
+    struct reply_target t = { .send = listener_send_udp, .udp_fd = fz.reply_fd,
+                              .peer_len = 0, .owner = &fz.ctx };
     struct sockaddr_in *peer = (struct sockaddr_in *)&t.peer;
     struct wire_query q;
     bool outsider = (ctrl & 0x20) != 0;     /* a client the loopback-only ACL refuses */
@@ -236,12 +251,12 @@ static void run_daemon(const uint8_t *pkt, size_t len, uint8_t ctrl)
     peer->sin_family = AF_INET;
     peer->sin_addr.s_addr = htonl(outsider ? 0xc0000201 : INADDR_LOOPBACK);
     peer->sin_port = htons(5353);
-    t.received = ev_now(fz.d.loop);
+    t.received = ev_now(fz.ctx.loop);
     if (time(NULL) - fz.seeded_at > RESEED_SECONDS)
         seed_cache();
 
     enum wire_query_verdict verdict = wire_parse_query(pkt, len, &q);
-    request_handle(&fz.d, pkt, len, &t);
+    request_handle(&fz.ctx, pkt, len, &t);
     size_t n = receive_reply(reply, sizeof reply);
     if (verdict == WIRE_QUERY_DROP) {
         FUZZ_CHECK(n == 0);

@@ -3,7 +3,7 @@
  * cap, the client cap, stale-file handling, clean-up).
  *
  * The daemon is a hand-built `struct daemon` with a small cache and its own ev_loop;
- * daemon_reload is stubbed here because the real one lives in code this test does not
+ * state_reload is stubbed here because the real one lives in code this test does not
  * link. Socket exchanges drive the loop with EVRUN_ONCE, bounded in iterations and time,
  * with a short repeating timer so that no iteration can block. */
 #include <errno.h>
@@ -20,7 +20,8 @@
 
 #include "cache.h"
 #include "control.h"
-#include "daemon.h"
+#include "context.h"
+#include "state.h"
 #include "tap.h"
 #include "wire.h"
 
@@ -28,7 +29,7 @@
 #define EXCHANGE_MAX_ITERATIONS 200
 #define EXCHANGE_MAX_SECONDS    2.0
 
-/* ---- the daemon_reload stub ------------------------------------------------------ */
+/* ---- the state_reload stub ------------------------------------------------------- */
 
 struct reload_stub {
     int calls;
@@ -42,7 +43,7 @@ struct test_daemon {
     struct reload_stub stub;
 };
 
-int daemon_reload(struct daemon *d, char *err, size_t errlen)
+int state_reload(struct daemon *d, char *err, size_t errlen)
 {
     struct reload_stub *stub = &((struct test_daemon *)d)->stub;
 
@@ -175,7 +176,7 @@ static void test_stats_and_errors(struct daemon *d)
     char out[4096], small[8];
     size_t n;
 
-    d->stats.queries_total = 42;
+    d->main_thread.stats.queries_total = 42;
     n = control_execute(d, "stats", out, sizeof out);
     ok(n == strlen(out), "returned length matches the output");
     ok(starts_with(out, "ok\n"), "stats starts with ok");
@@ -234,9 +235,9 @@ static void test_negative_infra_reset_status(struct daemon *d)
     control_execute(d, "flush-infra", out, sizeof out);
     is_str(out, "ok\nflushed 0 entries\n", "flush-infra without infra: nothing");
 
-    d->stats.queries_total = 7;
-    d->stats.qtype[0] = 7;
-    d->stats.tcp_open = 3;
+    d->main_thread.stats.queries_total = 7;
+    d->main_thread.stats.qtype[0] = 7;
+    d->main_thread.stats.tcp_open = 3;
     control_execute(d, "stats-reset", out, sizeof out);
     is_str(out, "ok\nstatistics reset\n", "stats-reset answers");
     control_execute(d, "stats", out, sizeof out);
@@ -289,7 +290,7 @@ static void test_reload(struct daemon *d)
     stub->fail = 1;
     control_execute(d, "reload", out, sizeof out);
     is_str(out, "error: test.conf:3: bad directive\n", "reload reports the error text");
-    is_int(stub->calls, 2, "daemon_reload called once per reload");
+    is_int(stub->calls, 2, "state_reload called once per reload");
 }
 
 /* ---- the socket ----------------------------------------------------------------------- */
@@ -369,7 +370,7 @@ static int exchange(struct daemon *d, const char *path, const char *req, size_t 
         return -1;
     if (send(fd, req, len, MSG_NOSIGNAL) == (ssize_t)len &&
         (!half_close || shutdown(fd, SHUT_WR) == 0))
-        rc = run_until_eof(d->loop, fd, reply, cap);
+        rc = run_until_eof(d->main_thread.loop, fd, reply, cap);
     close(fd);
     return rc;
 }
@@ -425,11 +426,11 @@ static void test_client_cap(struct daemon *d, const char *path)
         fds[i] = connect_to(path);
         if (fds[i] >= 0)
             n_open++;
-        ev_run(d->loop, EVRUN_NOWAIT);      /* let the daemon accept it */
+        ev_run(d->main_thread.loop, EVRUN_NOWAIT);      /* let the daemon accept it */
     }
     is_int(n_open, SLOTS, "16 silent clients connected");
     extra = connect_to(path);
-    ok(extra >= 0 && run_until_eof(d->loop, extra, reply, sizeof reply) == 0 && reply[0] == '\0',
+    ok(extra >= 0 && run_until_eof(d->main_thread.loop, extra, reply, sizeof reply) == 0 && reply[0] == '\0',
        "a 17th client is closed without a reply");
     if (extra >= 0)
         close(extra);
@@ -438,7 +439,7 @@ static void test_client_cap(struct daemon *d, const char *path)
         if (fds[i] >= 0)
             close(fds[i]);
     for (int i = 0; i < 5; i++)
-        ev_run(d->loop, EVRUN_NOWAIT);      /* the daemon sees EOF on half of them */
+        ev_run(d->main_thread.loop, EVRUN_NOWAIT);      /* the daemon sees EOF on half of them */
     ok(exchange(d, path, "stats\n", 6, false, reply, sizeof reply) == 0 &&
        starts_with(reply, "ok\n"), "slots freed by closed clients are usable again");
     for (int i = SLOTS / 2; i < SLOTS; i++)
@@ -510,9 +511,9 @@ int main(void)
     struct daemon *d = &td.d;
 
     memset(&td, 0, sizeof td);
-    d->loop = ev_loop_new(EVFLAG_AUTO);
+    d->main_thread.loop = ev_loop_new(EVFLAG_AUTO);
     d->cache = cache_new(&limits);
-    if (d->loop && d->cache) {
+    if (d->main_thread.loop && d->cache) {
         test_flush(d);
         test_stats_and_errors(d);
         test_flush_zone_and_type(d);
@@ -524,7 +525,7 @@ int main(void)
         ok(0, "set-up: loop and cache");
     }
     cache_free(d->cache);
-    if (d->loop)
-        ev_loop_destroy(d->loop);
+    if (d->main_thread.loop)
+        ev_loop_destroy(d->main_thread.loop);
     return done_testing();
 }

@@ -1,0 +1,63 @@
+/* reply.c -- the last steps of every reply: shaping it to its question, counting it,
+ * handing it to the target's callback (reply.h).
+ *
+ * Every reply -- cache hit, hosts, local zone, upstream answer, error -- goes through
+ * wire_finish_reply or wire_build_error here, so replies are shaped in one place. */
+#include "reply.h"
+
+#include "config.h"
+#include "context.h"
+#include "log.h"
+#include "stats.h"
+#include "wire.h"
+
+static size_t reply_limit(const struct thread_ctx *ctx, const struct wire_query *q,
+                          const struct reply_target *t)
+{
+    return t->tcp ? WIRE_MAX_UDP : wire_udp_limit(q, ctx->d->cfg->edns_buffer_size);
+}
+
+void reply_send(struct thread_ctx *ctx, const struct reply_target *t, const uint8_t *reply,
+                size_t len)
+{
+    if (len >= WIRE_HEADER_LEN) {
+        /* received may come from another thread's loop clock: never below zero */
+        ev_tstamp waited = ev_now(ctx->loop) - t->received;
+        ctx->stats.rcode[WIRE_RCODE(reply)]++;
+        stats_record_latency(&ctx->stats, waited > 0 ? (uint64_t)(waited * 1e6) : 0);
+    }
+    t->send(ctx, t, reply, len);
+}
+
+void reply_error(struct thread_ctx *ctx, const struct wire_query *q,
+                 const struct reply_target *t, int rcode)
+{
+    uint8_t out[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
+    reply_send(ctx, t, out, wire_build_error(q, rcode, ctx->d->cfg->edns_buffer_size, out,
+                                             sizeof out));
+}
+
+void reply_finish(struct thread_ctx *ctx, const struct wire_query *q,
+                  const struct reply_target *t, const uint8_t *body, size_t body_len,
+                  uint8_t *out, size_t cap)
+{
+    uint16_t edns = ctx->d->cfg->edns_buffer_size;
+    size_t len = 0;
+
+    if (body)
+        len = wire_finish_reply(q, body, body_len, edns, reply_limit(ctx, q, t), out, cap);
+    if (len == 0) {
+        if (body)
+            log_debug("unusable answer body, answering SERVFAIL");
+        len = wire_build_error(q, WIRE_RCODE_SERVFAIL, edns, out, cap);
+    }
+    reply_send(ctx, t, out, len);
+}
+
+void reply_answer(struct thread_ctx *ctx, const struct wire_query *q,
+                  const struct reply_target *t, const uint8_t *body, size_t body_len)
+{
+    uint8_t out[WIRE_MAX_UDP];
+
+    reply_finish(ctx, q, t, body, body_len, out, sizeof out);
+}

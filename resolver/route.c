@@ -1,0 +1,17 @@
+/* route.c -- the route of a cache miss: resolve.c's stage table, in order.
+ *
+ * The one file that names the stages. A new stage (a shared cache, DNSSEC validation) is
+ * its own file plus one row here. resolve.c walks the table through resolve.h without
+ * including any stage, and the stages include resolve.h to report back: the table lives
+ * here so that neither depends on the other's header (no include cycle). */
+#include "resolve.h"
+
+#include "forward.h"
+#include "iterate.h"
+
+const struct resolve_stage *const resolve_route[] = {
+    &forward_stage,                 /* the longest matching forward zone, if any */
+    &iterate_stage,                 /* from the root hints down */
+};
+
+const size_t resolve_route_len = sizeof resolve_route / sizeof resolve_route[0];
