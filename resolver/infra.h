@@ -36,7 +36,7 @@
 #define INFRA_START_WINDOW     64       /* ... for a server never heard from */
 #define INFRA_MIN_WINDOW       8        /* ... however often it timed out */
 #define INFRA_TCP_SECONDS      30       /* TCP preferred this long after a TC=1 reply */
-#define INFRA_TCP_PREFER_MAX   24       /* ... while fewer TCP queries than this are in flight */
+#define INFRA_TCP_PREFER_MAX   64       /* ... while fewer TCP queries than this are in flight */
 #define INFRA_BUSY_PENALTY_MS  1000     /* added to the srtt of a server with a full window */
 #define INFRA_NO_0X20_SECONDS  900      /* how long a server is asked without 0x20 */
 
