@@ -180,9 +180,9 @@ static double tcp_budget(const struct outbound *o)
 /* Watches the freshly connecting TCP socket o->fd, with the TCP time budget. */
 static void tcp_begin(struct outbound *o)
 {
-    o->tcp = true;
-    if (o->p.infra)     /* ended in outbound_cancel */
+    if (o->p.infra && !o->tcp)      /* counted once; ended in outbound_cancel */
         infra_tcp_add(o->p.infra, &o->p.server, 1, time(NULL));
+    o->tcp = true;
     o->out_off = 0;
     o->stats->upstream_tcp++;
     ev_timer_set(&o->timer, tcp_budget(o), 0);
