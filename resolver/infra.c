@@ -36,7 +36,10 @@
  *
  * TCP preference: a TC=1 reply (an RRL "slip", or an answer too large) makes TCP preferred
  * for INFRA_TCP_SECONDS, so queries go there over TCP from the start instead of inviting a
- * drop or a second slip over UDP.
+ * drop or a second slip over UDP -- but only up to INFRA_TCP_PREFER_MAX TCP queries in flight
+ * to it: an authority serves few TCP connections at once (NSD: tcp-count 100), and at a high
+ * query rate one connection per query would queue them all behind each other, each waiting
+ * seconds; the rest start over UDP and a slipped reply among them is retried over TCP.
  *
  * The table is an lruhash (htable.h, shared with cache.c and rrcache.c) in which every
  * server costs 1, so its budget is max_entries. Every public function holds the mutex
@@ -71,7 +74,8 @@ struct infra_host {
     unsigned outstanding;               /* queries in flight ... */
     double window;                      /* ... its fair share (see the top) */
     time_t last_reply;                  /* any reply, TC=1 included; 0 = never */
-    time_t tcp_until;                   /* TCP preferred before this */
+    time_t tcp_until;                   /* TCP preferred before this ... */
+    unsigned tcp_outstanding;           /* ... while fewer TCP queries are in flight */
     time_t last_used;                   /* for diagnostics (dumps) */
 };
 
@@ -395,9 +399,31 @@ bool infra_prefer_tcp(struct infra *inf, const struct sockaddr_storage *addr, ti
 {
     pthread_mutex_lock(&inf->lock);
     struct infra_host *h = host_find(inf, addr, now);
-    bool r = h && now < h->tcp_until;
+    bool r = h && now < h->tcp_until && h->tcp_outstanding < INFRA_TCP_PREFER_MAX;
     pthread_mutex_unlock(&inf->lock);
     return r;
+}
+
+/* A decrement for a server no longer known (dropped by LRU or a flush) is ignored, and
+ * a count never goes below zero, so late completions cannot wrap it. */
+static void count_add(unsigned *count, int delta)
+{
+    if (delta < 0) {
+        unsigned done = 0u - (unsigned)delta;   /* no overflow even for INT_MIN */
+        *count = done > *count ? 0 : *count - done;
+    } else {
+        *count += (unsigned)delta;
+    }
+}
+
+void infra_tcp_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,
+                   time_t now)
+{
+    pthread_mutex_lock(&inf->lock);
+    struct infra_host *h = delta > 0 ? host_get(inf, addr, now) : host_find(inf, addr, now);
+    if (h)
+        count_add(&h->tcp_outstanding, delta);
+    pthread_mutex_unlock(&inf->lock);
 }
 
 uint64_t infra_backoffs(struct infra *inf)
@@ -408,25 +434,13 @@ uint64_t infra_backoffs(struct infra *inf)
     return r;
 }
 
-/* A decrement for a server no longer known (dropped by LRU or a flush) is ignored, and
- * the count never goes below zero, so late completions cannot wrap it. */
-static void host_outstanding_add(struct infra_host *h, int delta)
-{
-    if (delta < 0) {
-        unsigned done = 0u - (unsigned)delta;   /* no overflow even for INT_MIN */
-        h->outstanding = done > h->outstanding ? 0 : h->outstanding - done;
-    } else {
-        h->outstanding += (unsigned)delta;
-    }
-}
-
 void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,
                            time_t now)
 {
     pthread_mutex_lock(&inf->lock);
     struct infra_host *h = delta > 0 ? host_get(inf, addr, now) : host_find(inf, addr, now);
     if (h)
-        host_outstanding_add(h, delta);
+        count_add(&h->outstanding, delta);
     pthread_mutex_unlock(&inf->lock);
 }
 

@@ -11,7 +11,8 @@
  * case mismatch over TCP is reported as the server's (OUTBOUND_CASE_MISMATCH).
  * Rate-limited authorities: a TC=1 reply is told to the infra cache (when the caller gave
  * one), and while infra_prefer_tcp says so queries to that server start over TCP, so they no
- * longer meet the UDP limit's drops. */
+ * longer meet the UDP limit's drops; every TCP query is counted in flight there
+ * (infra_tcp_add) from tcp_begin to outbound_cancel, which caps how many start over TCP. */
 #include "outbound.h"
 
 #include <errno.h>
@@ -179,6 +180,8 @@ static double tcp_budget(const struct outbound *o)
 /* Watches the freshly connecting TCP socket o->fd, with the TCP time budget. */
 static void tcp_begin(struct outbound *o)
 {
+    if (o->p.infra && !o->tcp)      /* counted once; ended in outbound_cancel */
+        infra_tcp_add(o->p.infra, &o->p.server, 1, time(NULL));
     o->tcp = true;
     o->out_off = 0;
     o->stats->upstream_tcp++;
@@ -378,6 +381,8 @@ void outbound_cancel(struct outbound *o)
         return;
     ev_io_stop(o->loop, &o->io);
     ev_timer_stop(o->loop, &o->timer);
+    if (o->tcp && o->p.infra)
+        infra_tcp_add(o->p.infra, &o->p.server, -1, time(NULL));
     if (o->fd >= 0)
         close(o->fd);
     free(o->in);

@@ -230,6 +230,28 @@ static void test_prefer_tcp(void)
     infra_free(inf);
 }
 
+/* Only INFRA_TCP_PREFER_MAX queries at once start over TCP: an authority's TCP connections
+ * are few, and beyond them every query would wait in its queue. */
+static void test_prefer_tcp_cap(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53);
+
+    infra_report_tc(inf, &a, T0);
+    infra_tcp_add(inf, &a, INFRA_TCP_PREFER_MAX - 1, T0);
+    ok(infra_prefer_tcp(inf, &a, T0), "tcp cap: preferred below INFRA_TCP_PREFER_MAX in flight");
+    infra_tcp_add(inf, &a, 1, T0);
+    ok(!infra_prefer_tcp(inf, &a, T0), "tcp cap: UDP once INFRA_TCP_PREFER_MAX are in flight");
+    infra_tcp_add(inf, &a, -1, T0);
+    ok(infra_prefer_tcp(inf, &a, T0), "tcp cap: TCP again when one ends");
+    infra_tcp_add(inf, &a, -(INFRA_TCP_PREFER_MAX + 5), T0);
+    infra_tcp_add(inf, &a, INFRA_TCP_PREFER_MAX - 1, T0);
+    ok(infra_prefer_tcp(inf, &a, T0), "tcp cap: extra ends do not wrap the count");
+    infra_tcp_add(inf, &a, 1, T0);
+    ok(!infra_prefer_tcp(inf, &a, T0), "tcp cap: ... which counts from zero again");
+    infra_free(inf);
+}
+
 static void test_outstanding(void)
 {
     struct infra *inf = infra_new(100);
@@ -341,6 +363,7 @@ int main(void)
     test_timeout_once();
     test_window();
     test_prefer_tcp();
+    test_prefer_tcp_cap();
     test_outstanding();
     test_0x20();
     test_lru();
