@@ -18,11 +18,12 @@ mount --bind "$passwd" /etc/passwd || { res setup "mount passwd failed"; exit 0;
 res setup ok
 "$prefix/sbin/resolverd" --config "$conf" >"$out/log" 2>&1 &
 pid=$!
-answer=""     # a bounded poll (10 s), as lib.sh's wait_until, which needs the TAP harness
+answer=""     # a bounded poll (100 steps, 10 s), as lib.sh's wait_until, which needs the TAP harness
+poll_step=0.1
 for _ in $(seq 1 100); do
     answer=$(dig @127.0.0.1 +tries=1 +time=1 +short localhost 2>/dev/null) && [ -n "$answer" ] && break
     kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
+    sleep "$poll_step"
 done
 res dig "$answer"
 res dig6 "$(dig @::1 +tries=1 +time=1 +short localhost 2>/dev/null | head -n1)"
