@@ -264,22 +264,7 @@ start_unbound() {   # ROUND
     cat >"$dir/unbound.conf" <<EOF
 # written by tools/bench/bench.sh
 server:
-    verbosity: 0
-    interface: ${ADDR[unbound]}
-    port: $PORT
-    do-ip6: no
-    num-threads: $THREADS
-    so-reuseport: yes
-    module-config: "iterator"
-    username: ""
-    chroot: ""
-    directory: "$dir"
-    pidfile: "$dir/unbound.pid"
-    logfile: ""
-    use-syslog: no
-    do-daemonize: no
-    do-not-query-localhost: no
-    access-control: 127.0.0.0/8 allow
+$(unbound_server_lines "$dir" "${ADDR[unbound]}" $PORT "$THREADS")
     msg-cache-size: 128m
     rrset-cache-size: 256m
     prefetch: no

@@ -118,3 +118,27 @@ stop_nsd_zone() {
     wait "$NSD_PGID" 2>/dev/null
     NSD_PGID=""
 }
+
+# unbound_server_lines DIR ADDR PORT THREADS: the `server:` settings every Unbound of the
+# benchmarks shares (foreground, no privileges or chroot, state in DIR, loopback clients);
+# each script adds what its run needs (outgoing address, caches, hints or forwarding, control).
+unbound_server_lines() {
+    cat <<EOF
+    verbosity: 0
+    interface: $2
+    port: $3
+    do-ip6: no
+    num-threads: $4
+    so-reuseport: yes
+    module-config: "iterator"
+    username: ""
+    chroot: ""
+    directory: "$1"
+    pidfile: "$1/unbound.pid"
+    logfile: ""
+    use-syslog: no
+    do-daemonize: no
+    do-not-query-localhost: no
+    access-control: 127.0.0.0/8 allow
+EOF
+}

@@ -158,23 +158,8 @@ start_unbound() {
     local half=$(( ${CACHE%M} / 2 ))
     cat >"$dir/unbound.conf" <<EOF
 server:
-    verbosity: 0
-    interface: ${ADDR[unbound]}
+$(unbound_server_lines "$dir" "${ADDR[unbound]}" 53 "$THREADS")
     outgoing-interface: ${ADDR[unbound]}
-    port: 53
-    do-ip6: no
-    num-threads: $THREADS
-    so-reuseport: yes
-    module-config: "iterator"
-    username: ""
-    chroot: ""
-    directory: "$dir"
-    pidfile: "$dir/unbound.pid"
-    logfile: ""
-    use-syslog: no
-    do-daemonize: no
-    do-not-query-localhost: no
-    access-control: 127.0.0.0/8 allow
     root-hints: "$T/root.hints"
     msg-cache-size: ${half}m
     rrset-cache-size: ${half}m
