@@ -43,6 +43,7 @@
 #include "cachefile.h"
 #include "config.h"
 #include "context.h"
+#include "dname.h"
 #include "infra.h"
 #include "log.h"
 #include "rrcache.h"
@@ -110,23 +111,6 @@ struct control_command {
     control_starter start;                  /* instead of run, for deferred answers */
 };
 
-/* Parses a name in presentation form into its lower-cased wire form (the cache key). */
-static int name_to_key(const char *text, uint8_t key[WIRE_MAX_NAME], size_t *key_len)
-{
-    ldns_rdf *rdf = ldns_dname_new_frm_str(text);
-    if (!rdf)
-        return -1;
-    size_t len = ldns_rdf_size(rdf);
-    if (len == 0 || len > WIRE_MAX_NAME) {
-        ldns_rdf_deep_free(rdf);
-        return -1;
-    }
-    memcpy(key, ldns_rdf_data(rdf), len);
-    ldns_rdf_deep_free(rdf);
-    wire_name_lower(key, len);
-    *key_len = len;
-    return 0;
-}
 
 /* The iterator's RRsets of a name (its NS set, its addresses) go with its answers. */
 static size_t flush_rrsets(struct daemon *d, const uint8_t *key, size_t key_len)
@@ -149,10 +133,10 @@ static int cmd_flush(struct daemon *d, char **args, int nargs, struct strbuf *r)
         return 0;
     }
     for (int i = 1; i <= nargs; i++)
-        if (name_to_key(args[i], key, &key_len) != 0)
+        if (dname_key_from_text(args[i], key, &key_len) != 0)
             return reply_fail(r, "invalid name '%.300s'", args[i]);
     for (int i = 1; i <= nargs; i++) {
-        if (name_to_key(args[i], key, &key_len) == 0)
+        if (dname_key_from_text(args[i], key, &key_len) == 0)
             flushed += cache_flush_name(d->cache, key, key_len) + flush_rrsets(d, key, key_len);
     }
     strbuf_append(r, "flushed %zu entries\n", flushed);
@@ -207,10 +191,10 @@ static int cmd_flush_zone(struct daemon *d, char **args, int nargs, struct strbu
     size_t flushed = 0;
 
     for (int i = 1; i <= nargs; i++)
-        if (name_to_key(args[i], f.key, &f.key_len) != 0)
+        if (dname_key_from_text(args[i], f.key, &f.key_len) != 0)
             return reply_fail(r, "invalid name '%.300s'", args[i]);
     for (int i = 1; i <= nargs; i++)
-        if (name_to_key(args[i], f.key, &f.key_len) == 0)
+        if (dname_key_from_text(args[i], f.key, &f.key_len) == 0)
             flushed += flush_filtered(d, &f);
     strbuf_append(r, "flushed %zu entries\n", flushed);
     return 0;
@@ -222,7 +206,7 @@ static int cmd_flush_type(struct daemon *d, char **args, int nargs, struct strbu
     struct flush_filter f;
 
     (void)nargs;
-    if (name_to_key(args[1], f.key, &f.key_len) != 0)
+    if (dname_key_from_text(args[1], f.key, &f.key_len) != 0)
         return reply_fail(r, "invalid name '%.300s'", args[1]);
     f.type = (uint16_t)ldns_get_rr_type_by_name(args[2]);
     if (f.type == 0)
