@@ -4,7 +4,8 @@
  * the packet is malformed; callers chain them and bail out on 0. Compression pointers are
  * only followed strictly backwards and at most WIRE_MAX_POINTERS times, so a pointer loop
  * cannot hang us. wire_finish_reply is the single place where a stored message becomes the
- * reply a client sees (ID, flags, the client's case, OPT, truncation). */
+ * reply a client sees (ID, flags, the client's case, OPT, truncation); wire_add_ede may then
+ * put the reason for an error (or a stale answer) into that reply's OPT. */
 #include "wire.h"
 
 #include <string.h>
@@ -339,6 +340,54 @@ size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t
     if (q->has_edns)
         len = append_opt(out, len, cap, our_edns_size, q->edns_do, 0);
     return len;
+}
+
+/* Finds the one OPT record of a finished message (root owner, additional section) by
+ * walking every RR, which also checks the message ends where its last RR does. */
+static bool find_opt(const uint8_t *msg, size_t len, struct wire_rr *opt)
+{
+    size_t pos = wire_skip_question(msg, len);
+    unsigned count = pos ? WIRE_ANCOUNT(msg) + WIRE_NSCOUNT(msg) + WIRE_ARCOUNT(msg) : 0;
+    unsigned additional_from = pos ? WIRE_ANCOUNT(msg) + WIRE_NSCOUNT(msg) : 0;
+    unsigned opts = 0;
+    struct wire_rr rr;
+
+    for (unsigned i = 0; pos && i < count; i++) {
+        pos = wire_parse_rr(msg, len, pos, &rr);
+        if (pos && rr.type == WIRE_TYPE_OPT) {
+            if (i < additional_from || msg[rr.start] != 0)
+                return false;
+            *opt = rr;
+            opts++;
+        }
+    }
+    return pos == len && opts == 1;
+}
+
+size_t wire_add_ede(uint8_t *msg, size_t len, size_t cap, size_t limit, uint16_t code,
+                    const char *text)
+{
+    size_t text_len = text ? strlen(text) : 0;
+    size_t room = cap < limit ? cap : limit;
+    struct wire_rr opt = { 0 };
+
+    if (!find_opt(msg, len, &opt))
+        return len;
+    /* option code, option length, INFO-CODE: 6 octets before the text */
+    if (len + 6 + text_len > room || opt.rdlen + 6 + text_len > 0xffff)
+        text_len = 0;
+    if (len + 6 > room || opt.rdlen + 6 > 0xffff)
+        return len;
+    size_t add = 6 + text_len;
+    memmove(msg + opt.end + add, msg + opt.end, len - opt.end);
+    uint8_t *p = msg + opt.end;
+    wire_put16(p, WIRE_EDNS_EDE);
+    wire_put16(p + 2, (uint16_t)(2 + text_len));
+    wire_put16(p + 4, code);
+    if (text_len)
+        memcpy(p + 6, text, text_len);
+    wire_put16(msg + opt.rdata_off - 2, (uint16_t)(opt.rdlen + add));
+    return len + add;
 }
 
 size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname_len,

@@ -4,8 +4,8 @@
  * or 0 when the packet is malformed, so bounds checks chain and a hostile packet can
  * never make us read past its end (offset 0 is never a valid end position because every
  * message has a 12-byte header). ldns is used everywhere else; this file exists so that a
- * cache hit and the message bookkeeping (TTL offsets, OPT stripping) need no ldns call and
- * no malloc. Names here are uncompressed wire names of at most 255 octets. */
+ * cache hit and the message bookkeeping (TTL offsets, OPT stripping, EDE options) need no
+ * ldns call and no malloc. Names here are uncompressed wire names of at most 255 octets. */
 #ifndef WIRE_H
 #define WIRE_H
 
@@ -38,6 +38,7 @@
 #define WIRE_TYPE_PTR     12
 #define WIRE_TYPE_AAAA    28
 #define WIRE_TYPE_OPT     41
+#define WIRE_EDNS_EDE     15    /* EDNS option code of Extended DNS Errors (RFC 8914) */
 #define WIRE_TYPE_TKEY    249
 #define WIRE_TYPE_TSIG    250
 #define WIRE_CLASS_IN     1
@@ -151,6 +152,16 @@ size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t
 /* The UDP size limit for a reply to q: 512 without EDNS, otherwise the client's size
  * clamped to [512, our_edns_size]. */
 size_t wire_udp_limit(const struct wire_query *q, uint16_t our_edns_size);
+
+/* Appends an Extended DNS Error option (RFC 8914: INFO-CODE `code`, EXTRA-TEXT `text`,
+ * UTF-8 without its NUL, may be NULL or "") to the OPT record of the finished message msg
+ * (len octets in a buffer of cap), fixing the OPT's RDLENGTH; any reply, error or answer.
+ * When the option with its text would make the message exceed `limit` (the client's UDP
+ * size) or cap, the text is left out; when even the bare code does not fit, nothing is
+ * added. Nothing is added either when the message has no OPT record (the client sent no
+ * EDNS, so it gets no EDE) or cannot be walked. Returns the new length, or len. */
+size_t wire_add_ede(uint8_t *msg, size_t len, size_t cap, size_t limit, uint16_t code,
+                    const char *text);
 
 /* ---- upstream messages --------------------------------------------------------------- */
 

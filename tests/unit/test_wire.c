@@ -1,8 +1,8 @@
 /* test_wire.c -- unit tests for resolver/wire.c: name parsing (compression, loops, limits),
  * name helpers, client query parsing, error replies, reply shaping from stored messages
  * (ID, flags, client's case, OPT, truncation), upstream queries, OPT stripping, response
- * matching and RR parsing. Malformed packets are built by hand; well-formed ones with ldns,
- * which also reads the replies back. */
+ * matching, RR parsing, and EDE options added to finished replies. Malformed packets are
+ * built by hand; well-formed ones with ldns, which also reads the replies back. */
 #include <ldns/ldns.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -1305,6 +1305,192 @@ static void test_parse_rr(void)
     is_int(wire_skip_question(p.b, 11), 0, "skip_question: short header -> 0");
 }
 
+/* ---- Extended DNS Errors ------------------------------------------------------------- */
+
+/* The one EDE option ldns finds in the reply's OPT: its code and text, or -1. */
+static int ldns_ede(const uint8_t *wire, size_t len, char *text, size_t text_cap)
+{
+    ldns_pkt *pkt = parse_back(wire, len);
+    ldns_edns_option_list *list = pkt ? ldns_pkt_edns_get_option_list(pkt) : NULL;
+    int code = -1;
+
+    for (size_t i = 0; list && i < ldns_edns_option_list_get_count(list); i++) {
+        ldns_edns_option *o = ldns_edns_option_list_get_option(list, i);
+        size_t n = ldns_edns_get_size(o);
+        if (ldns_edns_get_code(o) != LDNS_EDNS_EDE || n < 2 || n - 2 >= text_cap)
+            continue;
+        const uint8_t *d = ldns_edns_get_data(o);
+        code = wire_get16(d);
+        memcpy(text, d + 2, n - 2);
+        text[n - 2] = '\0';
+    }
+    ldns_pkt_free(pkt);
+    return code;
+}
+
+static void test_add_ede_error(void)
+{
+    struct buf p;
+    struct wire_query q;
+    uint8_t out[600], before[600];
+    char text[64];
+    const char *why = "all servers timed out";
+    size_t tl = strlen(why);
+
+    make_query(&p, 0x4242, 0x01, "www.example.com", WIRE_TYPE_A, 1232, false);
+    wire_parse_query(p.b, p.n, &q);
+    size_t len = wire_build_error(&q, WIRE_RCODE_SERVFAIL, OUR_EDNS, out, sizeof out);
+    size_t n = wire_add_ede(out, len, sizeof out, 1232, 22, why);
+    is_int(n, len + 6 + tl, "add_ede: SERVFAIL grows by code + length + INFO-CODE + text");
+    is_int(wire_get16(out + len - 2), 6 + tl, "add_ede: OPT RDLENGTH fixed");
+    is_int(WIRE_ARCOUNT(out), 1, "add_ede: ARCOUNT unchanged");
+    is_int(wire_get16(out + len), WIRE_EDNS_EDE, "add_ede: option code 15");
+    is_int(ldns_ede(out, n, text, sizeof text), 22, "add_ede: ldns reads INFO-CODE 22");
+    is_str(text, why, "add_ede: ldns reads the EXTRA-TEXT");
+    is_int(WIRE_RCODE(out), WIRE_RCODE_SERVFAIL, "add_ede: rcode untouched");
+
+    /* the limit leaves room for the code but not the text */
+    len = wire_build_error(&q, WIRE_RCODE_SERVFAIL, OUR_EDNS, out, sizeof out);
+    n = wire_add_ede(out, len, sizeof out, len + 6 + tl - 1, 22, why);
+    is_int(n, len + 6, "add_ede: text dropped when the limit is one short");
+    is_int(ldns_ede(out, n, text, sizeof text), 22, "add_ede: the code stays without text");
+    is_str(text, "", "add_ede: no EXTRA-TEXT");
+    len = wire_build_error(&q, WIRE_RCODE_SERVFAIL, OUR_EDNS, out, sizeof out);
+    is_int(wire_add_ede(out, len, len + 6 + tl, 1232, 22, why), len + 6 + tl,
+           "add_ede: cap exactly enough for the text");
+    len = wire_build_error(&q, WIRE_RCODE_SERVFAIL, OUR_EDNS, out, sizeof out);
+    is_int(wire_add_ede(out, len, len + 6 + tl - 1, 1232, 22, why), len + 6,
+           "add_ede: text dropped when cap is one short");
+
+    /* no room even for the code: nothing changes */
+    len = wire_build_error(&q, WIRE_RCODE_SERVFAIL, OUR_EDNS, out, sizeof out);
+    memcpy(before, out, len);
+    is_int(wire_add_ede(out, len, sizeof out, len + 5, 22, why), len,
+           "add_ede: limit below the bare code -> unchanged length");
+    ok(memcmp(before, out, len) == 0, "add_ede: ... and unchanged bytes");
+    is_int(wire_add_ede(out, len, len + 5, 1232, 22, NULL), len, "add_ede: cap below the code");
+
+    /* NULL and "" text: bare code */
+    n = wire_add_ede(out, len, sizeof out, 1232, 18, NULL);
+    is_int(n, len + 6, "add_ede: NULL text -> bare code");
+    is_int(ldns_ede(out, n, text, sizeof text), 18, "add_ede: code 18 read back");
+    len = wire_build_error(&q, WIRE_RCODE_REFUSED, OUR_EDNS, out, sizeof out);
+    is_int(wire_add_ede(out, len, sizeof out, 1232, 18, ""), len + 6, "add_ede: \"\" -> bare code");
+
+    /* two options: both kept, RDLENGTH the sum */
+    len = wire_build_error(&q, WIRE_RCODE_SERVFAIL, OUR_EDNS, out, sizeof out);
+    n = wire_add_ede(out, len, sizeof out, 1232, 22, NULL);
+    n = wire_add_ede(out, n, sizeof out, 1232, 0, "x");
+    is_int(n, len + 6 + 7, "add_ede: a second option appended");
+    is_int(wire_get16(out + len - 2), 13, "add_ede: RDLENGTH covers both");
+    ldns_pkt *pkt = parse_back(out, n);
+    ok(pkt && ldns_edns_option_list_get_count(ldns_pkt_edns_get_option_list(pkt)) == 2,
+       "add_ede: ldns parses two options");
+    ldns_pkt_free(pkt);
+
+    /* no EDNS in the query: no OPT, no EDE (RFC 8914 section 3) */
+    make_query(&p, 0x4243, 0x01, "www.example.com", WIRE_TYPE_A, 0, false);
+    wire_parse_query(p.b, p.n, &q);
+    len = wire_build_error(&q, WIRE_RCODE_SERVFAIL, OUR_EDNS, out, sizeof out);
+    memcpy(before, out, len);
+    is_int(wire_add_ede(out, len, sizeof out, 1232, 22, why), len, "add_ede: no OPT -> unchanged");
+    ok(memcmp(before, out, len) == 0, "add_ede: no OPT -> bytes unchanged");
+}
+
+static void test_add_ede_answer(void)
+{
+    struct buf body = ldns_response("www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                                    answer_a, authority_ns, additional_glue);
+    struct buf p;
+    struct wire_query q;
+    static uint8_t out[WIRE_MAX_UDP];
+    char text[64];
+
+    make_query(&p, 7, 0x01, "www.example.com", WIRE_TYPE_A, 1232, true);
+    wire_parse_query(p.b, p.n, &q);
+    size_t len = wire_finish_reply(&q, body.b, body.n, OUR_EDNS, 1232, out, sizeof out);
+    size_t n = wire_add_ede(out, len, sizeof out, 1232, 3, "stale");
+    is_int(n, len + 11, "add_ede: NOERROR answer grows by the option");
+    ldns_pkt *pkt = parse_back(out, n);
+    ok(pkt && ldns_pkt_ancount(pkt) == 2 && ldns_pkt_nscount(pkt) == 1 &&
+       ldns_pkt_arcount(pkt) == 1 && ldns_pkt_edns_do(pkt),
+       "add_ede: answer, authority, glue and DO intact");
+    ldns_pkt_free(pkt);
+    is_int(ldns_ede(out, n, text, sizeof text), 3, "add_ede: EDE 3 on an answer");
+    is_str(text, "stale", "add_ede: its text");
+
+    /* an OPT that is not the last RR: what follows moves behind the option */
+    struct buf m = body;
+    put_opt_owner(&m, NULL, 1232, 0, 0, false, NULL, 0);
+    size_t opt_end = m.n;
+    put_name(&m, "ns2.example.com");
+    put16(&m, WIRE_TYPE_A);
+    put16(&m, WIRE_CLASS_IN);
+    put32(&m, 60);
+    put16(&m, 4);
+    put32(&m, 0xc0000235);
+    set16(&m, 10, WIRE_ARCOUNT(m.b) + 2u);
+    size_t tail = m.n - opt_end;
+    uint8_t tail_copy[64];
+    memcpy(tail_copy, m.b + opt_end, tail);
+    n = wire_add_ede(m.b, m.n, sizeof m.b, 4096, 23, "net");
+    is_int(n, m.n + 9, "add_ede: OPT in the middle of the additional section");
+    ok(memcmp(m.b + opt_end + 9, tail_copy, tail) == 0, "add_ede: the RR after it moved intact");
+    is_int(ldns_ede(m.b, n, text, sizeof text), 23, "add_ede: ldns reads it there");
+}
+
+static void test_add_ede_malformed(void)
+{
+    struct buf body = ldns_response("www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                                    answer_a, NULL, NULL);
+    struct buf m = with_opt(&body, 0);
+    struct buf bad;
+
+    is_int(wire_add_ede(m.b, m.n - 1, sizeof m.b, 4096, 22, NULL), m.n - 1,
+           "add_ede: message cut short -> unchanged");
+    is_int(wire_add_ede(m.b, 11, sizeof m.b, 4096, 22, NULL), 11, "add_ede: short header");
+    is_int(wire_add_ede(m.b, 0, sizeof m.b, 4096, 22, NULL), 0, "add_ede: empty message");
+    bad = m;
+    put8(&bad, 0);
+    is_int(wire_add_ede(bad.b, bad.n, sizeof bad.b, 4096, 22, NULL), bad.n,
+           "add_ede: trailing octet -> unchanged");
+    bad = m;
+    set16(&bad, 10, 2);
+    is_int(wire_add_ede(bad.b, bad.n, sizeof bad.b, 4096, 22, NULL), bad.n,
+           "add_ede: ARCOUNT beyond the records -> unchanged");
+    bad = m;                                /* the OPT counted in the answer section */
+    set16(&bad, 6, WIRE_ANCOUNT(bad.b) + 1u);
+    set16(&bad, 10, 0);
+    is_int(wire_add_ede(bad.b, bad.n, sizeof bad.b, 4096, 22, NULL), bad.n,
+           "add_ede: OPT outside the additional section -> unchanged");
+    bad = body;
+    put_opt_owner(&bad, "example", 1232, 0, 0, false, NULL, 0);
+    set16(&bad, 10, 1);
+    is_int(wire_add_ede(bad.b, bad.n, sizeof bad.b, 4096, 22, NULL), bad.n,
+           "add_ede: OPT with a non-root owner -> unchanged");
+    bad = with_opt(&m, 0);
+    set16(&bad, 10, 2);
+    is_int(wire_add_ede(bad.b, bad.n, sizeof bad.b, 4096, 22, NULL), bad.n,
+           "add_ede: two OPT records -> unchanged");
+
+    /* an OPT whose RDLENGTH cannot grow past 65535 */
+    static uint8_t big[WIRE_MAX_UDP + 100];
+    memcpy(big, body.b, body.n);
+    size_t pos = body.n, rdlen = 65533;
+    big[pos] = 0;
+    wire_put16(big + pos + 1, WIRE_TYPE_OPT);
+    wire_put16(big + pos + 3, 4096);
+    wire_put32(big + pos + 5, 0);
+    wire_put16(big + pos + 9, (uint16_t)rdlen);
+    wire_put16(big + pos + 11, 12);                 /* one padding option filling it */
+    wire_put16(big + pos + 13, (uint16_t)(rdlen - 4));
+    memset(big + pos + 15, 0, rdlen - 4);
+    wire_put16(big + 10, 1);
+    size_t len = pos + 11 + rdlen;
+    is_int(wire_add_ede(big, len, sizeof big, sizeof big, 22, NULL), len,
+           "add_ede: RDLENGTH would pass 65535 -> unchanged");
+}
+
 int main(void)
 {
     test_plain_and_compressed_names();
@@ -1328,5 +1514,8 @@ int main(void)
     test_strip_opt();
     test_response_matches();
     test_parse_rr();
+    test_add_ede_error();
+    test_add_ede_answer();
+    test_add_ede_malformed();
     return done_testing();
 }
