@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rrlist.h"
 #include "wire.h"
 
 #define RRCACHE_INITIAL_SLOTS 64
@@ -127,69 +128,13 @@ static void entry_free(struct rr_entry *e)
     free(e);
 }
 
-/* The estimate of what one stored RR holds: the ldns_rr, its owner and rdata fields (an
- * ldns_rdf and a pointer each) and the octets themselves. */
-static size_t rr_cost(const ldns_rr *rr)
-{
-    size_t fields = ldns_rr_rd_count(rr) + 1;
-
-    return sizeof(ldns_rr) + fields * (sizeof(ldns_rdf) + sizeof(ldns_rdf *)) +
-           ldns_rr_uncompressed_size(rr);
-}
-
 static size_t entry_cost(const struct rr_entry *e)
 {
     size_t cost = sizeof(*e) + e->name_len + RRCACHE_SLOT_OVERHEAD + sizeof(ldns_rr_list);
 
     for (size_t i = 0; i < ldns_rr_list_rr_count(e->rrs); i++)
-        cost += sizeof(ldns_rr *) + rr_cost(ldns_rr_list_rr(e->rrs, i));
+        cost += sizeof(ldns_rr *) + rrlist_rr_cost(ldns_rr_list_rr(e->rrs, i));
     return cost;
-}
-
-/* ---- deep copies, checked ---------------------------------------------------------- */
-
-/* ldns_rr_clone does not report a failed copy of a field (it stores NULL), so look. */
-static ldns_rr *rr_clone_checked(const ldns_rr *rr)
-{
-    ldns_rr *copy = ldns_rr_clone(rr);
-
-    if (!copy)
-        return NULL;
-    if (!ldns_rr_owner(copy) || ldns_rr_rd_count(copy) != ldns_rr_rd_count(rr))
-        goto fail;
-    for (size_t i = 0; i < ldns_rr_rd_count(copy); i++)
-        if (!ldns_rr_rdf(copy, i))
-            goto fail;
-    return copy;
-fail:
-    ldns_rr_free(copy);
-    return NULL;
-}
-
-/* A deep copy of list with every TTL set to ttl, or NULL if memory ran out. */
-static ldns_rr_list *list_clone_with_ttl(const ldns_rr_list *list, uint32_t ttl,
-                                         bool canonical)
-{
-    ldns_rr_list *copy = ldns_rr_list_new();
-
-    if (!copy)
-        return NULL;
-    for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
-        ldns_rr *rr = rr_clone_checked(ldns_rr_list_rr(list, i));
-        if (!rr)
-            goto fail;
-        if (!ldns_rr_list_push_rr(copy, rr)) {
-            ldns_rr_free(rr);
-            goto fail;
-        }
-        ldns_rr_set_ttl(rr, ttl);
-        if (canonical)
-            ldns_rr2canonical(rr);
-    }
-    return copy;
-fail:
-    ldns_rr_list_deep_free(copy);
-    return NULL;
 }
 
 /* ---- the table -------------------------------------------------------------------- */
@@ -277,7 +222,7 @@ static struct rr_entry *entry_make(const ldns_rr_list *rrset, uint32_t ttl,
 
     if (!e)
         return NULL;
-    e->rrs = list_clone_with_ttl(rrset, ttl, true);
+    e->rrs = rrlist_clone_with_ttl(rrset, ttl, true);
     if (!e->rrs) {
         free(e);
         return NULL;
@@ -389,7 +334,7 @@ static ldns_rr_list *lookup_locked(struct rrcache *c, const ldns_rdf *owner, ldn
         lruhash_remove(&c->table, &e->node);
         return NULL;
     }
-    copy = list_clone_with_ttl(e->rrs, e->ttl - entry_age(e, now), false);
+    copy = rrlist_clone_with_ttl(e->rrs, e->ttl - entry_age(e, now), false);
     if (!copy)
         return NULL;
     lruhash_touch(&c->table, &e->node);
