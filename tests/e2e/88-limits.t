@@ -42,12 +42,15 @@ write_conf "$T/mo.conf" "listen $RD_ADDR $RD_PORT" "forward . $UP@$UP_PORT" "con
     "threads 1" "max-outstanding 3" "upstream-timeout 5000" "jostle-timeout 1"
 start_resolverd "$T/mo.conf" || bail "resolverd did not start"
 logged_at_least() { [ "$(wc -l <"$T/slow.log")" -ge "$1" ]; }   # slowdns logs a line a query
+# start_resolverd's readiness probe went upstream too: count from what is logged now, so
+# that q1 is surely in flight (and the oldest) before q2 is sent
+base=$(wc -l <"$T/slow.log")
 t0=$(now_ms)
 digs=()
 for i in 1 2 3; do
     dig @$RD_ADDR -p $RD_PORT +tries=1 +time=6 "q$i.slow.test" A >"$T/q$i.out" 2>&1 &
     digs+=($!)
-    wait_until 5 logged_at_least "$i" || diag "q$i did not reach the upstream"
+    wait_until 5 logged_at_least $((base + i)) || diag "q$i did not reach the upstream"
 done
 dig @$RD_ADDR -p $RD_PORT +tries=1 +time=6 q4.slow.test A >"$T/q4.out" 2>&1 &
 q4=$!
