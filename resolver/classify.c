@@ -239,7 +239,7 @@ static void classify_full(const struct classify_input *in, struct classify_verdi
         return;
     }
     if (in->cnames + v->cnames > in->max_cnames || !v->target) {
-        verdict(v, CLASSIFY_FAIL, "CNAME chain too long");
+        verdict(v, CLASSIFY_FAIL, "CNAME chain too long (max-cname-chain)");
         return;
     }
     bool moved = ldns_dname_compare(in->target, v->target) != 0;

@@ -3,8 +3,9 @@
  * A job walks its zone's upstream list in order, one outbound query at a time. What
  * counts as a failure worth trying the next server for: no reply in time, a network error,
  * an unusable reply, any rcode but NOERROR and NXDOMAIN (a server that will not or cannot
- * answer). NOERROR and NXDOMAIN replies are the answer. The job keeps copies of the addresses, so a reload that frees
- * the old config does not pull them from under it. */
+ * answer). NOERROR and NXDOMAIN replies are the answer. When every one failed, the client's
+ * SERVFAIL says so (EDE 22, or 23 when all failed by network errors). The job keeps copies of
+ * the addresses, so a reload that frees the old config does not pull them from under it. */
 #include "forward.h"
 
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "addr.h"
 #include "config.h"
 #include "context.h"
+#include "ede.h"
 #include "log.h"
 #include "outbound.h"
 #include "resolve.h"
@@ -27,12 +29,14 @@ struct upstream {
     socklen_t len;
 };
 
-/* msg == NULL: every upstream failed. msg is only valid during the call. */
-typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len);
+/* msg == NULL: every upstream failed; by network errors only when `network`. msg is
+ * only valid during the call. */
+typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len, bool network);
 
 struct forward_job {
     struct thread_ctx *ctx;     /* the thread it runs on */
     int n_upstreams, next;
+    int failed, neterrs;        /* upstreams that failed us; those by a network error */
     uint8_t qname[WIRE_MAX_NAME];
     size_t qname_len;
     uint16_t qtype, qclass;
@@ -130,6 +134,8 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     job->query = NULL;
     trace_reply(job, status, msg, rtt, worth_another_server(status, msg));
     if (worth_another_server(status, msg)) {
+        job->failed++;
+        job->neterrs += status == OUTBOUND_NETERR;
         log_debug("forwarder %s failed (status %d%s) after %.0f ms",
                   addr_to_str(&job->upstreams[job->next - 1].addr, where, sizeof where), status,
                   status == OUTBOUND_OK ? ", rcode not NOERROR/NXDOMAIN" : "", rtt * 1000);
@@ -138,7 +144,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
         msg = NULL;
         len = 0;
     }
-    job->done(job->arg, msg, len);
+    job->done(job->arg, msg, len, job->neterrs == job->failed);
     job_free(job);
 }
 
@@ -164,6 +170,8 @@ static bool start_next(struct forward_job *job)
             trace_sent(job, i);
             return true;
         }
+        job->failed++;              /* no socket for it: a network error */
+        job->neterrs++;
     }
     return false;
 }
@@ -215,16 +223,21 @@ static void forward_cancel(struct forward_job *job)
 
 /* ---- the stage ------------------------------------------------------------------------- */
 
-static void stage_done(void *arg, uint8_t *msg, size_t len)
+/* Every forwarder timed out or would not answer: No Reachable Authority; every one was
+ * out of the network's reach: Network Error (RFC 8914 4.23, 4.24). */
+static void stage_done(void *arg, uint8_t *msg, size_t len, bool network)
 {
     struct resolve *r = arg;
     bool first = resolve_query_of(r)->ctx->d->cfg->forward_first;
 
-    if (msg)
+    if (msg) {
         resolve_stage_done(r, RESOLVE_ANSWER, msg, len, NULL);
-    else
-        resolve_stage_done(r, first ? RESOLVE_NEXT : RESOLVE_FAIL, NULL, 0, first ?
-                           "every forwarder failed (forward-first yes)" : "every forwarder failed");
+        return;
+    }
+    resolve_set_reason(r, network ? EDE_NETWORK_ERROR : EDE_NO_REACHABLE_AUTHORITY,
+                       "every forwarder failed");
+    resolve_stage_done(r, first ? RESOLVE_NEXT : RESOLVE_FAIL, NULL, 0, first ?
+                       "every forwarder failed (forward-first yes)" : "every forwarder failed");
 }
 
 static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
@@ -250,6 +263,7 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
         return RESOLVE_WAIT;
     *why = q->ctx->d->cfg->forward_first ? "no forwarder could be asked (forward-first yes)"
                                     : "no forwarder could be asked";
+    resolve_set_reason(r, EDE_NETWORK_ERROR, "no forwarder could be asked");
     return q->ctx->d->cfg->forward_first ? RESOLVE_NEXT : RESOLVE_FAIL;
 }
 

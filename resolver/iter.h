@@ -49,7 +49,9 @@ struct iter {
     struct budget own_budget;
     int depth;
     enum iter_state state;
-    const char *why;                /* reason of a failure, for the log */
+    const char *why;                /* reason of a failure, for the log, trace and client */
+    int ede;                        /* its Extended DNS Error code (ede.h) */
+    int failures, neterrs;          /* servers that failed us; those by a network error */
 
     ldns_rdf *qname;                /* the question, lower case */
     ldns_rr_type qtype;

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "delegpt.h"
 #include "context.h"
+#include "ede.h"
 #include "infra.h"
 #include "iterate.h"
 #include "itertrace.h"
@@ -52,12 +53,23 @@ static void name_str(const ldns_rdf *name, char *out, size_t len)
         wire_name_to_str(ldns_rdf_data(name), ldns_rdf_size(name), out, len);
 }
 
-static enum step fail(struct iter *it, const char *why)
+/* ede: what the client hears (RFC 8914); EDE_OTHER for a limit, why naming it. */
+static enum step fail(struct iter *it, int ede, const char *why)
 {
     itertrace_fail(it->trace, it->depth, it->target, it->qtype, why);
     it->why = why;
+    it->ede = ede;
     it->state = ST_FAILED;
     return STEP_CONTINUE;
+}
+
+/* No server left: unreachable through the network when every one that failed did so by a
+ * network error, else they timed out or were lame. */
+static enum step fail_unreachable(struct iter *it)
+{
+    bool network = it->neterrs > 0 && it->neterrs == it->failures;
+    return fail(it, network ? EDE_NETWORK_ERROR : EDE_NO_REACHABLE_AUTHORITY,
+                "no server left to ask");
 }
 
 static void deadline_passed(struct ev_loop *loop, ev_timer *w, int revents)
@@ -66,7 +78,8 @@ static void deadline_passed(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
 
-    it->why = "time limit for the question reached";
+    it->why = "time limit for the question reached (question-timeout)";
+    it->ede = EDE_OTHER;
     it->state = ST_FAILED;
     iter_run(it);
 }
@@ -112,7 +125,7 @@ static struct iter *iter_new(struct thread_ctx *ctx, struct iter *parent, const 
 static enum step process_next_target(struct iter *it)
 {
     if (it->cnames > (int)it->ctx->d->cfg->max_cname_chain)
-        return fail(it, "CNAME chain too long");
+        return fail(it, EDE_OTHER, "CNAME chain too long (max-cname-chain)");
     it->minimise = it->ctx->d->cfg->qname_minimisation;
     it->minimise_steps = 0;
     it->state = ST_FIND_DELEGATION;
@@ -127,7 +140,7 @@ static enum step process_find_delegation(struct iter *it)
                                             it->target, it->qtype, it->qclass, now_s());
 
     if (from == DELEGPT_NONE)
-        return fail(it, it->ctx->d->hints ? "out of memory" : "no root hints");
+        return fail(it, EDE_OTHER, it->ctx->d->hints ? "out of memory" : "no root hints");
     itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp,
                          from == DELEGPT_HINTS ? "hints" : "cache");
     if (from == DELEGPT_HINTS)
@@ -164,7 +177,7 @@ static enum step process_choose_server(struct iter *it)
     if (!s && ask_parent_again(it))
         return STEP_CONTINUE;
     if (!s)
-        return fail(it, "no server left to ask");
+        return fail_unreachable(it);
     it->cur = (int)(s - it->dp.servers);
     it->state = ST_SEND;
     return STEP_CONTINUE;
@@ -222,12 +235,12 @@ static enum step process_resolve_ns(struct iter *it)
             continue;               /* a delegation loop: this name cannot help */
         }
         if (it->depth >= ITER_MAX_DEPTH)
-            return fail(it, "glueless delegations nested too deep");
+            return fail(it, EDE_OTHER, "glueless delegations nested too deep");
         if (++it->budget->children > ITER_MAX_CHILDREN)
-            return fail(it, "too many glueless resolutions for one question");
+            return fail(it, EDE_OTHER, "too many glueless resolutions for one question");
         it->child = iter_new(it->ctx, it, name, type, it->qclass, child_done, it);
         if (!it->child)
-            return fail(it, "out of memory");
+            return fail(it, EDE_OTHER, "out of memory");
         itertrace_child(it->trace, it->depth, name, type, it->dp.zone, "resolving",
                         "no address known for this NS of the zone: resolving it");
         /* Started from the loop, never from here: a child that ends at once must not
@@ -254,13 +267,13 @@ static enum step process_send(struct iter *it)
     char server[64], name[WIRE_MAX_NAME * 4 + 2];
 
     if (++it->budget->queries > (int)it->ctx->d->cfg->max_queries_per_question)
-        return fail(it, "too many upstream queries for one question");
+        return fail(it, EDE_OTHER, "too many upstream queries (max-queries-per-question)");
     ldns_rdf_deep_free(it->asked);
     it->asked = delegpt_name_to_ask(&it->dp, it->target, it->qtype,
                                     it->minimise && it->minimise_steps < ITER_MAX_MINIMISE,
                                     &it->asked_type);
     if (!it->asked || ldns_rdf_size(it->asked) > WIRE_MAX_NAME)
-        return fail(it, "out of memory");
+        return fail(it, EDE_OTHER, "out of memory");
     struct outbound_params p = {
         .server = CUR(it)->addr, .server_len = addr_len(&CUR(it)->addr),
         .qname = ldns_rdf_data(it->asked), .qname_len = ldns_rdf_size(it->asked),
@@ -274,6 +287,8 @@ static enum step process_send(struct iter *it)
     CUR(it)->attempts++;
     it->out = outbound_start(it->ctx->loop, &it->ctx->stats, &p, upstream_done, it);
     if (!it->out) {
+        it->failures++;
+        it->neterrs++;              /* no socket: the network's fault, not the server's */
         CUR(it)->lame = true;       /* cannot even open a socket to it */
         it->state = ST_CHOOSE_SERVER;
         return STEP_CONTINUE;
@@ -300,6 +315,8 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
 
     it->out = NULL;
     infra_outstanding_add(infra, &CUR(it)->addr, -1, now);
+    it->failures += status != OUTBOUND_OK && status != OUTBOUND_CASE_MISMATCH;
+    it->neterrs += status == OUTBOUND_NETERR;
     switch (status) {
     case OUTBOUND_OK:
         infra_report_rtt(infra, &CUR(it)->addr, (uint32_t)(rtt * 1000), now);
@@ -308,6 +325,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
         if (ldns_wire2pkt(&it->resp, msg, len) != LDNS_STATUS_OK) {
             itertrace_verdict(it->trace, it->depth, "garbled", rtt * 1000, "a reply ldns cannot parse: server marked lame");
             CUR(it)->lame = true;
+            it->failures++;
             it->state = ST_CHOOSE_SERVER;
         } else {
             itertrace_verdict(it->trace, it->depth, "reply", rtt * 1000, "rcode %d", ldns_pkt_get_rcode(it->resp));
@@ -370,7 +388,7 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
     char child[WIRE_MAX_NAME * 4 + 2];
 
     if (++it->referrals > (int)it->ctx->d->cfg->max_referrals)
-        return fail(it, "too many referrals");
+        return fail(it, EDE_OTHER, "too many referrals (max-referrals)");
     it->ctx->stats.iterator_referrals++;
     cache_verdict(it, v);
     ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(v->ns, 0)));
@@ -422,6 +440,7 @@ static enum step mark_lame(struct iter *it, const char *what)
     char server[64];
 
     it->ctx->stats.iterator_lame++;
+    it->failures++;
     itertrace_verdict(it->trace, it->depth, "lame", -1, "lame: %s; trying another server", what);
     CUR(it)->lame = true;
     log_debug("iterate: %s is lame (%s)", addr_to_str(&CUR(it)->addr, server, sizeof server), what);
@@ -455,7 +474,7 @@ static enum step act_on(struct iter *it, struct classify_verdict *v)
     case CLASSIFY_NODATA:    return finish_negative(it, v);
     case CLASSIFY_REFERRAL:  return take_referral(it, v);
     case CLASSIFY_LAME:      return mark_lame(it, v->why);
-    case CLASSIFY_FAIL:      return fail(it, v->why);
+    case CLASSIFY_FAIL:      return fail(it, EDE_OTHER, v->why);
     case CLASSIFY_DEEPER:
     case CLASSIFY_FULL_NAME: return ask_again(it, v);
     case CLASSIFY_CNAME:
@@ -466,7 +485,7 @@ static enum step act_on(struct iter *it, struct classify_verdict *v)
         it->state = ST_NEXT_TARGET;
         return STEP_CONTINUE;
     }
-    return fail(it, "unknown verdict");
+    return fail(it, EDE_OTHER, "unknown verdict");
 }
 
 static enum step process_classify(struct iter *it)

@@ -17,13 +17,15 @@
 
 #include "config.h"
 #include "context.h"
+#include "ede.h"
 #include "iter.h"
 #include "log.h"
 #include "resolve.h"
 #include "rrcache.h"
 
-/* msg == NULL: the resolution failed. msg is only valid during the call. */
-typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len);
+/* msg == NULL: the resolution failed, `why` says why and `ede` is its EDE code (ede.h).
+ * msg is only valid during the call. */
+typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len, int ede, const char *why);
 
 struct iterate_job {
     struct thread_ctx *ctx;
@@ -46,9 +48,11 @@ static void job_done(void *arg, struct iter *it, bool ok)
     struct iterate_job *job = arg;
     size_t len = 0;
     uint8_t *wire = ok ? iter_result_wire(it, &len) : NULL;
+    int ede = ok && !wire ? EDE_OTHER : it->ede;
+    const char *why = ok ? "out of memory" : it->why ? it->why : "iteration failed";
 
     iter_free(it);
-    job->done(job->arg, wire, len);
+    job->done(job->arg, wire, len, ede, why);
     free(wire);
     free(job);
 }
@@ -89,10 +93,11 @@ static void iterate_cancel(struct iterate_job *job)
 
 /* ---- the stage -------------------------------------------------------------------------- */
 
-static void stage_done(void *arg, uint8_t *msg, size_t len)
+static void stage_done(void *arg, uint8_t *msg, size_t len, int ede, const char *why)
 {
-    resolve_stage_done(arg, msg ? RESOLVE_ANSWER : RESOLVE_FAIL, msg, len,
-                       "iteration failed");
+    if (!msg)
+        resolve_set_reason(arg, ede, why);
+    resolve_stage_done(arg, msg ? RESOLVE_ANSWER : RESOLVE_FAIL, msg, len, msg ? NULL : why);
 }
 
 static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
@@ -102,6 +107,7 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
     if (!q->ctx->d->hints) {
         resolve_trace_route(q, "iterate", "no root hints: cannot iterate");
         *why = "no root hints";
+        resolve_set_reason(r, EDE_OTHER, *why);
         return RESOLVE_FAIL;
     }
     resolve_trace_route(q, "iterate", "iterating from the root");
@@ -152,10 +158,11 @@ void iterate_priming_free(struct iterate_priming *p)
     free(p);
 }
 
-static void prime_done(void *arg, uint8_t *msg, size_t len)
+static void prime_done(void *arg, uint8_t *msg, size_t len, int ede, const char *why)
 {
     struct iterate_priming *p = arg;
     (void)len;
+    (void)ede;
 
     p->job = NULL;
     p->owner = NULL;
@@ -163,7 +170,7 @@ static void prime_done(void *arg, uint8_t *msg, size_t len)
     if (msg)
         log_info("primed the root name servers");
     else
-        log_warn("priming the root name servers failed; using the root hints");
+        log_warn("priming the root name servers failed (%s); using the root hints", why);
 }
 
 void iterate_prime(struct thread_ctx *ctx)

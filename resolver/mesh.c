@@ -15,8 +15,10 @@
  * are young and still making progress are kept (else at a high rate every one would be
  * dropped before it could finish, and nothing would be answered); when the oldest is young
  * the new question gets SERVFAIL instead. A client beyond a resolution's waiter cap gets
- * SERVFAIL at once. After a burst of at least MESH_TRIM_AFTER resolutions has drained,
- * malloc_trim gives the memory they used back to the system. The job cap also keeps upstream sockets within half the file
+ * SERVFAIL at once. Every such SERVFAIL names the limit in its Extended DNS Error (EDE 0,
+ * Other, with a text), as one from a failed resolution says why it failed. After a burst
+ * of at least MESH_TRIM_AFTER resolutions has drained, malloc_trim gives the memory they
+ * used back to the system. The job cap also keeps upstream sockets within half the file
  * descriptor limit, so there are always descriptors left for clients. A job started
  * before a reload that flushed the cache does not store its (possibly stale) answer. */
 #include "mesh.h"
@@ -28,6 +30,7 @@
 
 #include "config.h"
 #include "context.h"
+#include "ede.h"
 #include "htable.h"
 #include "log.h"
 #include "reply.h"
@@ -172,18 +175,26 @@ static void job_done(void *arg, const struct resolve_answer *ans)
     job->res = NULL;
     job_unlink(job);
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
+        if (ans->msg)
+            reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
+        else
+            reply_error_ede(m->ctx, &w->q, &w->target, WIRE_RCODE_SERVFAIL, ans->why.ede,
+                            ans->why.text);
     job_free(job);
     trim_after_burst(m);
 }
 
 static bool job_add_waiter(struct mesh_job *job, const struct wire_query *q,
-                           const struct reply_target *t)
+                           const struct reply_target *t, struct resolve_reason *why)
 {
     struct mesh_waiter *w;
 
-    if (job->n_waiters >= job->mesh->d->cfg->max_clients_per_query || !(w = malloc(sizeof *w))) {
+    bool full = job->n_waiters >= job->mesh->d->cfg->max_clients_per_query;
+
+    if (full || !(w = malloc(sizeof *w))) {
         job->mesh->ctx->stats.mesh_refused++;
+        *why = (struct resolve_reason){ EDE_OTHER, full ?
+            "too many clients waiting for this name (max-clients-per-query)" : "out of memory" };
         return false;
     }
     w->q = *q;
@@ -204,14 +215,18 @@ static void drop_oldest(struct mesh *m)
     resolve_cancel(job->res);
     m->ctx->stats.mesh_dropped++;
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        reply_answer(m->ctx, &w->q, &w->target, NULL, 0);
+        reply_error_ede(m->ctx, &w->q, &w->target, WIRE_RCODE_SERVFAIL, EDE_OTHER,
+                        "dropped to make room for newer questions (max-outstanding)");
     job_free(job);
 }
 
-static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
+/* A new job for q, or NULL with *why saying why not. */
+static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
+                                  struct resolve_reason *why)
 {
     struct mesh_job *job;
 
+    *why = (struct resolve_reason){ EDE_OTHER, "too many questions in flight (max-outstanding)" };
     while (m->n_jobs >= max_jobs(m)) {
         /* the part running now is what jostling judges: a forward-first fall-back to
          * iteration is a fresh start */
@@ -220,6 +235,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
             return NULL;            /* everything in flight is young: the newcomer waits */
         drop_oldest(m);
     }
+    *why = (struct resolve_reason){ EDE_OTHER, "out of memory" };
     if (!(job = calloc(1, sizeof *job)))
         return NULL;
     job->mesh = m;
@@ -229,7 +245,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
     job->qclass = q->qclass;
     struct resolve_query rq = { m->ctx, job->qname, job->qname_len, job->qtype, job->qclass,
                                 NULL, NULL };
-    struct resolve_options opt = { .generation = m->d->cache_generation };
+    struct resolve_options opt = { .generation = m->d->cache_generation, .failed = why };
     /* nothing running (no socket for any forwarder, no hints): answer now, never park */
     if (!(job->res = resolve_start(&rq, &opt, job_done, job))) {
         log_debug("cannot resolve the name now (no forwarder socket, no root hints): SERVFAIL");
@@ -242,16 +258,17 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q)
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t)
 {
     struct mesh_job *job = find_job(m, q);
+    struct resolve_reason why;
 
     if (job) {
         m->ctx->stats.mesh_joined++;
-    } else if ((job = job_start(m, q)) != NULL) {
+    } else if ((job = job_start(m, q, &why)) != NULL) {
         job_link(m, job, q->qname_hash);
     } else {
         m->ctx->stats.mesh_refused++;
     }
-    if (!job || !job_add_waiter(job, q, t))
-        reply_answer(m->ctx, q, t, NULL, 0);
+    if (!job || !job_add_waiter(job, q, t, &why))
+        reply_error_ede(m->ctx, q, t, WIRE_RCODE_SERVFAIL, why.ede, why.text);
 }
 
 /* At shutdown: ends one job without answering its clients (the table goes with it). */

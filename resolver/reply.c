@@ -2,11 +2,13 @@
  * handing it to the target's callback (reply.h).
  *
  * Every reply -- cache hit, hosts, local zone, upstream answer, error -- goes through
- * wire_finish_reply or wire_build_error here, so replies are shaped in one place. */
+ * wire_finish_reply or wire_build_error here, so replies are shaped in one place; an error
+ * that says why gets its Extended DNS Error here too (wire_add_ede). */
 #include "reply.h"
 
 #include "config.h"
 #include "context.h"
+#include "ede.h"
 #include "log.h"
 #include "stats.h"
 #include "wire.h"
@@ -32,9 +34,22 @@ void reply_send(struct thread_ctx *ctx, const struct reply_target *t, const uint
 void reply_error(struct thread_ctx *ctx, const struct wire_query *q,
                  const struct reply_target *t, int rcode)
 {
-    uint8_t out[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
-    reply_send(ctx, t, out, wire_build_error(q, rcode, ctx->d->cfg->edns_buffer_size, out,
-                                             sizeof out));
+    reply_error_ede(ctx, q, t, rcode, EDE_NONE, NULL);
+}
+
+/* Room for the header, the question, the OPT and an EDE with a text of a line or two:
+ * a longer text is left out (wire_add_ede), never cut. */
+#define REPLY_ERROR_MAX (WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11 + 6 + 256)
+
+void reply_error_ede(struct thread_ctx *ctx, const struct wire_query *q,
+                     const struct reply_target *t, int rcode, int ede, const char *text)
+{
+    uint8_t out[REPLY_ERROR_MAX];
+    size_t len = wire_build_error(q, rcode, ctx->d->cfg->edns_buffer_size, out, sizeof out);
+
+    if (len && ede >= 0 && ede <= 0xffff)
+        len = wire_add_ede(out, len, sizeof out, reply_limit(ctx, q, t), (uint16_t)ede, text);
+    reply_send(ctx, t, out, len);
 }
 
 void reply_finish(struct thread_ctx *ctx, const struct wire_query *q,
@@ -49,7 +64,9 @@ void reply_finish(struct thread_ctx *ctx, const struct wire_query *q,
     if (len == 0) {
         if (body)
             log_debug("unusable answer body, answering SERVFAIL");
-        len = wire_build_error(q, WIRE_RCODE_SERVFAIL, edns, out, cap);
+        reply_error_ede(ctx, q, t, WIRE_RCODE_SERVFAIL, EDE_OTHER,
+                        body ? "unusable answer" : "no answer");
+        return;
     }
     reply_send(ctx, t, out, len);
 }

@@ -10,7 +10,7 @@
  *
  * reply_finish shapes a stored or received response as the reply to one question (ID,
  * the client's case, EDNS, truncation to the client's size; SERVFAIL when there is no
- * usable body); reply_send counts the reply (rcode, latency) on the answering thread and
+ * usable body); reply_error_ede builds a SERVFAIL or REFUSED that says why (EDE); reply_send counts the reply (rcode, latency) on the answering thread and
  * sends it. Every query ends in exactly one reply_send (len 0 for a dropped packet), which
  * is what releases a TCP connection's hold on the query. */
 #ifndef REPLY_H
@@ -60,5 +60,10 @@ void reply_answer(struct thread_ctx *ctx, const struct wire_query *q,
 /* Answers q with an empty reply of this rcode. */
 void reply_error(struct thread_ctx *ctx, const struct wire_query *q,
                  const struct reply_target *t, int rcode);
+/* reply_error saying why as an Extended DNS Error (RFC 8914): `ede` (ede.h) and a short
+ * text (may be NULL), in the OPT -- so only when the client sent EDNS, and the text only
+ * when the client's size leaves room for it. EDE_NONE: no option. */
+void reply_error_ede(struct thread_ctx *ctx, const struct wire_query *q,
+                     const struct reply_target *t, int rcode, int ede, const char *text);
 
 #endif

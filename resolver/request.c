@@ -2,7 +2,9 @@
  *
  * Answers from the hosts file and local zones are built with ldns and then go through the
  * same reply_finish (reply.c) as cache hits and upstream answers, so every reply is shaped
- * in one place. The cache-hit path allocates nothing: the reply is assembled in stack buffers. */
+ * in one place. What it refuses or does not serve says why in an Extended DNS Error: the
+ * ACL 18 (Prohibited), zone transfers, other classes and opcodes 21 (Not Supported). The
+ * cache-hit path allocates nothing: the reply is assembled in stack buffers. */
 #include "request.h"
 
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "cache.h"
 #include "config.h"
 #include "context.h"
+#include "ede.h"
 #include "hosts.h"
 #include "localzone.h"
 #include "log.h"
@@ -32,8 +35,10 @@ static void answer_from_pkt(struct thread_ctx *ctx, const struct wire_query *q,
     uint8_t *wire = NULL;
     size_t wire_len = 0;
 
-    if (ldns_pkt2wire(&wire, pkt, &wire_len) != LDNS_STATUS_OK) {
-        reply_answer(ctx, q, t, NULL, 0);
+    /* a local zone fails its answer only when out of memory (localzone.c) */
+    if (ldns_pkt_get_rcode(pkt) == LDNS_RCODE_SERVFAIL ||
+        ldns_pkt2wire(&wire, pkt, &wire_len) != LDNS_STATUS_OK) {
+        reply_error_ede(ctx, q, t, WIRE_RCODE_SERVFAIL, EDE_OTHER, "out of memory");
         return;
     }
     reply_answer(ctx, q, t, wire, wire_len);
@@ -211,7 +216,8 @@ void request_handle(struct thread_ctx *ctx, const uint8_t *pkt, size_t len,
     }
     if (!client_allowed(ctx->d, t)) {
         ctx->stats.refused_acl++;
-        reply_error(ctx, &q, t, WIRE_RCODE_REFUSED);
+        /* no text: a refused client learns nothing of the config, and gets little back */
+        reply_error_ede(ctx, &q, t, WIRE_RCODE_REFUSED, EDE_PROHIBITED, NULL);
         return;
     }
     ctx->stats.queries_total++;
@@ -229,7 +235,8 @@ void request_handle(struct thread_ctx *ctx, const uint8_t *pkt, size_t len,
         break;
     case WIRE_QUERY_NOTIMP:
         ctx->stats.notimp++;
-        reply_error(ctx, &q, t, WIRE_RCODE_NOTIMP);
+        reply_error_ede(ctx, &q, t, WIRE_RCODE_NOTIMP, EDE_NOT_SUPPORTED,
+                        "only opcode QUERY is served");
         return;
     case WIRE_QUERY_BADVERS:
         reply_error(ctx, &q, t, 16);
@@ -240,7 +247,8 @@ void request_handle(struct thread_ctx *ctx, const uint8_t *pkt, size_t len,
         return;
     }
     if (q.qtype == TYPE_AXFR || q.qtype == TYPE_IXFR) {
-        reply_error(ctx, &q, t, WIRE_RCODE_REFUSED);
+        reply_error_ede(ctx, &q, t, WIRE_RCODE_REFUSED, EDE_NOT_SUPPORTED,
+                        "zone transfers are not served");
         return;
     }
     if (qtype_is_meta(q.qtype)) {
@@ -253,7 +261,8 @@ void request_handle(struct thread_ctx *ctx, const uint8_t *pkt, size_t len,
      * end in SERVFAIL, or in a timeout where a server ignores the class. A clear REFUSED
      * at once instead, as Unbound answers. */
     if (q.qclass != WIRE_CLASS_IN) {
-        reply_error(ctx, &q, t, WIRE_RCODE_REFUSED);
+        reply_error_ede(ctx, &q, t, WIRE_RCODE_REFUSED, EDE_NOT_SUPPORTED,
+                        "only class IN is served");
         return;
     }
     if (answer_locally(ctx, &q, t))
@@ -266,6 +275,6 @@ void request_handle(struct thread_ctx *ctx, const uint8_t *pkt, size_t len,
         return;
     if (ctx->resolve)
         ctx->resolve(ctx, &q, t);
-    else
-        reply_answer(ctx, &q, t, NULL, 0);  /* a context that cannot resolve: SERVFAIL */
+    else                                /* a context that cannot resolve */
+        reply_error_ede(ctx, &q, t, WIRE_RCODE_SERVFAIL, EDE_OTHER, "no resolution here");
 }

@@ -12,6 +12,10 @@
  * only through their rows, and the stages, which report back here, form no include cycle
  * with it.
  *
+ * Why a walk failed travels with it: the failing stage names the EDE code and text
+ * (resolve_set_reason), and `done` hands them on (struct resolve_answer.why) for the
+ * reply's Extended DNS Error; a stage that says nothing fails as EDE_OTHER with its `why`.
+ *
  * Invariant: at most one stage runs at a time, and `state` is its handle (NULL when none);
  * resolve_cancel cancels exactly that one. */
 #include "resolve.h"
@@ -26,6 +30,7 @@
 
 #include "cache.h"
 #include "context.h"
+#include "ede.h"
 #include "log.h"
 #include "response.h"
 #include "trace.h"
@@ -39,6 +44,7 @@ struct resolve {
     size_t stage;                   /* index of the running stage */
     void *state;                    /* its handle */
     double stage_started;
+    struct resolve_reason why;      /* the running stage's failure, once it says so */
     resolve_done_fn *done;
     void *arg;
 };
@@ -53,6 +59,34 @@ double resolve_stage_started(const struct resolve *r)
     return r->stage_started;
 }
 
+void resolve_set_reason(struct resolve *r, int ede, const char *text)
+{
+    r->why.ede = ede;
+    r->why.text = text;
+}
+
+/* A stage failed (or passed) with `why`: what it said through resolve_set_reason, else
+ * EDE_OTHER with `why` as the text. */
+static void note_failure(struct resolve *r, const char *why)
+{
+    if (r->why.ede == EDE_NONE)
+        resolve_set_reason(r, EDE_OTHER, why);
+    else if (!r->why.text)
+        r->why.text = why;
+}
+
+/* The debug line of the running stage passing or failing; a failure with its EDE. */
+static void log_verdict(const struct resolve *r, enum resolve_verdict v, const char *why)
+{
+    const char *name = resolve_route[r->stage]->name;
+
+    if (v == RESOLVE_NEXT)
+        log_debug("resolve: stage %s passed: %s", name, why ? why : "?");
+    else
+        log_debug("resolve: stage %s failed: %s (EDE %d %s)", name, why ? why : "?",
+                  r->why.ede, ede_name(r->why.ede));
+}
+
 /* Starts stages from r->stage on until one runs. Returns false when the walk ended
  * without an answer (every remaining stage passed, or one failed at once). */
 static bool walk(struct resolve *r, const char *why)
@@ -63,11 +97,12 @@ static bool walk(struct resolve *r, const char *why)
         r->q.why = why;
         r->state = NULL;
         r->stage_started = ev_now(r->q.ctx->loop);
+        resolve_set_reason(r, EDE_NONE, NULL);
         enum resolve_verdict v = s->start(r, &r->state, &reason);
         if (v == RESOLVE_WAIT)
             return true;
-        log_debug("resolve: stage %s %s: %s", s->name, v == RESOLVE_NEXT ? "passed" : "failed",
-                  reason ? reason : "?");
+        note_failure(r, reason);
+        log_verdict(r, v, reason);
         if (v != RESOLVE_NEXT)
             return false;
         why = reason;
@@ -172,10 +207,11 @@ static void finish(struct resolve *r, uint8_t *msg, size_t len)
     struct daemon *d = r->q.ctx->d;
     uint8_t cached[WIRE_MAX_UDP];
     size_t stage = r->stage < resolve_route_len ? r->stage : 0;
-    struct resolve_answer ans = { msg, len, false, resolve_route[stage]->name };
+    struct resolve_answer ans = { msg, len, false, resolve_route[stage]->name, r->why };
 
     if (msg) {
         size_t n = 0;
+        ans.why = (struct resolve_reason){ EDE_NONE, NULL };
         if (r->opt.generation == d->cache_generation)
             n = resolve_store_answer(d->cache, r->q.qname_lc, r->q.qname_len, r->q.qtype,
                                      r->q.qclass, msg, &len, time(NULL), cached, sizeof cached);
@@ -200,8 +236,8 @@ void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg,
         finish(r, msg, len);
         return;
     }
-    log_debug("resolve: stage %s %s: %s", resolve_route[r->stage]->name,
-              v == RESOLVE_NEXT ? "passed" : "failed", why ? why : "?");
+    note_failure(r, why);
+    log_verdict(r, v, why);
     if (v == RESOLVE_NEXT) {
         r->stage++;
         if (walk(r, why))
@@ -215,6 +251,8 @@ struct resolve *resolve_start(const struct resolve_query *q, const struct resolv
 {
     struct resolve *r;
 
+    if (opt->failed)
+        *opt->failed = (struct resolve_reason){ EDE_OTHER, "out of memory" };
     if (q->qname_len > WIRE_MAX_NAME || !(r = calloc(1, sizeof *r)))
         return NULL;
     r->q = *q;
@@ -224,6 +262,8 @@ struct resolve *resolve_start(const struct resolve_query *q, const struct resolv
     r->done = done;
     r->arg = arg;
     if (!walk(r, NULL)) {
+        if (opt->failed)
+            *opt->failed = r->why;
         free(r);
         return NULL;
     }

@@ -37,19 +37,29 @@ struct resolve_query {
     const char *why;                /* why the stage before passed it on; NULL for the first */
 };
 
+/* Why a resolution failed, as the client hears it (RFC 8914): an EDE code (ede.h) and a
+ * short text -- the reason the log and the trace give, a static string. */
+struct resolve_reason {
+    int ede;                        /* EDE_NONE: no failure */
+    const char *text;               /* NULL: none */
+};
+
 struct resolve_options {
     unsigned generation;            /* d->cache_generation at the start: a reload that flushed
                                      * the cache since then keeps the answer out of it */
+    struct resolve_reason *failed;  /* if not NULL: why, when resolve_start returns NULL */
 };
 
-/* The outcome handed to `done`: msg == NULL means every stage failed (answer SERVFAIL).
- * msg is the stored copy (TTLs clamped as every hit will see them) when `cached`, else the
- * answer as resolved; valid only during the call. source: the stage that answered. */
+/* The outcome handed to `done`: msg == NULL means every stage failed (answer SERVFAIL,
+ * saying `why`). msg is the stored copy (TTLs clamped as every hit will see them) when
+ * `cached`, else the answer as resolved; valid only during the call. source: the stage
+ * that answered (or failed). */
 struct resolve_answer {
     const uint8_t *msg;
     size_t len;
     bool cached;
     const char *source;
+    struct resolve_reason why;      /* msg == NULL: why the last stage failed */
 };
 
 typedef void resolve_done_fn(void *arg, const struct resolve_answer *ans);
@@ -92,6 +102,10 @@ const struct resolve_query *resolve_query_of(const struct resolve *r);
  * (the stage's name) and a detail, after what the stage before said (q->why). */
 void resolve_trace_route(const struct resolve_query *q, const char *verdict, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Says why the running stage fails (code: ede.h; text: a static string), before it reports
+ * RESOLVE_FAIL or RESOLVE_NEXT (through resolve_stage_done, or start's return). A stage
+ * that fails without it fails as EDE_OTHER with its `why`. */
+void resolve_set_reason(struct resolve *r, int ede, const char *text);
 /* The running stage's report: RESOLVE_ANSWER with the answer (msg is modified: it is
  * stored as resolve_store_answer says), RESOLVE_NEXT or RESOLVE_FAIL with a reason. */
 void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg, size_t len,

@@ -21,6 +21,7 @@
 
 #include "cache.h"
 #include "context.h"
+#include "ede.h"
 #include "request.h"
 #include "resolve.h"
 #include "strbuf.h"
@@ -36,6 +37,7 @@ struct tracecmd {
     char name[TRACE_TEXT], type[16];
     bool json;
     struct resolve *res;            /* the resolution on a miss */
+    struct resolve_reason why;      /* why it failed: what a client's SERVFAIL says */
     const char *source;             /* where the answer came from */
     ev_timer kick;
     tracecmd_done_fn *done;
@@ -57,7 +59,8 @@ static void tracecmd_free(struct tracecmd *tc)
 static void finish(struct tracecmd *tc, const ldns_pkt *answer, bool finished)
 {
     static const char no_memory[] = "out of memory rendering the trace\n";
-    struct trace_result res = { tc->name, tc->type, tc->source, finished, answer };
+    struct trace_result res = { tc->name, tc->type, tc->source, finished, answer,
+                                tc->why.ede, tc->why.text };
     struct strbuf out = { malloc(TRACE_OUTPUT_START), TRACE_OUTPUT_START, 0, TRACE_OUTPUT_MAX,
                           false };
 
@@ -140,6 +143,7 @@ static void resolved(void *arg, const struct resolve_answer *ans)
     tc->res = NULL;
     tc->source = ans->source;
     if (!ans->msg) {
+        tc->why = ans->why;
         finish(tc, NULL, true);
         return;
     }
@@ -151,7 +155,7 @@ static void resolve(struct tracecmd *tc)
 {
     struct resolve_query q = { tc->ctx, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype,
                                tc->q.qclass, tc->trace, NULL };
-    struct resolve_options opt = { .generation = tc->d->cache_generation };
+    struct resolve_options opt = { .generation = tc->d->cache_generation, .failed = &tc->why };
 
     if (!(tc->res = resolve_start(&q, &opt, resolved, tc)))
         finish(tc, NULL, true);     /* nothing could be started: source "none" */
@@ -268,6 +272,7 @@ struct tracecmd *tracecmd_start(struct thread_ctx *ctx, const char *name, const 
     tc->done = done;
     tc->arg = arg;
     tc->source = "none";
+    tc->why = (struct resolve_reason){ EDE_NONE, NULL };
     ev_timer_init(&tc->kick, kick, 0, 0);
     tc->kick.data = tc;
     if (make_question(tc, name, qtype, err, errlen) != 0) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ede.h"
 #include "strbuf.h"
 #include "trace.h"
 
@@ -99,6 +100,9 @@ void tracefmt_text(const struct trace *tr, const struct trace_result *res, struc
     if (!res->answer) {
         strbuf_append(out, "%9.1f  result      SERVFAIL (%s): no answer could be found\n", ms,
                       res->source);
+        if (res->ede != EDE_NONE)
+            strbuf_append(out, "%9s  EDE %d (%s)%s%s\n", "", res->ede, ede_name(res->ede),
+                          res->ede_text ? ": " : "", res->ede_text ? res->ede_text : "");
         return;
     }
     size_t n = ldns_rr_list_rr_count(ldns_pkt_answer(res->answer));
@@ -174,6 +178,10 @@ void tracefmt_json(const struct trace *tr, const struct trace_result *res, struc
     strbuf_append(out, ",\"finished\":%s,\"elapsed_ms\":%.3f", res->finished ? "true" : "false",
                   trace_elapsed_ms(tr));
     json_field(out, "rcode", !res->finished ? "" : res->answer ? rcode_name(res->answer) : "SERVFAIL");
+    if (res->finished && !res->answer && res->ede != EDE_NONE) {
+        strbuf_append(out, ",\"ede\":%d", res->ede);
+        json_field(out, "ede_text", res->ede_text ? res->ede_text : "");
+    }
     json_records(out, "answer", res->answer ? ldns_pkt_answer(res->answer) : NULL);
     json_records(out, "authority", res->answer ? ldns_pkt_authority(res->answer) : NULL);
     strbuf_append(out, ",\"steps_dropped\":%s,\"steps\":[", trace_truncated(tr) ? "true" : "false");

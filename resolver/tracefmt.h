@@ -18,12 +18,15 @@ struct trace_result {
     const char *source;             /* hosts, local-zone, cache, forward, iterate, none */
     bool finished;                  /* false: stopped before an answer came */
     const ldns_pkt *answer;         /* NULL: no answer (SERVFAIL) */
+    int ede;                        /* no answer: the EDE code a client gets (ede.h) */
+    const char *ede_text;           /* ... and its text (NULL: none) */
 };
 
 /* Appends the rendering to out: one line a step, then the result and its records. */
 void tracefmt_text(const struct trace *tr, const struct trace_result *res, struct strbuf *out);
 /* Appends one JSON object (and a newline): {"name", "type", "finished", "source", "rcode",
- * "elapsed_ms", "answer": [RR text...], "authority": [...], "steps": [{...}...]}. */
+ * "elapsed_ms", "answer": [RR text...], "authority": [...], "steps": [{...}...]}; for a
+ * SERVFAIL also "ede" (the code) and "ede_text". */
 void tracefmt_json(const struct trace *tr, const struct trace_result *res, struct strbuf *out);
 
 #endif

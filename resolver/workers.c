@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "context.h"
+#include "ede.h"
 #include "iterate.h"
 #include "listener.h"
 #include "log.h"
@@ -156,7 +157,7 @@ static void resolve_on_owner(struct thread_ctx *ctx, const struct wire_query *q,
         return;
     }
     if (!(p = malloc(sizeof *p))) {
-        reply_answer(ctx, q, t, NULL, 0);
+        reply_error_ede(ctx, q, t, WIRE_RCODE_SERVFAIL, EDE_OTHER, "out of memory");
         return;
     }
     p->kind = POST_RESOLVE;

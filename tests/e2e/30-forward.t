@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 30-forward.t -- forwarding to NSD and the cache: answers equal NSD's, TTLs count down,
 # min/max/negative TTL clamps, cached answers (positive, NXDOMAIN, NODATA) served with NSD
-# stopped while uncached names get SERVFAIL, `resolverctl flush NAME` and `flush`, counters.
+# stopped while uncached names get SERVFAIL (with EDE 23 Network Error: NSD's port is closed),
+# `resolverctl flush NAME` and `flush`, counters.
 source "$(dirname "$0")/lib.sh"
 
 NSD_A=127.53.30.1
@@ -95,15 +96,15 @@ is "$(rcode_of nx1.example.test A)" NXDOMAIN "NSD down: NXDOMAIN for nx1.example
 out=$(rq www.example.test MX)
 is "$(dig_rcode "$out")/$(dig_count "$out" ANSWER)" NOERROR/0 "NSD down: NODATA served from the cache"
 t0=$(now_ms)
-is "$(rcode_of +time=5 uncached.example.test A)" SERVFAIL "NSD down: an uncached name gets SERVFAIL"
+is "$(rcode_ede_of +time=5 uncached.example.test A)" SERVFAIL/23 "NSD down: an uncached name gets SERVFAIL (EDE 23: the forwarder is gone)"
 cmp_ok $(( $(now_ms) - t0 )) -lt 4000 "... within 4 s"
-is "$(rcode_of +time=5 nx2.example.test A)" SERVFAIL "NSD down: an uncached NXDOMAIN name gets SERVFAIL"
+is "$(rcode_ede_of +time=5 nx2.example.test A)" SERVFAIL/23 "NSD down: an uncached NXDOMAIN name gets SERVFAIL (EDE 23: the forwarder is gone)"
 
 # --- flush NAME ---------------------------------------------------------------------------
 rctl flush www.example.test >"$T/flush.out" 2>&1; rc=$?
 is "$rc" 0 "resolverctl flush www.example.test: exit 0" || diag_file "$T/flush.out"
-is "$(rcode_of +time=5 www.example.test A)" SERVFAIL "after flush NAME: www.example.test A is SERVFAIL"
-is "$(rcode_of +time=5 www.example.test AAAA)" SERVFAIL "after flush NAME: www.example.test AAAA (all types) is SERVFAIL"
+is "$(rcode_ede_of +time=5 www.example.test A)" SERVFAIL/23 "after flush NAME: www.example.test A is SERVFAIL (EDE 23: the forwarder is gone)"
+is "$(rcode_ede_of +time=5 www.example.test AAAA)" SERVFAIL/23 "after flush NAME: www.example.test AAAA (all types) is SERVFAIL (EDE 23: the forwarder is gone)"
 is "$(rq +short mail.example.test A)" 192.0.2.25 "after flush NAME: other cached names still served"
 is "$(rcode_of nx1.example.test A)" NXDOMAIN "after flush NAME: cached NXDOMAIN of another name still served"
 is "$(rq +short ttl.example.test A)" 192.0.2.30 "after flush NAME: ttl.example.test still served"
@@ -124,8 +125,8 @@ cmp_ok "${s2[queries.total]:-0}" -ge $(( ${s2[cache.hits]:-0} )) "stats: queries
 rctl flush >"$T/flush.out" 2>&1; rc=$?
 is "$rc" 0 "resolverctl flush: exit 0" || diag_file "$T/flush.out"
 is "$(stat_get cache.entries)" 0 "after flush: cache.entries=0"
-is "$(rcode_of +time=5 mail.example.test A)" SERVFAIL "after flush: mail.example.test is SERVFAIL"
-is "$(rcode_of +time=5 nx1.example.test A)" SERVFAIL "after flush: the cached NXDOMAIN is gone too"
+is "$(rcode_ede_of +time=5 mail.example.test A)" SERVFAIL/23 "after flush: mail.example.test is SERVFAIL (EDE 23: the forwarder is gone)"
+is "$(rcode_ede_of +time=5 nx1.example.test A)" SERVFAIL/23 "after flush: the cached NXDOMAIN is gone too (EDE 23: the forwarder is gone)"
 
 stop_resolverd
 done_testing

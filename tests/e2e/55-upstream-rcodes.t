@@ -67,9 +67,11 @@ is "$UPQ" 2 "... stats: upstream.queries grew by 2"
 # --- the FORMERR / NOTIMP server alone ------------------------------------------------------
 ask www.only-formerr.test A "$T/formerr.log"
 is "$(dig_rcode "$OUT")" SERVFAIL "only the FORMERR forwarder: the client gets SERVFAIL, not FORMERR"
+is "$(dig_ede "$OUT")" 22 "... with EDE 22 (No Reachable Authority): no forwarder would answer"
 is "$HITS" 1 "... after asking it"
 ask www.only-notimp.test A "$T/notimp.log"
 is "$(dig_rcode "$OUT")" SERVFAIL "only the NOTIMP forwarder: the client gets SERVFAIL, not NOTIMP"
+is "$(dig_ede "$OUT")" 22 "... with EDE 22 (No Reachable Authority): no forwarder would answer"
 is "$HITS" 1 "... after asking it"
 
 stop_resolverd

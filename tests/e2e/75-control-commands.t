@@ -4,7 +4,8 @@
 # flush-type (that type only), flush-negative (negative entries only), flush-zone (the zone,
 # its subnames and its negative entries, nothing outside it), the qtype counters,
 # stats-reset, flush-infra, and bad arguments. What a flush removed is checked twice: in
-# cache.entries, and by stopping NSD (flushed names then get SERVFAIL, the rest is answered).
+# cache.entries, and by stopping NSD (flushed names then get SERVFAIL with EDE 23, the rest is
+# answered).
 source "$(dirname "$0")/lib.sh"
 
 NSD_A=127.53.75.1
@@ -98,10 +99,10 @@ is "$(rcode_of nx2.other.test A)" NXDOMAIN "nx2.other.test: NXDOMAIN"
 
 # --- with NSD stopped, what is cached shows ---------------------------------------------------
 stop_nsd; ok $? "nsd stopped"
-is "$(rcode_of +time=5 www.example.test AAAA)" SERVFAIL "after flush-type: www.example.test AAAA is SERVFAIL"
+is "$(rcode_ede_of +time=5 www.example.test AAAA)" SERVFAIL/23 "after flush-type: www.example.test AAAA is SERVFAIL (EDE 23)"
 is "$(rq +short www.example.test A)" 192.0.2.1 "after flush-type: www.example.test A still answered"
-is "$(rcode_of +time=5 nx1.example.test A)" SERVFAIL "after flush-negative: nx1.example.test is SERVFAIL"
-is "$(rcode_of +time=5 nx1.other.test A)" SERVFAIL "after flush-negative: nx1.other.test is SERVFAIL"
+is "$(rcode_ede_of +time=5 nx1.example.test A)" SERVFAIL/23 "after flush-negative: nx1.example.test is SERVFAIL (EDE 23)"
+is "$(rcode_ede_of +time=5 nx1.other.test A)" SERVFAIL/23 "after flush-negative: nx1.other.test is SERVFAIL (EDE 23)"
 is "$(rq +short mail.example.test A)" 192.0.2.25 "after flush-negative: positive answers still served"
 
 # --- flush-zone -----------------------------------------------------------------------------
@@ -110,9 +111,9 @@ out=$(rctl flush-zone Example.TEST 2>&1); rc=$?
 is "$rc" 0 "flush-zone: exit 0"
 is "$out" "flushed 5 entries" "flush-zone example.test: www A, mail A, ttl A, the apex MX, nx2"
 is "$(stat_get cache.entries)" 2 "flush-zone: the two other.test entries are left (of $before)"
-is "$(rcode_of +time=5 www.example.test A)" SERVFAIL "after flush-zone: www.example.test is SERVFAIL"
-is "$(rcode_of +time=5 example.test MX)" SERVFAIL "after flush-zone: the apex is SERVFAIL"
-is "$(rcode_of +time=5 nx2.example.test A)" SERVFAIL "after flush-zone: its negative entry is gone"
+is "$(rcode_ede_of +time=5 www.example.test A)" SERVFAIL/23 "after flush-zone: www.example.test is SERVFAIL (EDE 23)"
+is "$(rcode_ede_of +time=5 example.test MX)" SERVFAIL/23 "after flush-zone: the apex is SERVFAIL (EDE 23)"
+is "$(rcode_ede_of +time=5 nx2.example.test A)" SERVFAIL/23 "after flush-zone: its negative entry is gone (EDE 23)"
 is "$(rq +short www.other.test A)" 198.51.100.1 "after flush-zone: www.other.test still answered"
 is "$(rcode_of nx2.other.test A)" NXDOMAIN "after flush-zone: other.test's negative entry kept"
 out=$(rctl flush-zone example.test other.test 2>&1)

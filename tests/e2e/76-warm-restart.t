@@ -24,7 +24,7 @@ stop_resolverd
 stop_nsd; ok $? "nsd stopped: from now on only the cache can answer"
 
 start_resolverd "$T/resolver.conf" || bail "resolverd did not restart"
-is "$(rcode_of www.example.test A)" SERVFAIL "restarted with an empty cache: SERVFAIL"
+is "$(rcode_ede_of www.example.test A)" SERVFAIL/23 "restarted with an empty cache: SERVFAIL, EDE 23 (NSD is gone)"
 out=$(cd / && rctl load-cache "$T/dump"); rc=$?
 is "$rc" 0 "load-cache succeeded"
 like "$out" '^loaded [1-9][0-9]* entries' "load-cache says how many entries it loaded ($out)"
@@ -40,7 +40,7 @@ rctl flush >/dev/null
 out=$(rctl load-cache "$T/old-dump"); rc=$?
 is "$rc" 0 "an old dump loads without error"
 like "$out" '^loaded 0 entries \([1-9][0-9]* expired' "... and every entry in it had expired ($out)"
-is "$(rcode_of www.example.test A)" SERVFAIL "... so nothing is served from it"
+is "$(rcode_ede_of www.example.test A)" SERVFAIL/23 "... so nothing is served from it (EDE 23)"
 
 # relative paths are resolved by resolverctl, against its own directory
 cp "$T/dump" "$T/rel-dump"

@@ -134,6 +134,12 @@ slow=$(cat "$T/slow.out")
 diag "$slow"
 like "$slow" 'asked www\.dead\.test\. A: timeout: no usable reply' "the silent server shows as a timeout"
 like "$slow" 'result +SERVFAIL \(iterate\)' "the result is SERVFAIL"
+like "$slow" 'EDE 22 \(No Reachable Authority\): no server left to ask' \
+    "... with the EDE a client gets: 22, and the reason"
+js=$(rctl trace www.dead.test A --json)
+like "$js" '"rcode":"SERVFAIL","ede":22,"ede_text":"no server left to ask"' "... in the JSON too"
+out=$(rq +time=8 www.dead.test A)
+is "$(dig_ede "$out"): $(dig_ede_text "$out")" "22: no server left to ask" "a client asking the same gets that EDE"
 
 stop_resolverd
 done_testing

@@ -2,8 +2,9 @@
 # 82-iterate-behaviour.t -- how resolverd iterates, on the simulated internet: a repeated
 # question costs the authorities nothing; a sibling name skips the levels above its zone;
 # with one root server down it still resolves; a delegation loop and an over-long CNAME chain
-# end in SERVFAIL quickly; forward-first falls back to iteration; 0x20 case randomisation and
-# qname minimisation show on the wire; poisoning attempts are scrubbed and counted.
+# end in SERVFAIL quickly, saying why (EDE); forward-first falls back to iteration; 0x20 case
+# randomisation and qname minimisation show on the wire; poisoning attempts are scrubbed and
+# counted.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/simnet.sh"
 
@@ -54,15 +55,16 @@ stop_resolverd
 
 # --- limits: loops and long chains end quickly --------------------------------------------
 start_rd
-t0=$(now_ms); r=$(rcode_of www.loop1.test A); el=$(( $(now_ms) - t0 ))
-is "$r" SERVFAIL "a delegation loop: SERVFAIL"
+t0=$(now_ms); r=$(rcode_ede_of www.loop1.test A); el=$(( $(now_ms) - t0 ))
+is "$r" SERVFAIL/22 "a delegation loop: SERVFAIL, EDE 22 (no server of the zone can be reached)"
 cmp_ok "$el" -lt 3000 "... within 3 s (${el} ms)"
-t0=$(now_ms); r=$(rcode_of l01.example.test A); el=$(( $(now_ms) - t0 ))
-is "$r" SERVFAIL "a CNAME chain of 20: SERVFAIL"
+t0=$(now_ms); out=$(rq l01.example.test A); el=$(( $(now_ms) - t0 ))
+is "$(dig_rcode "$out")/$(dig_ede "$out")" SERVFAIL/0 "a CNAME chain of 20: SERVFAIL, EDE 0 (Other)"
+is "$(dig_ede_text "$out")" "CNAME chain too long (max-cname-chain)" "... whose text names the limit"
 cmp_ok "$el" -lt 3000 "... within 3 s (${el} ms)"
 grep -q "CNAME chain too long" "$RD_LOG"; ok $? "... and the log says which limit"
-t0=$(now_ms); r=$(dig_rcode "$(rq +time=15 www.dead.test A)"); el=$(( $(now_ms) - t0 ))
-is "$r" SERVFAIL "every server of a zone silent: SERVFAIL, not silence"
+t0=$(now_ms); r=$(rcode_ede_of +time=15 www.dead.test A); el=$(( $(now_ms) - t0 ))
+is "$r" SERVFAIL/22 "every server of a zone silent: SERVFAIL (EDE 22), not silence"
 cmp_ok "$el" -lt 11000 "... within the 10 s limit per question (${el} ms)"
 stop_resolverd
 
@@ -93,7 +95,7 @@ write_conf "$T/noloop.conf" "listen $RD_ADDR 53" "root-hints $SIM_HINTS" "hosts 
     "control $T/control.sock"
 c0=$(sim_count_settled)
 start_resolverd "$T/noloop.conf" "$RD_ADDR" 53 || bail "resolverd did not start"
-is "$(rcode_of www.example.test A)" SERVFAIL "query-loopback no: the sim (all on 127.54/16) is not asked: SERVFAIL"
+is "$(rcode_ede_of www.example.test A)" SERVFAIL/22 "query-loopback no: the sim (all on 127.54/16) is not asked: SERVFAIL, EDE 22"
 is "$(sim_count)" "$c0" "... and no authority received a single query"
 stop_resolverd
 
@@ -103,7 +105,7 @@ start_rd "forward . $DEAD@53" "forward-first yes" "upstream-timeout 300"
 is "$(answer_of www.example.test A)" "192.0.2.10 " "forward-first yes: the forwarder is dead, iteration answers"
 stop_resolverd
 start_rd "forward . $DEAD@53" "forward-first no" "upstream-timeout 300"
-is "$(rcode_of www.example.test A)" SERVFAIL "forward-first no: the forwarder is dead, SERVFAIL"
+is "$(rcode_ede_of www.example.test A)" SERVFAIL/23 "forward-first no: the forwarder is dead, SERVFAIL, EDE 23"
 stop_resolverd
 
 done_testing

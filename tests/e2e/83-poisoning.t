@@ -161,7 +161,7 @@ is "$(answer_of tld.evil.test A)" "192.0.2.66 " "tld.evil.test (NS for test. and
 is "$(answer_of glue.evil.test A)" "192.0.2.66 " "glue.evil.test (addresses for ns1.example.test and ns1.other.lab): 192.0.2.66"
 is "$(answer_of ans.evil.test A)" "192.0.2.66 " "ans.evil.test (unrelated records in the answer section): only its own address"
 is "$(answer_of other.evil.test A)" "192.0.2.66 " "other.evil.test (listed as $BAD in that answer section): its real 192.0.2.66"
-is "$(rcode_of www.sub.evil.test A)" SERVFAIL "www.sub.evil.test (a referral to ns1.example.test with glue $BAD): SERVFAIL"
+is "$(rcode_ede_of www.sub.evil.test A)" SERVFAIL/22 "www.sub.evil.test (a referral to ns1.example.test with glue $BAD): SERVFAIL, EDE 22"
 ! grep -q "asking $BAD" "$RD_LOG"; ok $? "... and $BAD was never asked anything"
 cmp_ok "$(( $(stat_get iterator.scrubbed) - scrub0 ))" -ge 12 "out-of-bailiwick records were dropped ($(( $(stat_get iterator.scrubbed) - scrub0 )))"
 no_bad_in_cache "after the poisoner"
@@ -183,8 +183,8 @@ side0=$(grep -c '^q ' "$SIDELOG")
 declare -A TO=([sib]="a sibling, example.test." [up]="the parent, test." [self]="itself, side.test."
                [far]="an unrelated zone, evil.lab." [below]="a zone below the name, x.below.side.test.")
 for n in sib up self far below; do
-    t0=$(now_ms); r=$(rcode_of $n.side.test A); el=$(( $(now_ms) - t0 ))
-    is "$r" SERVFAIL "$n.side.test: a referral to ${TO[$n]}: not followed, SERVFAIL (${el} ms)"
+    t0=$(now_ms); r=$(rcode_ede_of $n.side.test A); el=$(( $(now_ms) - t0 ))
+    is "$r" SERVFAIL/22 "$n.side.test: a referral to ${TO[$n]}: not followed, SERVFAIL, EDE 22 (${el} ms)"
 done
 asked=$(tail -n +$((side0 + 1)) "$SIDELOG")
 is "$(grep -c '^q ' <<<"$asked")" 5 "ns1.side.test was asked once per name: no referral was followed back to it"

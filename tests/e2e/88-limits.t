@@ -2,8 +2,9 @@
 # 88-limits.t -- the resource caps: `ratelimit` (a burst from one /24 is cut to about QPS
 # answers a second, a few TC=1 slips, the rest dropped; another prefix and TCP are not
 # affected), `max-outstanding` (when full, the oldest resolution is dropped with SERVFAIL
-# and the new question goes ahead), and a cache-busting flood of unique names keeps the
-# cache within cache-size while evicting.
+# and the new question goes ahead; both SERVFAILs name the limit in an EDE),
+# `max-clients-per-query` (the client over it gets SERVFAIL naming it), and a cache-busting
+# flood of unique names keeps the cache within cache-size while evicting.
 source "$(dirname "$0")/lib.sh"
 
 UP=127.53.88.1
@@ -41,18 +42,23 @@ write_conf "$T/mo.conf" "listen $RD_ADDR $RD_PORT" "forward . $UP@$UP_PORT" "con
     "threads 1" "max-outstanding 3" "upstream-timeout 5000" "jostle-timeout 1"
 start_resolverd "$T/mo.conf" || bail "resolverd did not start"
 logged_at_least() { [ "$(wc -l <"$T/slow.log")" -ge "$1" ]; }   # slowdns logs a line a query
+# start_resolverd's readiness probe went upstream too: count from what is logged now, so
+# that q1 is surely in flight (and the oldest) before q2 is sent
+base=$(wc -l <"$T/slow.log")
 t0=$(now_ms)
 digs=()
 for i in 1 2 3; do
     dig @$RD_ADDR -p $RD_PORT +tries=1 +time=6 "q$i.slow.test" A >"$T/q$i.out" 2>&1 &
     digs+=($!)
-    wait_until 5 logged_at_least "$i" || diag "q$i did not reach the upstream"
+    wait_until 5 logged_at_least $((base + i)) || diag "q$i did not reach the upstream"
 done
 dig @$RD_ADDR -p $RD_PORT +tries=1 +time=6 q4.slow.test A >"$T/q4.out" 2>&1 &
 q4=$!
 first_done() { grep -q 'status:' "$T/q1.out"; }
 wait_until 2 first_done; ok $? "a fourth question: the oldest of the three in flight ends at once"
 is "$(dig_rcode "$(cat "$T/q1.out")")" SERVFAIL "... with SERVFAIL ($(( $(now_ms) - t0 )) ms after the first was asked)"
+is "$(dig_ede "$(cat "$T/q1.out")"): $(dig_ede_text "$(cat "$T/q1.out")")" \
+    "0: dropped to make room for newer questions (max-outstanding)" "... saying why: EDE 0 naming the limit"
 wait "$q4"
 is "$(dig_section "$(cat "$T/q4.out")" ANSWER | awk '{print $5}')" 192.0.2.77 "the new question is answered"
 wait "${digs[@]}"
@@ -74,12 +80,30 @@ for i in 1 2 3; do
     wait_until 5 logged_at_least $((i + 1)) || diag "y$i did not reach the upstream"
 done
 t0=$(now_ms)
-r=$(dig_rcode "$(rq y4.slow.test A)")
-is "$r" SERVFAIL "all three in flight are young: the fourth question gets SERVFAIL ($(( $(now_ms) - t0 )) ms)"
+out=$(rq y4.slow.test A)
+is "$(dig_rcode "$out")" SERVFAIL "all three in flight are young: the fourth question gets SERVFAIL ($(( $(now_ms) - t0 )) ms)"
+is "$(dig_ede "$out"): $(dig_ede_text "$out")" "0: too many questions in flight (max-outstanding)" \
+    "... saying why: EDE 0 naming the limit"
 wait "${digs[@]}"
 is "$(dig_rcode "$(cat "$T/y1.out")")/$(dig_rcode "$(cat "$T/y2.out")")/$(dig_rcode "$(cat "$T/y3.out")")" \
     NOERROR/NOERROR/NOERROR "... and the three finish normally"
 is "$(stat_get mesh.dropped)/$(stat_get mesh.refused)" 0/1 "stats: nothing dropped, one refused"
+stop_resolverd
+
+# --- max-clients-per-query: a client beyond the cap gets SERVFAIL at once, naming the limit --
+: >"$T/slow.log"
+write_conf "$T/mc.conf" "listen $RD_ADDR $RD_PORT" "forward . $UP@$UP_PORT" "control $CTL" \
+    "threads 1" "max-clients-per-query 1" "upstream-timeout 5000"
+start_resolverd "$T/mc.conf" || bail "resolverd did not start"
+dig @$RD_ADDR -p $RD_PORT +tries=1 +time=6 z1.slow.test A >"$T/z1.out" 2>&1 &
+zpid=$!
+wait_until 5 logged_at_least 2 || diag "z1 did not reach the upstream"
+out=$(rq z1.slow.test A)
+is "$(dig_rcode "$out")/$(dig_ede "$out"): $(dig_ede_text "$out")" \
+    "SERVFAIL/0: too many clients waiting for this name (max-clients-per-query)" \
+    "max-clients-per-query 1: a second client asking the same gets SERVFAIL, EDE 0 naming the limit"
+wait "$zpid"
+is "$(dig_rcode "$(cat "$T/z1.out")")" NOERROR "... while the first one gets its answer"
 stop_resolverd
 bg_stop "$BG_PID"
 

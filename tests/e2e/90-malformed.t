@@ -11,7 +11,8 @@
 # request.c request_handle): a packet without a readable header or with QR=1 is dropped
 # silently; a broken question or OPT, QDCOUNT != 1, or a count the packet cannot back is
 # FORMERR; an opcode other than QUERY is NOTIMP; EDNS version > 0 is BADVERS; a meta-type
-# question is FORMERR and a class other than IN is REFUSED, without any upstream query. After
+# question is FORMERR and a class other than IN is REFUSED, without any upstream query (the
+# REFUSED and NOTIMP with EDNS say why: EDE 21 Not Supported). After
 # each group, good UDP and TCP queries must still be answered correctly. The number of
 # malformed packets sent is printed at the end.
 source "$(dirname "$0")/lib.sh"
@@ -145,9 +146,14 @@ is "$(dig_section "$out" ANSWER | awk '{$2=""; print}')" "$want" "... again over
 cmp_ok "$(stat_get cache.hits)" -gt "$hits0" "... (it was a cache hit)"
 is "$(rcode_of nothere.example.test TYPE65280)" NXDOMAIN "TYPE65280 of a name that does not exist: NXDOMAIN"
 up0=$(stat_get upstream.queries)
-is "$(rcode_of -c CLASS65280 -t A www.example.test)" REFUSED "class CLASS65280: REFUSED"
-is "$(rcode_of -c CH -t TXT version.bind)" REFUSED "class CH: REFUSED"
-is "$(rcode_of -c ANY -t A www.example.test)" REFUSED "class ANY: REFUSED"
+is "$(rcode_ede_of -c CLASS65280 -t A www.example.test)" REFUSED/21 "class CLASS65280: REFUSED, EDE 21 (Not Supported)"
+out=$(rq -c CH -t TXT version.bind)
+is "$(dig_rcode "$out")/$(dig_ede "$out")" REFUSED/21 "class CH: REFUSED, EDE 21"
+is "$(dig_ede_text "$out")" "only class IN is served" "... saying what is not supported"
+is "$(rcode_ede_of -c ANY -t A www.example.test)" REFUSED/21 "class ANY: REFUSED, EDE 21"
+out=$(rq +opcode=2 www.example.test A)
+is "$(dig_rcode "$out")/$(dig_ede "$out")" NOTIMP/21 "opcode STATUS: NOTIMP, EDE 21"
+is "$(dig_ede_text "$out")" "only opcode QUERY is served" "... saying what is not supported"
 is "$(rcode_of -t TYPE41 www.example.test)" FORMERR "QTYPE OPT (a meta-type): FORMERR"
 is "$(stat_get upstream.queries)" "$up0" "... none of them cost an upstream query"
 

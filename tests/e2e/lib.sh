@@ -224,8 +224,16 @@ dig_ttl() { dig_section "$1" ANSWER | awk 'NR==1 {print $2}'; }
 # dig_answered OUT: dig got a reply at all.
 dig_answered() { [[ $1 == *"->>HEADER<<-"* ]]; }
 
+# dig_ede OUT: the Extended DNS Error code (RFC 8914) of the reply, as dig 9.18 shows it
+# in the OPT pseudosection ("; EDE: 22 (No Reachable Authority): (text)"); "" when none.
+dig_ede() { sed -n 's/^; EDE: \([0-9]*\).*/\1/p' <<<"$1" | head -n1; }
+# dig_ede_text OUT: that EDE's text ("" when none).
+dig_ede_text() { sed -n 's/^; EDE: [0-9]* ([^)]*): (\(.*\))$/\1/p' <<<"$1" | head -n1; }
 # rcode_of DIG-ARGS...: asks resolverd, prints the rcode ("" when no reply).
 rcode_of() { dig_rcode "$(rq "$@")"; }
+# rcode_ede_of DIG-ARGS...: asks resolverd, prints RCODE/EDE ("SERVFAIL/22"; "SERVFAIL/"
+# when the reply has no EDE).
+rcode_ede_of() { local out; out=$(rq "$@"); echo "$(dig_rcode "$out")/$(dig_ede "$out")"; }
 # short_sorted ADDR PORT DIG-ARGS...: +short answer, sorted (to compare two servers).
 short_sorted() { dig_q "$@" +short | sort; }
 

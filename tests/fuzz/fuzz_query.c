@@ -2,7 +2,8 @@
  *
  * Input: one control octet, then the packet a client sent. Each run goes through
  *   1. the wire layer alone: wire_parse_query, wire_build_error for every rcode the daemon
- *      answers with, and wire_finish_reply of a stored body (the packet itself, so its
+ *      answers with and wire_add_ede on each (and on the raw packet, as if it were a finished
+ *      reply), and wire_finish_reply of a stored body (the packet itself, so its
  *      question matches) at the limit and buffer size the control octet picks, into a
  *      separate buffer and in place (a cache hit finishes in place: both must agree);
  *   2. request_handle against a daemon loaded once (fuzz_daemon_load: hosts file, a local
@@ -15,7 +16,8 @@
  * Every reply must: carry the query's ID and QR=1, fit the client's UDP limit, repeat the
  * question exactly as the client wrote it (its case), be a well-formed message (ldns reads
  * it), have empty answer and authority sections when TC is set, and end in an OPT exactly
- * when the client sent EDNS. A dropped packet gets no reply; any other gets exactly one.
+ * when the client sent EDNS; a SERVFAIL or REFUSED to a client with EDNS carries an EDE
+ * (18 for a client the ACL refuses). A dropped packet gets no reply; any other gets exactly one.
  *
  * The reply socket is one end of an AF_UNIX datagram socketpair and the target's peer_len
  * is 0, so sendto goes to the connected other end: delivery is synchronous, no network is
@@ -150,6 +152,63 @@ static void check_error_reply(const struct wire_query *q, int rcode, const uint8
     FUZZ_CHECK(!opt || last_type == WIRE_TYPE_OPT);
 }
 
+/* The INFO-CODE of the first EDE option in msg's OPT record (the last RR), or -1. */
+static int ede_of(const uint8_t *msg, size_t len)
+{
+    size_t pos = wire_skip_question(msg, len);
+    unsigned count = WIRE_ANCOUNT(msg) + WIRE_NSCOUNT(msg) + WIRE_ARCOUNT(msg);
+    struct wire_rr rr = { 0 };
+
+    for (unsigned i = 0; pos && i < count; i++)
+        pos = wire_parse_rr(msg, len, pos, &rr);
+    if (!pos || rr.type != WIRE_TYPE_OPT)
+        return -1;
+    for (size_t p = rr.rdata_off; p + 4 <= rr.end; p += 4 + wire_get16(msg + p + 2))
+        if (wire_get16(msg + p) == WIRE_EDNS_EDE && wire_get16(msg + p + 2) >= 2 &&
+            p + 6 <= rr.end)
+            return wire_get16(msg + p + 4);
+    return -1;
+}
+
+/* wire_add_ede on an error reply: it grows by the option with or without its text, only
+ * when there is an OPT and within the limit and cap, and stays a message that tiles. */
+static void check_add_ede(const struct wire_query *q, int rcode, uint8_t *out, size_t n,
+                          size_t cap, size_t limit)
+{
+    static const char text[] = "no server left to ask";
+    bool opt = q->has_edns || rcode > 15;
+    size_t room = cap < limit ? cap : limit;
+    uint16_t last_type;
+
+    size_t e = wire_add_ede(out, n, cap, limit, 22, text);
+    if (!opt || n + 6 > room) {
+        FUZZ_CHECK(e == n);
+        return;
+    }
+    FUZZ_CHECK(e == (n + 6 + strlen(text) <= room ? n + 6 + strlen(text) : n + 6));
+    FUZZ_CHECK(WIRE_ARCOUNT(out) == 1 && WIRE_RCODE(out) == (rcode & 0x0f));
+    FUZZ_CHECK(rrs_tile_message(out, e, &last_type) && last_type == WIRE_TYPE_OPT);
+    FUZZ_CHECK(ede_of(out, e) == 22);
+}
+
+/* wire_add_ede on whatever the client sent, taken as a finished reply: it never reads or
+ * writes outside the message and buffer, and what it grows still tiles. */
+static void check_add_ede_raw(const uint8_t *pkt, size_t len, uint8_t ctrl)
+{
+    static uint8_t msg[WIRE_MAX_UDP + 64];
+    size_t cap = len + (ctrl & 0x40 ? 64 : 6);
+    uint16_t last_type;
+
+    if (len > WIRE_MAX_UDP)
+        return;
+    memcpy(msg, pkt, len);
+    size_t e = wire_add_ede(msg, len, cap, ctrl & 0x80 ? 512 : WIRE_MAX_UDP, 0, "limit");
+    FUZZ_CHECK(e == len || e == len + 6 || e == len + 11);
+    FUZZ_CHECK(e <= cap);
+    if (e != len)
+        FUZZ_CHECK(rrs_tile_message(msg, e, &last_type));
+}
+
 /* Part 1 of a run: the wire functions on their own. */
 static void run_wire(const uint8_t *pkt, size_t len, uint8_t ctrl)
 {
@@ -159,12 +218,16 @@ static void run_wire(const uint8_t *pkt, size_t len, uint8_t ctrl)
     static uint8_t out[WIRE_MAX_UDP + WIRE_MAX_NAME], inplace[WIRE_MAX_UDP + WIRE_MAX_NAME];
     struct wire_query q;
 
+    check_add_ede_raw(pkt, len, ctrl);
     if (wire_parse_query(pkt, len, &q) == WIRE_QUERY_DROP)
         return;
     for (size_t i = 0; i < sizeof rcodes / sizeof rcodes[0]; i++) {
         size_t n = wire_build_error(&q, rcodes[i], 1232, out, sizeof out);
         check_error_reply(&q, rcodes[i], out, n);
+        check_add_ede(&q, rcodes[i], out, n, ctrl & 0x40 ? n + 10 : sizeof out,
+                      ctrl & 0x80 ? n + 8 : limits[ctrl & 3]);
         /* one octet short of what it needs: nothing, never a partial message */
+        n = wire_build_error(&q, rcodes[i], 1232, out, sizeof out);
         FUZZ_CHECK(wire_build_error(&q, rcodes[i], 1232, out, n - 1) == 0);
     }
     if (!q.question_end)
@@ -265,6 +328,11 @@ static void run_daemon(const uint8_t *pkt, size_t len, uint8_t ctrl)
     FUZZ_CHECK(n > 0);                      /* every query that is not dropped is answered */
     check_daemon_reply(&q, reply, n);
     FUZZ_CHECK(!outsider || WIRE_RCODE(reply) == WIRE_RCODE_REFUSED);
+    FUZZ_CHECK(!outsider || !q.has_edns || ede_of(reply, n) == 18);    /* Prohibited */
+    /* every SERVFAIL and REFUSED says why, when the client can hear it (EDNS) */
+    if (q.has_edns && (WIRE_RCODE(reply) == WIRE_RCODE_SERVFAIL ||
+                       WIRE_RCODE(reply) == WIRE_RCODE_REFUSED))
+        FUZZ_CHECK(ede_of(reply, n) >= 0);
     FUZZ_CHECK(receive_reply(reply, sizeof reply) == 0);    /* ... exactly once */
 }
 
