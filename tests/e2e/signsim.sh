@@ -22,8 +22,6 @@
 
 SIGNSIM="$ROOT/tools/simnet/signsim"
 SIGN_CASES="$ROOT/tools/simnet/signed/cases.txt"
-SIMNET_UNBOUND_VERBOSITY=${SIMNET_UNBOUND_VERBOSITY:-1}
-export SIMNET_UNBOUND_VERBOSITY
 
 SIMLIB_PROBE=127.55.0.1
 . "$E2E_DIR/simlib.sh"
@@ -36,23 +34,7 @@ FWD_ADDR=127.55.255.3
 FWD_PORT=""
 SIGN_RD_ADDR=127.55.255.2
 
-# cleanup (lib.sh) also stops both Unbounds and the tree, all servers at once
-eval "_lib_$(declare -f cleanup)"
-cleanup() {
-    [ -n "$RD_PID" ] && _kill_pid "$RD_PID" && RD_PID=""
-    [ -f "$SIGN_DIR/pids" ] && "$SIGNSIM" stop "$SIGN_DIR"
-    _lib_cleanup
-}
-
-_sign_t0=$(now_ms)
-if "$SIGNSIM" start "$SIGN_DIR" 2>"$T/signsim.err"; then
-    ok 0 "signed simulated internet started ($(wc -l <"$SIGN_DIR/pids") servers in $(( $(now_ms) - _sign_t0 )) ms; $(sed 's/^signsim: //' "$SIGN_DIR/sign.log"))"
-else
-    ok 1 "signed simulated internet started"
-    diag_file "$T/signsim.err" "signsim: "
-    bail "no signed simulated internet"
-fi
-while read -r _ _ _sn_pg _; do _nsd_pgids+=("$_sn_pg"); done <"$SIGN_DIR/pids"
+simlib_start "signed simulated internet" "$SIGNSIM" "$SIGN_DIR"
 eval "$(grep "^SIGN_" "$SIGN_DIR/env")"      # SIGN_ANCHORS, SIGN_ROOT_ANCHOR
 
 sign_cases() { grep -v '^[[:space:]]*\(#\|$\)' "$SIGN_CASES"; }

@@ -3,7 +3,14 @@
 # 1. The network namespace (simnet.sh's header says why): re-executes the test in a private
 #    network (and PID) namespace with loopback up, or skips it; then checks that nobody holds
 #    $SIMLIB_PROBE port 53.
-# 2. answer_set OUT, sim_check LABEL OUT RCODE [EXPECT...] (simnet.sh's header).
+# 2. simlib_start LABEL TOOL DIR: `TOOL start DIR` (tools/simnet/simnet or signsim) as one TAP
+#    test, bail out when it fails; lib.sh's cleanup runs `TOOL stop DIR` and kills the servers'
+#    process groups (DIR/pids) should that not have stopped them.
+# 3. answer_set OUT, sim_check LABEL OUT RCODE [EXPECT...] (simnet.sh's header).
+# Sourced twice (both trees in one test), the second time does nothing.
+
+[ -n "${_simlib_loaded:-}" ] && return 0
+_simlib_loaded=1
 
 _simnet_skip() {
     echo "1..0 # SKIP $*"
@@ -30,6 +37,34 @@ if [ -z "${SIMNET_IN_NETNS:-}" ]; then
     [ "$(id -u)" = 0 ] || _simnet_skip "port 53 needs root or user namespaces (unshare -rn) and ip (iproute2)"
     port_free "$SIMLIB_PROBE" 53 || _simnet_skip "$SIMLIB_PROBE port 53 is taken (another simulated internet?)"
 fi
+
+_simlib_tools=() _simlib_dirs=()
+# cleanup (lib.sh) also stops the trees (each with its Unbounds), all servers at once
+eval "_lib_$(declare -f cleanup)"
+cleanup() {
+    local i
+    [ -n "$RD_PID" ] && _kill_pid "$RD_PID" && RD_PID=""
+    for i in "${!_simlib_dirs[@]}"; do
+        [ -f "${_simlib_dirs[i]}/pids" ] && "${_simlib_tools[i]}" stop "${_simlib_dirs[i]}"
+    done
+    _lib_cleanup
+}
+
+simlib_start() {
+    local label=$1 tool=$2 dir=$3 t0 name pg more=""
+    name=$(basename "$tool"); t0=$(now_ms)
+    _simlib_tools+=("$tool") _simlib_dirs+=("$dir")
+    if "$tool" start "$dir" 2>"$T/$name.err"; then
+        [ -f "$dir/sign.log" ] && more="; $(sed 's/^[a-z]*: //' "$dir/sign.log")"
+        ok 0 "$label started ($(wc -l <"$dir/pids") servers in $(( $(now_ms) - t0 )) ms${SIMNET_IN_NETNS:+, private network namespace}$more)"
+    else
+        ok 1 "$label started"
+        diag_file "$T/$name.err" "$name: "
+        bail "no $label"
+    fi
+    # every server is a process group: lib.sh's cleanup stops them even if TOOL stop did not
+    while read -r _ _ pg _; do _nsd_pgids+=("$pg"); done <"$dir/pids"
+}
 
 answer_set() {
     dig_section "$1" ANSWER | awk '{ $1 = tolower($1); $2 = ""; print }' | sed 's/  */ /g' | LC_ALL=C sort

@@ -43,24 +43,7 @@ UB_ADDR=127.54.255.1
 UB_PORT=""
 SIM_RD_ADDR=127.54.255.2
 
-# cleanup (lib.sh) also stops Unbound and the sim, all servers at once
-eval "_lib_$(declare -f cleanup)"
-cleanup() {
-    [ -n "$RD_PID" ] && _kill_pid "$RD_PID" && RD_PID=""
-    [ -f "$SIM_DIR/pids" ] && "$SIMNET" stop "$SIM_DIR"
-    _lib_cleanup
-}
-
-_sim_t0=$(now_ms)
-if "$SIMNET" start "$SIM_DIR" 2>"$T/simnet.err"; then
-    ok 0 "simulated internet started ($(wc -l <"$SIM_DIR/pids") servers in $(( $(now_ms) - _sim_t0 )) ms${SIMNET_IN_NETNS:+, private network namespace})"
-else
-    ok 1 "simulated internet started"
-    diag_file "$T/simnet.err" "simnet: "
-    bail "no simulated internet"
-fi
-# every server is a process group: lib.sh's cleanup stops them even if simnet stop did not
-while read -r _ _ _sn_pg _; do _nsd_pgids+=("$_sn_pg"); done <"$SIM_DIR/pids"
+simlib_start "simulated internet" "$SIMNET" "$SIM_DIR"
 
 sim_count() { "$SIMNET" count "$SIM_DIR"; }
 sim_counts() { "$SIMNET" counts "$SIM_DIR"; }
