@@ -11,6 +11,10 @@
 
 command -v unbound >/dev/null || bail "unbound is not installed (Debian package unbound)"
 
+# signing is part of every start: keep it quick (ECDSA and EdDSA keys; one small RSA key)
+sign_ms=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "ms,") k = $(i - 1); else if ($i == "ms") s = $(i - 1) } END { print k + s }' "$SIGN_DIR/sign.log")
+cmp_ok "$sign_ms" -lt 15000 "keys made and zones signed in $sign_ms ms (< 15 s)"
+
 # --- the tree, asked directly ---------------------------------------------------------------
 aq() { local a=$1; shift; dig @"$a" +norec +dnssec +tries=1 +time=2 "$@" 2>&1; }
 # rrsig_of OUT TYPE [SECTION]: the RRSIG lines over TYPE in a section (ANSWER) of a dig output
