@@ -34,31 +34,8 @@
 SIMNET="$ROOT/tools/simnet/simnet"
 SIM_CASES="$ROOT/tools/simnet/cases.txt"
 
-_simnet_skip() {
-    echo "1..0 # SKIP $*"
-    rm -rf "$T"
-    trap - EXIT
-    exit 0
-}
-
-if [ -z "${SIMNET_IN_NETNS:-}" ]; then
-    _sn_flags=-rn
-    [ "$(id -u)" = 0 ] && _sn_flags=-n
-    if [ "${SIMNET_NETNS:-auto}" != no ] && command -v ip >/dev/null && unshare "$_sn_flags" true 2>/dev/null; then
-        # and a PID namespace where it works: when the test ends, however it ends, the kernel
-        # stops every process it started (the test is its PID 1)
-        _sn_pidns=(--pid --fork --mount-proc --kill-child)
-        unshare "$_sn_flags" "${_sn_pidns[@]}" true 2>/dev/null || _sn_pidns=()
-        # lib.sh made $T and set its traps; the re-executed test makes its own
-        rm -rf "$T"
-        trap - EXIT
-        exec env SIMNET_IN_NETNS=1 unshare "$_sn_flags" "${_sn_pidns[@]}" -- /bin/bash -c \
-            'ip link set lo up || { echo "Bail out! ip link set lo up failed"; exit 1; }; exec /bin/bash "$0" "$@"' \
-            "$0" "$@"
-    fi
-    [ "$(id -u)" = 0 ] || _simnet_skip "port 53 needs root or user namespaces (unshare -rn) and ip (iproute2)"
-    port_free 127.54.0.1 53 || _simnet_skip "127.54.0.1 port 53 is taken (another simulated internet?)"
-fi
+SIMLIB_PROBE=127.54.0.1
+. "$E2E_DIR/simlib.sh"    # the private network namespace; answer_set, sim_check
 
 SIM_DIR="$T/sim"
 export SIM_DIR SIM_HINTS="$ROOT/tools/simnet/root.hints"
@@ -66,24 +43,7 @@ UB_ADDR=127.54.255.1
 UB_PORT=""
 SIM_RD_ADDR=127.54.255.2
 
-# cleanup (lib.sh) also stops Unbound and the sim, all servers at once
-eval "_lib_$(declare -f cleanup)"
-cleanup() {
-    [ -n "$RD_PID" ] && _kill_pid "$RD_PID" && RD_PID=""
-    [ -f "$SIM_DIR/pids" ] && "$SIMNET" stop "$SIM_DIR"
-    _lib_cleanup
-}
-
-_sim_t0=$(now_ms)
-if "$SIMNET" start "$SIM_DIR" 2>"$T/simnet.err"; then
-    ok 0 "simulated internet started ($(wc -l <"$SIM_DIR/pids") servers in $(( $(now_ms) - _sim_t0 )) ms${SIMNET_IN_NETNS:+, private network namespace})"
-else
-    ok 1 "simulated internet started"
-    diag_file "$T/simnet.err" "simnet: "
-    bail "no simulated internet"
-fi
-# every server is a process group: lib.sh's cleanup stops them even if simnet stop did not
-while read -r _ _ _sn_pg _; do _nsd_pgids+=("$_sn_pg"); done <"$SIM_DIR/pids"
+simlib_start "simulated internet" "$SIMNET" "$SIM_DIR"
 
 sim_count() { "$SIMNET" count "$SIM_DIR"; }
 sim_counts() { "$SIMNET" counts "$SIM_DIR"; }
@@ -112,33 +72,6 @@ unbound_start() {
 unbound_stop() { "$SIMNET" unbound-stop "$SIM_DIR"; }
 unbound_restart() { unbound_stop && unbound_start; }
 uq() { dig @"$UB_ADDR" -p "$UB_PORT" +tries=1 +time=10 "$@" 2>&1; }
-
-answer_set() {
-    dig_section "$1" ANSWER | awk '{ $1 = tolower($1); $2 = ""; print }' | sed 's/  */ /g' | LC_ALL=C sort
-}
-
-# sim_check LABEL OUT RCODE [EXPECT...]: the rcode, then the answer section against EXPECT
-# (cases.txt: a plain string must be in the answer section, !STRING nowhere in the reply,
-# nothing plain: the answer section is empty).
-sim_check() {
-    local label=$1 out=$2 rcode=$3 e ans bad="" plain=0; shift 3
-    is "$(dig_rcode "$out")" "$rcode" "$label: rcode $rcode"
-    ans=$(dig_section "$out" ANSWER)
-    for e in "$@"; do
-        if [[ $e == !* ]]; then
-            [[ $out == *"${e#!}"* ]] && bad+=" has ${e#!};"
-        else
-            plain=1
-            [[ $ans == *"$e"* ]] || bad+=" lacks $e;"
-        fi
-    done
-    [ "$plain" = 1 ] || [ -z "$ans" ] || bad+=" answer not empty;"
-    if [ -z "$bad" ]; then ok 0 "$label: answer ${*:-empty}"; return 0; fi
-    ok 1 "$label: answer ${*:-empty}"
-    diag "problem:$bad"
-    diag "$out"
-    return 1
-}
 
 sim_resolverd_conf() {
     local f=$1; shift
