@@ -24,6 +24,7 @@
 struct infra;
 struct stats;
 struct outbound;
+struct tcppool;
 
 enum outbound_status {
     OUTBOUND_OK,            /* msg/len hold the validated reply */
@@ -47,6 +48,9 @@ struct outbound_params {
     uint32_t timeout_ms;
     struct infra *infra;                    /* NULL, or told of TC=1 replies (infra_report_tc)
                                              * and asked whether to start over TCP */
+    struct tcppool *tcp_pool;               /* NULL, or the thread's shared TCP connections
+                                             * (tcppool.h); without one (or when it is full)
+                                             * a TCP query has a connection of its own */
 };
 
 /* `msg` is only valid during the call. `rtt` is in seconds. */
