@@ -12,7 +12,10 @@
  * Rate-limited authorities: a TC=1 reply is told to the infra cache (when the caller gave
  * one), and while infra_prefer_tcp says so queries to that server start over TCP, so they no
  * longer meet the UDP limit's drops; every TCP query is counted in flight there
- * (infra_tcp_add) from tcp_begin to outbound_cancel, which caps how many start over TCP. */
+ * (infra_tcp_add) from tcp_begin to outbound_cancel, which caps how many start over TCP.
+ * TCP goes over the thread's shared connections (params.tcp_pool, tcppool.c: reused and
+ * pipelined) when the caller gives them and one has room, else over a connection of its own
+ * (o->fd), closed with the query. */
 #include "outbound.h"
 
 #include <errno.h>

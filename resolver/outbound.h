@@ -10,7 +10,8 @@
  * as OUTBOUND_CASE_MISMATCH so the caller can retry it without 0x20. A truncated (TC) reply
  * is retried
  * over TCP to the same server within the same time budget (and reported to params.infra:
- * then queries to that server start over TCP for a while, see infra_prefer_tcp). The reply handed to `done` is
+ * then queries to that server start over TCP for a while, see infra_prefer_tcp); TCP uses the
+ * thread's reused connections when params.tcp_pool is given (tcppool.h). The reply handed to `done` is
  * validated and has its OPT record removed, ready for the cache. */
 #ifndef OUTBOUND_H
 #define OUTBOUND_H
