@@ -28,10 +28,11 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "bytebuf.h"
 #include "stats.h"
 #include "wire.h"
 
-#define TCPPOOL_READ_CHUNK 4096         /* the input buffer at first (grows to a frame) */
+#define TCPPOOL_READ_CHUNK 4096         /* room made for each read (more for a larger frame) */
 
 struct pconn;
 
@@ -89,21 +90,6 @@ size_t tcppool_connections(const struct tcppool *pool)
 }
 
 /* ---- one connection -------------------------------------------------------------------- */
-
-static bool reserve(uint8_t **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t ncap = *cap ? *cap : TCPPOOL_READ_CHUNK;
-    while (ncap < need)
-        ncap *= 2;
-    uint8_t *nbuf = realloc(*buf, ncap);
-    if (!nbuf)
-        return false;
-    *buf = nbuf;
-    *cap = ncap;
-    return true;
-}
 
 static void idle_update(struct pconn *c)
 {
@@ -258,7 +244,7 @@ static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
 
-    if (c->in_cap - c->in_len < 2 && !reserve(&c->in, &c->in_cap, c->in_len + TCPPOOL_READ_CHUNK)) {
+    if (c->in_cap - c->in_len < 2 && !bytebuf_reserve(&c->in, &c->in_cap, c->in_len + TCPPOOL_READ_CHUNK)) {
         conn_fail(c);
         return;
     }
@@ -283,7 +269,7 @@ static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
     /* a frame larger than the buffer: room for all of it */
-    if (c->in_len >= 2 && !reserve(&c->in, &c->in_cap, 2 + (size_t)wire_get16(c->in))) {
+    if (c->in_len >= 2 && !bytebuf_reserve(&c->in, &c->in_cap, 2 + (size_t)wire_get16(c->in))) {
         conn_fail(c);
         return;
     }
@@ -411,7 +397,7 @@ static bool place(struct tcppool *pool, struct tcppool_query *q,
 {
     struct pconn *c = choose(pool, server, source, q->id);
 
-    if (!c || !reserve(&c->out, &c->out_cap, c->out_len + 2 + q->len))
+    if (!c || !bytebuf_reserve(&c->out, &c->out_cap, c->out_len + 2 + q->len))
         return false;
     wire_put16(c->out + c->out_len, (uint16_t)q->len);
     memcpy(c->out + c->out_len + 2, q->msg, q->len);

@@ -16,6 +16,9 @@ use strict;
 use warnings;
 use IO::Socket::IP;
 use IO::Select;
+use FindBin;
+use lib $FindBin::Bin;
+use DNSWire qw(parse_query);
 
 my ($addr, $port, $log, $maxq) = @ARGV;
 die "usage: tcdns.pl ADDR PORT LOGFILE [MAXQ]\n" unless defined $log;
@@ -30,30 +33,14 @@ my $sel = IO::Select->new($udp, $tcp);
 my %conn;       # fileno => {sock, n, buf, answered}
 my $next_conn = 0;
 
-# (id, flags, question) of a query, or undef when it is not one
-sub parse {
-    my ($q) = @_;
-    return undef if length($q) < 12;
-    my ($id, $flags, $qd) = unpack('nnn', $q);
-    return undef if $qd != 1 || ($flags & 0x8000);
-    my $pos = 12;
-    while ($pos < length($q)) {
-        my $l = ord(substr($q, $pos, 1));
-        $pos += 1 + $l;
-        last if $l == 0;
-    }
-    return undef if $pos + 4 > length($q);
-    return ($id, $flags, substr($q, 12, $pos + 4 - 12));
-}
-
 sub truncated {
-    my ($id, $flags, $question) = parse($_[0]);
+    my ($id, $flags, $question) = parse_query($_[0]);
     return undef unless defined $id;
     return pack('nnnnnn', $id, 0x8600 | ($flags & 0x0100), 1, 0, 0, 0) . $question;
 }
 
 sub answer {
-    my ($id, $flags, $question) = parse($_[0]);
+    my ($id, $flags, $question) = parse_query($_[0]);
     return undef unless defined $id;
     my $rr = pack('n', 0xc00c) . pack('nnNn', 1, 1, 300, 4) . pack('C4', 192, 0, 2, 77);
     return pack('nnnnnn', $id, 0x8400 | ($flags & 0x0100), 1, 1, 0, 0) . $question . $rr;
