@@ -10,7 +10,7 @@
  *                      under the world lock (workers.h); every thread reads them from
  *                      here, so nothing is copied, and nothing needs syncing.
  *   struct thread_ctx  one per thread: its loop, its counters, and what only that thread
- *                      touches -- a worker's listener and mesh.
+ *                      touches -- a worker's listener, mesh and upstream TCP pool.
  *                      `d` points at the daemon. The main thread has one too
  *                      (daemon.main_thread: control socket, signals, hosts watch, `trace`),
  *                      without listener or mesh; each worker's is in workers.c.
@@ -35,6 +35,7 @@ struct hosts;
 struct localzones;
 struct cache;
 struct mesh;
+struct tcppool;
 struct listener;
 struct control;
 struct metrics;
@@ -66,6 +67,8 @@ struct thread_ctx {
     struct stats stats;             /* this thread's counters (stats.h: summed on read) */
     struct listener *listener;      /* a worker's client sockets; NULL on the main thread */
     struct mesh *mesh;              /* a worker's resolutions in flight; NULL on main */
+    struct tcppool *tcppool;        /* a worker's TCP connections to upstreams, reused
+                                     * (tcppool.h); NULL on main: one per query there */
     thread_resolve_fn *resolve;     /* see above; NULL on main */
     thread_tcp_reply_fn *tcp_reply;
 };

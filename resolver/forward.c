@@ -162,6 +162,7 @@ static bool start_next(struct forward_job *job)
             .rd = true,
             .edns_size = cfg->edns_buffer_size,
             .timeout_ms = cfg->upstream_timeout_ms,
+            .tcp_pool = job->ctx->tcppool,
         };
         memcpy(&p.server, &job->upstreams[i].addr, sizeof p.server);
         p.has_source = config_outgoing_for(cfg, p.server.ss_family, &p.source);

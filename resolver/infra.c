@@ -37,9 +37,14 @@
  * TCP preference: a TC=1 reply (an RRL "slip", or an answer too large) makes TCP preferred
  * for INFRA_TCP_SECONDS, so queries go there over TCP from the start instead of inviting a
  * drop or a second slip over UDP -- but only up to INFRA_TCP_PREFER_MAX TCP queries in flight
- * to it: an authority serves few TCP connections at once (NSD: tcp-count 100), and at a high
- * query rate one connection per query would queue them all behind each other, each waiting
- * seconds; the rest start over UDP and a slipped reply among them is retried over TCP.
+ * to it: they share each worker's few reused connections to it (tcppool.h: 4 of 64 queries
+ * each), and beyond what those hold every query would need a connection of its own, of which
+ * an authority serves few at once (NSD: tcp-count 100): queued behind each other they would
+ * each wait seconds; the rest start over UDP and a slipped reply among them is retried over
+ * TCP. (The cap was 64 while every TCP query had its own connection; with the pool, a
+ * resolver slowed down -- strace attached for 5 s of a 4000/s flood -- kept most of its
+ * queries on TCP at 256 and gave 0-0.2% SERVFAIL, where 64 sent the overflow into the
+ * UDP limit's drops and gave 3-15%.)
  *
  * The table is an lruhash (htable.h, shared with cache.c and rrcache.c) in which every
  * server costs 1, so its budget is max_entries. Every public function holds the mutex

@@ -36,7 +36,7 @@
 #define INFRA_START_WINDOW     64       /* ... for a server never heard from */
 #define INFRA_MIN_WINDOW       8        /* ... however often it timed out */
 #define INFRA_TCP_SECONDS      30       /* TCP preferred this long after a TC=1 reply */
-#define INFRA_TCP_PREFER_MAX   64       /* ... while fewer TCP queries than this are in flight */
+#define INFRA_TCP_PREFER_MAX   256      /* ... while fewer TCP queries than this are in flight */
 #define INFRA_BUSY_PENALTY_MS  1000     /* added to the srtt of a server with a full window */
 #define INFRA_NO_0X20_SECONDS  900      /* how long a server is asked without 0x20 */
 
@@ -71,10 +71,11 @@ void infra_report_timeout(struct infra *inf, const struct sockaddr_storage *addr
  * or cannot fit its answers in UDP, so queries to it go over TCP for INFRA_TCP_SECONDS. */
 void infra_report_tc(struct infra *inf, const struct sockaddr_storage *addr, time_t now);
 /* Ask this server over TCP from the start: within INFRA_TCP_SECONDS of a TC=1 reply, and
- * only while it has fewer than INFRA_TCP_PREFER_MAX TCP queries in flight (an authority
- * serves a bounded number of TCP connections, NSD's tcp-count 100 by default; beyond that
- * connections queue and every query waits, so the rest go over UDP, where a slip is still
- * retried over TCP). */
+ * only while it has fewer than INFRA_TCP_PREFER_MAX TCP queries in flight (they share each
+ * worker's few reused connections, tcppool.h; beyond what those hold each would need one of
+ * its own, and an authority serves a bounded number of TCP connections, NSD's tcp-count 100
+ * by default, where connections queue and every query waits; so the rest go over UDP, where
+ * a slip is still retried over TCP). */
 bool infra_prefer_tcp(struct infra *inf, const struct sockaddr_storage *addr, time_t now);
 /* TCP queries in flight to the server (+1 when one starts, -1 when it ends). */
 void infra_tcp_add(struct infra *inf, const struct sockaddr_storage *addr, int delta,

@@ -280,6 +280,7 @@ static enum step process_send(struct iter *it)
         .qtype = it->asked_type, .qclass = it->qclass, .rd = false,
         .edns_size = d->cfg->edns_buffer_size, .infra = d->infra,
         .timeout_ms = infra_timeout_ms(d->infra, &CUR(it)->addr, now_s()),
+        .tcp_pool = it->ctx->tcppool,
     };
     it->use_0x20 = d->cfg->case_randomisation && !infra_no_0x20(d->infra, &CUR(it)->addr, now_s());
     p.case_randomise = it->use_0x20;

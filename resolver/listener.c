@@ -28,6 +28,7 @@
 #include <ev.h>
 
 #include "addr.h"
+#include "bytebuf.h"
 #include "config.h"
 #include "context.h"
 #include "log.h"
@@ -282,21 +283,6 @@ static void conn_update_reading(struct tcp_conn *c)
         ev_io_stop(loop, &c->rio);
 }
 
-static bool buf_reserve(uint8_t **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t ncap = *cap ? *cap : 512;
-    while (ncap < need)
-        ncap *= 2;
-    uint8_t *nbuf = realloc(*buf, ncap);
-    if (!nbuf)
-        return false;
-    *buf = nbuf;
-    *cap = ncap;
-    return true;
-}
-
 static reply_send_fn send_tcp;
 
 /* Hands one complete frame to request_handle, holding the connection for its reply. */
@@ -320,7 +306,7 @@ static bool conn_read(struct tcp_conn *c)
 {
     for (int frames = 0; frames < TCP_FRAMES_PER_WAKE;) {
         size_t need = c->in_len < 2 ? 2 : 2 + (size_t)wire_get16(c->in);
-        if (!buf_reserve(&c->in, &c->in_cap, need))
+        if (!bytebuf_reserve(&c->in, &c->in_cap, need))
             return false;
         ssize_t n = read(c->fd, c->in + c->in_len, need - c->in_len);
         if (n == 0) {
@@ -423,7 +409,7 @@ void listener_tcp_hold(struct tcp_conn *c)
 
 static bool conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
-    if (!buf_reserve(&c->out, &c->out_cap, c->out_len + 2 + len))
+    if (!bytebuf_reserve(&c->out, &c->out_cap, c->out_len + 2 + len))
         return false;
     wire_put16(c->out + c->out_len, (uint16_t)len);
     memcpy(c->out + c->out_len + 2, msg, len);

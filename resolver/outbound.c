@@ -12,7 +12,10 @@
  * Rate-limited authorities: a TC=1 reply is told to the infra cache (when the caller gave
  * one), and while infra_prefer_tcp says so queries to that server start over TCP, so they no
  * longer meet the UDP limit's drops; every TCP query is counted in flight there
- * (infra_tcp_add) from tcp_begin to outbound_cancel, which caps how many start over TCP. */
+ * (infra_tcp_add) from tcp_begin to outbound_cancel, which caps how many start over TCP.
+ * TCP goes over the thread's shared connections (params.tcp_pool, tcppool.c: reused and
+ * pipelined) when the caller gives them and one has room, else over a connection of its own
+ * (o->fd), closed with the query. */
 #include "outbound.h"
 
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include "infra.h"
 #include "log.h"
 #include "stats.h"
+#include "tcppool.h"
 #include "wire.h"
 
 #define PORT_TRIES 8            /* random source ports tried before letting the kernel pick */
@@ -39,8 +43,9 @@ struct outbound {
     uint8_t query[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11];
     size_t query_len;
     uint16_t id;
-    int fd;
+    int fd;                     /* -1 while the query is on a pooled connection */
     bool tcp;
+    struct tcppool_query *pooled;   /* TCP over a shared connection (params.tcp_pool) */
     ev_io io;
     ev_timer timer;
     ev_tstamp sent;
@@ -126,9 +131,14 @@ static int open_upstream_socket(const struct outbound_params *p, int type)
         return -1;
     if (type == SOCK_DGRAM)
         bind_random_port(fd, p);
-    else if (p->has_source && bind(fd, (const struct sockaddr *)&p->source,
-                                   addr_len(&p->source)) < 0)
-        log_debug("cannot bind the outgoing interface: %s", strerror(errno));
+    else if (p->has_source) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+        int one = 1;    /* the port is picked at connect, by the 4-tuple: no port search */
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+        if (bind(fd, (const struct sockaddr *)&p->source, addr_len(&p->source)) < 0)
+            log_debug("cannot bind the outgoing interface: %s", strerror(errno));
+    }
     if (connect(fd, (const struct sockaddr *)&p->server, p->server_len) < 0 &&
         errno != EINPROGRESS) {
         close(fd);
@@ -177,32 +187,66 @@ static double tcp_budget(const struct outbound *o)
     return budget < TCP_MIN_SECONDS ? TCP_MIN_SECONDS : budget;
 }
 
-/* Watches the freshly connecting TCP socket o->fd, with the TCP time budget. */
-static void tcp_begin(struct outbound *o)
+static enum outbound_status check_tcp_reply(struct outbound *o, uint8_t *msg, size_t *len)
 {
+    enum outbound_status st = check_reply(o, msg, len);
+
+    /* over TCP no off-path forger can answer: a mismatch is a broken server (one that
+     * only changed the 0x20 case is reported as such, to be asked without it) */
+    if (st == OUTBOUND_TIMEOUT)
+        st = o->case_mismatch_seen ? OUTBOUND_CASE_MISMATCH : OUTBOUND_BADREPLY;
+    return st;
+}
+
+static void pooled_reply(void *arg, bool ok, uint8_t *msg, size_t len)
+{
+    struct outbound *o = arg;
+
+    o->pooled = NULL;
+    if (!ok) {
+        finish(o, OUTBOUND_NETERR, NULL, 0);
+        return;
+    }
+    enum outbound_status st = check_tcp_reply(o, msg, &len);
+    finish(o, st, msg, len);
+}
+
+/* The query goes over TCP, with the TCP time budget: on a pooled connection when the
+ * caller gave a pool with room, else on a connection of its own (o->fd, watched from the
+ * handshake on). False when there is no socket for it. */
+static bool tcp_begin(struct outbound *o)
+{
+    if (o->p.tcp_pool)
+        o->pooled = tcppool_send(o->p.tcp_pool, &o->p.server, o->p.has_source ? &o->p.source : NULL,
+                                 o->query, o->query_len, pooled_reply, o);
+    if (!o->pooled) {
+        o->fd = open_upstream_socket(&o->p, SOCK_STREAM);
+        if (o->fd < 0)
+            return false;
+        o->stats->upstream_tcp_connections++;
+        o->out_off = 0;
+        ev_io_init(&o->io, tcp_event, o->fd, EV_WRITE);
+        o->io.data = o;
+        ev_io_start(o->loop, &o->io);
+    }
     if (o->p.infra && !o->tcp)      /* counted once; ended in outbound_cancel */
         infra_tcp_add(o->p.infra, &o->p.server, 1, time(NULL));
     o->tcp = true;
-    o->out_off = 0;
     o->stats->upstream_tcp++;
     ev_timer_set(&o->timer, tcp_budget(o), 0);
     ev_timer_start(o->loop, &o->timer);
-    ev_io_init(&o->io, tcp_event, o->fd, EV_WRITE);
-    o->io.data = o;
-    ev_io_start(o->loop, &o->io);
+    return true;
 }
 
 static void start_tcp(struct outbound *o)
 {
     ev_io_stop(o->loop, &o->io);
     ev_timer_stop(o->loop, &o->timer);
-    close(o->fd);
-    o->fd = open_upstream_socket(&o->p, SOCK_STREAM);
-    if (o->fd < 0) {
+    if (o->fd >= 0)
+        close(o->fd);
+    o->fd = -1;
+    if (!tcp_begin(o))
         finish(o, OUTBOUND_NETERR, NULL, 0);
-        return;
-    }
-    tcp_begin(o);
 }
 
 static void tcp_write(struct outbound *o)
@@ -248,11 +292,7 @@ static void tcp_read(struct outbound *o)
     if (o->in_len < 2 || o->in_len < 2 + (size_t)wire_get16(o->in))
         return;
     size_t len = o->in_len - 2;
-    enum outbound_status st = check_reply(o, o->in + 2, &len);
-    /* over TCP the connection is ours alone: a mismatch is a broken server, not a forger
-     * (one that only changed the 0x20 case is reported as such, to be asked without it) */
-    if (st == OUTBOUND_TIMEOUT)
-        st = o->case_mismatch_seen ? OUTBOUND_CASE_MISMATCH : OUTBOUND_BADREPLY;
+    enum outbound_status st = check_tcp_reply(o, o->in + 2, &len);
     finish(o, st, o->in + 2, len);
 }
 
@@ -348,20 +388,27 @@ struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
     o->id = (uint16_t)arc4random_uniform(65536);
     o->query_len = wire_build_query(o->id, p->rd, o->qname, p->qname_len, p->qtype, p->qclass,
                                     p->edns_size, o->query, sizeof o->query);
-    bool tcp = p->infra && infra_prefer_tcp(p->infra, &p->server, time(NULL));
-    o->fd = o->query_len == 0 ? -1 : open_upstream_socket(p, tcp ? SOCK_STREAM : SOCK_DGRAM);
-    if (o->fd < 0) {
+    o->fd = -1;
+    o->sent = ev_now(loop);
+    ev_timer_init(&o->timer, timed_out, p->timeout_ms / 1000.0, 0);
+    o->timer.data = o;
+    if (o->query_len == 0) {
         free(o);
         return NULL;
     }
-    o->sent = ev_now(loop);
-    stats->upstream_queries++;
-    ev_timer_init(&o->timer, timed_out, p->timeout_ms / 1000.0, 0);
-    o->timer.data = o;
-    if (tcp) {
-        tcp_begin(o);
+    if (p->infra && infra_prefer_tcp(p->infra, &p->server, time(NULL))) {
+        if (!tcp_begin(o)) {
+            free(o);
+            return NULL;
+        }
+        stats->upstream_queries++;
         return o;
     }
+    if ((o->fd = open_upstream_socket(p, SOCK_DGRAM)) < 0) {
+        free(o);
+        return NULL;
+    }
+    stats->upstream_queries++;
     ev_io_init(&o->io, udp_readable, o->fd, EV_READ);
     o->io.data = o;
     if (send(o->fd, o->query, o->query_len, 0) < 0) {
@@ -383,6 +430,7 @@ void outbound_cancel(struct outbound *o)
     ev_timer_stop(o->loop, &o->timer);
     if (o->tcp && o->p.infra)
         infra_tcp_add(o->p.infra, &o->p.server, -1, time(NULL));
+    tcppool_cancel(o->pooled);
     if (o->fd >= 0)
         close(o->fd);
     free(o->in);

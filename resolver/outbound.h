@@ -10,7 +10,8 @@
  * as OUTBOUND_CASE_MISMATCH so the caller can retry it without 0x20. A truncated (TC) reply
  * is retried
  * over TCP to the same server within the same time budget (and reported to params.infra:
- * then queries to that server start over TCP for a while, see infra_prefer_tcp). The reply handed to `done` is
+ * then queries to that server start over TCP for a while, see infra_prefer_tcp); TCP uses the
+ * thread's reused connections when params.tcp_pool is given (tcppool.h). The reply handed to `done` is
  * validated and has its OPT record removed, ready for the cache. */
 #ifndef OUTBOUND_H
 #define OUTBOUND_H
@@ -24,6 +25,7 @@
 struct infra;
 struct stats;
 struct outbound;
+struct tcppool;
 
 enum outbound_status {
     OUTBOUND_OK,            /* msg/len hold the validated reply */
@@ -47,6 +49,9 @@ struct outbound_params {
     uint32_t timeout_ms;
     struct infra *infra;                    /* NULL, or told of TC=1 replies (infra_report_tc)
                                              * and asked whether to start over TCP */
+    struct tcppool *tcp_pool;               /* NULL, or the thread's shared TCP connections
+                                             * (tcppool.h); without one (or when it is full)
+                                             * a TCP query has a connection of its own */
 };
 
 /* `msg` is only valid during the call. `rtt` is in seconds. */

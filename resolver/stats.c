@@ -184,6 +184,9 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
           s->upstream_tcp);
     count(it, "upstream.tc", "resolverd_upstream_tc_total",
           "Truncated (TC=1) upstream replies over UDP, each retried over TCP", s->upstream_tc);
+    count(it, "upstream.tcp_connections", "resolverd_upstream_tcp_connections_total",
+          "TCP connections opened to upstreams (each carries many queries)",
+          s->upstream_tcp_connections);
     real_gauge(it, "upstream.rtt_avg_ms", "resolverd_upstream_rtt_average_seconds",
                "Average upstream round-trip time since start or stats-reset",
                ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);

@@ -31,6 +31,7 @@ struct stats {
     uint64_t upstream_mismatched;   /* replies ignored: wrong ID or question */
     uint64_t upstream_tcp;          /* queries (or retries) that went over TCP */
     uint64_t upstream_tc;           /* TC=1 replies over UDP (each retried over TCP) */
+    uint64_t upstream_tcp_connections; /* TCP connections opened to upstreams */
     uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
     uint64_t mesh_outstanding;  /* gauge: resolutions in flight now */
     uint64_t mesh_dropped;      /* resolutions dropped, oldest first, to make room */

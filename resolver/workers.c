@@ -28,6 +28,7 @@
 #include "mesh.h"
 #include "reply.h"
 #include "stats.h"
+#include "tcppool.h"
 #include "wire.h"
 
 enum post_kind { POST_RESOLVE, POST_TCP_REPLY };
@@ -228,7 +229,8 @@ static int worker_init(struct daemon *d, struct worker *w, size_t n_workers)
     ev_async_init(&w->wake, wake_cb);
     w->wake.data = w;
     ev_async_start(w->ctx.loop, &w->wake);
-    w->ctx.mesh = mesh_new(&w->ctx, n_workers);
+    w->ctx.tcppool = tcppool_new(w->ctx.loop, &w->ctx.stats);
+    w->ctx.mesh = w->ctx.tcppool ? mesh_new(&w->ctx, n_workers) : NULL;
     w->ctx.listener = w->ctx.mesh ? listener_open(&w->ctx) : NULL;
     return w->ctx.listener ? 0 : -1;
 }
@@ -260,6 +262,8 @@ static void worker_release_mesh(struct worker *w)
 static void worker_release_rest(struct worker *w)
 {
     listener_close(w->ctx.listener);
+    tcppool_free(w->ctx.tcppool);          /* after every mesh: no query is left on it */
+    w->ctx.tcppool = NULL;
     if (w->ctx.loop) {
         ev_async_stop(w->ctx.loop, &w->wake);
         ev_loop_destroy(w->ctx.loop);

@@ -1,11 +1,11 @@
 # tests/e2e/DNSWire.pm -- the little DNS wire code the perl test helpers share: encoding a
 # name, reading a (possibly compressed) name, building a query, and walking a message's
-# records. perl-base only.
+# records, taking a query apart. perl-base only.
 package DNSWire;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT_OK = qw(encode_name read_name make_query walk_rrs);
+our @EXPORT_OK = qw(encode_name read_name make_query walk_rrs parse_query);
 
 sub encode_name {
     my $n = shift;
@@ -40,6 +40,23 @@ sub make_query {
     my $q = pack('nnnnnn', $id, 0x0100, 1, 0, 0, $edns ? 1 : 0) . encode_name($name) . pack('nn', $type, 1);
     $q .= "\0" . pack('nnNn', 41, $edns, $do ? 0x8000 : 0, 0) if $edns;
     return $q;
+}
+
+# (id, flags, question section as sent) of a query with one question, or () when the
+# message is not one (too short, QR set, another QDCOUNT, a cut-off name).
+sub parse_query {
+    my ($q) = @_;
+    return () if length($q) < 12;
+    my ($id, $flags, $qd) = unpack('nnn', $q);
+    return () if $qd != 1 || ($flags & 0x8000);
+    my $pos = 12;
+    while ($pos < length($q)) {
+        my $l = ord(substr($q, $pos, 1));
+        $pos += 1 + $l;
+        last if $l == 0;
+    }
+    return () if $pos + 4 > length($q);
+    return ($id, $flags, substr($q, 12, $pos + 4 - 12));
 }
 
 # Calls $fn->(offset of the RR's TTL, type, owner) for every RR after the question;

@@ -15,6 +15,9 @@ use strict;
 use warnings;
 use IO::Socket::IP;
 use IO::Select;
+use FindBin;
+use lib $FindBin::Bin;
+use DNSWire qw(parse_query);
 
 # A fractional clock: Time::HiRes when there (it is not in perl-base), else /proc/uptime.
 my $now = eval { require Time::HiRes; \&Time::HiRes::time } // sub {
@@ -37,18 +40,8 @@ my $sel = IO::Select->new($sock);
 my @due;    # [time, peer, reply]
 
 sub answer_for {
-    my ($q) = @_;
-    return undef if length($q) < 12;
-    my ($id, $flags, $qd) = unpack('nnn', $q);
-    return undef if $qd != 1 || ($flags & 0x8000);
-    my $pos = 12;
-    while ($pos < length($q)) {
-        my $l = ord(substr($q, $pos, 1));
-        $pos += 1 + $l;
-        last if $l == 0;
-    }
-    return undef if $pos + 4 > length($q);
-    my $question = substr($q, 12, $pos + 4 - 12);
+    my ($id, $flags, $question) = parse_query($_[0]);
+    return undef unless defined $id;
     if ($rcode) {
         return pack('nnnnnn', $id, 0x8180 | ($flags & 0x0100) | $rcode, 1, 0, 0, 0) . $question;
     }
