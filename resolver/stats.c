@@ -53,6 +53,16 @@ void stats_count_qtype(struct stats *s, uint16_t qtype)
     s->qtype[i]++;
 }
 
+void stats_count_resolved(struct stats *s, const char *source, uint64_t n)
+{
+    if (!source)
+        return;
+    if (strcmp(source, "forward") == 0)
+        s->answers_forward += n;
+    else if (strcmp(source, "iterate") == 0)
+        s->answers_iterate += n;
+}
+
 void stats_reset(struct stats *s)
 {
     uint64_t tcp_open = s->tcp_open, outstanding = s->mesh_outstanding;
@@ -136,7 +146,8 @@ static double ratio(uint64_t part, uint64_t whole)
 
 static void traffic_items(struct items *it, const struct stats *s)
 {
-    static const char answers[] = "Answers given without resolving, by source";
+    static const char answers[] = "Answers by source: hosts file, local zones, cache hits, "
+                                  "or resolved (through a forwarder, or by iteration)";
 
     count(it, "queries.total", "resolverd_queries_total", "Queries parsed (after the ACL)",
           s->queries_total);
@@ -154,6 +165,10 @@ static void traffic_items(struct items *it, const struct stats *s)
              s->answers_local);
     labelled(it, "cache.hits", "resolverd_answers_total", answers, "source", "cache",
              s->cache_hits);
+    labelled(it, "answers.forward", "resolverd_answers_total", answers, "source", "forward",
+             s->answers_forward);
+    labelled(it, "answers.iterate", "resolverd_answers_total", answers, "source", "iterate",
+             s->answers_iterate);
     count(it, "cache.misses", "resolverd_cache_misses_total",
           "Cache lookups that found nothing (the question was resolved)", s->cache_misses);
     real_gauge(it, "cache.hit_ratio", "resolverd_cache_hit_ratio",

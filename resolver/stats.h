@@ -25,6 +25,7 @@ struct stats {
     uint64_t dropped;           /* unreadable headers, responses sent to us */
     uint64_t formerr, notimp;
     uint64_t answers_hosts, answers_local;
+    uint64_t answers_forward, answers_iterate;  /* clients answered by a resolution, by route */
     uint64_t cache_hits, cache_misses;
     uint64_t upstream_queries, upstream_timeouts, upstream_errors;
     uint64_t upstream_rtt_ms_sum, upstream_replies;
@@ -49,6 +50,9 @@ void stats_add(struct stats *sum, const struct stats *s);
 void stats_record_latency(struct stats *s, uint64_t usec);
 /* Counts one query of that type (types without a counter of their own go to qtype.other). */
 void stats_count_qtype(struct stats *s, uint16_t qtype);
+/* Counts n clients answered by a resolution whose route was `source` (a stage's name,
+ * resolve.h: "forward" or "iterate"; any other name is not counted). */
+void stats_count_resolved(struct stats *s, const char *source, uint64_t n);
 /* Zeroes every counter; gauges that describe the present (tcp.open) keep their value. */
 void stats_reset(struct stats *s);
 
