@@ -492,6 +492,7 @@ void infra_fwd_health(struct infra *inf, const struct sockaddr_storage *addr, ti
     const struct infra_host *h = host_find(inf, addr, now);
     out->down = h && h->fwd_down;
     out->retry_due = out->down && now >= h->fwd_retry_at;
+    out->retry_in = out->down && !out->retry_due ? (unsigned)(h->fwd_retry_at - now) : 0;
     out->measured = h && h->measured;
     out->srtt_ms = host_srtt_ms(h);
     out->failed_seq = h ? h->fwd_failed_seq : 0;

@@ -110,7 +110,8 @@ void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, t
 
 struct infra_fwd_health {
     bool down;
-    bool retry_due;                 /* down, and its wait for a retry is over */
+    bool retry_due;                 /* down, and its wait for a retry is over ... */
+    unsigned retry_in;              /* ... else the seconds left of it (0 when up or due) */
     bool measured;                  /* answered at least once (srtt is a measurement) */
     uint32_t srtt_ms;               /* as infra_srtt_ms */
     uint64_t failed_seq;            /* order of its last failure (0: none): lower = longer ago */

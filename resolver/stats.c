@@ -202,6 +202,15 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
     count(it, "upstream.tcp_connections", "resolverd_upstream_tcp_connections_total",
           "TCP connections opened to upstreams (each carries many queries)",
           s->upstream_tcp_connections);
+    gauge(it, "forward.down_now", "resolverd_forward_upstreams_down",
+          "Forwarders down now: skipped while another upstream of their zone is live",
+          snap->forwarders_down);
+    count(it, "forward.marked_down", "resolverd_forward_marked_down_total",
+          "Times a forwarder was marked down (no usable reply)", s->forward_marked_down);
+    count(it, "forward.probes", "resolverd_forward_probes_total",
+          "Background probes of down forwarders sent", s->forward_probes);
+    count(it, "forward.recovered", "resolverd_forward_recovered_total",
+          "Times a down forwarder answered again and was taken back", s->forward_recovered);
     real_gauge(it, "upstream.rtt_avg_ms", "resolverd_upstream_rtt_average_seconds",
                "Average upstream round-trip time since start or stats-reset",
                ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);

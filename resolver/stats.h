@@ -33,6 +33,9 @@ struct stats {
     uint64_t upstream_tcp;          /* queries (or retries) that went over TCP */
     uint64_t upstream_tc;           /* TC=1 replies over UDP (each retried over TCP) */
     uint64_t upstream_tcp_connections; /* TCP connections opened to upstreams */
+    uint64_t forward_marked_down;   /* forwarders taken for dead (infra.h, "forwarders") */
+    uint64_t forward_probes;        /* probes of down forwarders sent (fwdprobe.h) */
+    uint64_t forward_recovered;     /* down forwarders that answered again */
     uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
     uint64_t mesh_outstanding;  /* gauge: resolutions in flight now */
     uint64_t mesh_dropped;      /* resolutions dropped, oldest first, to make room */
@@ -64,6 +67,7 @@ struct stats_snapshot {
     struct stats sum;
     size_t cache_entries, cache_bytes;
     uint64_t cache_evictions;
+    size_t forwarders_down;         /* forwarders down now (the infra cache) */
     const struct config *cfg;
 };
 
