@@ -8,7 +8,8 @@
 #  - forward-policy fastest with a slow (150 ms) first upstream and a fast second: most
 #    queries go to the fast one, while `ordered` sends them all to the slow one;
 #  - forward-probe no: no probes; a zone whose only forwarder is down still asks it (the least
-#    recently failed), so it answers as soon as the server is back.
+#    recently failed), so it answers as soon as the server is back;
+#  - flush-infra forgets which forwarders are down.
 source "$(dirname "$0")/lib.sh"
 
 NSD_B=127.53.51.1       # the healthy forwarder: example.test, other.test
@@ -137,6 +138,16 @@ ask www.lone.test
 is "$(dig_section "$OUT" ANSWER | awk '{print $5}')" 192.0.2.51 \
     "all down: the least recently failed is asked, and answers at once"
 is "$(stat_get forward.probes)" "$p0" "forward-probe no: no probe since the reload"
+
+# flush-infra forgets the health: the dead one is up again, and its next failure marks it
+# down again
+is "$(stat_get forward.down_now)" 1 "the dead forwarder is still down"
+rctl flush-infra >/dev/null; ok $? "flush-infra"
+is "$(stat_get forward.down_now)" 0 "... every forwarder is up again"
+m0=$(stat_get forward.marked_down)
+ask www2.dead.other.test
+is "$(dig_rcode "$OUT")" NXDOMAIN "a name under dead.other.test is still answered"
+is "$(( $(stat_get forward.marked_down) - m0 ))" 1 "... and the dead one is marked down anew"
 
 rd_alive; ok $? "resolverd still running"
 stop_resolverd
