@@ -590,6 +590,19 @@ static int handle_log_level(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
+static int handle_forward_policy(struct parse_ctx *ctx, const struct directive *d,
+                                 char **args, int n_args)
+{
+    (void)n_args;
+    if (strcmp(args[0], "ordered") == 0)
+        ctx->cfg->forward_policy = CONFIG_FORWARD_ORDERED;
+    else if (strcmp(args[0], "fastest") == 0)
+        ctx->cfg->forward_policy = CONFIG_FORWARD_FASTEST;
+    else
+        return fail_value(ctx, d, args[0]);
+    return 0;
+}
+
 static int handle_log_sink(struct parse_ctx *ctx, const struct directive *d,
                            char **args, int n_args)
 {
@@ -652,6 +665,8 @@ static const struct directive directives[] = {
     { "root-hints", 1, 1, "a file name", handle_path, FIELD(root_hints), 0, 0 },
     { "forward", 2, -1, "a zone and at least one address", handle_forward, 0, 0, 0 },
     YESNO("forward-first", forward_first),
+    { "forward-policy", 1, 1, "ordered or fastest", handle_forward_policy, 0, 0, 0 },
+    YESNO("forward-probe", forward_probe),
     { "cache-size", 1, 1, "a size like 64M", handle_cache_size, 0, 0, 0 },
     SECONDS("min-ttl", min_ttl, handle_ttl_bound),
     SECONDS("max-ttl", max_ttl, handle_ttl_bound),
@@ -772,6 +787,7 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->max_negative_ttl = 3600;
     cfg->qname_minimisation = true;
     cfg->root_priming = true;
+    cfg->forward_probe = true;           /* forward_policy: ordered (0) */
     cfg->case_randomisation = true;
     cfg->do_ip4 = true;
     cfg->do_ip6 = true;

@@ -37,6 +37,11 @@ struct config_forward {             /* `forward ZONE ADDR[@PORT]...` */
     int line;
 };
 
+enum config_forward_policy {      /* `forward-policy` */
+    CONFIG_FORWARD_ORDERED,         /* the upstreams in the order the forward line names them */
+    CONFIG_FORWARD_FASTEST,         /* lowest SRTT first (fwdselect.h) */
+};
+
 struct config {
     char *path;                     /* the file this was read from */
 
@@ -62,6 +67,8 @@ struct config {
     uint32_t hosts_ttl;             /* TTL of answers from the hosts file */
 
     bool forward_first;
+    enum config_forward_policy forward_policy;
+    bool forward_probe;             /* probe down forwarders in the background (fwdprobe.h) */
     bool qname_minimisation;
     bool root_priming;              /* ask the roots for their NS set (RFC 8109) */
     bool case_randomisation;

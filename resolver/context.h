@@ -39,6 +39,7 @@ struct tcppool;
 struct listener;
 struct control;
 struct metrics;
+struct fwdprobe;
 struct rrcache;
 struct infra;
 struct hints;
@@ -90,6 +91,8 @@ struct daemon {
     struct thread_ctx main_thread;  /* its context (d points back here) */
     struct control *control;        /* the control socket, NULL when not configured */
     struct metrics *metrics;        /* GET /metrics (`metrics`), NULL when not configured */
+    struct fwdprobe *fwdprobe;      /* probes of down forwarders (fwdprobe.h); set while the
+                                     * workers run, so they may call fwdprobe_down */
     struct workers *workers;        /* the serving threads (workers.h) */
     ev_stat *hosts_watch;           /* one per hosts file */
     size_t n_hosts_watch;

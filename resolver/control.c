@@ -44,6 +44,7 @@
 #include "config.h"
 #include "context.h"
 #include "dname.h"
+#include "fwdprobe.h"
 #include "infra.h"
 #include "log.h"
 #include "rrcache.h"
@@ -240,6 +241,7 @@ static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct strb
     (void)nargs;
     if (d->infra)
         n = infra_flush(d->infra);
+    fwdprobe_sync(d->fwdprobe);             /* every forwarder is up again: no probes */
     strbuf_append(r, "flushed %zu entries\n", n);
     return 0;
 }
@@ -410,6 +412,7 @@ void control_stats_snapshot(struct daemon *d, struct stats_snapshot *snap)
     snap->cache_entries = cache_entries(d->cache);
     snap->cache_bytes = cache_bytes(d->cache);
     snap->cache_evictions = cache_evictions(d->cache);
+    snap->forwarders_down = d->infra ? infra_fwd_down_count(d->infra) : 0;
     snap->cfg = d->cfg;     /* the caps, so what the counters are measured against is in view */
 }
 

@@ -11,6 +11,7 @@
 
 #include "control.h"
 #include "config.h"
+#include "fwdprobe.h"
 #include "iterate.h"
 #include "log.h"
 #include "metrics.h"
@@ -55,6 +56,8 @@ int daemon_start(struct daemon *d, struct ev_loop *loop)
     d->started = ev_now(loop);
     if (workers_open(d) != 0)
         return -1;
+    if (!(d->fwdprobe = fwdprobe_new(d)))
+        log_warn("out of memory for the forwarder prober: down forwarders are not probed");
     if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
         return -1;
     if (d->cfg->metrics_addrlen && !(d->metrics = metrics_open(d, &d->cfg->metrics_addr,
@@ -88,6 +91,7 @@ void daemon_stop(struct daemon *d)
         state_unwatch_hosts(d);
     }
     workers_stop(d);            /* joins the threads, frees their listeners and meshes */
+    fwdprobe_free(d->fwdprobe); /* no worker can report a forwarder down any more */
     control_close(d->control);
     metrics_close(d->metrics);
     iterate_priming_cancel(d->priming, &d->main_thread);

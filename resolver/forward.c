@@ -1,11 +1,24 @@
 /* forward.c -- forward zones: the longest-suffix match, and failover across upstreams.
  *
- * A job walks its zone's upstream list in order, one outbound query at a time. What
- * counts as a failure worth trying the next server for: no reply in time, a network error,
- * an unusable reply, any rcode but NOERROR and NXDOMAIN (a server that will not or cannot
- * answer). NOERROR and NXDOMAIN replies are the answer. When every one failed, the client's
- * SERVFAIL says so (EDE 22, or 23 when all failed by network errors). The job keeps copies of
- * the addresses, so a reload that frees the old config does not pull them from under it. */
+ * A job asks its zone's upstreams one outbound query at a time, in the order fwdselect.c
+ * gives from what the infra cache knows of them (forward-policy; the ones down left out
+ * while another is live). What counts as a failure worth trying the next server for: no
+ * reply in time, a network error, an unusable reply, any rcode but NOERROR and NXDOMAIN (a
+ * server that will not or cannot answer). NOERROR and NXDOMAIN replies are the answer.
+ * When every one failed, the client's SERVFAIL says so (EDE 22, or 23 when all failed by
+ * network errors).
+ *
+ * Health: every reply (any rcode: the server is there) is an RTT sample for the infra
+ * cache (infra_fwd_reply); a timeout, network error or unusable reply is a failure there
+ * (infra_fwd_failed), which may mark the upstream down. The job that marks one down logs it
+ * and, with forward-probe yes, hands it to the background prober (fwdprobe.h), which brings
+ * it back; with forward-probe no, a client query retries it once its wait is over. Upstream
+ * queries get the fixed upstream-timeout, not an RTO learnt from the SRTT: a forwarder
+ * answers its cache hits in a millisecond and its misses after a resolution of its own, and
+ * an RTO from the first would cut the second short.
+ *
+ * The job keeps copies of the addresses, so a reload that frees the old config does not
+ * pull them from under it. */
 #include "forward.h"
 
 #include <stdio.h>
@@ -16,6 +29,9 @@
 #include "config.h"
 #include "context.h"
 #include "ede.h"
+#include "fwdprobe.h"
+#include "fwdselect.h"
+#include "infra.h"
 #include "log.h"
 #include "outbound.h"
 #include "resolve.h"
@@ -23,10 +39,12 @@
 #include "wire.h"
 
 /* One job per resolution in flight (up to max-outstanding of them), so it is sized to what
- * it holds: the zone's upstreams, copied, and the zone's name only when traced. */
+ * it holds: the upstreams to ask, copied in the order to ask them, and the zone's name only
+ * when traced. */
 struct upstream {
     struct sockaddr_storage addr;
     socklen_t len;
+    bool retry;                 /* asked while down: its failure doubles its wait */
 };
 
 /* msg == NULL: every upstream failed; by network errors only when `network`. msg is
@@ -35,7 +53,8 @@ typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len, bool network);
 
 struct forward_job {
     struct thread_ctx *ctx;     /* the thread it runs on */
-    int n_upstreams, next;
+    int n_upstreams, next;      /* the upstreams to ask; the next one's index */
+    int n_skipped;              /* the zone's upstreams left out (down), for the trace */
     int failed, neterrs;        /* upstreams that failed us; those by a network error */
     uint8_t qname[WIRE_MAX_NAME];
     size_t qname_len;
@@ -125,6 +144,34 @@ static void job_free(struct forward_job *job)
     free(job);
 }
 
+/* What the reply (or its absence) says of the upstream's health, for the infra cache. */
+static void report_health(struct forward_job *job, const struct upstream *u,
+                          enum outbound_status status, double rtt)
+{
+    struct daemon *d = job->ctx->d;
+    time_t now = time(NULL);
+    char where[64];
+    unsigned wait;
+
+    if (status == OUTBOUND_OK) {
+        if (infra_fwd_reply(d->infra, &u->addr, (uint32_t)(rtt * 1000), now)) {
+            job->ctx->stats.forward_recovered++;
+            log_info("forwarder %s answers again: up",
+                     addr_to_str(&u->addr, where, sizeof where));
+        }
+        return;
+    }
+    if (!infra_fwd_failed(d->infra, &u->addr, u->retry, now, &wait))
+        return;
+    job->ctx->stats.forward_marked_down++;
+    log_warn("forwarder %s is down (%s): asking the zone's others first; %s in %u s",
+             addr_to_str(&u->addr, where, sizeof where),
+             status == OUTBOUND_TIMEOUT ? "no reply in time" : "network error or bad reply",
+             d->cfg->forward_probe ? "probing it" : "retrying it", wait);
+    if (d->cfg->forward_probe)
+        fwdprobe_down(d->fwdprobe, &u->addr);
+}
+
 static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, size_t len,
                           double rtt)
 {
@@ -132,6 +179,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     char where[64];
 
     job->query = NULL;
+    report_health(job, &job->upstreams[job->next - 1], status, rtt);
     trace_reply(job, status, msg, rtt, worth_another_server(status, msg));
     if (worth_another_server(status, msg)) {
         job->failed++;
@@ -163,6 +211,7 @@ static bool start_next(struct forward_job *job)
             .edns_size = cfg->edns_buffer_size,
             .timeout_ms = cfg->upstream_timeout_ms,
             .tcp_pool = job->ctx->tcppool,
+            .infra = job->ctx->d->infra,    /* TC=1 from it: TCP to it for a while */
         };
         memcpy(&p.server, &job->upstreams[i].addr, sizeof p.server);
         p.has_source = config_outgoing_for(cfg, p.server.ss_family, &p.source);
@@ -177,39 +226,51 @@ static bool start_next(struct forward_job *job)
     return false;
 }
 
-/* Starts a job; `done` is called later, exactly once, unless forward_cancel comes first.
- * NULL when nothing could be sent at all. trace (may be NULL) gets a step for every
- * upstream asked; it must outlive the job. */
-static struct forward_job *forward_start(struct thread_ctx *ctx, const struct config_forward *fz,
-                                  const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
-                                  uint16_t qclass, struct trace *trace, forward_done_fn *done,
-                                  void *arg)
+/* The upstreams of fz to ask, in order, into job (fwdselect.h): what the infra cache
+ * knows of each, the policy, and one random number for the exploration. */
+static void choose_upstreams(struct forward_job *job, const struct config_forward *fz)
+{
+    const struct config *cfg = job->ctx->d->cfg;
+    struct infra_fwd_health h[CONFIG_MAX_UPSTREAMS];
+    int order[CONFIG_MAX_UPSTREAMS];
+    bool retry[CONFIG_MAX_UPSTREAMS];
+    time_t now = time(NULL);
+
+    for (int i = 0; i < fz->n_upstreams; i++)
+        infra_fwd_health(job->ctx->d->infra, &fz->upstreams[i], now, &h[i]);
+    job->n_upstreams = fwdselect_order(h, fz->n_upstreams, cfg->forward_policy,
+                                       cfg->forward_probe, arc4random(), order, retry);
+    for (int i = 0; i < job->n_upstreams; i++) {
+        memcpy(&job->upstreams[i].addr, &fz->upstreams[order[i]], sizeof job->upstreams[i].addr);
+        job->upstreams[i].len = fz->upstream_lens[order[i]];
+        job->upstreams[i].retry = retry[i];
+    }
+    job->n_skipped = fz->n_upstreams - job->n_upstreams;
+}
+
+/* A job for the question, its upstreams chosen, nothing sent yet; NULL without memory.
+ * trace (may be NULL) gets a step for every upstream asked; it must outlive the job. */
+static struct forward_job *job_new(struct thread_ctx *ctx, const struct config_forward *fz,
+                                   const struct resolve_query *q, forward_done_fn *done,
+                                   void *arg)
 {
     struct forward_job *job;
 
-    if (qname_len > WIRE_MAX_NAME || fz->n_upstreams < 1 ||
+    if (q->qname_len > WIRE_MAX_NAME || fz->n_upstreams < 1 ||
         !(job = calloc(1, sizeof *job + (size_t)fz->n_upstreams * sizeof job->upstreams[0])))
         return NULL;
     job->ctx = ctx;
-    job->n_upstreams = fz->n_upstreams;
-    for (int i = 0; i < fz->n_upstreams; i++) {
-        memcpy(&job->upstreams[i].addr, &fz->upstreams[i], sizeof job->upstreams[i].addr);
-        job->upstreams[i].len = fz->upstream_lens[i];
-    }
-    memcpy(job->qname, qname_lc, qname_len);
-    job->qname_len = qname_len;
-    job->qtype = qtype;
-    job->qclass = qclass;
+    choose_upstreams(job, fz);
+    memcpy(job->qname, q->qname_lc, q->qname_len);
+    job->qname_len = q->qname_len;
+    job->qtype = q->qtype;
+    job->qclass = q->qclass;
     job->done = done;
     job->arg = arg;
-    job->trace = trace;
-    if (trace) {                        /* text only for the trace; NULL: it says "?" */
+    job->trace = q->trace;
+    if (q->trace) {                     /* text only for the trace; NULL: it says "?" */
         char text[WIRE_MAX_NAME * 4 + 2];
         job->zone = strdup(wire_name_to_str(fz->zone, fz->zone_len, text, sizeof text));
-    }
-    if (!start_next(job)) {
-        job_free(job);
-        return NULL;            /* no socket for any upstream: the caller fails at once */
     }
     return job;
 }
@@ -241,31 +302,49 @@ static void stage_done(void *arg, uint8_t *msg, size_t len, bool network)
                        "every forwarder failed (forward-first yes)" : "every forwarder failed");
 }
 
+/* The route step of a traced job: the zone, its upstreams, those left out as down. */
+static void trace_route(const struct resolve_query *q, const struct config_forward *fz,
+                        const struct forward_job *job)
+{
+    char zone[WIRE_MAX_NAME * 4 + 2], down[80] = "";
+    int retries = 0;
+
+    wire_name_to_str(fz->zone, fz->zone_len, zone, sizeof zone);
+    for (int i = 0; i < job->n_upstreams; i++)
+        retries += job->upstreams[i].retry;
+    if (job->n_skipped || retries)
+        snprintf(down, sizeof down, " (%d down: %d skipped, %d asked as a retry)",
+                 job->n_skipped + retries, job->n_skipped, retries);
+    resolve_trace_route(q, "forward", "forward zone %s: %d upstream%s%s%s", zone,
+                        fz->n_upstreams, fz->n_upstreams == 1 ? "" : "s", down,
+                        q->ctx->d->cfg->forward_first ?
+                        ", iteration if all fail (forward-first yes)" : "");
+}
+
 static enum resolve_verdict stage_start(struct resolve *r, void **state, const char **why)
 {
     const struct resolve_query *q = resolve_query_of(r);
+    bool first = q->ctx->d->cfg->forward_first;
     const struct config_forward *fz = forward_find(q->ctx->d->cfg, q->qname_lc, q->qname_len);
+    struct forward_job *job;
 
     if (!fz) {
         *why = "no forward zone covers the name";
         return RESOLVE_NEXT;
     }
-    if (q->trace) {                     /* the zone as text: for the trace only */
-        char zone[WIRE_MAX_NAME * 4 + 2];
-        wire_name_to_str(fz->zone, fz->zone_len, zone, sizeof zone);
-        resolve_trace_route(q, "forward", "forward zone %s: %d upstream%s%s", zone,
-                            fz->n_upstreams, fz->n_upstreams == 1 ? "" : "s",
-                            q->ctx->d->cfg->forward_first ?
-                            ", iteration if all fail (forward-first yes)" : "");
-    }
-    *state = forward_start(q->ctx, fz, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
-                           stage_done, r);
-    if (*state)
+    job = job_new(q->ctx, fz, q, stage_done, r);
+    if (job && q->trace)
+        trace_route(q, fz, job);
+    if (job && start_next(job)) {
+        *state = job;
         return RESOLVE_WAIT;
-    *why = q->ctx->d->cfg->forward_first ? "no forwarder could be asked (forward-first yes)"
-                                    : "no forwarder could be asked";
+    }
+    if (job)
+        job_free(job);          /* no socket for any upstream: the caller fails at once */
+    *why = first ? "no forwarder could be asked (forward-first yes)"
+                 : "no forwarder could be asked";
     resolve_set_reason(r, EDE_NETWORK_ERROR, "no forwarder could be asked");
-    return q->ctx->d->cfg->forward_first ? RESOLVE_NEXT : RESOLVE_FAIL;
+    return first ? RESOLVE_NEXT : RESOLVE_FAIL;
 }
 
 static void stage_cancel(void *state)

@@ -46,6 +46,15 @@
  * queries on TCP at 256 and gave 0-0.2% SERVFAIL, where 64 sent the overflow into the
  * UDP limit's drops and gave 3-15%.)
  *
+ * Forwarders: the same entries, with fwd_* fields of their own beside the RTT: a down flag,
+ * the back-off (fwd_retry_s, fwd_retry_at) and the order of the last failure (fwd_failed_seq,
+ * from one counter per table, so "the least recently failed" needs no clock). Their RTT
+ * samples feed srtt as an authority's do; their failures lengthen the timeout streak (so a
+ * failing forwarder looks slow to the fastest policy) but never the authority back-off.
+ * Down: a failure while not alive (no reply for INFRA_ALIVE_SECONDS: one that answered a
+ * moment ago and misses one query is slow on a name, not dead) or INFRA_FWD_DOWN_FAILURES
+ * in a row. Only a failed retry doubles fwd_retry_s; a reply clears everything.
+ *
  * The table is an lruhash (htable.h, shared with cache.c and rrcache.c) in which every
  * server costs 1, so its budget is max_entries. Every public function holds the mutex
  * for the whole of what it does; there are no unlocked variants.
@@ -82,6 +91,10 @@ struct infra_host {
     time_t tcp_until;                   /* TCP preferred before this ... */
     unsigned tcp_outstanding;           /* ... while fewer TCP queries are in flight */
     time_t last_used;                   /* for diagnostics (dumps) */
+    bool fwd_down;                      /* a forwarder taken for dead (see the top) ... */
+    unsigned fwd_retry_s;               /* ... retried after this wait ... */
+    time_t fwd_retry_at;                /* ... that is, from then on */
+    uint64_t fwd_failed_seq;            /* infra.fwd_seq at its last failure; 0: none */
 };
 
 struct infra {
@@ -89,6 +102,7 @@ struct infra {
     size_t max_entries;
     struct lruhash table;               /* the servers, each of cost 1 */
     uint64_t backoffs;                  /* servers backed off so far (for `status`) */
+    uint64_t fwd_seq;                   /* forwarder failures so far: their order */
 };
 
 /* ---- addresses as keys ------------------------------------------------------------- */
@@ -467,4 +481,99 @@ void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, t
         h->no_0x20_until = now + INFRA_NO_0X20_SECONDS;
     }
     pthread_mutex_unlock(&inf->lock);
+}
+
+/* ---- forwarders -------------------------------------------------------------------- */
+
+void infra_fwd_health(struct infra *inf, const struct sockaddr_storage *addr, time_t now,
+                      struct infra_fwd_health *out)
+{
+    pthread_mutex_lock(&inf->lock);
+    const struct infra_host *h = host_find(inf, addr, now);
+    out->down = h && h->fwd_down;
+    out->retry_due = out->down && now >= h->fwd_retry_at;
+    out->retry_in = out->down && !out->retry_due ? (unsigned)(h->fwd_retry_at - now) : 0;
+    out->measured = h && h->measured;
+    out->srtt_ms = host_srtt_ms(h);
+    out->failed_seq = h ? h->fwd_failed_seq : 0;
+    pthread_mutex_unlock(&inf->lock);
+}
+
+bool infra_fwd_reply(struct infra *inf, const struct sockaddr_storage *addr, uint32_t rtt_ms,
+                     time_t now)
+{
+    bool was_down = false;
+
+    pthread_mutex_lock(&inf->lock);
+    struct infra_host *h = host_get(inf, addr, now);
+    if (h) {
+        host_add_sample(h, rtt_ms);
+        host_heard(h, now);
+        was_down = h->fwd_down;
+        h->fwd_down = false;
+        h->fwd_retry_s = 0;
+        h->fwd_retry_at = 0;
+    }
+    pthread_mutex_unlock(&inf->lock);
+    return was_down;
+}
+
+/* Marks h down (when the failure says so) or, for a failed retry, doubles its wait.
+ * True when h went down now. */
+static bool host_fwd_failed(struct infra *inf, struct infra_host *h, bool retry, time_t now)
+{
+    h->fwd_failed_seq = ++inf->fwd_seq;
+    if (h->timeout_streak < UINT_MAX)
+        h->timeout_streak++;
+    h->rto_ms = h->rto_ms > INFRA_MAX_RTO_MS / 2 ? INFRA_MAX_RTO_MS : 2 * h->rto_ms;
+    if (h->fwd_down) {
+        if (retry) {
+            h->fwd_retry_s = h->fwd_retry_s >= INFRA_FWD_RETRY_MAX / 2 ? INFRA_FWD_RETRY_MAX
+                                                                      : 2 * h->fwd_retry_s;
+            h->fwd_retry_at = now + h->fwd_retry_s;
+        }
+        return false;
+    }
+    if (h->timeout_streak < INFRA_FWD_DOWN_FAILURES && host_alive(h, now))
+        return false;
+    h->fwd_down = true;
+    h->fwd_retry_s = INFRA_FWD_RETRY_FIRST;
+    h->fwd_retry_at = now + h->fwd_retry_s;
+    return true;
+}
+
+bool infra_fwd_failed(struct infra *inf, const struct sockaddr_storage *addr, bool retry,
+                      time_t now, unsigned *retry_in)
+{
+    bool went_down = false;
+    unsigned wait = 0;
+
+    pthread_mutex_lock(&inf->lock);
+    struct infra_host *h = host_get(inf, addr, now);
+    if (h) {
+        went_down = host_fwd_failed(inf, h, retry, now);
+        wait = h->fwd_down ? h->fwd_retry_s : 0;
+    }
+    pthread_mutex_unlock(&inf->lock);
+    if (retry_in)
+        *retry_in = wait;
+    return went_down;
+}
+
+static void count_down(struct htable_node *n, void *arg)
+{
+    const struct infra_host *h = HTABLE_ENTRY(LRUHASH_NODE(n), struct infra_host, node);
+
+    if (h->fwd_down)
+        (*(size_t *)arg)++;
+}
+
+size_t infra_fwd_down_count(struct infra *inf)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&inf->lock);
+    htable_walk(&inf->table.table, count_down, &n);
+    pthread_mutex_unlock(&inf->lock);
+    return n;
 }

@@ -15,6 +15,8 @@
  * looks INFRA_BUSY_PENALTY_MS slower, so selection sends the next query to the zone's other
  * servers while they have room (it is not made unusable: when every server is busy, the
  * query still goes to one of them). INFRA_MAX_OUTSTANDING is the hard cap.
+ * Forwarders (infra_fwd_*) keep their health here too, in the same entries: SRTT from
+ * every reply, and a down state of their own (see "forwarders" below).
  * Bounded in entries (the least recently used are dropped). Shared by the worker threads:
  * every public call holds its one mutex. */
 #ifndef INFRA_H
@@ -39,6 +41,11 @@
 #define INFRA_TCP_PREFER_MAX   256      /* ... while fewer TCP queries than this are in flight */
 #define INFRA_BUSY_PENALTY_MS  1000     /* added to the srtt of a server with a full window */
 #define INFRA_NO_0X20_SECONDS  900      /* how long a server is asked without 0x20 */
+#define INFRA_FWD_DOWN_FAILURES 2       /* failures in a row that mark a forwarder down ... */
+                                        /* ... (one, if it has not answered for
+                                         * INFRA_ALIVE_SECONDS) */
+#define INFRA_FWD_RETRY_FIRST  1        /* seconds from down to its first retry (probe) ... */
+#define INFRA_FWD_RETRY_MAX    60       /* ... doubling after each failed retry, to this */
 
 struct infra;
 
@@ -89,5 +96,40 @@ void infra_outstanding_add(struct infra *inf, const struct sockaddr_storage *add
  * INFRA_NO_0X20_SECONDS (then they are tried with it again). */
 bool infra_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now);
 void infra_set_no_0x20(struct infra *inf, const struct sockaddr_storage *addr, time_t now);
+
+
+/* ---- forwarders ------------------------------------------------------------------------
+ * A forwarder that fails (no reply in time, a network error, a garbled reply) while it has
+ * not answered anything for INFRA_ALIVE_SECONDS, or INFRA_FWD_DOWN_FAILURES times in a row,
+ * is down: forward.c asks the others first, and a retry (a background probe, fwdprobe.c,
+ * or a client query when nothing else is left) is due INFRA_FWD_RETRY_FIRST seconds later;
+ * each failed retry doubles the wait up to INFRA_FWD_RETRY_MAX. Any reply, whatever its
+ * rcode, brings it back up: it is there and answers (an rcode says something about a name,
+ * not about the server). Failures of queries that were sent while it was up do not double
+ * the wait: a burst of queries in flight when it died counts as one failure. */
+
+struct infra_fwd_health {
+    bool down;
+    bool retry_due;                 /* down, and its wait for a retry is over ... */
+    unsigned retry_in;              /* ... else the seconds left of it (0 when up or due) */
+    bool measured;                  /* answered at least once (srtt is a measurement) */
+    uint32_t srtt_ms;               /* as infra_srtt_ms */
+    uint64_t failed_seq;            /* order of its last failure (0: none): lower = longer ago */
+};
+
+/* What is known of the forwarder at addr (defaults for one never heard from: up). */
+void infra_fwd_health(struct infra *inf, const struct sockaddr_storage *addr, time_t now,
+                      struct infra_fwd_health *out);
+/* A reply came after rtt_ms (any rcode): an RTT sample, and up. True when it was down. */
+bool infra_fwd_reply(struct infra *inf, const struct sockaddr_storage *addr, uint32_t rtt_ms,
+                     time_t now);
+/* No usable reply. retry: the query was a retry of the forwarder while down (a probe, or
+ * a client's query when every forwarder was down), so a failure doubles its wait. True
+ * when this failure marked it down; *retry_in (may be NULL) gets the seconds until its
+ * next retry is due (0 when it is up). */
+bool infra_fwd_failed(struct infra *inf, const struct sockaddr_storage *addr, bool retry,
+                      time_t now, unsigned *retry_in);
+/* Forwarders down now. */
+size_t infra_fwd_down_count(struct infra *inf);
 
 #endif

@@ -174,6 +174,8 @@ static void job_done(void *arg, const struct resolve_answer *ans)
 
     job->res = NULL;
     job_unlink(job);
+    if (ans->msg)                   /* per client, as the other sources of answers count */
+        stats_count_resolved(&m->ctx->stats, ans->source, job->n_waiters);
     for (struct mesh_waiter *w = job->waiters; w; w = w->next)
         if (ans->msg)
             reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);

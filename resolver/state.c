@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "config.h"
 #include "context.h"
+#include "fwdprobe.h"
 #include "hints.h"
 #include "hosts.h"
 #include "infra.h"
@@ -282,6 +283,7 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     if (fresh_hosts)
         swap_hosts(d, fresh_hosts);
     state_watch_hosts(d);               /* its paths point into the config: before freeing */
+    fwdprobe_sync(d->fwdprobe);         /* forwarders (and forward-probe) may have changed */
     config_free(old_cfg);
     localzones_free(old_zones);
     hints_free(old_hints);

@@ -53,6 +53,16 @@ void stats_count_qtype(struct stats *s, uint16_t qtype)
     s->qtype[i]++;
 }
 
+void stats_count_resolved(struct stats *s, const char *source, uint64_t n)
+{
+    if (!source)
+        return;
+    if (strcmp(source, "forward") == 0)
+        s->answers_forward += n;
+    else if (strcmp(source, "iterate") == 0)
+        s->answers_iterate += n;
+}
+
 void stats_reset(struct stats *s)
 {
     uint64_t tcp_open = s->tcp_open, outstanding = s->mesh_outstanding;
@@ -136,7 +146,8 @@ static double ratio(uint64_t part, uint64_t whole)
 
 static void traffic_items(struct items *it, const struct stats *s)
 {
-    static const char answers[] = "Answers given without resolving, by source";
+    static const char answers[] = "Answers by source: hosts file, local zones, cache hits, "
+                                  "or resolved (through a forwarder, or by iteration)";
 
     count(it, "queries.total", "resolverd_queries_total", "Queries parsed (after the ACL)",
           s->queries_total);
@@ -154,6 +165,10 @@ static void traffic_items(struct items *it, const struct stats *s)
              s->answers_local);
     labelled(it, "cache.hits", "resolverd_answers_total", answers, "source", "cache",
              s->cache_hits);
+    labelled(it, "answers.forward", "resolverd_answers_total", answers, "source", "forward",
+             s->answers_forward);
+    labelled(it, "answers.iterate", "resolverd_answers_total", answers, "source", "iterate",
+             s->answers_iterate);
     count(it, "cache.misses", "resolverd_cache_misses_total",
           "Cache lookups that found nothing (the question was resolved)", s->cache_misses);
     real_gauge(it, "cache.hit_ratio", "resolverd_cache_hit_ratio",
@@ -187,6 +202,15 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
     count(it, "upstream.tcp_connections", "resolverd_upstream_tcp_connections_total",
           "TCP connections opened to upstreams (each carries many queries)",
           s->upstream_tcp_connections);
+    gauge(it, "forward.down_now", "resolverd_forward_upstreams_down",
+          "Forwarders down now: skipped while another upstream of their zone is live",
+          snap->forwarders_down);
+    count(it, "forward.marked_down", "resolverd_forward_marked_down_total",
+          "Times a forwarder was marked down (no usable reply)", s->forward_marked_down);
+    count(it, "forward.probes", "resolverd_forward_probes_total",
+          "Background probes of down forwarders sent", s->forward_probes);
+    count(it, "forward.recovered", "resolverd_forward_recovered_total",
+          "Times a down forwarder answered again and was taken back", s->forward_recovered);
     real_gauge(it, "upstream.rtt_avg_ms", "resolverd_upstream_rtt_average_seconds",
                "Average upstream round-trip time since start or stats-reset",
                ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);

@@ -25,6 +25,7 @@ struct stats {
     uint64_t dropped;           /* unreadable headers, responses sent to us */
     uint64_t formerr, notimp;
     uint64_t answers_hosts, answers_local;
+    uint64_t answers_forward, answers_iterate;  /* clients answered by a resolution, by route */
     uint64_t cache_hits, cache_misses;
     uint64_t upstream_queries, upstream_timeouts, upstream_errors;
     uint64_t upstream_rtt_ms_sum, upstream_replies;
@@ -32,6 +33,9 @@ struct stats {
     uint64_t upstream_tcp;          /* queries (or retries) that went over TCP */
     uint64_t upstream_tc;           /* TC=1 replies over UDP (each retried over TCP) */
     uint64_t upstream_tcp_connections; /* TCP connections opened to upstreams */
+    uint64_t forward_marked_down;   /* forwarders taken for dead (infra.h, "forwarders") */
+    uint64_t forward_probes;        /* probes of down forwarders sent (fwdprobe.h) */
+    uint64_t forward_recovered;     /* down forwarders that answered again */
     uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
     uint64_t mesh_outstanding;  /* gauge: resolutions in flight now */
     uint64_t mesh_dropped;      /* resolutions dropped, oldest first, to make room */
@@ -49,6 +53,9 @@ void stats_add(struct stats *sum, const struct stats *s);
 void stats_record_latency(struct stats *s, uint64_t usec);
 /* Counts one query of that type (types without a counter of their own go to qtype.other). */
 void stats_count_qtype(struct stats *s, uint16_t qtype);
+/* Counts n clients answered by a resolution whose route was `source` (a stage's name,
+ * resolve.h: "forward" or "iterate"; any other name is not counted). */
+void stats_count_resolved(struct stats *s, const char *source, uint64_t n);
 /* Zeroes every counter; gauges that describe the present (tcp.open) keep their value. */
 void stats_reset(struct stats *s);
 
@@ -60,6 +67,7 @@ struct stats_snapshot {
     struct stats sum;
     size_t cache_entries, cache_bytes;
     uint64_t cache_evictions;
+    size_t forwarders_down;         /* forwarders down now (the infra cache) */
     const struct config *cfg;
 };
 

@@ -60,6 +60,9 @@ is "$(metric "$T/s1" 'resolverd_query_duration_seconds_bucket{le="+Inf"}')" \
    "$(metric "$T/s1" resolverd_query_duration_seconds_count)" "histogram: +Inf bucket = _count"
 is "$(metric "$T/s1" 'resolverd_answers_total{source="hosts"}')" 1 "source label: one hosts answer"
 is "$(metric "$T/s1" 'resolverd_answers_total{source="cache"}')" 1 "source label: one cache hit"
+is "$(metric "$T/s1" 'resolverd_answers_total{source="forward"}')" 1 "source label: one answer through the forwarder"
+is "$(metric "$T/s1" 'resolverd_answers_total{source="iterate"}')" 0 "source label: no answer by iteration (everything is forwarded)"
+is "$(grep -c '^resolverd_answers_total{source=' "$T/s1")" 5 "source label: hosts, local, cache, forward, iterate: one family"
 is "$(metric "$T/s1" 'resolverd_qtype_queries_total{qtype="A"}')" "$(metric "$T/s1" resolverd_queries_total)" \
    "qtype label: every query so far was of type A"
 is "$(metric "$T/s1" 'resolverd_responses_total{rcode="NOERROR"}')" 3 "rcode label: three NOERROR"
@@ -91,6 +94,8 @@ is "$(( $(metric "$T/s3" resolverd_queries_total) - $(metric "$T/s2" resolverd_q
    "resolverd_queries_total grew by the 6 queries sent"
 is "$(( $(metric "$T/s3" 'resolverd_answers_total{source="hosts"}') - $(metric "$T/s2" 'resolverd_answers_total{source="hosts"}') ))" 5 \
    "hosts answers grew by 5"
+is "$(( $(metric "$T/s3" 'resolverd_answers_total{source="forward"}') - $(metric "$T/s2" 'resolverd_answers_total{source="forward"}') ))" 1 \
+   "forwarded answers grew by the 1 miss"
 cmp_ok "$(metric "$T/s3" resolverd_upstream_queries_total)" -gt "$(metric "$T/s2" resolverd_upstream_queries_total)" \
    "upstream queries grew after a miss"
 

@@ -139,6 +139,8 @@ static void test_defaults(struct fixture *fx)
     is_int(cfg->hosts_ttl, 0, "hosts-ttl 0");
     ok(!cfg->forward_first && !cfg->prefetch && !cfg->serve_stale && !cfg->query_loopback,
        "forward-first, prefetch, serve-stale, query-loopback off");
+    is_int(cfg->forward_policy, CONFIG_FORWARD_ORDERED, "forward-policy ordered");
+    ok(cfg->forward_probe, "forward-probe yes");
     ok(cfg->qname_minimisation && cfg->case_randomisation && cfg->do_ip4 && cfg->do_ip6 &&
        cfg->root_priming, "qname-minimisation, case-randomisation, do-ip4, do-ip6, root-priming on");
     is_int(cfg->edns_buffer_size, 1232, "edns-buffer-size 1232");
@@ -161,6 +163,8 @@ static const char every_directive[] =
     "root-hints /usr/share/dns/root.hints\n"
     "forward corp.example 10.0.0.53\n"
     "forward-first yes\n"
+    "forward-policy fastest\n"
+    "forward-probe no\n"
     "cache-size 512K\n"
     "min-ttl 30\n"
     "max-ttl 7200\n"
@@ -223,6 +227,8 @@ static void check_values(const struct fixture *fx, const struct config *cfg)
     is_int(cfg->threads, 8, "threads: the last one wins");
     is_str(cfg->root_hints, "/usr/share/dns/root.hints", "root-hints absolute");
     ok(cfg->forward_first, "forward-first yes");
+    is_int(cfg->forward_policy, CONFIG_FORWARD_FASTEST, "forward-policy fastest");
+    ok(!cfg->forward_probe, "forward-probe no");
     is_int(cfg->cache_size, 512 * 1024, "cache-size 512K");
     is_int(cfg->min_ttl, 30, "min-ttl");
     is_int(cfg->max_ttl, 7200, "max-ttl");
@@ -380,6 +386,9 @@ static const struct bad_case bad_cases[] = {
       "1.1.1.10 1.1.1.11 1.1.1.12 1.1.1.13 1.1.1.14 1.1.1.15 1.1.1.16 1.1.1.17\n", 1,
       "'forward' takes at most 16 addresses, got 17" },
     { "forward-first sure\n", 1, "'forward-first' needs yes or no, got 'sure'" },
+    { "forward-policy random\n", 1, "'forward-policy' needs ordered or fastest, got 'random'" },
+    { "forward-policy\n", 1, "'forward-policy' needs ordered or fastest" },
+    { "forward-probe often\n", 1, "'forward-probe' needs yes or no, got 'often'" },
     { "cache-size 1K\n", 1, "'cache-size' must be at least 64K, got '1K'" },
     { "cache-size 65535\n", 1, "'cache-size' must be at least 64K, got '65535'" },
     { "cache-size 64MB\n", 1, "'cache-size' needs a size like 64M, got '64MB'" },

@@ -1,7 +1,10 @@
 /* test_infra.c -- unit tests for resolver/infra.c: defaults for unknown servers, RTT
  * smoothing (RFC 6298) and the RTO clamp, timeouts doubling to the cap, back-off after a
  * streak and the probe after it, the outstanding-query cap, the 0x20 flag per server
- * (family, address and port), LRU dropping, flushing. Time is passed in; nothing sleeps. */
+ * (family, address and port), LRU dropping, flushing; forwarder health: down after a
+ * failure (at once when it has not answered lately, else after INFRA_FWD_DOWN_FAILURES in
+ * a row), the retry back-off doubling only on failed retries, up again on any reply, the
+ * order of failures, the count of forwarders down. Time is passed in; nothing sleeps. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -352,6 +355,94 @@ static void test_many_and_flush(void)
     infra_free(NULL);
 }
 
+static void test_fwd_down_at_once(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53);
+    struct infra_fwd_health h;
+    unsigned wait = 99;
+
+    infra_fwd_health(inf, &a, T0, &h);
+    ok(!h.down && !h.measured && h.failed_seq == 0, "fwd: unknown forwarder is up, unmeasured");
+    ok(infra_fwd_failed(inf, &a, false, T0, &wait), "fwd: never answered, one failure: down");
+    is_int(wait, INFRA_FWD_RETRY_FIRST, "fwd: first retry after INFRA_FWD_RETRY_FIRST");
+    infra_fwd_health(inf, &a, T0, &h);
+    ok(h.down && !h.retry_due, "fwd: down, its retry not due yet");
+    ok(h.failed_seq > 0, "fwd: its failure is in the order");
+    is_int(infra_fwd_down_count(inf), 1, "fwd: one forwarder down");
+    infra_fwd_health(inf, &a, T0 + INFRA_FWD_RETRY_FIRST, &h);
+    ok(h.retry_due, "fwd: the retry is due after the wait");
+    ok(!infra_fwd_failed(inf, &a, false, T0 + 1, &wait), "fwd: a stale failure marks nothing");
+    is_int(wait, INFRA_FWD_RETRY_FIRST, "fwd: ... nor doubles the wait");
+    ok(infra_fwd_reply(inf, &a, 20, T0 + 2), "fwd: a reply says it was down");
+    infra_fwd_health(inf, &a, T0 + 2, &h);
+    ok(!h.down && h.measured, "fwd: up again, measured");
+    is_int(h.srtt_ms, 20, "fwd: the reply is an RTT sample");
+    is_int(infra_fwd_down_count(inf), 0, "fwd: none down");
+    ok(!infra_fwd_reply(inf, &a, 20, T0 + 2), "fwd: a reply while up is no recovery");
+    infra_free(inf);
+}
+
+static void test_fwd_alive_needs_repeats(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53);
+    struct infra_fwd_health h;
+
+    infra_fwd_reply(inf, &a, 5, T0);
+    ok(!infra_fwd_failed(inf, &a, false, T0 + 1, NULL), "fwd: answered a moment ago: one failure is not down");
+    infra_fwd_health(inf, &a, T0 + 1, &h);
+    ok(!h.down, "fwd: still up");
+    ok(h.srtt_ms > 5, "fwd: but it looks slower while failing (%u ms)", h.srtt_ms);
+    ok(infra_fwd_failed(inf, &a, false, T0 + 1, NULL), "fwd: INFRA_FWD_DOWN_FAILURES in a row: down");
+    infra_fwd_reply(inf, &a, 5, T0 + 2);
+    ok(!infra_fwd_failed(inf, &a, false, T0 + 2, NULL), "fwd: a reply ended the streak");
+    infra_free(inf);
+}
+
+static void test_fwd_backoff(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53);
+    unsigned wait = 0, want = INFRA_FWD_RETRY_FIRST;
+    time_t now = T0;
+
+    infra_fwd_failed(inf, &a, false, now, &wait);
+    for (int i = 0; i < 12; i++) {
+        now += wait;
+        infra_fwd_failed(inf, &a, true, now, &wait);
+        want = want * 2 > INFRA_FWD_RETRY_MAX ? INFRA_FWD_RETRY_MAX : want * 2;
+        if (wait != want)
+            break;
+    }
+    is_int(wait, want, "fwd: each failed retry doubles the wait ...");
+    is_int(wait, INFRA_FWD_RETRY_MAX, "fwd: ... up to INFRA_FWD_RETRY_MAX");
+    infra_fwd_reply(inf, &a, 5, now);
+    infra_fwd_failed(inf, &a, false, now + 100, &wait);
+    is_int(wait, INFRA_FWD_RETRY_FIRST, "fwd: after a recovery it starts over");
+    infra_free(inf);
+}
+
+static void test_fwd_order(void)
+{
+    struct infra *inf = infra_new(100);
+    struct sockaddr_storage a = addr("192.0.2.1", 53), b = addr("192.0.2.2", 53);
+    struct infra_fwd_health ha, hb;
+
+    infra_fwd_failed(inf, &a, false, T0, NULL);
+    infra_fwd_failed(inf, &b, false, T0, NULL);
+    infra_fwd_health(inf, &a, T0, &ha);
+    infra_fwd_health(inf, &b, T0, &hb);
+    ok(ha.failed_seq < hb.failed_seq, "fwd: a failed before b (same second)");
+    infra_fwd_failed(inf, &a, true, T0, NULL);
+    infra_fwd_health(inf, &a, T0, &ha);
+    ok(ha.failed_seq > hb.failed_seq, "fwd: now b is the least recently failed");
+    is_int(infra_fwd_down_count(inf), 2, "fwd: two down");
+    infra_flush(inf);
+    is_int(infra_fwd_down_count(inf), 0, "fwd: a flush forgets them");
+    infra_free(inf);
+}
+
 int main(void)
 {
     test_unknown();
@@ -368,5 +459,9 @@ int main(void)
     test_0x20();
     test_lru();
     test_many_and_flush();
+    test_fwd_down_at_once();
+    test_fwd_alive_needs_repeats();
+    test_fwd_backoff();
+    test_fwd_order();
     return done_testing();
 }
