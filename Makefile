@@ -25,13 +25,13 @@ CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 PKG_CFLAGS := $(shell pkg-config --cflags ldns 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lcrypto -lev -lm -lpthread
+PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lcrypto -lhiredis -lev -lm -lpthread
 CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev dnsutils
+BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev libhiredis-dev dnsutils
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
-              mandoc systemd
+              mandoc systemd redis-server redis-tools
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
 BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace
 
@@ -146,7 +146,7 @@ test: deps all $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl build/ts
 SHELL := /bin/bash
 
 # Installs only what is missing; `apt-get update` runs first only when something is.
-# Installing a server package (nsd, unbound, prometheus) must not start its service, so a
+# Installing a server package (nsd, unbound, prometheus, redis-server) must not start its service, so a
 # temporary policy-rc.d forbids service starts during the install (only if the machine has
 # none), and the services it would start at the next boot are disabled: the tests start
 # their own servers, on their own addresses.
@@ -157,7 +157,7 @@ define install_missing
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  prc=""; if [ ! -e /usr/sbin/policy-rc.d ]; then prc=1; printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null; $$sudo chmod 755 /usr/sbin/policy-rc.d; fi; \
 	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; rc=$$?; \
-	  for svc in nsd unbound prometheus; do case " $$missing " in *" $$svc "*) $$sudo systemctl disable $$svc >/dev/null 2>&1 || true;; esac; done; \
+	  for svc in nsd unbound prometheus redis-server; do case " $$missing " in *" $$svc "*) $$sudo systemctl disable $$svc >/dev/null 2>&1 || true;; esac; done; \
 	  case " $$missing " in *" prometheus "*) $$sudo systemctl disable prometheus-node-exporter >/dev/null 2>&1 || true;; esac; \
 	  [ -z "$$prc" ] || $$sudo rm -f /usr/sbin/policy-rc.d; \
 	  exit $$rc; \
