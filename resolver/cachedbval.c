@@ -134,14 +134,17 @@ static bool age_rr(uint8_t *msg, const struct wire_rr *rr, void *arg)
 }
 
 /* The header's times: stored not in the future (a minute's clock skew between instances
- * allowed), expiring after it, not later than max_ttl after it. */
+ * allowed), expiring after it, within a TTL's range (RFC 2181 8); the lifetime is capped at
+ * max_ttl (an instance with a lower max-ttl than the writer's). */
 static enum cachedb_value_verdict check_times(const uint8_t *val, time_t now, uint32_t max_ttl,
                                               uint32_t *age)
 {
     uint64_t stored = get64(val + 12), expires = get64(val + 20), t = (uint64_t)now;
 
-    if (now < 0 || stored > t + 60 || expires <= stored || expires - stored > max_ttl + 1ull)
+    if (now < 0 || stored > t + 60 || expires <= stored || expires - stored > 0x7fffffffull)
         return CACHEDB_VALUE_BAD;
+    if (expires - stored > max_ttl)
+        expires = stored + max_ttl;
     if (expires <= t)
         return CACHEDB_VALUE_STALE;
     *age = stored < t ? (uint32_t)(t - stored) : 0;
