@@ -33,13 +33,13 @@ BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev libhiredis-de
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
               mandoc systemd redis-server redis-tools
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
-BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace
+BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test test-tsan bench bench-cachebust bench-rrl deps-bench deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan bench bench-cachebust bench-cachedb bench-rrl deps-bench deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -182,6 +182,7 @@ bench: deps-bench build/resolverd build/resolverctl
 	BENCH_BASE="$(BASE)" CC="$(CC)" CFLAGS="$(CFLAGS)" tools/bench/bench.sh
 	tools/bench/cachebust.sh
 	tools/bench/rrl.sh
+	tools/bench/cachedb.sh
 
 # RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")
 bench-cachebust: deps-bench build/resolverd build/resolverctl
@@ -280,6 +281,10 @@ uninstall: install-gen
 # resolverd vs Unbound iterating against NSD with its default RRL (tools/bench/README.md, "rrl.sh")
 bench-rrl: deps-bench build/resolverd build/resolverctl
 	tools/bench/rrl.sh
+
+# three instances sharing a Redis vs without (tools/bench/README.md, "cachedb.sh")
+bench-cachedb: deps-bench build/resolverd build/resolverctl
+	tools/bench/cachedb.sh
 
 # Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
 DECKARD_HOME  ?= ../shared/deckard
