@@ -1,8 +1,8 @@
 /* cachedb.c -- the shared cache stage: lookups and writes on one Redis connection per thread.
  *
- * Connection states: DOWN (no context; the retry timer will connect), CONNECTING (a context,
- * AUTH / SELECT / PING -- or SUBSCRIBE -- queued; the probe timer bounds it) and READY (the
- * PING was answered). Lookups go out only when READY; otherwise the stage passes at once
+ * Connection states: DOWN (no context; the retry timer will connect), CONNECTING (with a
+ * Sentinel, first the question to it (sac); then a context, AUTH / SELECT / PING -- or
+ * SUBSCRIBE -- queued; the probe timer bounds each step) and READY (the PING was answered). Lookups go out only when READY; otherwise the stage passes at once
  * (cachedb.skipped). Dropping a connection (a lookup timed out, the probe timed out, an
  * error) frees the hiredis context, which calls every pending callback with a NULL reply.
  *
@@ -13,6 +13,7 @@
  * and logged when the connection changes state. */
 #include "cachedb.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +54,12 @@ struct cachedb {
     uint64_t instance;              /* random: tells our own flush messages */
     cachedb_apply_fn *apply;        /* CDB_SUBSCRIBE: runs another instance's flush */
     void *apply_arg;
-    char *host, *unix_path, *password, *prefix, *secret;
+    char *host, *unix_path, *password, *prefix, *secret;   /* host: NULL until a Sentinel named it */
     uint16_t port;
+    char *sentinel;                 /* `cachedb sentinel`: the primary's name there, else NULL */
+    char *sentinel_host;
+    uint16_t sentinel_port;
+    redisAsyncContext *sac;         /* the Sentinel, while it is asked */
     uint32_t db;
     char genkey[CACHEDB_KEY_MAX], channel[CACHEDB_KEY_MAX];
 };
@@ -70,7 +75,9 @@ static void cdb_connect(struct cachedb *c);
 
 static const char *where(const struct cachedb *c, char *buf, size_t cap)
 {
-    if (c->unix_path)
+    if (!c->host)
+        snprintf(buf, cap, "sentinel %s:%u %s", c->sentinel_host, c->sentinel_port, c->sentinel);
+    else if (c->unix_path)
         snprintf(buf, cap, "unix:%s", c->unix_path);
     else
         snprintf(buf, cap, "%s:%u", c->host, c->port);
@@ -104,6 +111,11 @@ static void cdb_drop(struct cachedb *c, const char *why)
     schedule_retry(c);
     if (ac)
         redisAsyncFree(ac);
+    if (c->sac) {
+        redisAsyncContext *sac = c->sac;
+        c->sac = NULL;
+        redisAsyncFree(sac);
+    }
 }
 
 static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
@@ -205,7 +217,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
     c->apply(c->apply_arg, line + skip);
 }
 
-static void cdb_connect(struct cachedb *c)
+static void connect_primary(struct cachedb *c)
 {
     redisAsyncContext *ac = c->unix_path ? redisAsyncConnectUnix(c->unix_path)
                                          : redisAsyncConnect(c->host, c->port);
@@ -235,6 +247,114 @@ static void cdb_connect(struct cachedb *c)
     ev_timer_start(c->ctx->loop, &c->probe);
 }
 
+/* ---- Sentinel: which server is the primary now ------------------------------------------- */
+
+/* The Sentinel is gone before it answered: try again later. */
+static void sentinel_gone(struct cachedb *c)
+{
+    c->sac = NULL;
+    if (c->state == CDB_CONNECTING && !c->ac) {
+        c->state = CDB_DOWN;
+        ev_timer_stop(c->ctx->loop, &c->probe);
+        schedule_retry(c);
+    }
+}
+
+static void on_sentinel_connect(const redisAsyncContext *ac, int status)
+{
+    struct cachedb *c = ac->data;
+
+    if (status != REDIS_OK && c && c->sac == ac) {
+        log_debug("cachedb: Sentinel unreachable: %s", ac->errstr);
+        sentinel_gone(c);
+    }
+}
+
+static void on_sentinel_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct cachedb *c = ac->data;
+
+    (void)status;
+    if (c && c->sac == ac)
+        sentinel_gone(c);
+}
+
+/* SENTINEL get-master-addr-by-name: [ip, port], or nil when it knows no such primary. Only
+ * an address is taken (a host name would need a blocking lookup). */
+static void on_sentinel_reply(redisAsyncContext *ac, void *reply, void *arg)
+{
+    redisReply *rep = reply;
+    struct cachedb *c = arg;
+    struct in6_addr any;
+    char host[INET6_ADDRSTRLEN];
+    unsigned long port = 0;
+
+    if (!rep || c->sac != ac)
+        return;
+    c->sac = NULL;
+    redisAsyncFree(ac);             /* in its callback: hiredis frees it afterwards */
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_STRING && rep->element[0]->len < sizeof host &&
+        rep->element[1]->type == REDIS_REPLY_STRING) {
+        memcpy(host, rep->element[0]->str, rep->element[0]->len);
+        host[rep->element[0]->len] = '\0';
+        port = strtoul(rep->element[1]->str, NULL, 10);
+    }
+    if (port == 0 || port > 65535 ||
+        (inet_pton(AF_INET, host, &any) != 1 && inet_pton(AF_INET6, host, &any) != 1)) {
+        log_warn("cachedb: the Sentinel names no usable primary for '%s'", c->sentinel);
+        c->state = CDB_DOWN;
+        ev_timer_stop(c->ctx->loop, &c->probe);
+        schedule_retry(c);
+        return;
+    }
+    if (!c->host || strcmp(c->host, host) != 0 || c->port != port)
+        log_info("cachedb: the Sentinel names %s:%lu the primary of '%s'", host, port,
+                 c->sentinel);
+    char *copy = strdup(host);
+    if (!copy) {
+        c->state = CDB_DOWN;
+        schedule_retry(c);
+        return;
+    }
+    free(c->host);
+    c->host = copy;
+    c->port = (uint16_t)port;
+    ev_timer_stop(c->ctx->loop, &c->probe);
+    connect_primary(c);
+}
+
+static void ask_sentinel(struct cachedb *c)
+{
+    redisAsyncContext *ac = redisAsyncConnect(c->sentinel_host, c->sentinel_port);
+
+    if (!ac || ac->err || redisLibevAttach(c->ctx->loop, ac) != REDIS_OK) {
+        if (ac)
+            redisAsyncFree(ac);
+        schedule_retry(c);
+        return;
+    }
+    ac->data = c;
+    c->sac = ac;
+    c->state = CDB_CONNECTING;
+    redisAsyncSetConnectCallback(ac, on_sentinel_connect);
+    redisAsyncSetDisconnectCallback(ac, on_sentinel_disconnect);
+    redisAsyncCommand(ac, on_sentinel_reply, c, "SENTINEL get-master-addr-by-name %s",
+                      c->sentinel);
+    ev_timer_set(&c->probe, c->timeout > 1.0 ? c->timeout : 1.0, 0);
+    ev_timer_start(c->ctx->loop, &c->probe);
+}
+
+/* With a Sentinel, every (re)connection asks it first: after a failover it names the new
+ * primary. */
+static void cdb_connect(struct cachedb *c)
+{
+    if (c->sentinel)
+        ask_sentinel(c);
+    else
+        connect_primary(c);
+}
+
 static struct cachedb *cdb_new(struct thread_ctx *ctx, enum cdb_role role)
 {
     const struct config *cfg = ctx->d->cfg;
@@ -248,12 +368,23 @@ static struct cachedb *cdb_new(struct thread_ctx *ctx, enum cdb_role role)
     c->timeout = cfg->cachedb_timeout_ms / 1000.0;
     c->port = cfg->cachedb_port;
     c->db = cfg->cachedb_db;
-    c->host = strdup(cfg->cachedb_host);
+    if (cfg->cachedb_sentinel) {
+        c->sentinel = strdup(cfg->cachedb_sentinel);
+        c->sentinel_host = strdup(cfg->cachedb_host);
+        c->sentinel_port = cfg->cachedb_port;
+        if (!c->sentinel || !c->sentinel_host) {
+            cachedb_free(c);
+            return NULL;
+        }
+    } else if (!(c->host = strdup(cfg->cachedb_host))) {
+        cachedb_free(c);
+        return NULL;
+    }
     c->unix_path = cfg->cachedb_unix ? strdup(cfg->cachedb_unix) : NULL;
     c->password = cfg->cachedb_password ? strdup(cfg->cachedb_password) : NULL;
     c->prefix = strdup(cfg->cachedb_prefix ? cfg->cachedb_prefix : "resolverd:");
     c->secret = strdup(cfg->cachedb_secret ? cfg->cachedb_secret : "");
-    if (!c->host || !c->prefix || !c->secret || (cfg->cachedb_unix && !c->unix_path) ||
+    if (!c->prefix || !c->secret || (cfg->cachedb_unix && !c->unix_path) ||
         (cfg->cachedb_password && !c->password) || RAND_bytes((unsigned char *)&c->instance,
                                                               sizeof c->instance) != 1) {
         cachedb_free(c);
@@ -298,6 +429,13 @@ void cachedb_free(struct cachedb *c)
         c->ac = NULL;
         redisAsyncFree(ac);         /* pending lookups are freed by their callbacks */
     }
+    if (c->sac) {
+        redisAsyncContext *sac = c->sac;
+        c->sac = NULL;
+        redisAsyncFree(sac);
+    }
+    free(c->sentinel);
+    free(c->sentinel_host);
     free(c->host);
     free(c->unix_path);
     free(c->password);
@@ -474,9 +612,11 @@ static void on_store_reply(redisAsyncContext *ac, void *reply, void *arg)
     redisReply *rep = reply;
     struct cachedb *c = arg;
 
-    (void)ac;
-    if (rep && rep->type == REDIS_REPLY_ERROR)
-        c->ctx->stats.cachedb_errors++;
+    if (!rep || rep->type != REDIS_REPLY_ERROR)
+        return;
+    c->ctx->stats.cachedb_errors++;
+    if (strncmp(rep->str, "READONLY", 8) == 0 && c->ac == ac)
+        cdb_drop(c, "the server is a replica now");
 }
 
 static void stage_answered(const struct resolve_query *q, const uint8_t *msg, size_t len)

@@ -21,7 +21,12 @@
  * older one reads as a miss. Then the command is published on the flush channel, to which
  * every instance's main thread is subscribed (cachedb_open_subscriber): each runs the same
  * flush on its own local cache. The hostnames in `cachedb redis` are addresses (no lookup:
- * that would block). */
+ * that would block).
+ *
+ * With `cachedb sentinel HOST:PORT NAME` every connection attempt first asks that Sentinel
+ * which server is NAME's primary (SENTINEL get-master-addr-by-name), so the reconnections
+ * after a primary died find the promoted replica; a primary that answers a write with
+ * READONLY (demoted) is dropped the same way. Redis Cluster: hiredis 0.14 cannot. */
 #ifndef CACHEDB_H
 #define CACHEDB_H
 

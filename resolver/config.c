@@ -636,7 +636,8 @@ static int handle_outgoing(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
-/* `cachedb redis HOST:PORT` or `cachedb redis unix:PATH` (one Redis primary). */
+/* `cachedb redis HOST:PORT`, `cachedb redis unix:PATH` (one Redis primary) or
+ * `cachedb sentinel HOST:PORT NAME` (the primary a Sentinel names NAME). */
 static int handle_cachedb(struct parse_ctx *ctx, const struct directive *d,
                           char **args, int n_args)
 {
@@ -644,14 +645,20 @@ static int handle_cachedb(struct parse_ctx *ctx, const struct directive *d,
     const char *where = args[1];
     const char *colon = strrchr(where, ':');
     unsigned long long port;
+    bool sentinel = strcmp(args[0], "sentinel") == 0;
 
-    (void)n_args;
-    if (strcmp(args[0], "redis") != 0)
-        return fail(ctx, "'%s' supports only redis, got '%s'", d->name, args[0]);
+    if (strcmp(args[0], "redis") != 0 && !sentinel)
+        return fail(ctx, "'%s' supports redis and sentinel, got '%s'", d->name, args[0]);
+    if (sentinel != (n_args == 3))
+        return fail(ctx, "'%s' needs redis HOST:PORT, redis unix:PATH or sentinel HOST:PORT NAME",
+                    d->name);
     free(cfg->cachedb_host);
     free(cfg->cachedb_unix);
-    cfg->cachedb_host = cfg->cachedb_unix = NULL;
-    if (strncmp(where, "unix:", 5) == 0 && where[5]) {
+    free(cfg->cachedb_sentinel);
+    cfg->cachedb_host = cfg->cachedb_unix = cfg->cachedb_sentinel = NULL;
+    if (sentinel && !(cfg->cachedb_sentinel = strdup(args[2])))
+        return fail_oom(ctx);
+    if (!sentinel && strncmp(where, "unix:", 5) == 0 && where[5]) {
         if (!(cfg->cachedb_unix = resolve_path(ctx, where + 5)) ||
             !(cfg->cachedb_host = strdup("unix")))
             return fail_oom(ctx);
@@ -756,7 +763,8 @@ static const struct directive directives[] = {
     NUMBER("max-cname-chain", "a number", max_cname_chain, 1, 100),
     NUMBER("question-timeout", "milliseconds", question_timeout_ms, 500, 120000),
     NUMBER("ratelimit", "replies per second (0: off)", ratelimit, 0, 10000000),
-    { "cachedb", 2, 2, "redis HOST:PORT or redis unix:PATH", handle_cachedb, 0, 0, 0 },
+    { "cachedb", 2, 3, "redis HOST:PORT, redis unix:PATH or sentinel HOST:PORT NAME",
+      handle_cachedb, 0, 0, 0 },
     { "cachedb-password", 1, 1, "a password", handle_string, FIELD(cachedb_password), 0, 0 },
     NUMBER("cachedb-db", "a database number", cachedb_db, 0, 1000000),
     NUMBER("cachedb-timeout", "milliseconds", cachedb_timeout_ms, 1, 10000),
@@ -970,6 +978,7 @@ void config_free(struct config *cfg)
     free(cfg->user);
     free(cfg->cachedb_host);
     free(cfg->cachedb_unix);
+    free(cfg->cachedb_sentinel);
     free(cfg->cachedb_password);
     free(cfg->cachedb_prefix);
     free(cfg->cachedb_secret);

@@ -97,6 +97,8 @@ struct config {
     char *cachedb_host;             /* NULL = no cachedb; else the host ... */
     uint16_t cachedb_port;          /* ... and port, or */
     char *cachedb_unix;             /* the socket path (cachedb_host is then "unix") */
+    char *cachedb_sentinel;         /* `cachedb sentinel HOST:PORT NAME`: NAME; host and
+                                     * port are then the Sentinel's */
     char *cachedb_password;         /* `cachedb-password`: AUTH, NULL = none */
     uint32_t cachedb_db;            /* `cachedb-db N`: SELECT, 0 = the default */
     uint32_t cachedb_timeout_ms;    /* `cachedb-timeout MS`: one lookup */
