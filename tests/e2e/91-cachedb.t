@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 85-cachedb.t -- the shared cache (`cachedb redis`): three resolverd instances forwarding to
+# 91-cachedb.t -- the shared cache (`cachedb redis`): three resolverd instances forwarding to
 # one NSD share a real redis-server started here (own config, port and directory, stopped by
 # PID). A name resolved through one is a Redis hit on the other two with no further query at
 # NSD (its own counters, nsd-control); `flush NAME` on one makes all three miss; a value
@@ -12,8 +12,8 @@ source "$(dirname "$0")/lib.sh"
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
     bail "redis-server and redis-cli are needed (make deps)"
 
-NSD_A=127.53.85.1
-REDIS_A=127.53.85.9
+NSD_A=127.53.91.1
+REDIS_A=127.53.91.9
 SECRET=e2e-secret-85
 PREFIX=e2e85:
 TIMEOUT_MS=200
@@ -47,7 +47,7 @@ NSD_CTL=1 start_nsd $NSD_A "$NP" "$DATA/example.test.zone" || bail "nsd did not 
 declare -a PIDS LOGS ADDRS PORTS CTLS
 conf_for() {        # conf_for N REDIS-LINE: instance N's config
     write_conf "$T/rd$1.conf" \
-        "listen 127.53.85.1$1 ${PORTS[$1]}" \
+        "listen 127.53.91.1$1 ${PORTS[$1]}" \
         "forward . $NSD_A@$NP" \
         "control $T/ctl$1" \
         "threads 2" \
@@ -60,8 +60,8 @@ conf_for() {        # conf_for N REDIS-LINE: instance N's config
 }
 use() { RD_ADDR=${ADDRS[$1]} RD_PORT=${PORTS[$1]} CTL=${CTLS[$1]} RD_PID=${PIDS[$1]} RD_LOG=${LOGS[$1]}; }
 launch() {          # launch N REDIS-LINE
-    ADDRS[$1]=127.53.85.1$1
-    PORTS[$1]=${PORTS[$1]:-$(pick_port 127.53.85.1$1)} || bail "no port"
+    ADDRS[$1]=127.53.91.1$1
+    PORTS[$1]=${PORTS[$1]:-$(pick_port 127.53.91.1$1)} || bail "no port"
     CTLS[$1]=$T/ctl$1
     conf_for "$1" "$2"
     start_resolverd "$T/rd$1.conf" || bail "resolverd $1 did not start"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 85-cachedb-sentinel.t -- `cachedb sentinel ADDR:PORT NAME`: a Redis primary, its replica
+# 91-cachedb-sentinel.t -- `cachedb sentinel ADDR:PORT NAME`: a Redis primary, its replica
 # and a Sentinel watching them, all started here on loopback (own configs and directories,
 # stopped by PID). Two resolverd instances find the primary through the Sentinel and share
 # answers through it; the primary is killed; once the Sentinel has promoted the replica both
@@ -10,10 +10,10 @@ source "$(dirname "$0")/lib.sh"
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
     bail "redis-server and redis-cli are needed (make deps)"
 
-NSD_A=127.53.86.1
-R_A=127.53.86.9       # the primary; the replica and the Sentinel have addresses of their own
-R2_A=127.53.86.8
-S_A=127.53.86.7
+NSD_A=127.53.97.1
+R_A=127.53.97.9       # the primary; the replica and the Sentinel have addresses of their own
+R2_A=127.53.97.8
+S_A=127.53.97.7
 SECRET=e2e-sentinel-secret
 TIMEOUT_MS=200
 NP=$(pick_port $NSD_A) && P1=$(pick_port $R_A) && P2=$(pick_port $R2_A) && SP=$(pick_port $S_A) ||
@@ -42,7 +42,7 @@ NSD_CTL=1 start_nsd $NSD_A "$NP" "$DATA/example.test.zone" || bail "nsd did not 
 declare -a PIDS LOGS ADDRS PORTS
 use() { RD_ADDR=${ADDRS[$1]} RD_PORT=${PORTS[$1]} CTL=$T/ctl$1 RD_PID=${PIDS[$1]} RD_LOG=${LOGS[$1]}; }
 for i in 1 2; do
-    ADDRS[$i]=127.53.86.1$i
+    ADDRS[$i]=127.53.97.1$i
     PORTS[$i]=$(pick_port "${ADDRS[$i]}") || bail "no port"
     write_conf "$T/rd$i.conf" "listen ${ADDRS[$i]} ${PORTS[$i]}" "forward . $NSD_A@$NP" \
         "control $T/ctl$i" "threads 2" "cachedb sentinel $S_A:$SP main" \
