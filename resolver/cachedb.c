@@ -446,6 +446,36 @@ void cachedb_free(struct cachedb *c)
 
 /* ---- flushes ----------------------------------------------------------------------------- */
 
+/* SMEMBERS of a name's key set: every key stored for the name goes, and the set. */
+static void on_name_keys(redisAsyncContext *ac, void *reply, void *arg)
+{
+    redisReply *rep = reply;
+    struct cachedb *c = arg;
+
+    if (!rep || c->ac != ac || rep->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < rep->elements; i++)
+        if (rep->element[i]->type == REDIS_REPLY_STRING)
+            redisAsyncCommand(ac, NULL, NULL, "DEL %b", rep->element[i]->str,
+                              rep->element[i]->len);
+}
+
+/* `flush NAME...`: each name's stored keys, found through its key set. */
+static void flush_names(struct cachedb *c, char **names, int n)
+{
+    char key[CACHEDB_KEY_MAX];
+    uint8_t name[WIRE_MAX_NAME];
+    size_t name_len;
+
+    for (int i = 0; i < n; i++) {
+        if (dname_key_from_text(names[i], name, &name_len) != 0)
+            continue;
+        cachedb_name_key(c->secret, c->prefix, name, name_len, key);
+        redisAsyncCommand(c->ac, on_name_keys, c, "SMEMBERS %s", key);
+        redisAsyncCommand(c->ac, NULL, NULL, "DEL %s", key);
+    }
+}
+
 void cachedb_share_flush(struct cachedb *c, char **words, int n)
 {
     char line[1024], key[CACHEDB_KEY_MAX];
@@ -470,6 +500,8 @@ void cachedb_share_flush(struct cachedb *c, char **words, int n)
         (type = (uint16_t)ldns_get_rr_type_by_name(words[2])) != 0) {
         cachedb_key(c->secret, c->prefix, name, name_len, type, LDNS_RR_CLASS_IN, 0, key);
         redisAsyncCommand(c->ac, NULL, NULL, "DEL %s", key);
+    } else if (strcmp(words[0], "flush") == 0 && n > 1) {
+        flush_names(c, words + 1, n - 1);
     } else {
         redisAsyncCommand(c->ac, NULL, NULL, "INCR %s", c->genkey);
     }
@@ -633,8 +665,16 @@ static void stage_answered(const struct resolve_query *q, const uint8_t *msg, si
                             len + CACHEDB_VALUE_HEADER, &ttl);
     cachedb_key(c->secret, c->prefix, q->qname_lc, q->qname_len, q->qtype, q->qclass, 0, key);
     if (n && redisAsyncCommand(c->ac, on_store_reply, c, "SET %s %b EX %u", key, val, n,
-                               (unsigned)ttl) == REDIS_OK)
+                               (unsigned)ttl) == REDIS_OK) {
         c->ctx->stats.cachedb_stores++;
+        /* the name's set of keys, for `flush NAME`; it lives as long as its answers may */
+        char names[CACHEDB_KEY_MAX];
+        uint32_t max_ttl = c->ctx->d->cfg->max_ttl;
+        cachedb_name_key(c->secret, c->prefix, q->qname_lc, q->qname_len, names);
+        redisAsyncCommand(c->ac, on_store_reply, c, "SADD %s %s", names, key);
+        redisAsyncCommand(c->ac, on_store_reply, c, "EXPIRE %s %u", names,
+                          (unsigned)(ttl > max_ttl ? ttl : max_ttl));
+    }
     free(val);
 }
 

@@ -16,7 +16,8 @@
  * never waits on a connection that is not known to answer.
  *
  * Flushes reach every instance: after a `flush*` control command (control.c calls
- * cachedb_share_flush), `flush-type NAME TYPE` deletes that key; every wider flush bumps the
+ * cachedb_share_flush), `flush-type NAME TYPE` deletes that key; `flush NAME` deletes the
+ * keys in the name's key set (every store adds its key there); every wider flush bumps the
  * generation (INCR): values carry the generation they were written under, and one of an
  * older one reads as a miss. Then the command is published on the flush channel, to which
  * every instance's main thread is subscribed (cachedb_open_subscriber): each runs the same

@@ -47,6 +47,18 @@ size_t cachedb_key(const char *secret, const char *prefix, const uint8_t *qname_
     return hashed_key(secret, prefix, data, qname_len + 5, out);
 }
 
+size_t cachedb_name_key(const char *secret, const char *prefix, const uint8_t *qname_lc,
+                        size_t qname_len, char out[CACHEDB_KEY_MAX])
+{
+    uint8_t data[WIRE_MAX_NAME + 1];
+
+    if (qname_len > WIRE_MAX_NAME)
+        qname_len = WIRE_MAX_NAME;
+    data[0] = 0xff;
+    memcpy(data + 1, qname_lc, qname_len);
+    return hashed_key(secret, prefix, data, qname_len + 1, out);
+}
+
 size_t cachedb_key_label(const char *secret, const char *prefix, const char *label,
                          char out[CACHEDB_KEY_MAX])
 {

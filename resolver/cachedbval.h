@@ -5,8 +5,9 @@
  *
  * Key: PREFIX + 32 hex digits of HMAC-SHA256(secret, lower-cased wire name | type | class |
  * DO), so a tenant of the same Redis without the secret can neither find our entries for a
- * name nor plant one under the key we will read. The generation key (wide flushes) and the
- * flush channel are named the same way, from fixed labels.
+ * name nor plant one under the key we will read. The set of a name's keys (for `flush NAME`),
+ * the generation key (wider flushes) and the flush channel are named the same way: the set
+ * from 0xff | the name (no wire name starts with 0xff), the others from fixed labels.
  *
  * Value: "RDB1", then three 64-bit big-endian numbers -- the flush generation it was written
  * under, the time it was stored, the time it expires -- then the answer as the local cache
@@ -27,6 +28,9 @@
 size_t cachedb_key(const char *secret, const char *prefix, const uint8_t *qname_lc,
                    size_t qname_len, uint16_t qtype, uint16_t qclass, int dnssec_ok,
                    char out[CACHEDB_KEY_MAX]);
+/* The key of the set of keys stored for qname_lc (any type): what `flush NAME` deletes. */
+size_t cachedb_name_key(const char *secret, const char *prefix, const uint8_t *qname_lc,
+                        size_t qname_len, char out[CACHEDB_KEY_MAX]);
 /* The key named by a fixed label ("generation", "flush"), likewise hashed. */
 size_t cachedb_key_label(const char *secret, const char *prefix, const char *label,
                          char out[CACHEDB_KEY_MAX]);

@@ -90,6 +90,9 @@ done
 cmp_ok "$(( $(nsd_queries) - q0 ))" -eq 1 "NSD still saw one query for the three instances"
 
 # --- flush NAME on one makes all three miss -----------------------------------------------
+use 1; rq txt.example.test TXT >/dev/null     # another name, stored before the flush
+txt_stored() { [ "$(rcli --scan --pattern "$PREFIX*" | wc -l)" -ge 4 ]; }   # 2 answers, 2 key sets
+wait_until 5 txt_stored; ok $? "txt.example.test is in Redis too"
 use 1; like "$(rctl flush www.example.test)" "flushed 1 entries" "flush www.example.test on instance 1"
 flushed_all() { grep -q 'flush from another instance: flush www.example.test' "${LOGS[2]}" &&
                 grep -q 'flush from another instance: flush www.example.test' "${LOGS[3]}"; }
@@ -105,6 +108,17 @@ wait_until 5 written
 for i in 1 3; do use $i; rq www.example.test A >/dev/null; done
 for i in 1 2 3; do use $i; is "$(stat_get cache.misses)" $(( m0[$i] + 1 )) "instance $i: a local miss after the flush"; done
 cmp_ok "$(( $(nsd_queries) - q0 ))" -eq 1 "NSD saw one query after the flush (the others hit Redis again)"
+use 3; h0=$(stat_get cachedb.hits); rq txt.example.test TXT >/dev/null
+is "$(stat_get cachedb.hits)" $(( h0 + 1 )) "flush NAME left the other names in Redis (txt.example.test a hit)"
+
+# --- a wider flush (a new generation) makes everything in Redis a miss ----------------------
+use 1; like "$(rctl flush-zone example.test)" "flushed" "flush-zone example.test on instance 1"
+zflushed() { grep -q 'flush from another instance: flush-zone example.test' "${LOGS[2]}"; }
+wait_until 5 zflushed; ok $? "instance 2 got it"
+use 2; m1=$(stat_get cachedb.misses); q0=$(nsd_queries)
+rq txt.example.test TXT >/dev/null
+is "$(stat_get cachedb.misses)" $(( m1 + 1 )) "after flush-zone txt.example.test is a Redis miss on instance 2"
+cmp_ok "$(( $(nsd_queries) - q0 ))" -eq 1 "... resolved at NSD"
 
 # --- a value corrupted by hand is refused ---------------------------------------------------
 # the key: PREFIX + the first 32 hex digits of HMAC-SHA256(secret, wire name | type | class | DO)

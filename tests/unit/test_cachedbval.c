@@ -71,6 +71,8 @@ static void test_keys(void)
     ok(strcmp(a, b) != 0, "DO set, another key");
     cachedb_key("secret-2", "p:", www, sizeof www, 1, 1, 0, b);
     ok(strcmp(a + 2, b + 2) != 0, "another secret, another key");
+    cachedb_name_key("secret-1", "p:", www, sizeof www, b);
+    ok(strcmp(a, b) != 0 && strlen(b) == 34, "a name's key set has a key of its own");
     cachedb_key_label("secret-1", "p:", "generation", b);
     ok(strcmp(a, b) != 0 && strlen(b) == 34, "the generation key is hashed too");
 }
