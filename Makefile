@@ -25,21 +25,21 @@ CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 PKG_CFLAGS := $(shell pkg-config --cflags ldns 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lcrypto -lev -lm -lpthread
+PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lcrypto -lhiredis -lev -lm -lpthread
 CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev dnsutils
+BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev libhiredis-dev dnsutils
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
-              mandoc systemd
+              mandoc systemd redis-server redis-tools
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
-BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace
+BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test test-tsan bench bench-cachebust bench-rrl deps-bench deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan bench bench-cachebust bench-cachedb bench-rrl deps-bench deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -146,7 +146,7 @@ test: deps all $(UNIT_BINS) build/asan/resolverd build/asan/resolverctl build/ts
 SHELL := /bin/bash
 
 # Installs only what is missing; `apt-get update` runs first only when something is.
-# Installing a server package (nsd, unbound, prometheus) must not start its service, so a
+# Installing a server package (nsd, unbound, prometheus, redis-server) must not start its service, so a
 # temporary policy-rc.d forbids service starts during the install (only if the machine has
 # none), and the services it would start at the next boot are disabled: the tests start
 # their own servers, on their own addresses.
@@ -157,7 +157,7 @@ define install_missing
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  prc=""; if [ ! -e /usr/sbin/policy-rc.d ]; then prc=1; printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null; $$sudo chmod 755 /usr/sbin/policy-rc.d; fi; \
 	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; rc=$$?; \
-	  for svc in nsd unbound prometheus; do case " $$missing " in *" $$svc "*) $$sudo systemctl disable $$svc >/dev/null 2>&1 || true;; esac; done; \
+	  for svc in nsd unbound prometheus redis-server; do case " $$missing " in *" $$svc "*) $$sudo systemctl disable $$svc >/dev/null 2>&1 || true;; esac; done; \
 	  case " $$missing " in *" prometheus "*) $$sudo systemctl disable prometheus-node-exporter >/dev/null 2>&1 || true;; esac; \
 	  [ -z "$$prc" ] || $$sudo rm -f /usr/sbin/policy-rc.d; \
 	  exit $$rc; \
@@ -182,6 +182,7 @@ bench: deps-bench build/resolverd build/resolverctl
 	BENCH_BASE="$(BASE)" CC="$(CC)" CFLAGS="$(CFLAGS)" tools/bench/bench.sh
 	tools/bench/cachebust.sh
 	tools/bench/rrl.sh
+	tools/bench/cachedb.sh
 
 # RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")
 bench-cachebust: deps-bench build/resolverd build/resolverctl
@@ -280,6 +281,10 @@ uninstall: install-gen
 # resolverd vs Unbound iterating against NSD with its default RRL (tools/bench/README.md, "rrl.sh")
 bench-rrl: deps-bench build/resolverd build/resolverctl
 	tools/bench/rrl.sh
+
+# three instances sharing a Redis vs without (tools/bench/README.md, "cachedb.sh")
+bench-cachedb: deps-bench build/resolverd build/resolverctl
+	tools/bench/cachedb.sh
 
 # Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
 DECKARD_HOME  ?= ../shared/deckard

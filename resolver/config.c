@@ -636,6 +636,68 @@ static int handle_outgoing(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
+/* `cachedb redis HOST:PORT`, `cachedb redis unix:PATH` (one Redis primary) or
+ * `cachedb sentinel HOST:PORT NAME` (the primary a Sentinel names NAME). */
+static int handle_cachedb(struct parse_ctx *ctx, const struct directive *d,
+                          char **args, int n_args)
+{
+    struct config *cfg = ctx->cfg;
+    const char *where = args[1];
+    const char *colon = strrchr(where, ':');
+    unsigned long long port;
+    bool sentinel = strcmp(args[0], "sentinel") == 0;
+
+    if (strcmp(args[0], "redis") != 0 && !sentinel)
+        return fail(ctx, "'%s' supports redis and sentinel, got '%s'", d->name, args[0]);
+    if (sentinel != (n_args == 3))
+        return fail(ctx, "'%s' needs redis HOST:PORT, redis unix:PATH or sentinel HOST:PORT NAME",
+                    d->name);
+    free(cfg->cachedb_host);
+    free(cfg->cachedb_unix);
+    free(cfg->cachedb_sentinel);
+    cfg->cachedb_host = cfg->cachedb_unix = cfg->cachedb_sentinel = NULL;
+    if (sentinel && !(cfg->cachedb_sentinel = strdup(args[2])))
+        return fail_oom(ctx);
+    if (!sentinel && strncmp(where, "unix:", 5) == 0 && where[5]) {
+        if (!(cfg->cachedb_unix = resolve_path(ctx, where + 5)) ||
+            !(cfg->cachedb_host = strdup("unix")))
+            return fail_oom(ctx);
+        return 0;
+    }
+    if (!colon || colon == where || parse_unsigned(colon + 1, 1, 65535, &port) != 0)
+        return fail(ctx, "'%s' needs redis HOST:PORT or redis unix:PATH, got '%s'", d->name,
+                    where);
+    /* an address, not a host name: resolving one would block a serving thread */
+    const char *host = where[0] == '[' ? where + 1 : where;
+    size_t host_len = (size_t)(colon - host) - (where[0] == '[' && colon[-1] == ']');
+    char *h = strndup(host, host_len);
+    struct in6_addr any;
+    if (!h)
+        return fail_oom(ctx);
+    if (inet_pton(AF_INET, h, &any) != 1 && inet_pton(AF_INET6, h, &any) != 1) {
+        free(h);
+        return fail(ctx, "'%s' needs an IP address (no host names), got '%s'", d->name, where);
+    }
+    cfg->cachedb_host = h;
+    cfg->cachedb_port = (uint16_t)port;
+    return 0;
+}
+
+/* A string argument kept as given (cachedb-password, -prefix, -secret). */
+static int handle_string(struct parse_ctx *ctx, const struct directive *d,
+                         char **args, int n_args)
+{
+    char **field = config_field(ctx, d);
+    char *copy = strdup(args[0]);
+
+    (void)n_args;
+    if (!copy)
+        return fail_oom(ctx);
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
 static int handle_user(struct parse_ctx *ctx, const struct directive *d,
                        char **args, int n_args)
 {
@@ -701,6 +763,13 @@ static const struct directive directives[] = {
     NUMBER("max-cname-chain", "a number", max_cname_chain, 1, 100),
     NUMBER("question-timeout", "milliseconds", question_timeout_ms, 500, 120000),
     NUMBER("ratelimit", "replies per second (0: off)", ratelimit, 0, 10000000),
+    { "cachedb", 2, 3, "redis HOST:PORT, redis unix:PATH or sentinel HOST:PORT NAME",
+      handle_cachedb, 0, 0, 0 },
+    { "cachedb-password", 1, 1, "a password", handle_string, FIELD(cachedb_password), 0, 0 },
+    NUMBER("cachedb-db", "a database number", cachedb_db, 0, 1000000),
+    NUMBER("cachedb-timeout", "milliseconds", cachedb_timeout_ms, 1, 10000),
+    { "cachedb-prefix", 1, 1, "a key prefix", handle_string, FIELD(cachedb_prefix), 0, 0 },
+    { "cachedb-secret", 1, 1, "a secret string", handle_string, FIELD(cachedb_secret), 0, 0 },
 };
 
 static const struct directive *find_directive(const char *name)
@@ -803,6 +872,7 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->max_cname_chain = 16;
     cfg->question_timeout_ms = 10000;
     cfg->ratelimit = 0;
+    cfg->cachedb_timeout_ms = 5;
     cfg->root_hints = resolve_path(ctx, DEFAULT_ROOT_HINTS);
     return cfg->root_hints ? 0 : fail_oom(ctx);
 }
@@ -836,6 +906,10 @@ static int finish_config(struct parse_ctx *ctx)
                     cfg->min_ttl, cfg->max_ttl);
     }
     ctx->line = 0;
+    /* without a secret anyone who can reach the Redis could compute our keys, and plant
+     * answers under them */
+    if (cfg->cachedb_host && (!cfg->cachedb_secret || strlen(cfg->cachedb_secret) < 8))
+        return fail(ctx, "'cachedb' needs 'cachedb-secret' (at least 8 characters)");
     if (add_default_listens(ctx) != 0)
         return -1;
     if (acl_default_loopback(&cfg->acl) != 0)
@@ -902,6 +976,12 @@ void config_free(struct config *cfg)
     free(cfg->root_hints);
     free(cfg->control_path);
     free(cfg->user);
+    free(cfg->cachedb_host);
+    free(cfg->cachedb_unix);
+    free(cfg->cachedb_sentinel);
+    free(cfg->cachedb_password);
+    free(cfg->cachedb_prefix);
+    free(cfg->cachedb_secret);
     free(cfg);
 }
 

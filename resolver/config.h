@@ -91,6 +91,19 @@ struct config {
     uint32_t max_cname_chain;       /* CNAMEs followed for one question */
     uint32_t question_timeout_ms;   /* iterator: time for one question */
     uint32_t ratelimit;             /* replies per second per client prefix; 0 = off */
+
+    /* `cachedb redis HOST:PORT | unix:PATH` and its settings (cachedb.h); read once at
+     * start-up: a reload does not reconnect */
+    char *cachedb_host;             /* NULL = no cachedb; else the host ... */
+    uint16_t cachedb_port;          /* ... and port, or */
+    char *cachedb_unix;             /* the socket path (cachedb_host is then "unix") */
+    char *cachedb_sentinel;         /* `cachedb sentinel HOST:PORT NAME`: NAME; host and
+                                     * port are then the Sentinel's */
+    char *cachedb_password;         /* `cachedb-password`: AUTH, NULL = none */
+    uint32_t cachedb_db;            /* `cachedb-db N`: SELECT, 0 = the default */
+    uint32_t cachedb_timeout_ms;    /* `cachedb-timeout MS`: one lookup */
+    char *cachedb_prefix;           /* `cachedb-prefix STRING` before every key */
+    char *cachedb_secret;           /* `cachedb-secret STRING`: the key hash's HMAC key */
 };
 
 /* Reads and validates `path`. On success returns 0 and sets *out (free with config_free).

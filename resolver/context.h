@@ -50,6 +50,7 @@ struct wire_query;
 struct workers;
 struct daemon;
 struct thread_ctx;
+struct cachedb;
 
 /* How a worker hands work to another thread (workers.c installs them in each worker's
  * context; declared here so that request.c and listener.c, which workers.c drives, need
@@ -72,6 +73,7 @@ struct thread_ctx {
                                      * (tcppool.h); NULL on main: one per query there */
     thread_resolve_fn *resolve;     /* see above; NULL on main */
     thread_tcp_reply_fn *tcp_reply;
+    struct cachedb *cachedb;        /* this thread's Redis connection (`cachedb`), or NULL */
 };
 
 struct daemon {
@@ -94,6 +96,7 @@ struct daemon {
     struct fwdprobe *fwdprobe;      /* probes of down forwarders (fwdprobe.h); set while the
                                      * workers run, so they may call fwdprobe_down */
     struct workers *workers;        /* the serving threads (workers.h) */
+    struct cachedb *cachedb_sub;    /* the flush channel (cachedb.h), NULL without cachedb */
     ev_stat *hosts_watch;           /* one per hosts file */
     size_t n_hosts_watch;
     ev_signal sig_term, sig_int, sig_hup;

@@ -40,6 +40,7 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
+#include "cachedb.h"
 #include "cachefile.h"
 #include "config.h"
 #include "context.h"
@@ -110,6 +111,7 @@ struct control_command {
     const char *usage;
     control_handler run;
     control_starter start;                  /* instead of run, for deferred answers */
+    bool shared;                            /* a flush that reaches every instance (cachedb) */
 };
 
 
@@ -442,18 +444,19 @@ static int cmd_reload(struct daemon *d, char **args, int nargs, struct strbuf *r
 static int cmd_trace(struct control_client *cl, char **args, int nargs, struct strbuf *r);
 
 static const struct control_command commands[] = {
-    { "flush",          0, CONTROL_MAX_ARGS - 1, "flush [NAME...]", cmd_flush, NULL },
-    { "flush-zone",     1, CONTROL_MAX_ARGS - 1, "flush-zone NAME...", cmd_flush_zone, NULL },
-    { "flush-type",     2, 2, "flush-type NAME TYPE", cmd_flush_type, NULL },
-    { "flush-negative", 0, 0, "flush-negative", cmd_flush_negative, NULL },
-    { "flush-infra",    0, 0, "flush-infra", cmd_flush_infra, NULL },
-    { "stats",          0, 0, "stats", cmd_stats, NULL },
-    { "stats-reset",    0, 0, "stats-reset", cmd_stats_reset, NULL },
-    { "status",         0, 0, "status", cmd_status, NULL },
-    { "dump-cache",     0, 0, "dump-cache", cmd_dump_cache, NULL },
-    { "load-cache",     1, 1, "load-cache FILE", cmd_load_cache, NULL },
-    { "reload",         0, 0, "reload", cmd_reload, NULL },
-    { "trace",          1, 3, "trace NAME [TYPE] [--json]", NULL, cmd_trace },
+    { "flush",          0, CONTROL_MAX_ARGS - 1, "flush [NAME...]", cmd_flush, NULL, true },
+    { "flush-zone",     1, CONTROL_MAX_ARGS - 1, "flush-zone NAME...", cmd_flush_zone, NULL,
+      true },
+    { "flush-type",     2, 2, "flush-type NAME TYPE", cmd_flush_type, NULL, true },
+    { "flush-negative", 0, 0, "flush-negative", cmd_flush_negative, NULL, true },
+    { "flush-infra",    0, 0, "flush-infra", cmd_flush_infra, NULL, false },
+    { "stats",          0, 0, "stats", cmd_stats, NULL, false },
+    { "stats-reset",    0, 0, "stats-reset", cmd_stats_reset, NULL, false },
+    { "status",         0, 0, "status", cmd_status, NULL, false },
+    { "dump-cache",     0, 0, "dump-cache", cmd_dump_cache, NULL, false },
+    { "load-cache",     1, 1, "load-cache FILE", cmd_load_cache, NULL, false },
+    { "reload",         0, 0, "reload", cmd_reload, NULL, false },
+    { "trace",          1, 3, "trace NAME [TYPE] [--json]", NULL, cmd_trace, false },
 };
 
 static const struct control_command *command_find(const char *name)
@@ -478,9 +481,10 @@ static int split_words(char *line, char *words[CONTROL_MAX_ARGS])
     return n;
 }
 
-/* cl: the connection the command came on; NULL for control_execute (no deferred answers) */
+/* cl: the connection the command came on; NULL for control_execute (no deferred answers).
+ * share: a flush also goes to Redis and every instance (false: it came from there). */
 static void execute_words(struct daemon *d, struct control_client *cl, char **words, int n,
-                          struct strbuf *r)
+                          struct strbuf *r, bool share)
 {
     const struct control_command *cmd;
 
@@ -504,13 +508,13 @@ static void execute_words(struct daemon *d, struct control_client *cl, char **wo
     strbuf_append(r, "ok\n");
     if (cmd->start)
         cmd->start(cl, words, n - 1, r);
-    else
-        cmd->run(d, words, n - 1, r);
+    else if (cmd->run(d, words, n - 1, r) == 0 && cmd->shared && share)
+        cachedb_share_flush(d->main_thread.cachedb, words, n);
 }
 
 /* Runs one command line into r (which must hold room for at least the NUL). */
 static void execute_line(struct daemon *d, struct control_client *cl, const char *line,
-                         struct strbuf *r)
+                         struct strbuf *r, bool share)
 {
     char copy[CONTROL_MAX_REQUEST + 1];
     char *words[CONTROL_MAX_ARGS];
@@ -527,7 +531,7 @@ static void execute_line(struct daemon *d, struct control_client *cl, const char
     if (n < 0)
         reply_fail(r, "too many arguments (at most %d)", CONTROL_MAX_ARGS - 1);
     else
-        execute_words(d, cl, words, n, r);
+        execute_words(d, cl, words, n, r, share);
 }
 
 size_t control_execute(struct daemon *d, const char *line, char *out, size_t cap)
@@ -536,7 +540,17 @@ size_t control_execute(struct daemon *d, const char *line, char *out, size_t cap
 
     if (cap == 0)
         return 0;
-    execute_line(d, NULL, line, &r);
+    execute_line(d, NULL, line, &r, true);
+    return r.len;
+}
+
+size_t control_execute_local(struct daemon *d, const char *line, char *out, size_t cap)
+{
+    struct strbuf r = { out, cap, 0, cap, false };
+
+    if (cap == 0)
+        return 0;
+    execute_line(d, NULL, line, &r, false);
     return r.len;
 }
 
@@ -677,7 +691,7 @@ static void client_respond(struct control_client *cl, const char *error)
         strbuf_append(&r, "error: %s\n", error);
     } else {
         log_debug("control: command '%s'", cl->request);
-        execute_line(cl->ctl->d, cl, cl->request, &r);
+        execute_line(cl->ctl->d, cl, cl->request, &r, true);
     }
     ev_io_stop(loop, &cl->io);
     if (cl->trace) {

@@ -29,6 +29,9 @@ size_t control_execute(struct daemon *d, const char *line, char *out, size_t cap
 /* Sums every thread's counters (under the world lock, so each is read at rest) and adds the
  * cache figures and the config's caps: what `stats` prints and GET /metrics exports. Main
  * thread only (it owns d->cfg). */
+/* The same, but a flush stays in this instance (a flush another instance shared). */
+size_t control_execute_local(struct daemon *d, const char *line, char *out, size_t cap);
+
 void control_stats_snapshot(struct daemon *d, struct stats_snapshot *snap);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cachedb.h"
 #include "control.h"
 #include "config.h"
 #include "fwdprobe.h"
@@ -49,6 +50,14 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
     state_reload(w->data, err, sizeof err);
 }
 
+/* A flush another instance shared through Redis: run here as if typed, not shared again. */
+static void apply_shared_flush(void *arg, const char *line)
+{
+    char out[256];
+
+    control_execute_local(arg, line, out, sizeof out);
+}
+
 int daemon_start(struct daemon *d, struct ev_loop *loop)
 {
     d->main_thread.d = d;
@@ -58,6 +67,9 @@ int daemon_start(struct daemon *d, struct ev_loop *loop)
         return -1;
     if (!(d->fwdprobe = fwdprobe_new(d)))
         log_warn("out of memory for the forwarder prober: down forwarders are not probed");
+    d->main_thread.cachedb = cachedb_open(&d->main_thread);
+    d->cachedb_sub = cachedb_open_subscriber(&d->main_thread, d->main_thread.cachedb,
+                                             apply_shared_flush, d);
     if (d->cfg->control_path && !(d->control = control_open(d, d->cfg->control_path)))
         return -1;
     if (d->cfg->metrics_addrlen && !(d->metrics = metrics_open(d, &d->cfg->metrics_addr,
@@ -92,9 +104,11 @@ void daemon_stop(struct daemon *d)
     }
     workers_stop(d);            /* joins the threads, frees their listeners and meshes */
     fwdprobe_free(d->fwdprobe); /* no worker can report a forwarder down any more */
-    control_close(d->control);
+    control_close(d->control);      /* cancels traces: before their cachedb lookups go */
     metrics_close(d->metrics);
     iterate_priming_cancel(d->priming, &d->main_thread);
+    cachedb_free(d->cachedb_sub);   /* after everything that resolves on the main thread */
+    cachedb_free(d->main_thread.cachedb);
     iterate_priming_free(d->priming);
     state_free(d);
     memset(d, 0, sizeof *d);

@@ -352,4 +352,4 @@ static void stage_cancel(void *state)
     forward_cancel(state);
 }
 
-const struct resolve_stage forward_stage = { "forward", stage_start, stage_cancel };
+const struct resolve_stage forward_stage = { "forward", stage_start, stage_cancel, NULL };

@@ -124,7 +124,7 @@ static void stage_cancel(void *state)
     iterate_cancel(state);
 }
 
-const struct resolve_stage iterate_stage = { "iterate", stage_start, stage_cancel };
+const struct resolve_stage iterate_stage = { "iterate", stage_start, stage_cancel, NULL };
 
 /* ---- priming: one root priming at a time for the whole process --------------------------- */
 

@@ -220,6 +220,9 @@ static void finish(struct resolve *r, uint8_t *msg, size_t len)
         ans.msg = n ? cached : msg;
         ans.len = n ? n : len;
         ans.cached = n > 0;
+        for (size_t i = 0; n && i < stage; i++)   /* the stages that passed it on */
+            if (resolve_route[i]->answered)
+                resolve_route[i]->answered(&r->q, cached, n);
     }
     r->state = NULL;
     resolve_done_fn *done = r->done;

@@ -13,7 +13,8 @@
  *
  * A new stage (a shared cache in front, DNSSEC validation, TLS to upstreams) is one file
  * defining a `struct resolve_stage` plus one row in the table; the stages never call one
- * another. */
+ * another. A stage that passed may still want the answer a later one found (the shared
+ * cache writes it to Redis): its `answered` function gets the stored copy. */
 #ifndef RESOLVE_H
 #define RESOLVE_H
 
@@ -90,6 +91,10 @@ struct resolve_stage {
      * RESOLVE_NEXT / RESOLVE_FAIL at once with *why saying why (log and trace). */
     enum resolve_verdict (*start)(struct resolve *r, void **state, const char **why);
     void (*cancel)(void *state);
+    /* Optional (NULL: none). Told of the answer a later stage found, once it is in the
+     * local cache: msg is the stored copy (valid during the call only). The shared cache
+     * writes it back this way; the stage must not block or call back into resolve. */
+    void (*answered)(const struct resolve_query *q, const uint8_t *msg, size_t len);
 };
 
 /* The route: the stages in the order a miss walks them. Defined in route.c, the one place

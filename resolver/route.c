@@ -6,10 +6,12 @@
  * here so that neither depends on the other's header (no include cycle). */
 #include "resolve.h"
 
+#include "cachedb.h"
 #include "forward.h"
 #include "iterate.h"
 
 const struct resolve_stage *const resolve_route[] = {
+    &cachedb_stage,                 /* the shared cache (Redis), when configured */
     &forward_stage,                 /* the longest matching forward zone, if any */
     &iterate_stage,                 /* from the root hints down */
 };

@@ -216,6 +216,26 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
                ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);
 }
 
+static void cachedb_items(struct items *it, const struct stats *s)
+{
+    count(it, "cachedb.hits", "resolverd_cachedb_hits_total",
+          "Misses of the local cache answered from the shared cache (cachedb)", s->cachedb_hits);
+    count(it, "cachedb.misses", "resolverd_cachedb_misses_total",
+          "Shared cache lookups that found nothing usable", s->cachedb_misses);
+    count(it, "cachedb.errors", "resolverd_cachedb_errors_total",
+          "Shared cache values refused (corrupt, wrong question) and Redis errors",
+          s->cachedb_errors);
+    count(it, "cachedb.timeouts", "resolverd_cachedb_timeouts_total",
+          "Shared cache lookups that timed out (cachedb-timeout)", s->cachedb_timeouts);
+    count(it, "cachedb.skipped", "resolverd_cachedb_skipped_total",
+          "Shared cache lookups skipped: Redis down or reconnecting", s->cachedb_skipped);
+    count(it, "cachedb.stores", "resolverd_cachedb_stores_total",
+          "Answers written to the shared cache", s->cachedb_stores);
+    real_gauge(it, "cachedb.rtt_avg_ms", "resolverd_cachedb_rtt_average_seconds",
+               "Average shared cache lookup round-trip time since start or stats-reset",
+               ratio(s->cachedb_rtt_us_sum, s->cachedb_replies) / 1000.0, 3, 1e-3);
+}
+
 static void mesh_items(struct items *it, const struct stats *s)
 {
     count(it, "mesh.joined", "resolverd_mesh_joined_total",
@@ -315,6 +335,7 @@ size_t stats_items(const struct stats_snapshot *snap, struct stats_item *out, si
     traffic_items(&it, &snap->sum);
     cache_upstream_items(&it, snap);
     mesh_items(&it, &snap->sum);
+    cachedb_items(&it, &snap->sum);
     reply_items(&it, &snap->sum);
     limit_items(&it, snap->cfg);
     return it.n;

@@ -43,6 +43,10 @@ struct stats {
     uint64_t iterator_referrals, iterator_lame, iterator_scrubbed, iterator_failures;
     uint64_t tcp_connections, tcp_open, tcp_refused_cap;
     uint64_t ratelimit_dropped, ratelimit_slipped;  /* `ratelimit`: dropped, sent TC=1 */
+    /* `cachedb` (cachedb.h): lookups answered, not found, refused values or Redis errors,
+     * lookups that timed out, lookups skipped (Redis down), answers written; RTT sum */
+    uint64_t cachedb_hits, cachedb_misses, cachedb_errors, cachedb_timeouts;
+    uint64_t cachedb_skipped, cachedb_stores, cachedb_rtt_us_sum, cachedb_replies;
     uint64_t rcode[16];
     uint64_t latency[STATS_LATENCY_BUCKETS];
     uint64_t latency_us_sum;    /* every latency recorded, added up (the histogram's sum) */
@@ -78,7 +82,7 @@ enum stats_kind {
     STATS_BUCKET_SUM,       /* the histogram's sum */
 };
 
-#define STATS_MAX_ITEMS 128
+#define STATS_MAX_ITEMS 160
 #define STATS_KEY_MAX   40
 
 struct stats_item {

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cachedb.h"
 #include "config.h"
 #include "context.h"
 #include "ede.h"
@@ -231,6 +232,7 @@ static int worker_init(struct daemon *d, struct worker *w, size_t n_workers)
     ev_async_start(w->ctx.loop, &w->wake);
     w->ctx.tcppool = tcppool_new(w->ctx.loop, &w->ctx.stats);
     w->ctx.mesh = w->ctx.tcppool ? mesh_new(&w->ctx, n_workers) : NULL;
+    w->ctx.cachedb = cachedb_open(&w->ctx);   /* NULL without cachedb: the stage passes */
     w->ctx.listener = w->ctx.mesh ? listener_open(&w->ctx) : NULL;
     return w->ctx.listener ? 0 : -1;
 }
@@ -257,6 +259,8 @@ static void worker_release_mesh(struct worker *w)
     iterate_priming_cancel(w->ctx.d->priming, &w->ctx);
     mesh_free(w->ctx.mesh);
     w->ctx.mesh = NULL;
+    cachedb_free(w->ctx.cachedb);   /* after the mesh: its lookups are all cancelled */
+    w->ctx.cachedb = NULL;
 }
 
 static void worker_release_rest(struct worker *w)

@@ -242,6 +242,7 @@ short_sorted() { dig_q "$@" +short | sort; }
 
 # start_nsd ADDR PORT ZONE...: ZONE is PATH (name = file name without .zone) or NAME=PATH.
 # Response rate limiting is off unless NSD_RRL is set: its lines, or empty for NSD's defaults.
+# NSD_CTL=1: a control socket ($T/nsdN/nsd.ctl), so nsd_queries can read its counters.
 # Sets NSD_ADDR NSD_PORT NSD_PGID; emits one TAP test ("nsd started ...").
 start_nsd() {
     local addr=$1 port=$2 z name path n=${#_nsd_pgids[@]}; shift 2
@@ -268,7 +269,8 @@ ${NSD_RRL-    rrl-ratelimit: 0
     reuseport: no
 
 remote-control:
-    control-enable: no
+${NSD_CTL:+    control-enable: yes
+    control-interface: $dir/nsd.ctl}${NSD_CTL:-    control-enable: no}
 
 EOF
     for z in "$@"; do
@@ -287,6 +289,10 @@ EOF
     ok 1 "nsd started on $addr@$port"
     diag_file "$dir/stdout" "nsd: "; diag_file "$dir/nsd.log" "nsd.log: "
     return 1
+}
+# nsd_queries [N]: the queries NSD number N (default 0) has answered (NSD_CTL=1 at its start).
+nsd_queries() {
+    nsd-control -c "$T/nsd${1:-0}/nsd.conf" stats_noreset 2>/dev/null | sed -n 's/^num.queries=//p'
 }
 _nsd_ready() {
     process_gone "$NSD_PGID" && return 1

@@ -427,6 +427,15 @@ static const struct bad_case bad_cases[] = {
     { "tcp-max-connections 0\n", 1,
       "'tcp-max-connections' needs a number from 1 to 100000, got '0'" },
     { "root-hints a b\n", 1, "'root-hints' needs a file name, got extra 'b'" },
+    { "cachedb redis redis.example:6379\n", 1,
+      "'cachedb' needs an IP address (no host names), got 'redis.example:6379'" },
+    { "cachedb redis 127.0.0.1\n", 1,
+      "'cachedb' needs redis HOST:PORT or redis unix:PATH, got '127.0.0.1'" },
+    { "cachedb memcached 127.0.0.1:11211\n", 1,
+      "'cachedb' supports redis and sentinel, got 'memcached'" },
+    { "cachedb sentinel 127.0.0.1:26379\n", 1,
+      "'cachedb' needs redis HOST:PORT, redis unix:PATH or sentinel HOST:PORT NAME" },
+    { "cachedb-timeout 0\n", 1, "'cachedb-timeout' needs milliseconds from 1 to 10000, got '0'" },
 };
 
 static void test_bad_lines(struct fixture *fx)
@@ -443,6 +452,28 @@ static void test_bad_lines(struct fixture *fx)
            "bad case %zu fails with no config", i);
         is_str(fx->err, want, c->message);
     }
+}
+
+/* `cachedb`: its three forms; without a secret the file is refused. */
+static void test_cachedb(struct fixture *fx)
+{
+    struct config *cfg = load_text(fx, "cachedb redis [::1]:6380\ncachedb-secret 12345678\n");
+
+    ok(cfg && strcmp(cfg->cachedb_host, "::1") == 0 && cfg->cachedb_port == 6380 &&
+       !cfg->cachedb_unix && !cfg->cachedb_sentinel, "cachedb redis [::1]:6380");
+    ok(cfg && cfg->cachedb_timeout_ms == 5 && !cfg->cachedb_prefix, "cachedb defaults");
+    config_free(cfg);
+    cfg = load_text(fx, "cachedb redis unix:/run/r.sock\ncachedb-secret 12345678\n");
+    ok(cfg && cfg->cachedb_unix && strcmp(cfg->cachedb_unix, "/run/r.sock") == 0,
+       "cachedb redis unix:PATH");
+    config_free(cfg);
+    cfg = load_text(fx, "cachedb sentinel 127.0.0.1:26379 main\ncachedb-secret 12345678\n");
+    ok(cfg && cfg->cachedb_sentinel && strcmp(cfg->cachedb_sentinel, "main") == 0 &&
+       cfg->cachedb_port == 26379, "cachedb sentinel HOST:PORT NAME");
+    config_free(cfg);
+    cfg = load_text(fx, "cachedb redis 127.0.0.1:6379\n");
+    ok(!cfg && strstr(fx->err, "'cachedb' needs 'cachedb-secret'"), "cachedb without a secret");
+    config_free(cfg);
 }
 
 static void test_missing_file(struct fixture *fx)
@@ -647,6 +678,7 @@ int main(void)
     test_relative_paths(&fx);
     test_bad_lines(&fx);
     test_missing_file(&fx);
+    test_cachedb(&fx);
     test_forward_addresses(&fx);
     test_forward_zone_text(&fx);
     test_forward_special_names(&fx);
