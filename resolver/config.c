@@ -858,6 +858,7 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->root_priming = true;
     cfg->forward_probe = true;           /* forward_policy: ordered (0) */
     cfg->case_randomisation = true;
+    cfg->prefetch = true;
     cfg->do_ip4 = true;
     cfg->do_ip6 = true;
     cfg->edns_buffer_size = 1232;

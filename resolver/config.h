@@ -72,7 +72,7 @@ struct config {
     bool qname_minimisation;
     bool root_priming;              /* ask the roots for their NS set (RFC 8109) */
     bool case_randomisation;
-    bool prefetch;
+    bool prefetch;                  /* refresh popular answers before they expire */
     bool serve_stale;
     bool query_loopback;
     bool do_ip4, do_ip6;

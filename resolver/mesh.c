@@ -20,7 +20,9 @@
  * of at least MESH_TRIM_AFTER resolutions has drained, malloc_trim gives the memory they
  * used back to the system. The job cap also keeps upstream sockets within half the file
  * descriptor limit, so there are always descriptors left for clients. A job started
- * before a reload that flushed the cache does not store its (possibly stale) answer. */
+ * before a reload that flushed the cache does not store its (possibly stale) answer.
+ * A prefetch (mesh_prefetch) is a job that starts with no waiter: its answer only
+ * refreshes the cache; prefetches hold at most a tenth of the jobs and never jostle. */
 #include "mesh.h"
 
 #include <malloc.h>
@@ -39,6 +41,7 @@
 
 #define MESH_SLOTS        256       /* to begin with: the table doubles as it fills */
 #define MESH_TRIM_AFTER   1000      /* resolutions in flight at once that make a burst */
+#define MESH_PREFETCH_SHARE 10      /* prefetches: at most 1/10 of this mesh's jobs */
 
 struct mesh_waiter {
     struct mesh_waiter *next;
@@ -56,6 +59,7 @@ struct mesh_job {
     struct mesh_waiter *waiters;
     size_t n_waiters;
     struct resolve *res;            /* the resolution */
+    bool prefetch;                  /* started by a prefetch (counts in mesh.n_prefetch) */
 };
 
 struct mesh {
@@ -66,6 +70,7 @@ struct mesh {
     struct htable jobs;             /* by (name, type, class) */
     struct mesh_job *oldest, *newest;
     size_t n_jobs;
+    size_t n_prefetch;              /* of which started by a prefetch */
     size_t peak;                    /* most jobs at once since the last trim */
 };
 
@@ -97,6 +102,14 @@ static size_t max_jobs(const struct mesh *m)
     if (share == 0)
         share = 1;
     return share < m->fd_share ? share : m->fd_share;
+}
+
+/* Prefetches may hold this share of the jobs (at least one): they are worth doing, but
+ * never at the cost of a client's question. */
+static size_t max_prefetch(const struct mesh *m)
+{
+    size_t cap = max_jobs(m) / MESH_PREFETCH_SHARE;
+    return cap ? cap : 1;
 }
 
 static struct mesh_job *find_job(const struct mesh *m, const struct wire_query *q)
@@ -140,6 +153,8 @@ static void job_unlink(struct mesh_job *job)
     else
         m->newest = job->older;
     m->n_jobs--;
+    if (job->prefetch)
+        m->n_prefetch--;
     m->ctx->stats.mesh_outstanding--;
 }
 
@@ -222,23 +237,15 @@ static void drop_oldest(struct mesh *m)
     job_free(job);
 }
 
-/* A new job for q, or NULL with *why saying why not. */
-static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
-                                  struct resolve_reason *why)
+/* A new job for q, its resolution started (not yet linked); NULL with *why saying why
+ * when none could be. */
+static struct mesh_job *job_new(struct mesh *m, const struct wire_query *q,
+                                struct resolve_reason *why)
 {
-    struct mesh_job *job;
+    struct mesh_job *job = calloc(1, sizeof *job);
 
-    *why = (struct resolve_reason){ EDE_OTHER, "too many questions in flight (max-outstanding)" };
-    while (m->n_jobs >= max_jobs(m)) {
-        /* the part running now is what jostling judges: a forward-first fall-back to
-         * iteration is a fresh start */
-        if (!m->oldest || ev_now(m->ctx->loop) - resolve_stage_started(m->oldest->res) <
-                              m->d->cfg->jostle_timeout_ms / 1000.0)
-            return NULL;            /* everything in flight is young: the newcomer waits */
-        drop_oldest(m);
-    }
     *why = (struct resolve_reason){ EDE_OTHER, "out of memory" };
-    if (!(job = calloc(1, sizeof *job)))
+    if (!job)
         return NULL;
     job->mesh = m;
     memcpy(job->qname, q->qname_lc, q->qname_len);
@@ -257,6 +264,23 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
     return job;
 }
 
+/* A client's job: makes room first, dropping the oldest if it has run long enough; NULL
+ * with *why saying why not. */
+static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
+                                  struct resolve_reason *why)
+{
+    *why = (struct resolve_reason){ EDE_OTHER, "too many questions in flight (max-outstanding)" };
+    while (m->n_jobs >= max_jobs(m)) {
+        /* the part running now is what jostling judges: a forward-first fall-back to
+         * iteration is a fresh start */
+        if (!m->oldest || ev_now(m->ctx->loop) - resolve_stage_started(m->oldest->res) <
+                              m->d->cfg->jostle_timeout_ms / 1000.0)
+            return NULL;            /* everything in flight is young: the newcomer waits */
+        drop_oldest(m);
+    }
+    return job_new(m, q, why);
+}
+
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t)
 {
     struct mesh_job *job = find_job(m, q);
@@ -271,6 +295,24 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
     }
     if (!job || !job_add_waiter(job, q, t, &why))
         reply_error_ede(m->ctx, q, t, WIRE_RCODE_SERVFAIL, why.ede, why.text);
+}
+
+void mesh_prefetch(struct mesh *m, const struct wire_query *q)
+{
+    struct mesh_job *job;
+    struct resolve_reason why;
+
+    if (find_job(m, q))
+        return;                     /* in flight already: its answer is the refresh */
+    if (m->n_prefetch >= max_prefetch(m) || m->n_jobs >= max_jobs(m) ||
+        !(job = job_new(m, q, &why))) {
+        m->ctx->stats.prefetch_skipped++;
+        return;
+    }
+    job->prefetch = true;
+    m->n_prefetch++;
+    job_link(m, job, q->qname_hash);
+    m->ctx->stats.prefetch_started++;
 }
 
 /* At shutdown: ends one job without answering its clients (the table goes with it). */

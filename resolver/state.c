@@ -50,6 +50,7 @@ static struct cache_limits limits_of(const struct config *cfg)
         .min_ttl = cfg->min_ttl,
         .max_ttl = cfg->max_ttl,
         .max_negative_ttl = cfg->max_negative_ttl,
+        .prefetch = cfg->prefetch,
     };
     return lim;
 }

@@ -137,8 +137,9 @@ static void test_defaults(struct fixture *fx)
     is_int(cfg->max_ttl, 86400, "max-ttl 86400");
     is_int(cfg->max_negative_ttl, 3600, "max-negative-ttl 3600");
     is_int(cfg->hosts_ttl, 0, "hosts-ttl 0");
-    ok(!cfg->forward_first && !cfg->prefetch && !cfg->serve_stale && !cfg->query_loopback,
-       "forward-first, prefetch, serve-stale, query-loopback off");
+    ok(!cfg->forward_first && !cfg->serve_stale && !cfg->query_loopback,
+       "forward-first, serve-stale, query-loopback off");
+    ok(cfg->prefetch, "prefetch on");
     is_int(cfg->forward_policy, CONFIG_FORWARD_ORDERED, "forward-policy ordered");
     ok(cfg->forward_probe, "forward-probe yes");
     ok(cfg->qname_minimisation && cfg->case_randomisation && cfg->do_ip4 && cfg->do_ip6 &&
