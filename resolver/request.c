@@ -119,7 +119,8 @@ static bool answer_locally(struct thread_ctx *ctx, const struct wire_query *q,
 }
 
 /* A hit late in its TTL (cache.h: prefetch) asks the question's owner for a refresh,
- * after the client has its answer. */
+ * after the client has its answer. An expired entry in its serve-stale back-off is
+ * answered stale without asking anyone. */
 static bool answer_from_cache(struct thread_ctx *ctx, const struct wire_query *q,
                               const struct reply_target *t)
 {
@@ -131,6 +132,10 @@ static bool answer_from_cache(struct thread_ctx *ctx, const struct wire_query *q
     if (len == 0) {
         ctx->stats.cache_misses++;
         return false;
+    }
+    if (hit.stale) {                /* expired, its refresh failed lately: serve-stale */
+        reply_stale(ctx, q, t, buf, len, buf, sizeof buf);
+        return true;
     }
     ctx->stats.cache_hits++;
     reply_finish(ctx, q, t, buf, len, buf, sizeof buf);

@@ -169,6 +169,8 @@ static void traffic_items(struct items *it, const struct stats *s)
              s->answers_forward);
     labelled(it, "answers.iterate", "resolverd_answers_total", answers, "source", "iterate",
              s->answers_iterate);
+    labelled(it, "answers.stale", "resolverd_answers_total", answers, "source", "stale",
+             s->answers_stale);
     count(it, "cache.misses", "resolverd_cache_misses_total",
           "Cache lookups that found nothing (the question was resolved)", s->cache_misses);
     real_gauge(it, "cache.hit_ratio", "resolverd_cache_hit_ratio",
