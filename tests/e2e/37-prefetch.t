@@ -3,7 +3,8 @@
 # refreshed in the background before it expires, so over 60 s of faked time only the first
 # query misses (cache.misses grows by 1) while the upstream is asked about once per TTL;
 # with `prefetch no` the same load misses once per TTL; a name hit only once in the last
-# tenth of its TTL is not prefetched (CACHE_PREFETCH_MIN_HITS). Time moves with
+# tenth of its TTL is not prefetched (CACHE_PREFETCH_MIN_HITS); prefetches are bounded to a
+# tenth of max-outstanding, the rest skipped and counted. Time moves with
 # libfaketime (lib.sh fake_clock_*), half a faked second per query; the faked second
 # each query lands in is known, so "9.5 s into a 10 s TTL" is exact.
 source "$(dirname "$0")/lib.sh"
@@ -97,6 +98,35 @@ stats_snapshot s1
 is "$bad" 0 "prefetch no: every query over 30 faked seconds got the answer"
 cmp_ok "$(( s1[cache.misses] - s0[cache.misses] ))" -ge 3 "prefetch no: a miss each time the TTL ran out (cache.misses +$(( s1[cache.misses] - s0[cache.misses] )))"
 is "${s1[prefetch.started]}" 0 "prefetch no: no prefetch started"
+stop_resolverd
+
+# --- the bound: prefetches hold at most a tenth of max-outstanding -----------------------------
+# One thread, max-outstanding 10: one prefetch at a time. A slow upstream (1.5 s a reply)
+# keeps the first one in flight while two more names come due; those are skipped, and
+# every client is still answered from the cache at once.
+SLOW_A=127.53.37.3
+SP=$(pick_port $SLOW_A) || bail "no port"
+bg_start perl "$E2E_DIR/slowdns.pl" $SLOW_A "$SP" 1500 "$T/slow.log"
+wait_until 5 test -e "$T/slow.log" || bail "slow upstream did not start"
+fake_clock_at 0
+write_conf "$T/resolver.conf" "listen $RD_ADDR $RD_PORT" "forward . $SLOW_A@$SP" "threads 1" \
+    "max-outstanding 10" "upstream-timeout 3000" "control $CTL"
+start_resolverd "$T/resolver.conf" || bail "resolverd did not start"
+pids=()
+for n in a b c; do rq +time=5 $n.slow.test A >"$T/cold.$n" & pids+=($!); done
+wait "${pids[@]}"
+is "$(cat "$T"/cold.* | grep -c '192\.0\.2\.77')" 3 "three names resolved through the slow upstream"
+fake_clock_at 100
+for n in a b c; do rq $n.slow.test A >/dev/null; done       # the first hit of each
+fake_clock_at 285                       # the last 30 s of the 300 s TTL
+p0=$(stat_get prefetch.started) k0=$(stat_get prefetch.skipped)
+t0=$(now_ms); fast=0
+for n in a b c; do [ "$(rq +short $n.slow.test A)" = 192.0.2.77 ] && fast=$((fast + 1)); done
+el=$(( $(now_ms) - t0 ))
+is "$fast" 3 "three names hit late in their TTL: all answered"
+cmp_ok "$el" -lt 1400 "... from the cache, without waiting for the slow upstream ($el ms)"
+is "$(( $(stat_get prefetch.started) - p0 ))" 1 "... one prefetch started (a tenth of max-outstanding 10)"
+is "$(( $(stat_get prefetch.skipped) - k0 ))" 2 "... the other two skipped (prefetch.skipped)"
 stop_resolverd
 
 done_testing
