@@ -5,7 +5,7 @@
 # after the failed refresh the name is served stale without asking upstream until the
 # back-off has passed; with an authority that never answers, the client gets the stale
 # answer at the client timeout while the resolution goes on; with `serve-stale no` the
-# same name gets SERVFAIL. Time moves with libfaketime (lib.sh fake_clock_*).
+# same name gets SERVFAIL with an EDE naming the cause. Time moves with libfaketime (lib.sh fake_clock_*).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/simnet.sh"
 
@@ -79,6 +79,7 @@ sim_stop_server ns1.diff.test && sim_stop_server ns2.diff.test
 fake_clock_at 3700
 timed www.diff.test A
 is "$(dig_rcode "$out")" SERVFAIL "serve-stale no: an hour later, every authority down: SERVFAIL"
+like "$(ede_of "$out")" '^2[23] \(' "... saying why: EDE 22 or 23 ($(ede_of "$out"))"
 unlike "$out" "Stale Answer" "... no stale answer"
 is "$(stat_get answers.stale)" 0 "... answers.stale 0"
 stop_resolverd
