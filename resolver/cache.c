@@ -17,8 +17,12 @@
  * since stored_at. The entry lives for `ttl` seconds, the smallest stored TTL, so no RR
  * is ever served with a TTL that has run out.
  *
- * Expiry is lazy: an entry is removed when a lookup finds now >= stored_at + ttl, or
- * when it reaches the tail of the LRU list and space is needed. Each shard is one lruhash
+ * Expiry is lazy: an entry is removed when a lookup finds now >= stored_at + ttl (with
+ * serve-stale: now >= stored_at + ttl + stale_max_age), or when it reaches the tail of
+ * the LRU list and space is needed -- an expired entry kept for serve-stale is evicted by
+ * the same LRU as any other, so it only ever uses room the budget has. An entry also
+ * carries what a client lookup learns of it: its hit count and whether a prefetch was
+ * asked (cache.h), and after a failed refresh its serve-stale back-off. Each shard is one lruhash
  * (htable.h: the table, its LRU list and the byte count, shared with rrcache.c and
  * infra.c), keyed by the name alone, so every type and class of a name shares one chain
  * and cache_flush_name is a single chain walk. A name is hashed once per call: the top
@@ -44,11 +48,16 @@ struct cache_entry {
     struct lruhash_node node;           /* chain, use order; node.h.hash = wire_name_hash */
     time_t stored_at;
     uint32_t ttl;                       /* lifetime in seconds: the smallest stored TTL */
+    uint32_t stale_until;               /* serve-stale back-off: served stale until
+                                         * stored_at + stale_until (0: none) */
     uint16_t msg_len;
     uint16_t ttl_count;
     uint16_t qtype, qclass;
+    uint16_t hits;                      /* client lookups that hit it (saturating) */
     uint8_t name_len;
     uint8_t kind;                       /* enum cache_kind */
+    uint8_t prefetched;                 /* a hit has asked for its refresh */
+    uint8_t failures;                   /* refreshes that failed since it expired */
     /* ttl_count offsets, then msg_len message octets, then name_len name octets */
     uint16_t ttl_offsets[];
 };
@@ -96,15 +105,22 @@ static bool entry_matches(const struct cache_entry *e, uint64_t hash, const uint
            e->qclass == qclass && memcmp(entry_name(e), name, name_len) == 0;
 }
 
-/* Seconds since the entry was stored, at most its ttl; a clock that went back counts as
- * no time passed rather than as a huge age. */
-static uint32_t entry_age(const struct cache_entry *e, time_t now)
+/* Seconds since the entry was stored; a clock that went back counts as no time passed
+ * rather than as a huge age. */
+static uint64_t entry_age(const struct cache_entry *e, time_t now)
 {
-    if (now <= e->stored_at)
-        return 0;
-    if ((uint64_t)(now - e->stored_at) >= e->ttl)
-        return e->ttl;
-    return (uint32_t)(now - e->stored_at);
+    return now <= e->stored_at ? 0 : (uint64_t)(now - e->stored_at);
+}
+
+static bool entry_live(const struct cache_entry *e, uint64_t age)
+{
+    return age < e->ttl;
+}
+
+/* Expired, but young enough to be served stale (never with stale_max_age 0). */
+static bool entry_stale(const struct cache_entry *e, uint64_t age, const struct cache_limits *lim)
+{
+    return !entry_live(e, age) && age - e->ttl < lim->stale_max_age;
 }
 
 /* Copies e's message into out with every TTL counted down by elapsed seconds. */
@@ -118,6 +134,32 @@ static void entry_copy_counted(const struct cache_entry *e, uint32_t elapsed, ui
         uint32_t ttl = wire_get32(msg + off);
         wire_put32(out + off, ttl > elapsed ? ttl - elapsed : 0);
     }
+}
+
+/* Copies e's message into out with every TTL set to the stale TTL (RFC 8767 4). */
+static void entry_copy_stale(const struct cache_entry *e, uint8_t *out)
+{
+    memcpy(out, entry_msg(e), e->msg_len);
+    for (size_t i = 0; i < e->ttl_count; i++)
+        wire_put32(out + e->ttl_offsets[i], CACHE_STALE_TTL);
+}
+
+/* The last tenth of the TTL, rounded up to whole seconds (so at least the last one). */
+static bool in_prefetch_window(const struct cache_entry *e, uint64_t age)
+{
+    return e->ttl - age <= (e->ttl + 9) / 10;
+}
+
+/* A client's hit on a live entry: counted, and the one prefetch the entry gets. */
+static bool hit_wants_prefetch(struct cache_entry *e, uint64_t age, const struct cache_limits *lim)
+{
+    if (e->hits < UINT16_MAX)
+        e->hits++;
+    if (!lim->prefetch || e->prefetched || e->hits < CACHE_PREFETCH_MIN_HITS ||
+        !in_prefetch_window(e, age))
+        return false;
+    e->prefetched = 1;
+    return true;
 }
 
 /* ---- the shard's table ------------------------------------------------------------ */
@@ -396,29 +438,79 @@ static int shard_store(struct shard *c, uint64_t hash, const uint8_t *name_lc, s
     return 0;
 }
 
+/* An expired entry: kept for serve-stale (and served stale to a client while its
+ * back-off runs), or removed. */
+static size_t shard_lookup_expired(struct shard *c, struct cache_entry *e, uint64_t age,
+                                   uint8_t *out, size_t cap, struct cache_hit *hit, bool client)
+{
+    if (!entry_stale(e, age, &c->limits)) {
+        entry_remove(c, e);
+        return 0;
+    }
+    if (!client || age >= e->stale_until || cap < e->msg_len)
+        return 0;
+    entry_copy_stale(e, out);
+    lruhash_touch(&c->table, &e->node);
+    hit->kind = (enum cache_kind)e->kind;
+    hit->stale = true;
+    return e->msg_len;
+}
+
+/* hit is always filled in; client: a client's lookup (counted, may be served stale). */
 static size_t shard_lookup(struct shard *c, uint64_t hash, const uint8_t *name_lc,
                            size_t name_len, uint16_t qtype, uint16_t qclass, time_t now,
-                           uint8_t *out, size_t cap, enum cache_kind *kind)
+                           uint8_t *out, size_t cap, struct cache_hit *hit, bool client)
 {
     struct cache_entry *e;
-    uint32_t elapsed;
+    uint64_t age;
 
     e = entry_find(c, hash, name_lc, name_len, qtype, qclass);
     if (!e)
         return 0;
-    elapsed = entry_age(e, now);
-    if (elapsed >= e->ttl) {
-        entry_remove(c, e);
-        return 0;
-    }
+    age = entry_age(e, now);
+    if (!entry_live(e, age))
+        return shard_lookup_expired(c, e, age, out, cap, hit, client);
     if (cap < e->msg_len)
         return 0;
 
-    entry_copy_counted(e, elapsed, out);
+    entry_copy_counted(e, (uint32_t)age, out);
+    lruhash_touch(&c->table, &e->node);
+    hit->kind = (enum cache_kind)e->kind;
+    hit->prefetch = client && hit_wants_prefetch(e, age, &c->limits);
+    return e->msg_len;
+}
+
+static size_t shard_lookup_stale(struct shard *c, uint64_t hash, const uint8_t *name_lc,
+                                 size_t name_len, uint16_t qtype, uint16_t qclass, time_t now,
+                                 uint8_t *out, size_t cap, enum cache_kind *kind)
+{
+    struct cache_entry *e = entry_find(c, hash, name_lc, name_len, qtype, qclass);
+
+    if (!e || !entry_stale(e, entry_age(e, now), &c->limits) || cap < e->msg_len)
+        return 0;
+    entry_copy_stale(e, out);
     lruhash_touch(&c->table, &e->node);
     if (kind)
         *kind = (enum cache_kind)e->kind;
     return e->msg_len;
+}
+
+static void shard_stale_backoff(struct shard *c, uint64_t hash, const uint8_t *name_lc,
+                                size_t name_len, uint16_t qtype, uint16_t qclass, time_t now)
+{
+    struct cache_entry *e = entry_find(c, hash, name_lc, name_len, qtype, qclass);
+    uint32_t wait = CACHE_STALE_RETRY;
+
+    if (!e || !entry_stale(e, entry_age(e, now), &c->limits))
+        return;
+    for (unsigned i = 0; i < e->failures && wait < CACHE_STALE_RETRY_MAX; i++)
+        wait *= 2;
+    if (wait > CACHE_STALE_RETRY_MAX)
+        wait = CACHE_STALE_RETRY_MAX;
+    if (e->failures < UINT8_MAX)
+        e->failures++;
+    uint64_t until = entry_age(e, now) + wait;     /* as an age: 32 bits, saturating */
+    e->stale_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
 }
 
 struct name_key {
@@ -479,13 +571,13 @@ static long shard_walk(const struct shard *c, time_t now, cache_walk_fn fn, void
     for (const struct lru_node *n = c->table.lru.head; n; n = n->next) {
         const struct cache_entry *e = HTABLE_ENTRY(LRU_ENTRY(n, struct lruhash_node, lru),
                                                    const struct cache_entry, node);
-        uint32_t elapsed = entry_age(e, now);
-        if (elapsed >= e->ttl)
+        uint64_t age = entry_age(e, now);
+        if (!entry_live(e, age))
             continue;
-        entry_copy_counted(e, elapsed, buf);
+        entry_copy_counted(e, (uint32_t)age, buf);
         called++;
         if (!fn(entry_name(e), e->name_len, e->qtype, e->qclass, (enum cache_kind)e->kind,
-                buf, e->msg_len, e->ttl - elapsed, arg)) {
+                buf, e->msg_len, e->ttl - (uint32_t)age, arg)) {
             *stopped = true;
             break;
         }
@@ -516,6 +608,24 @@ static struct shard *shard_of(const struct cache *c, uint64_t hash, size_t *inde
 {
     *index = c->n_shards == 1 ? 0 : (size_t)(hash >> 58) % c->n_shards;
     return c->shards[*index];
+}
+
+/* Locks the shard of a name and returns it, with the name's hash; NULL (nothing locked)
+ * for a name no entry can have. shard_unlock(c, index) ends the call. */
+static struct shard *shard_lock(struct cache *c, const uint8_t *name_lc, size_t name_len,
+                                uint64_t *hash, size_t *index)
+{
+    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+        return NULL;
+    *hash = wire_name_hash(name_lc, name_len);
+    struct shard *s = shard_of(c, *hash, index);
+    pthread_mutex_lock(&c->locks[*index]);
+    return s;
+}
+
+static void shard_unlock(struct cache *c, size_t index)
+{
+    pthread_mutex_unlock(&c->locks[index]);
 }
 
 static struct cache_limits shard_limits(const struct cache_limits *all, size_t n_shards)
@@ -574,51 +684,90 @@ int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16
                 uint16_t qclass, const uint8_t *msg, size_t len, time_t now)
 {
     size_t i;
-    struct shard *s;
     uint64_t hash;
-    int rc;
+    struct shard *s = shard_lock(c, name_lc, name_len, &hash, &i);
 
-    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+    if (!s)
         return -1;
-    hash = wire_name_hash(name_lc, name_len);
-    s = shard_of(c, hash, &i);
-    pthread_mutex_lock(&c->locks[i]);
-    rc = shard_store(s, hash, name_lc, name_len, qtype, qclass, msg, len, now);
-    pthread_mutex_unlock(&c->locks[i]);
+    int rc = shard_store(s, hash, name_lc, name_len, qtype, qclass, msg, len, now);
+    shard_unlock(c, i);
     return rc;
+}
+
+static size_t lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                     uint16_t qclass, time_t now, uint8_t *out, size_t cap, struct cache_hit *hit,
+                     bool client)
+{
+    size_t i;
+    uint64_t hash;
+    struct shard *s;
+
+    *hit = (struct cache_hit){ CACHE_POSITIVE, false, false };
+    if (!(s = shard_lock(c, name_lc, name_len, &hash, &i)))
+        return 0;
+    size_t n = shard_lookup(s, hash, name_lc, name_len, qtype, qclass, now, out, cap, hit,
+                            client);
+    shard_unlock(c, i);
+    return n;
 }
 
 size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
                     uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind)
 {
-    size_t i, n;
-    struct shard *s;
-    uint64_t hash;
+    struct cache_hit hit;
+    size_t n = lookup(c, name_lc, name_len, qtype, qclass, now, out, cap, &hit, false);
 
-    if (name_len == 0 || name_len > WIRE_MAX_NAME)
-        return 0;
-    hash = wire_name_hash(name_lc, name_len);
-    s = shard_of(c, hash, &i);
-    pthread_mutex_lock(&c->locks[i]);
-    n = shard_lookup(s, hash, name_lc, name_len, qtype, qclass, now, out, cap, kind);
-    pthread_mutex_unlock(&c->locks[i]);
+    if (n && kind)
+        *kind = hit.kind;
     return n;
+}
+
+size_t cache_lookup_client(struct cache *c, const uint8_t *name_lc, size_t name_len,
+                           uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out,
+                           size_t cap, struct cache_hit *hit)
+{
+    return lookup(c, name_lc, name_len, qtype, qclass, now, out, cap, hit, true);
+}
+
+size_t cache_lookup_stale(struct cache *c, const uint8_t *name_lc, size_t name_len,
+                          uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out, size_t cap,
+                          enum cache_kind *kind)
+{
+    size_t i;
+    uint64_t hash;
+    struct shard *s = shard_lock(c, name_lc, name_len, &hash, &i);
+
+    if (!s)
+        return 0;
+    size_t rc = shard_lookup_stale(s, hash, name_lc, name_len, qtype, qclass, now, out, cap, kind);
+    shard_unlock(c, i);
+    return rc;
+}
+
+void cache_stale_backoff(struct cache *c, const uint8_t *name_lc, size_t name_len,
+                         uint16_t qtype, uint16_t qclass, time_t now)
+{
+    size_t i;
+    uint64_t hash;
+    struct shard *s = shard_lock(c, name_lc, name_len, &hash, &i);
+
+    if (!s)
+        return;
+    shard_stale_backoff(s, hash, name_lc, name_len, qtype, qclass, now);
+    shard_unlock(c, i);
 }
 
 size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len)
 {
-    size_t i, n;
-    struct shard *s;
+    size_t i;
     uint64_t hash;
+    struct shard *s = shard_lock(c, name_lc, name_len, &hash, &i);
 
-    if (name_len == 0 || name_len > WIRE_MAX_NAME)
+    if (!s)
         return 0;
-    hash = wire_name_hash(name_lc, name_len);
-    s = shard_of(c, hash, &i);
-    pthread_mutex_lock(&c->locks[i]);
-    n = shard_flush_name(s, hash, name_lc, name_len);
-    pthread_mutex_unlock(&c->locks[i]);
-    return n;
+    size_t rc = shard_flush_name(s, hash, name_lc, name_len);
+    shard_unlock(c, i);
+    return rc;
 }
 
 size_t cache_flush_all(struct cache *c)

@@ -22,14 +22,42 @@
 
 struct cache;
 
+/* The cache's policy, from the config (state.c): bounds and what a lookup may do. */
 struct cache_limits {
     size_t max_bytes;               /* cache-size: every byte an entry owns counts */
     uint32_t min_ttl;               /* positive TTLs are raised to this ... */
     uint32_t max_ttl;               /* ... and lowered to this */
     uint32_t max_negative_ttl;      /* negative TTLs are lowered to this */
+    bool prefetch;                  /* `prefetch`: hits late in a TTL ask for a refresh */
+    uint32_t stale_max_age;         /* `serve-stale-max-age` when serve-stale is on, else 0:
+                                     * seconds an expired entry is kept to be served stale */
 };
 
 enum cache_kind { CACHE_POSITIVE, CACHE_NEGATIVE };
+
+/* Prefetch (Unbound's `prefetch`): a hit in the last tenth of an entry's TTL (rounded up
+ * to whole seconds), on an entry hit at least CACHE_PREFETCH_MIN_HITS times (this hit
+ * included), asks the caller to refresh it -- once per stored entry, so a popular name
+ * costs one upstream resolution per TTL and never expires under its clients. The hit
+ * count keeps names asked once (or by one client's retry) from costing a refresh. */
+#define CACHE_PREFETCH_MIN_HITS 2
+
+/* Serve-stale (RFC 8767): an expired entry is kept (within the byte budget, LRU as any
+ * other) until stale_max_age seconds past its expiry and is served, with every TTL set to
+ * CACHE_STALE_TTL, when its refresh fails (cache_lookup_stale). After a failed refresh
+ * (cache_stale_backoff) lookups serve it stale at once for CACHE_STALE_RETRY seconds,
+ * doubled after each further failure up to CACHE_STALE_RETRY_MAX, so a dead authority is
+ * asked once per back-off and not once per client query (RFC 8767 5's failure recheck). */
+#define CACHE_STALE_TTL       30
+#define CACHE_STALE_RETRY     30
+#define CACHE_STALE_RETRY_MAX 300
+
+/* What a lookup found, besides the message. */
+struct cache_hit {
+    enum cache_kind kind;
+    bool prefetch;                  /* refresh this entry now, in the background */
+    bool stale;                     /* expired, in its back-off: TTLs are CACHE_STALE_TTL */
+};
 
 struct cache *cache_new(const struct cache_limits *limits);
 /* New limits (on reload); evicts at once if the cache is now over its size. */
@@ -48,9 +76,27 @@ int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16
 
 /* On a live entry, copies its message into out with every TTL counted down to what
  * remains, marks it most recently used, and returns the length (0 on a miss, an expired
- * entry -- which is then removed -- or cap too small). *kind, if not NULL, says which. */
+ * entry -- which is then removed unless kept for serve-stale -- or cap too small). *kind,
+ * if not NULL, says which. A look only: no hit is counted (trace, tests, resolve.c). */
 size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
                     uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind);
+/* A client's lookup (request.c): cache_lookup that counts the hit on the entry and says
+ * in *hit what was found -- its kind, whether to prefetch it, and whether the copy is of
+ * an expired entry in its serve-stale back-off (TTLs CACHE_STALE_TTL). */
+size_t cache_lookup_client(struct cache *c, const uint8_t *name_lc, size_t name_len,
+                           uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out,
+                           size_t cap, struct cache_hit *hit);
+
+/* On an expired entry kept for serve-stale, copies its message into out with every TTL
+ * set to CACHE_STALE_TTL and returns the length (0 when there is none, the entry is
+ * live, or cap is too small); *kind, if not NULL, says which. */
+size_t cache_lookup_stale(struct cache *c, const uint8_t *name_lc, size_t name_len,
+                          uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out, size_t cap,
+                          enum cache_kind *kind);
+/* The refresh of an expired entry failed: until the back-off has passed, lookups serve it
+ * stale at once (see CACHE_STALE_RETRY). No effect on a live or missing entry. */
+void cache_stale_backoff(struct cache *c, const uint8_t *name_lc, size_t name_len,
+                         uint16_t qtype, uint16_t qclass, time_t now);
 
 /* Removes every entry of that name (all types and classes); returns how many. */
 size_t cache_flush_name(struct cache *c, const uint8_t *name_lc, size_t name_len);

@@ -770,6 +770,9 @@ static const struct directive directives[] = {
     NUMBER("cachedb-timeout", "milliseconds", cachedb_timeout_ms, 1, 10000),
     { "cachedb-prefix", 1, 1, "a key prefix", handle_string, FIELD(cachedb_prefix), 0, 0 },
     { "cachedb-secret", 1, 1, "a secret string", handle_string, FIELD(cachedb_secret), 0, 0 },
+    NUMBER("serve-stale-client-timeout", "milliseconds", serve_stale_client_timeout_ms, 0,
+           60000),
+    SECONDS("serve-stale-max-age", serve_stale_max_age, handle_u32),
 };
 
 static const struct directive *find_directive(const char *name)
@@ -858,6 +861,9 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->root_priming = true;
     cfg->forward_probe = true;           /* forward_policy: ordered (0) */
     cfg->case_randomisation = true;
+    cfg->prefetch = true;
+    cfg->serve_stale_client_timeout_ms = 1800;   /* RFC 8767 5: 1.8 s */
+    cfg->serve_stale_max_age = 86400;            /* RFC 8767 5: 1 to 3 days */
     cfg->do_ip4 = true;
     cfg->do_ip6 = true;
     cfg->edns_buffer_size = 1232;

@@ -72,8 +72,10 @@ struct config {
     bool qname_minimisation;
     bool root_priming;              /* ask the roots for their NS set (RFC 8109) */
     bool case_randomisation;
-    bool prefetch;
-    bool serve_stale;
+    bool prefetch;                  /* refresh popular answers before they expire */
+    bool serve_stale;               /* RFC 8767: expired answers when a resolution fails */
+    uint32_t serve_stale_client_timeout_ms; /* ... or takes longer than this */
+    uint32_t serve_stale_max_age;   /* seconds past expiry an answer may still be served */
     bool query_loopback;
     bool do_ip4, do_ip6;
     uint16_t edns_buffer_size;

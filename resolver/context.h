@@ -58,6 +58,9 @@ struct cachedb;
 /* A miss: resolve q for t on the thread that owns the question (this one, or by post). */
 typedef void thread_resolve_fn(struct thread_ctx *ctx, const struct wire_query *q,
                                const struct reply_target *t);
+/* A prefetch: refresh q's cached answer in the background, on the thread that owns the
+ * question (no client waits for it). */
+typedef void thread_prefetch_fn(struct thread_ctx *ctx, const struct wire_query *q);
 /* A TCP reply from a thread that does not own the connection: 0 when passed to the owner,
  * -1 when ctx may write to the connection itself. */
 typedef int thread_tcp_reply_fn(struct thread_ctx *ctx, const struct reply_target *t,
@@ -72,6 +75,7 @@ struct thread_ctx {
     struct tcppool *tcppool;        /* a worker's TCP connections to upstreams, reused
                                      * (tcppool.h); NULL on main: one per query there */
     thread_resolve_fn *resolve;     /* see above; NULL on main */
+    thread_prefetch_fn *prefetch;   /* see above; NULL on main */
     thread_tcp_reply_fn *tcp_reply;
     struct cachedb *cachedb;        /* this thread's Redis connection (`cachedb`), or NULL */
 };

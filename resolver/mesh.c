@@ -5,7 +5,9 @@
  * the clients asking the same, bounds how many run, and answers the waiters.
  *
  * Invariant: a key has at most one job; every waiter of a job is answered exactly once,
- * when the job ends (from the result, or SERVFAIL), or, at shutdown (mesh_free), released
+ * when the job ends (from the result, or SERVFAIL), or, with serve-stale, from the expired
+ * entry when the job fails or outlives serve-stale-client-timeout (the waiter then leaves
+ * the job, which goes on to refresh the cache), or, at shutdown (mesh_free), released
  * without a reply. A burst of clients asking the same uncached name therefore costs one
  * resolution. Bounds: `max-outstanding` resolutions (shared out over the worker threads)
  * and `max-clients-per-query` clients per resolution. When the resolutions are full the
@@ -20,14 +22,18 @@
  * of at least MESH_TRIM_AFTER resolutions has drained, malloc_trim gives the memory they
  * used back to the system. The job cap also keeps upstream sockets within half the file
  * descriptor limit, so there are always descriptors left for clients. A job started
- * before a reload that flushed the cache does not store its (possibly stale) answer. */
+ * before a reload that flushed the cache does not store its (possibly stale) answer.
+ * A prefetch (mesh_prefetch) is a job that starts with no waiter: its answer only
+ * refreshes the cache; prefetches hold at most a tenth of the jobs and never jostle. */
 #include "mesh.h"
 
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
+#include "cache.h"
 #include "config.h"
 #include "context.h"
 #include "ede.h"
@@ -39,6 +45,7 @@
 
 #define MESH_SLOTS        256       /* to begin with: the table doubles as it fills */
 #define MESH_TRIM_AFTER   1000      /* resolutions in flight at once that make a burst */
+#define MESH_PREFETCH_SHARE 10      /* prefetches: at most 1/10 of this mesh's jobs */
 
 struct mesh_waiter {
     struct mesh_waiter *next;
@@ -56,6 +63,9 @@ struct mesh_job {
     struct mesh_waiter *waiters;
     size_t n_waiters;
     struct resolve *res;            /* the resolution */
+    bool prefetch;                  /* started by a prefetch (counts in mesh.n_prefetch) */
+    ev_timer stale_timer;           /* serve-stale: serve-stale-client-timeout for the clients */
+    bool stale_late;                /* ... has run out: later joiners are answered stale */
 };
 
 struct mesh {
@@ -66,6 +76,7 @@ struct mesh {
     struct htable jobs;             /* by (name, type, class) */
     struct mesh_job *oldest, *newest;
     size_t n_jobs;
+    size_t n_prefetch;              /* of which started by a prefetch */
     size_t peak;                    /* most jobs at once since the last trim */
 };
 
@@ -97,6 +108,14 @@ static size_t max_jobs(const struct mesh *m)
     if (share == 0)
         share = 1;
     return share < m->fd_share ? share : m->fd_share;
+}
+
+/* Prefetches may hold this share of the jobs (at least one): they are worth doing, but
+ * never at the cost of a client's question. */
+static size_t max_prefetch(const struct mesh *m)
+{
+    size_t cap = max_jobs(m) / MESH_PREFETCH_SHARE;
+    return cap ? cap : 1;
 }
 
 static struct mesh_job *find_job(const struct mesh *m, const struct wire_query *q)
@@ -140,6 +159,8 @@ static void job_unlink(struct mesh_job *job)
     else
         m->newest = job->older;
     m->n_jobs--;
+    if (job->prefetch)
+        m->n_prefetch--;
     m->ctx->stats.mesh_outstanding--;
 }
 
@@ -158,12 +179,90 @@ static void trim_after_burst(struct mesh *m)
 
 static void job_free(struct mesh_job *job)
 {
+    ev_timer_stop(job->mesh->ctx->loop, &job->stale_timer);
     while (job->waiters) {
         struct mesh_waiter *w = job->waiters;
         job->waiters = w->next;
         free(w);
     }
     free(job);
+}
+
+/* ---- serve-stale (RFC 8767) ---------------------------------------------------------------- */
+
+/* Answers one client from the expired entry of its question: false when there is none. */
+static bool answer_stale(struct mesh *m, const struct wire_query *q, const struct reply_target *t)
+{
+    uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];  /* finished in place, as a cache hit is */
+    size_t len = cache_lookup_stale(m->d->cache, q->qname_lc, q->qname_len, q->qtype,
+                                    q->qclass, time(NULL), buf, WIRE_MAX_UDP, NULL);
+    if (len == 0)
+        return false;
+    reply_stale(m->ctx, q, t, buf, len, buf, sizeof buf);
+    return true;
+}
+
+/* The resolution runs past serve-stale-client-timeout: its clients get the expired entry,
+ * if there is one, and leave the job, which goes on (with no waiter, like a prefetch) to
+ * refresh the cache. Clients joining from now on get it at once. */
+static void stale_timeout(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+    struct mesh_job *job = timer->data;
+    struct mesh_waiter **p = &job->waiters;
+    (void)loop, (void)revents;
+
+    job->stale_late = true;
+    while (*p) {
+        struct mesh_waiter *w = *p;
+        if (!answer_stale(job->mesh, &w->q, &w->target))
+            return;                 /* one question, one entry: none is there */
+        *p = w->next;
+        job->n_waiters--;
+        free(w);
+    }
+}
+
+/* A client waits on the job: with serve-stale its client timeout runs from the first
+ * one (a prefetch job gets its timer when a client joins it). */
+static void job_arm_stale(struct mesh_job *job)
+{
+    if (job->mesh->d->cfg->serve_stale && !job->stale_late && !ev_is_active(&job->stale_timer))
+        ev_timer_start(job->mesh->ctx->loop, &job->stale_timer);
+}
+
+/* No usable answer (RFC 8767 4: none at all, SERVFAIL or REFUSED): with serve-stale the
+ * clients get the expired entry instead. ans NULL: the job was dropped for room. */
+static bool resolution_failed(const struct resolve_answer *ans)
+{
+    int rcode = ans && ans->msg && ans->len >= WIRE_HEADER_LEN ? WIRE_RCODE(ans->msg) : -1;
+
+    return rcode < 0 || rcode == WIRE_RCODE_SERVFAIL || rcode == WIRE_RCODE_REFUSED;
+}
+
+/* Answers every waiter: from ans, or SERVFAIL saying why (ans NULL: the job was dropped
+ * for room) -- with serve-stale, a failed resolution's waiters from the expired entry when
+ * there is one, and a failed refresh starts the entry's back-off (cache.h), so the next
+ * clients are answered stale at once. */
+static void answer_waiters(struct mesh *m, struct mesh_job *job, const struct resolve_answer *ans)
+{
+    static const struct resolve_reason dropped = {
+        EDE_OTHER, "dropped to make room for newer questions (max-outstanding)" };
+    const struct resolve_reason *why = ans ? &ans->why : &dropped;
+    bool stale = m->d->cfg->serve_stale && resolution_failed(ans);
+
+    if (stale && ans)
+        cache_stale_backoff(m->d->cache, job->qname, job->qname_len, job->qtype, job->qclass,
+                            time(NULL));
+    for (struct mesh_waiter *w = job->waiters; w; w = w->next) {
+        if (stale && answer_stale(m, &w->q, &w->target))
+            continue;
+        if (ans && ans->msg) {      /* per client, as the other sources of answers count */
+            stats_count_resolved(&m->ctx->stats, ans->source, 1);
+            reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
+        } else {
+            reply_error_ede(m->ctx, &w->q, &w->target, WIRE_RCODE_SERVFAIL, why->ede, why->text);
+        }
+    }
 }
 
 /* The resolution ended (its answer already cached): answer every waiter. */
@@ -174,14 +273,7 @@ static void job_done(void *arg, const struct resolve_answer *ans)
 
     job->res = NULL;
     job_unlink(job);
-    if (ans->msg)                   /* per client, as the other sources of answers count */
-        stats_count_resolved(&m->ctx->stats, ans->source, job->n_waiters);
-    for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        if (ans->msg)
-            reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
-        else
-            reply_error_ede(m->ctx, &w->q, &w->target, WIRE_RCODE_SERVFAIL, ans->why.ede,
-                            ans->why.text);
+    answer_waiters(m, job, ans);
     job_free(job);
     trim_after_burst(m);
 }
@@ -216,31 +308,24 @@ static void drop_oldest(struct mesh *m)
     job_unlink(job);
     resolve_cancel(job->res);
     m->ctx->stats.mesh_dropped++;
-    for (struct mesh_waiter *w = job->waiters; w; w = w->next)
-        reply_error_ede(m->ctx, &w->q, &w->target, WIRE_RCODE_SERVFAIL, EDE_OTHER,
-                        "dropped to make room for newer questions (max-outstanding)");
+    answer_waiters(m, job, NULL);
     job_free(job);
 }
 
-/* A new job for q, or NULL with *why saying why not. */
-static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
-                                  struct resolve_reason *why)
+/* A new job for q, its resolution started (not yet linked); NULL with *why saying why
+ * when none could be. */
+static struct mesh_job *job_new(struct mesh *m, const struct wire_query *q,
+                                struct resolve_reason *why)
 {
-    struct mesh_job *job;
+    struct mesh_job *job = calloc(1, sizeof *job);
 
-    *why = (struct resolve_reason){ EDE_OTHER, "too many questions in flight (max-outstanding)" };
-    while (m->n_jobs >= max_jobs(m)) {
-        /* the part running now is what jostling judges: a forward-first fall-back to
-         * iteration is a fresh start */
-        if (!m->oldest || ev_now(m->ctx->loop) - resolve_stage_started(m->oldest->res) <
-                              m->d->cfg->jostle_timeout_ms / 1000.0)
-            return NULL;            /* everything in flight is young: the newcomer waits */
-        drop_oldest(m);
-    }
     *why = (struct resolve_reason){ EDE_OTHER, "out of memory" };
-    if (!(job = calloc(1, sizeof *job)))
+    if (!job)
         return NULL;
     job->mesh = m;
+    ev_timer_init(&job->stale_timer, stale_timeout,
+                  m->d->cfg->serve_stale_client_timeout_ms / 1000.0, 0);
+    job->stale_timer.data = job;
     memcpy(job->qname, q->qname_lc, q->qname_len);
     job->qname_len = q->qname_len;
     job->qtype = q->qtype;
@@ -257,6 +342,23 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
     return job;
 }
 
+/* A client's job: makes room first, dropping the oldest if it has run long enough; NULL
+ * with *why saying why not. */
+static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
+                                  struct resolve_reason *why)
+{
+    *why = (struct resolve_reason){ EDE_OTHER, "too many questions in flight (max-outstanding)" };
+    while (m->n_jobs >= max_jobs(m)) {
+        /* the part running now is what jostling judges: a forward-first fall-back to
+         * iteration is a fresh start */
+        if (!m->oldest || ev_now(m->ctx->loop) - resolve_stage_started(m->oldest->res) <
+                              m->d->cfg->jostle_timeout_ms / 1000.0)
+            return NULL;            /* everything in flight is young: the newcomer waits */
+        drop_oldest(m);
+    }
+    return job_new(m, q, why);
+}
+
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t)
 {
     struct mesh_job *job = find_job(m, q);
@@ -264,13 +366,36 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
 
     if (job) {
         m->ctx->stats.mesh_joined++;
+        if (job->stale_late && answer_stale(m, q, t))
+            return;
     } else if ((job = job_start(m, q, &why)) != NULL) {
         job_link(m, job, q->qname_hash);
     } else {
         m->ctx->stats.mesh_refused++;
     }
-    if (!job || !job_add_waiter(job, q, t, &why))
+    if (!job || !job_add_waiter(job, q, t, &why)) {
         reply_error_ede(m->ctx, q, t, WIRE_RCODE_SERVFAIL, why.ede, why.text);
+        return;
+    }
+    job_arm_stale(job);
+}
+
+void mesh_prefetch(struct mesh *m, const struct wire_query *q)
+{
+    struct mesh_job *job;
+    struct resolve_reason why;
+
+    if (find_job(m, q))
+        return;                     /* in flight already: its answer is the refresh */
+    if (m->n_prefetch >= max_prefetch(m) || m->n_jobs >= max_jobs(m) ||
+        !(job = job_new(m, q, &why))) {
+        m->ctx->stats.prefetch_skipped++;
+        return;
+    }
+    job->prefetch = true;
+    m->n_prefetch++;
+    job_link(m, job, q->qname_hash);
+    m->ctx->stats.prefetch_started++;
 }
 
 /* At shutdown: ends one job without answering its clients (the table goes with it). */

@@ -26,4 +26,11 @@ void mesh_free(struct mesh *m);
  * when there is nowhere to resolve the name or a limit is hit). */
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t);
 
+/* Refreshes q's cached answer in the background (prefetch): a job with no waiter, whose
+ * answer only goes into the cache. Nothing happens when q is in flight already (clients
+ * asking it meanwhile join the job as usual); the prefetch is skipped, and counted, when
+ * prefetches hold their share (a tenth) of this mesh's jobs or the jobs are full -- a
+ * prefetch never drops a client's resolution. */
+void mesh_prefetch(struct mesh *m, const struct wire_query *q);
+
 #endif

@@ -6,6 +6,8 @@
  * that says why gets its Extended DNS Error here too (wire_add_ede). */
 #include "reply.h"
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "context.h"
 #include "ede.h"
@@ -52,15 +54,15 @@ void reply_error_ede(struct thread_ctx *ctx, const struct wire_query *q,
     reply_send(ctx, t, out, len);
 }
 
-void reply_finish(struct thread_ctx *ctx, const struct wire_query *q,
-                  const struct reply_target *t, const uint8_t *body, size_t body_len,
-                  uint8_t *out, size_t cap)
+void reply_finish_ede(struct thread_ctx *ctx, const struct wire_query *q,
+                      const struct reply_target *t, const uint8_t *body, size_t body_len,
+                      uint8_t *out, size_t cap, int ede)
 {
     uint16_t edns = ctx->d->cfg->edns_buffer_size;
-    size_t len = 0;
+    size_t limit = reply_limit(ctx, q, t), len = 0;
 
     if (body)
-        len = wire_finish_reply(q, body, body_len, edns, reply_limit(ctx, q, t), out, cap);
+        len = wire_finish_reply(q, body, body_len, edns, limit, out, cap);
     if (len == 0) {
         if (body)
             log_debug("unusable answer body, answering SERVFAIL");
@@ -68,7 +70,27 @@ void reply_finish(struct thread_ctx *ctx, const struct wire_query *q,
                         body ? "unusable answer" : "no answer");
         return;
     }
+    if (ede >= 0)
+        len = wire_add_ede(out, len, cap, limit, (uint16_t)ede, NULL);
     reply_send(ctx, t, out, len);
+}
+
+void reply_finish(struct thread_ctx *ctx, const struct wire_query *q,
+                  const struct reply_target *t, const uint8_t *body, size_t body_len,
+                  uint8_t *out, size_t cap)
+{
+    reply_finish_ede(ctx, q, t, body, body_len, out, cap, EDE_NONE);
+}
+
+void reply_stale(struct thread_ctx *ctx, const struct wire_query *q,
+                 const struct reply_target *t, const uint8_t *body, size_t body_len,
+                 uint8_t *out, size_t cap)
+{
+    bool nx = body_len >= WIRE_HEADER_LEN && WIRE_RCODE(body) == WIRE_RCODE_NXDOMAIN;
+
+    ctx->stats.answers_stale++;
+    reply_finish_ede(ctx, q, t, body, body_len, out, cap,
+                     nx ? EDE_STALE_NXDOMAIN : EDE_STALE_ANSWER);
 }
 
 void reply_answer(struct thread_ctx *ctx, const struct wire_query *q,

@@ -54,6 +54,17 @@ void reply_send(struct thread_ctx *ctx, const struct reply_target *t, const uint
 void reply_finish(struct thread_ctx *ctx, const struct wire_query *q,
                   const struct reply_target *t, const uint8_t *body, size_t body_len,
                   uint8_t *out, size_t cap);
+/* reply_finish, the reply then marked with the Extended DNS Error `ede` (ede.h; negative:
+ * none) when the client sent EDNS and there is room (wire_add_ede). */
+void reply_finish_ede(struct thread_ctx *ctx, const struct wire_query *q,
+                      const struct reply_target *t, const uint8_t *body, size_t body_len,
+                      uint8_t *out, size_t cap, int ede);
+/* A serve-stale answer (RFC 8767): body is an expired entry as cache_lookup_stale gives it
+ * (TTLs 30); sent with EDE 3, Stale Answer (19, Stale NXDOMAIN Answer, for an NXDOMAIN) and
+ * counted in answers.stale. out, cap as for reply_finish. */
+void reply_stale(struct thread_ctx *ctx, const struct wire_query *q,
+                 const struct reply_target *t, const uint8_t *body, size_t body_len,
+                 uint8_t *out, size_t cap);
 /* reply_finish with a buffer of its own. */
 void reply_answer(struct thread_ctx *ctx, const struct wire_query *q,
                   const struct reply_target *t, const uint8_t *body, size_t body_len);

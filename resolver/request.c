@@ -118,19 +118,29 @@ static bool answer_locally(struct thread_ctx *ctx, const struct wire_query *q,
     return true;
 }
 
+/* A hit late in its TTL (cache.h: prefetch) asks the question's owner for a refresh,
+ * after the client has its answer. An expired entry in its serve-stale back-off is
+ * answered stale without asking anyone. */
 static bool answer_from_cache(struct thread_ctx *ctx, const struct wire_query *q,
                               const struct reply_target *t)
 {
     /* one buffer: the cached copy is finished into the reply in place (room left for OPT) */
     uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];
-    size_t len = cache_lookup(ctx->d->cache, q->qname_lc, q->qname_len, q->qtype, q->qclass,
-                              time(NULL), buf, WIRE_MAX_UDP, NULL);
+    struct cache_hit hit;
+    size_t len = cache_lookup_client(ctx->d->cache, q->qname_lc, q->qname_len, q->qtype,
+                                     q->qclass, time(NULL), buf, WIRE_MAX_UDP, &hit);
     if (len == 0) {
         ctx->stats.cache_misses++;
         return false;
     }
+    if (hit.stale) {                /* expired, its refresh failed lately: serve-stale */
+        reply_stale(ctx, q, t, buf, len, buf, sizeof buf);
+        return true;
+    }
     ctx->stats.cache_hits++;
     reply_finish(ctx, q, t, buf, len, buf, sizeof buf);
+    if (hit.prefetch && ctx->prefetch)
+        ctx->prefetch(ctx, q);
     return true;
 }
 

@@ -50,6 +50,8 @@ static struct cache_limits limits_of(const struct config *cfg)
         .min_ttl = cfg->min_ttl,
         .max_ttl = cfg->max_ttl,
         .max_negative_ttl = cfg->max_negative_ttl,
+        .prefetch = cfg->prefetch,
+        .stale_max_age = cfg->serve_stale ? cfg->serve_stale_max_age : 0,
     };
     return lim;
 }

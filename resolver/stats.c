@@ -169,6 +169,8 @@ static void traffic_items(struct items *it, const struct stats *s)
              s->answers_forward);
     labelled(it, "answers.iterate", "resolverd_answers_total", answers, "source", "iterate",
              s->answers_iterate);
+    labelled(it, "answers.stale", "resolverd_answers_total", answers, "source", "stale",
+             s->answers_stale);
     count(it, "cache.misses", "resolverd_cache_misses_total",
           "Cache lookups that found nothing (the question was resolved)", s->cache_misses);
     real_gauge(it, "cache.hit_ratio", "resolverd_cache_hit_ratio",
@@ -186,6 +188,12 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
           snap->cache_bytes);
     count(it, "cache.evictions", "resolverd_cache_evictions_total",
           "Cached answers evicted for room", snap->cache_evictions);
+    count(it, "prefetch.started", "resolverd_prefetch_started_total",
+          "Background refreshes of answers late in their TTL started (prefetch)",
+          s->prefetch_started);
+    count(it, "prefetch.skipped", "resolverd_prefetch_skipped_total",
+          "Prefetches not started: their share of max-outstanding was in use",
+          s->prefetch_skipped);
     count(it, "upstream.queries", "resolverd_upstream_queries_total",
           "Queries sent to forwarders and authorities", s->upstream_queries);
     count(it, "upstream.timeouts", "resolverd_upstream_timeouts_total",

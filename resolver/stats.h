@@ -27,6 +27,9 @@ struct stats {
     uint64_t answers_hosts, answers_local;
     uint64_t answers_forward, answers_iterate;  /* clients answered by a resolution, by route */
     uint64_t cache_hits, cache_misses;
+    uint64_t answers_stale;     /* serve-stale: expired answers sent (RFC 8767, EDE 3) */
+    uint64_t prefetch_started;  /* background refreshes of popular answers started */
+    uint64_t prefetch_skipped;  /* ... not started: their share of max-outstanding was full */
     uint64_t upstream_queries, upstream_timeouts, upstream_errors;
     uint64_t upstream_rtt_ms_sum, upstream_replies;
     uint64_t upstream_mismatched;   /* replies ignored: wrong ID or question */

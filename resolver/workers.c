@@ -1,9 +1,10 @@
 /* workers.c -- the serving threads, the world lock and the posts between threads.
  *
  * Owns: one `struct worker` per thread (its context, its pthread, its post queue), the
- * world lock, and the two kinds of post (see workers.h for the design):
+ * world lock, and the three kinds of post (see workers.h for the design):
  *
  *   RESOLVE    a question a worker missed on, for the worker that owns the question
+ *   PREFETCH   a question whose cached answer is to be refreshed (no client), likewise
  *   TCP_REPLY  a finished reply (or a released hold, len 0) for the worker that owns the
  *              TCP connection
  *
@@ -32,13 +33,13 @@
 #include "tcppool.h"
 #include "wire.h"
 
-enum post_kind { POST_RESOLVE, POST_TCP_REPLY };
+enum post_kind { POST_RESOLVE, POST_PREFETCH, POST_TCP_REPLY };
 
 struct post {
     struct post *next;
     enum post_kind kind;
-    struct wire_query q;            /* RESOLVE */
-    struct reply_target t;
+    struct wire_query q;            /* RESOLVE, PREFETCH */
+    struct reply_target t;          /* RESOLVE, TCP_REPLY */
     size_t len;                     /* TCP_REPLY: the reply follows */
     uint8_t reply[];
 };
@@ -110,6 +111,8 @@ static void run_post(struct thread_ctx *ctx, struct post *p)
 {
     if (p->kind == POST_RESOLVE)
         mesh_resolve(ctx->mesh, &p->q, &p->t);
+    else if (p->kind == POST_PREFETCH)
+        mesh_prefetch(ctx->mesh, &p->q);
     else
         listener_tcp_reply(p->t.tcp, p->reply, p->len);
     free(p);
@@ -146,15 +149,23 @@ static struct worker *owner_of(struct workers *ws, uint64_t qname_hash)
     return &ws->w[(qname_hash >> 32) % ws->n];
 }
 
+/* The worker that owns q when it is another thread than ctx's; NULL when it is ctx's. */
+static struct worker *other_owner(struct thread_ctx *ctx, const struct wire_query *q)
+{
+    struct workers *ws = ctx->d->workers;
+    struct worker *owner = ws->n > 1 && !ws->joined ? owner_of(ws, q->qname_hash) : NULL;
+
+    return owner && &owner->ctx != ctx ? owner : NULL;
+}
+
 /* The resolve hook of every worker's context (context.h). */
 static void resolve_on_owner(struct thread_ctx *ctx, const struct wire_query *q,
                              const struct reply_target *t)
 {
-    struct workers *ws = ctx->d->workers;
-    struct worker *owner = ws->n > 1 && !ws->joined ? owner_of(ws, q->qname_hash) : NULL;
+    struct worker *owner = other_owner(ctx, q);
     struct post *p;
 
-    if (!owner || &owner->ctx == ctx) {
+    if (!owner) {
         mesh_resolve(ctx->mesh, q, t);
         return;
     }
@@ -166,6 +177,25 @@ static void resolve_on_owner(struct thread_ctx *ctx, const struct wire_query *q,
     p->q = *q;
     p->t = *t;
     p->t.batch = NULL;              /* the batch is this thread's, and answered later */
+    post(owner, p);
+}
+
+/* The prefetch hook of every worker's context (context.h). */
+static void prefetch_on_owner(struct thread_ctx *ctx, const struct wire_query *q)
+{
+    struct worker *owner = other_owner(ctx, q);
+    struct post *p;
+
+    if (!owner) {
+        mesh_prefetch(ctx->mesh, q);
+        return;
+    }
+    if (!(p = malloc(sizeof *p))) {
+        ctx->stats.prefetch_skipped++;
+        return;
+    }
+    p->kind = POST_PREFETCH;
+    p->q = *q;
     post(owner, p);
 }
 
@@ -221,6 +251,7 @@ static int worker_init(struct daemon *d, struct worker *w, size_t n_workers)
 {
     w->ctx.d = d;
     w->ctx.resolve = resolve_on_owner;
+    w->ctx.prefetch = prefetch_on_owner;
     w->ctx.tcp_reply = tcp_reply_to_owner;
     w->posts_tail = &w->posts;
     if (pthread_mutex_init(&w->lock, NULL) != 0 || !(w->ctx.loop = ev_loop_new(EVFLAG_AUTO)))
@@ -248,7 +279,7 @@ static void worker_release_posts(struct worker *w)
         next = p->next;
         if (p->kind == POST_RESOLVE)
             reply_send(&w->ctx, &p->t, NULL, 0);        /* releases a TCP hold */
-        else
+        else if (p->kind == POST_TCP_REPLY)
             listener_tcp_reply(p->t.tcp, p->reply, p->len);
         free(p);
     }

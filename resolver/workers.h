@@ -15,11 +15,13 @@
  *
  * Misses are resolved by one worker per question: the one the question's hash picks. A
  * worker that misses on a question another worker owns posts it there, so a burst of the
- * same question from clients spread over all threads still costs one resolution. Replies
+ * same question from clients spread over all threads still costs one resolution; a
+ * prefetch (a refresh no client waits for) goes to the same owner. Replies
  * to TCP clients go back, by post, to the worker that owns the connection; UDP replies are
- * sent at once from the answering thread (sendto on a shared socket is thread-safe). Both
+ * sent at once from the answering thread (sendto on a shared socket is thread-safe). The
  * posts are reached through the hooks of the worker's context (context.h: ctx->resolve,
- * ctx->tcp_reply), which request.c and listener.c call without including this file. */
+ * ctx->prefetch, ctx->tcp_reply), which request.c and listener.c call without including
+ * this file. */
 #ifndef WORKERS_H
 #define WORKERS_H
 

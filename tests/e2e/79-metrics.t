@@ -62,7 +62,8 @@ is "$(metric "$T/s1" 'resolverd_answers_total{source="hosts"}')" 1 "source label
 is "$(metric "$T/s1" 'resolverd_answers_total{source="cache"}')" 1 "source label: one cache hit"
 is "$(metric "$T/s1" 'resolverd_answers_total{source="forward"}')" 1 "source label: one answer through the forwarder"
 is "$(metric "$T/s1" 'resolverd_answers_total{source="iterate"}')" 0 "source label: no answer by iteration (everything is forwarded)"
-is "$(grep -c '^resolverd_answers_total{source=' "$T/s1")" 5 "source label: hosts, local, cache, forward, iterate: one family"
+is "$(metric "$T/s1" 'resolverd_answers_total{source="stale"}')" 0 "source label: no stale answer (serve-stale is off)"
+is "$(grep -c '^resolverd_answers_total{source=' "$T/s1")" 6 "source label: hosts, local, cache, forward, iterate, stale: one family"
 is "$(metric "$T/s1" 'resolverd_qtype_queries_total{qtype="A"}')" "$(metric "$T/s1" resolverd_queries_total)" \
    "qtype label: every query so far was of type A"
 is "$(metric "$T/s1" 'resolverd_responses_total{rcode="NOERROR"}')" 3 "rcode label: three NOERROR"

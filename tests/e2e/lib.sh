@@ -329,7 +329,7 @@ start_resolverd() {
         diag "$RESOLVERD is not built (make build/asan/resolverd)"
         return 1
     fi
-    "$RESOLVERD" -c "$conf" 2>"$RD_LOG" >&2 &
+    env "${RD_ENV[@]}" "$RESOLVERD" -c "$conf" 2>"$RD_LOG" >&2 &
     RD_PID=$!
     if wait_until 10 _rd_ready; then
         ok 0 "resolverd started on $RD_ADDR@$RD_PORT"
@@ -367,6 +367,39 @@ stop_resolverd() {
     return $bad
 }
 rd_log_diag() { diag "---- $RD_LOG"; diag_file "$RD_LOG" "resolverd: "; }
+
+# ---------------------------------------------------------------------------------------
+# faked time (libfaketime), for TTL expiry without waiting
+#
+# fake_clock_on: every resolverd started afterwards runs under libfaketime with its wall
+# clock (time(), which every TTL uses) moved by an offset read again at every call
+# (FAKETIME_NO_CACHE), so the running daemon's clock jumps when fake_clock_at changes it.
+# Its monotonic clock (libev's timers: upstream timeouts, serve-stale's client timeout)
+# stays real, so a jump never fires a timer. Sets RD_ENV; false (skip the test) when
+# libfaketime is not installed. fake_clock_off: the following starts run on real time.
+# fake_clock_at SECONDS: from now on the daemon's clock reads START + SECONDS (e.g. 9.5)
+# and runs on from there; START is a whole second a little after fake_clock_on, so the
+# second a step lands in is known (TTLs count whole seconds).
+fake_clock_on() {
+    local lib
+    for lib in /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1; do
+        [ -e "$lib" ] && break
+    done
+    [ -e "$lib" ] || return 1
+    FAKE_CLOCK_FILE="$T/faketime"
+    FAKE_CLOCK_START=$(( $(date +%s) + 2 ))
+    fake_clock_at 0
+    # ASan wants to come first among the libraries; with a preload it cannot
+    RD_ENV=(LD_PRELOAD="$lib" FAKETIME_TIMESTAMP_FILE="$FAKE_CLOCK_FILE" FAKETIME_NO_CACHE=1
+            FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0")
+}
+fake_clock_off() { RD_ENV=(); }
+fake_clock_at() {
+    LC_ALL=C awk -v start="$FAKE_CLOCK_START" -v s="$1" -v now="$(date +%s%N)" \
+        'BEGIN { printf "%+.3fs\n", start + s - now / 1e9 }' >"$FAKE_CLOCK_FILE.new" &&
+        mv -f "$FAKE_CLOCK_FILE.new" "$FAKE_CLOCK_FILE"
+}
+RD_ENV=()
 
 # rctl ARGS...: resolverctl at this test's control socket ($CTL).
 rctl() { "$RESOLVERCTL" -s "$CTL" "$@"; }

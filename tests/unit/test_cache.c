@@ -1,6 +1,6 @@
 /* test_cache.c -- unit tests for resolver/cache.c: storing, TTL countdown and expiry,
  * clamps, negative answers (RFC 2308), what is refused, LRU eviction within the byte
- * budget, flushing. Messages are built with ldns and read back with ldns_wire2pkt. */
+ * budget, flushing, the prefetch decision, expired entries kept for serve-stale. Messages are built with ldns and read back with ldns_wire2pkt. */
 #include <ldns/ldns.h>
 #include <stdlib.h>
 
@@ -101,6 +101,15 @@ static bool present(struct cache *c, const char *name, uint16_t qtype, time_t no
 {
     uint8_t out[WIRE_MAX_UDP];
     return lookup(c, name, qtype, now, out, sizeof(out), NULL) > 0;
+}
+
+/* A client's lookup (cache_lookup_client); *hit filled in. */
+static size_t client_lookup(struct cache *c, const char *name, time_t now, struct cache_hit *hit)
+{
+    uint8_t out[WIRE_MAX_UDP];
+    struct key k = key_of(name);
+    return cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, now, out,
+                               sizeof out, hit);
 }
 
 /* TTL of RR `index` of a section of the message in out, or -1 if it does not parse. */
@@ -652,6 +661,225 @@ static void test_walk(void)
     cache_free(c);
 }
 
+/* ---- prefetch ------------------------------------------------------------------------ */
+
+/* Hits at seconds `at` (after T0, where the entry was stored); how many asked a prefetch,
+ * and at which second the first did (-1: none). */
+static int prefetches(struct cache *c, const char *name, const int *at, size_t n, int *first)
+{
+    struct cache_hit hit;
+    int asked = 0;
+
+    *first = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!client_lookup(c, name, T0 + at[i], &hit))
+            return -1;
+        if (hit.prefetch && asked++ == 0)
+            *first = at[i];
+    }
+    return asked;
+}
+
+static void test_prefetch(void)
+{
+    struct cache_limits limits = default_limits;
+    struct msg m10 = build_a("ten.example.", 10), m300 = build_a("five.example.", 300);
+    struct cache_hit hit;
+    struct cache *c;
+    int first;
+
+    limits.prefetch = true;
+    c = new_cache(&limits);
+    store(c, "ten.example.", WIRE_TYPE_A, m10, T0);
+    const int steady[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9 };
+    is_int(prefetches(c, "ten.example.", steady, 11, &first), 1,
+           "a 10 s entry hit every second: one prefetch");
+    is_int(first, 9, "... asked by the hit in its last second (the last tenth)");
+
+    store(c, "five.example.", WIRE_TYPE_A, m300, T0);
+    const int late[] = { 100, 269, 270, 280 };
+    is_int(prefetches(c, "five.example.", late, 4, &first), 1, "a 300 s entry: one prefetch");
+    is_int(first, 270, "... at 30 s left, not at 31");
+
+    store(c, "ten.example.", WIRE_TYPE_A, m10, T0);
+    const int once[] = { 9 };
+    is_int(prefetches(c, "ten.example.", once, 1, &first), 0,
+           "the first hit on an entry, late as it is, asks no prefetch (2 hits needed)");
+    const int twice[] = { 9 };
+    is_int(prefetches(c, "ten.example.", twice, 1, &first), 1, "the second one does");
+
+    store(c, "ten.example.", WIRE_TYPE_A, m10, T0 + 9);
+    ok(client_lookup(c, "ten.example.", T0 + 10, &hit) && !hit.prefetch,
+       "a new store is a new entry: its first hit asks nothing");
+    ok(client_lookup(c, "ten.example.", T0 + 18, &hit) && hit.prefetch,
+       "... its own last second does, again once");
+
+    uint8_t out[WIRE_MAX_UDP];
+    struct key k = key_of("five.example.");
+    store(c, "five.example.", WIRE_TYPE_A, m300, T0);
+    for (int i = 0; i < 5; i++)
+        cache_lookup(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, T0 + 280, out, sizeof out,
+                     NULL);
+    ok(client_lookup(c, "five.example.", T0 + 281, &hit) && !hit.prefetch,
+       "cache_lookup (trace, resolve.c) counts no hit: one client hit asks nothing");
+    cache_free(c);
+
+    limits.prefetch = false;
+    c = new_cache(&limits);
+    store(c, "ten.example.", WIRE_TYPE_A, m10, T0);
+    is_int(prefetches(c, "ten.example.", steady, 11, &first), 0, "prefetch off: never asked");
+    cache_free(c);
+    free(m10.wire);
+    free(m300.wire);
+}
+
+/* ---- serve-stale --------------------------------------------------------------------- */
+
+static size_t stale_lookup(struct cache *c, const char *name, time_t now, uint8_t *out,
+                           size_t cap, enum cache_kind *kind)
+{
+    struct key k = key_of(name);
+    return cache_lookup_stale(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, now, out, cap, kind);
+}
+
+static void backoff(struct cache *c, const char *name, time_t now)
+{
+    struct key k = key_of(name);
+    cache_stale_backoff(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, now);
+}
+
+static void test_stale_kept(void)
+{
+    struct cache_limits limits = default_limits;
+    struct msg m = build_a("www.example.com.", 300);
+    const char *nx_soa[] = { "example.com. 600 IN SOA ns. host. 1 2 3 4 60", NULL };
+    struct msg nx = build("nx.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, NULL, nx_soa,
+                          NULL);
+    uint8_t out[WIRE_MAX_UDP];
+    enum cache_kind kind = CACHE_POSITIVE;
+    struct cache_hit hit;
+    size_t len;
+
+    limits.stale_max_age = 3600;
+    struct cache *c = new_cache(&limits);
+    store(c, "www.example.com.", WIRE_TYPE_A, m, T0);
+    is_int(stale_lookup(c, "www.example.com.", T0 + 299, out, sizeof out, NULL), 0,
+           "a live entry is not stale");
+    ok(!present(c, "www.example.com.", WIRE_TYPE_A, T0 + 300), "expired: a lookup misses ...");
+    is_int(cache_entries(c), 1, "... but the entry is kept");
+    ok(client_lookup(c, "www.example.com.", T0 + 300, &hit) == 0 && !hit.stale,
+       "a client's lookup misses too (no failed refresh yet: resolve it)");
+    len = stale_lookup(c, "www.example.com.", T0 + 300, out, sizeof out, &kind);
+    ok(len > 0, "the stale copy is there");
+    is_int(ttl_in(out, len, LDNS_SECTION_ANSWER, 0), CACHE_STALE_TTL, "... with TTL 30");
+    ok(kind == CACHE_POSITIVE, "... positive");
+    ok(stale_lookup(c, "www.example.com.", T0 + 300 + 3599, out, sizeof out, NULL) > 0,
+       "served stale until max-age past expiry");
+    is_int(stale_lookup(c, "www.example.com.", T0 + 300 + 3600, out, sizeof out, NULL), 0,
+           "... not at max-age");
+    ok(!present(c, "www.example.com.", WIRE_TYPE_A, T0 + 300 + 3600), "a lookup then ...");
+    is_int(cache_entries(c), 0, "... removes it");
+
+    store(c, "nx.example.com.", WIRE_TYPE_A, nx, T0);
+    len = stale_lookup(c, "nx.example.com.", T0 + 61, out, sizeof out, &kind);
+    ok(len > 0 && kind == CACHE_NEGATIVE, "a negative entry is kept stale too");
+    is_int(ttl_in(out, len, LDNS_SECTION_AUTHORITY, 0), CACHE_STALE_TTL, "... its SOA TTL 30");
+    cache_free(c);
+
+    c = new_cache(&default_limits);
+    store(c, "www.example.com.", WIRE_TYPE_A, m, T0);
+    ok(!present(c, "www.example.com.", WIRE_TYPE_A, T0 + 300), "serve-stale off: expired ...");
+    is_int(cache_entries(c), 0, "... and removed at once");
+    store(c, "www.example.com.", WIRE_TYPE_A, m, T0);
+    is_int(stale_lookup(c, "www.example.com.", T0 + 300, out, sizeof out, NULL), 0,
+           "... never served stale");
+    cache_free(c);
+    free(m.wire);
+    free(nx.wire);
+}
+
+static void test_stale_backoff(void)
+{
+    struct cache_limits limits = default_limits;
+    struct msg m = build_a("www.example.com.", 300);
+    struct cache_hit hit;
+    time_t exp = T0 + 300;
+    size_t len;
+
+    limits.stale_max_age = 86400;
+    struct cache *c = new_cache(&limits);
+    store(c, "www.example.com.", WIRE_TYPE_A, m, T0);
+    backoff(c, "www.example.com.", T0 + 100);
+    ok(client_lookup(c, "www.example.com.", T0 + 100, &hit) > 0 && !hit.stale,
+       "a back-off on a live entry changes nothing");
+
+    backoff(c, "www.example.com.", exp);
+    uint8_t cout[WIRE_MAX_UDP];
+    struct key k = key_of("www.example.com.");
+    len = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, exp + 1, cout,
+                              sizeof cout, &hit);
+    ok(len > 0 && hit.stale, "after a failed refresh a client's lookup is served stale");
+    is_int(ttl_in(cout, len, LDNS_SECTION_ANSWER, 0), CACHE_STALE_TTL, "... TTL 30");
+    ok(!hit.prefetch, "... and asks no prefetch");
+    ok(!present(c, "www.example.com.", WIRE_TYPE_A, exp + 1), "a peek still misses");
+    ok(client_lookup(c, "www.example.com.", exp + CACHE_STALE_RETRY - 1, &hit) && hit.stale,
+       "stale for the whole first back-off (30 s)");
+    ok(!client_lookup(c, "www.example.com.", exp + CACHE_STALE_RETRY, &hit) && !hit.stale,
+       "then a miss again: time to retry the refresh");
+
+    time_t t = exp + CACHE_STALE_RETRY;
+    backoff(c, "www.example.com.", t);
+    ok(client_lookup(c, "www.example.com.", t + 2 * CACHE_STALE_RETRY - 1, &hit) && hit.stale,
+       "a second failure doubles the back-off (60 s)");
+    ok(!client_lookup(c, "www.example.com.", t + 2 * CACHE_STALE_RETRY, &hit),
+       "... and no more");
+    for (int i = 0; i < 10; i++)
+        backoff(c, "www.example.com.", t);
+    ok(client_lookup(c, "www.example.com.", t + CACHE_STALE_RETRY_MAX - 1, &hit) && hit.stale &&
+       !client_lookup(c, "www.example.com.", t + CACHE_STALE_RETRY_MAX, &hit),
+       "many failures: the back-off stops at 300 s");
+
+    store(c, "www.example.com.", WIRE_TYPE_A, m, t + 1000);
+    ok(client_lookup(c, "www.example.com.", t + 1000 + 300, &hit) == 0,
+       "a refresh that succeeds ends the back-off (the new entry starts afresh)");
+    cache_free(c);
+    free(m.wire);
+}
+
+static void test_stale_evicted(void)
+{
+    struct cache_limits limits = default_limits;
+    struct msg m = build_a("host-000.example.", 10);
+    char name[64];
+    size_t per_entry;
+
+    limits.stale_max_age = 86400;
+    struct cache *c = new_cache(&limits);
+    store(c, "host-000.example.", WIRE_TYPE_A, m, T0);
+    per_entry = cache_bytes(c);
+    cache_free(c);
+
+    limits.max_bytes = per_entry * 10;
+    c = new_cache(&limits);
+    bool within = true;
+    for (int i = 0; i < 30; i++) {
+        snprintf(name, sizeof name, "host-%03d.example.", i);
+        struct msg mi = build_a(name, 10);
+        store(c, name, WIRE_TYPE_A, mi, T0 + i);  /* the earlier ones expire meanwhile */
+        within &= cache_bytes(c) <= limits.max_bytes;
+        free(mi.wire);
+    }
+    ok(within, "serve-stale: expired entries stay within the byte budget");
+    is_int(cache_entries(c), 10, "... ten entries, as without it");
+    uint8_t out[WIRE_MAX_UDP];
+    is_int(stale_lookup(c, "host-000.example.", T0 + 30, out, sizeof out, NULL), 0,
+           "the least recently used expired entry was evicted");
+    ok(stale_lookup(c, "host-020.example.", T0 + 31, out, sizeof out, NULL) > 0,
+       "a recent expired one is kept");
+    cache_free(c);
+    free(m.wire);
+}
+
 int main(void)
 {
     test_positive();
@@ -666,5 +894,9 @@ int main(void)
     test_flush_name();
     test_flush_if();
     test_walk();
+    test_prefetch();
+    test_stale_kept();
+    test_stale_backoff();
+    test_stale_evicted();
     return done_testing();
 }

@@ -137,10 +137,13 @@ static void test_defaults(struct fixture *fx)
     is_int(cfg->max_ttl, 86400, "max-ttl 86400");
     is_int(cfg->max_negative_ttl, 3600, "max-negative-ttl 3600");
     is_int(cfg->hosts_ttl, 0, "hosts-ttl 0");
-    ok(!cfg->forward_first && !cfg->prefetch && !cfg->serve_stale && !cfg->query_loopback,
-       "forward-first, prefetch, serve-stale, query-loopback off");
+    ok(!cfg->forward_first && !cfg->serve_stale && !cfg->query_loopback,
+       "forward-first, serve-stale, query-loopback off");
+    ok(cfg->prefetch, "prefetch on");
     is_int(cfg->forward_policy, CONFIG_FORWARD_ORDERED, "forward-policy ordered");
     ok(cfg->forward_probe, "forward-probe yes");
+    is_int(cfg->serve_stale_client_timeout_ms, 1800, "serve-stale-client-timeout 1800");
+    is_int(cfg->serve_stale_max_age, 86400, "serve-stale-max-age 86400");
     ok(cfg->qname_minimisation && cfg->case_randomisation && cfg->do_ip4 && cfg->do_ip6 &&
        cfg->root_priming, "qname-minimisation, case-randomisation, do-ip4, do-ip6, root-priming on");
     is_int(cfg->edns_buffer_size, 1232, "edns-buffer-size 1232");
@@ -182,6 +185,8 @@ static const char every_directive[] =
     "case-randomisation no\n"
     "prefetch yes\n"
     "serve-stale yes\n"
+    "serve-stale-client-timeout 0\n"
+    "serve-stale-max-age 3600\n"
     "query-loopback yes\n"
     "do-ip4 no\n"
     "do-ip6 no\n"
@@ -243,6 +248,8 @@ static void check_values(const struct fixture *fx, const struct config *cfg)
     ok(!cfg->case_randomisation, "case-randomisation no");
     ok(cfg->prefetch, "prefetch yes");
     ok(cfg->serve_stale, "serve-stale yes");
+    is_int(cfg->serve_stale_client_timeout_ms, 0, "serve-stale-client-timeout 0 (at once)");
+    is_int(cfg->serve_stale_max_age, 3600, "serve-stale-max-age");
     ok(cfg->query_loopback, "query-loopback yes");
     ok(!cfg->do_ip4, "do-ip4 no");
     ok(!cfg->do_ip6, "do-ip6 no");
@@ -364,6 +371,10 @@ static const struct bad_case bad_cases[] = {
     { "prefetch\n", 1, "'prefetch' needs yes or no" },
     { "\nprefetch maybe\n", 2, "'prefetch' needs yes or no, got 'maybe'" },
     { "serve-stale YES\n", 1, "'serve-stale' needs yes or no, got 'YES'" },
+    { "serve-stale-client-timeout 60001\n", 1,
+      "'serve-stale-client-timeout' needs milliseconds from 0 to 60000, got '60001'" },
+    { "serve-stale-max-age 1d\n", 1,
+      "'serve-stale-max-age' needs a number of seconds from 0 to 2147483647, got '1d'" },
     { "listen localhost\n", 1,
       "'listen' needs an IPv4 or IPv6 address and an optional port, got 'localhost'" },
     { "listen 127.0.0.1 0\n", 1, "'listen' needs a port from 1 to 65535, got '0'" },

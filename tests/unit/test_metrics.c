@@ -97,7 +97,8 @@ static void test_format(void)
                  "resolverd_query_duration_seconds_count 4\n") != NULL,
        "+Inf bucket, _sum in seconds, _count");
     ok(strstr(t, "(stats: rcode.<rcode>)\n") != NULL, "HELP names the keys by pattern");
-    ok(strstr(t, "(stats: answers.hosts answers.local cache.hits answers.forward answers.iterate)\n") != NULL,
+    ok(strstr(t, "(stats: answers.hosts answers.local cache.hits answers.forward "
+                 "answers.iterate answers.stale)\n") != NULL,
        "HELP lists the keys when there is no pattern");
     is_int(count_lines(t, "# HELP "), count_lines(t, "# TYPE "), "a # TYPE for every # HELP");
 
