@@ -601,6 +601,10 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
         *why = NULL;
         return RESOLVE_NEXT;
     }
+    if (q->refresh) {               /* a prefetch: Redis would hand back the expiring answer */
+        *why = "a prefetch: the shared cache is not asked";
+        return RESOLVE_NEXT;
+    }
     if (c->state != CDB_READY || !c->ac) {
         c->ctx->stats.cachedb_skipped++;
         *why = "shared cache down: skipped";

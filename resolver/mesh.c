@@ -314,7 +314,7 @@ static void drop_oldest(struct mesh *m)
 
 /* A new job for q, its resolution started (not yet linked); NULL with *why saying why
  * when none could be. */
-static struct mesh_job *job_new(struct mesh *m, const struct wire_query *q,
+static struct mesh_job *job_new(struct mesh *m, const struct wire_query *q, bool prefetch,
                                 struct resolve_reason *why)
 {
     struct mesh_job *job = calloc(1, sizeof *job);
@@ -330,8 +330,9 @@ static struct mesh_job *job_new(struct mesh *m, const struct wire_query *q,
     job->qname_len = q->qname_len;
     job->qtype = q->qtype;
     job->qclass = q->qclass;
-    struct resolve_query rq = { m->ctx, job->qname, job->qname_len, job->qtype, job->qclass,
-                                NULL, NULL };
+    struct resolve_query rq = { .ctx = m->ctx, .qname_lc = job->qname,
+                                .qname_len = job->qname_len, .qtype = job->qtype,
+                                .qclass = job->qclass, .refresh = prefetch };
     struct resolve_options opt = { .generation = m->d->cache_generation, .failed = why };
     /* nothing running (no socket for any forwarder, no hints): answer now, never park */
     if (!(job->res = resolve_start(&rq, &opt, job_done, job))) {
@@ -356,7 +357,7 @@ static struct mesh_job *job_start(struct mesh *m, const struct wire_query *q,
             return NULL;            /* everything in flight is young: the newcomer waits */
         drop_oldest(m);
     }
-    return job_new(m, q, why);
+    return job_new(m, q, false, why);
 }
 
 void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply_target *t)
@@ -388,7 +389,7 @@ void mesh_prefetch(struct mesh *m, const struct wire_query *q)
     if (find_job(m, q))
         return;                     /* in flight already: its answer is the refresh */
     if (m->n_prefetch >= max_prefetch(m) || m->n_jobs >= max_jobs(m) ||
-        !(job = job_new(m, q, &why))) {
+        !(job = job_new(m, q, true, &why))) {
         m->ctx->stats.prefetch_skipped++;
         return;
     }

@@ -36,6 +36,8 @@ struct resolve_query {
     uint16_t qtype, qclass;
     struct trace *trace;            /* NULL unless traced; outlives the resolution */
     const char *why;                /* why the stage before passed it on; NULL for the first */
+    bool refresh;                   /* a prefetch of an answer about to expire: a shared
+                                     * cache holds at best the same one, so it is not asked */
 };
 
 /* Why a resolution failed, as the client hears it (RFC 8914): an EDE code (ede.h) and a

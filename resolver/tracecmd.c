@@ -153,8 +153,9 @@ static void resolved(void *arg, const struct resolve_answer *ans)
 
 static void resolve(struct tracecmd *tc)
 {
-    struct resolve_query q = { tc->ctx, tc->q.qname_lc, tc->q.qname_len, tc->q.qtype,
-                               tc->q.qclass, tc->trace, NULL };
+    struct resolve_query q = { .ctx = tc->ctx, .qname_lc = tc->q.qname_lc,
+                               .qname_len = tc->q.qname_len, .qtype = tc->q.qtype,
+                               .qclass = tc->q.qclass, .trace = tc->trace };
     struct resolve_options opt = { .generation = tc->d->cache_generation, .failed = &tc->why };
 
     if (!(tc->res = resolve_start(&q, &opt, resolved, tc)))
