@@ -25,13 +25,13 @@ CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 PKG_CFLAGS := $(shell pkg-config --cflags ldns 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lcrypto -lhiredis -lev -lm -lpthread
+PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lssl -lcrypto -lhiredis -lev -lm -lpthread
 CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev libhiredis-dev dnsutils
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
-              mandoc systemd redis-server redis-tools
+              mandoc systemd redis-server redis-tools knot-dnsutils
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
 BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools
 

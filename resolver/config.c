@@ -33,6 +33,7 @@
 #include "wire.h"
 
 #define DEFAULT_PORT 53
+#define DEFAULT_TLS_PORT 853         /* RFC 7858 */
 #define DEFAULT_ROOT_HINTS "hints/root.hints"
 #define MIN_CACHE_SIZE ((size_t)64 * 1024)
 #define MAX_TTL_SECONDS ((uint32_t)INT32_MAX)
@@ -367,23 +368,37 @@ static int handle_path(struct parse_ctx *ctx, const struct directive *d,
 
 /* --- directive handlers ---------------------------------------------------------------------- */
 
-static int handle_listen(struct parse_ctx *ctx, const struct directive *d,
-                         char **args, int n_args)
+/* `listen ADDR [PORT]` and `listen-tls ADDR [PORT]`: the same syntax, another default port. */
+static int add_listen(struct parse_ctx *ctx, const struct directive *d, char **args, int n_args,
+                      uint16_t port, struct config_listen **list, size_t *n)
 {
-    struct config *cfg = ctx->cfg;
     struct config_listen listen = { .addrlen = 0 };
-    uint16_t port = DEFAULT_PORT;
 
     if (n_args > 1 && parse_port(args[1], &port) != 0)
         return fail(ctx, "'%s' needs a port from 1 to 65535, got '%s'", d->name, args[1]);
     if (make_sockaddr(args[0], port, false, &listen.addr, &listen.addrlen) != 0)
         return fail_value(ctx, d, args[0]);
-    struct config_listen *grown = reallocarray(cfg->listens, cfg->n_listens + 1, sizeof *grown);
+    struct config_listen *grown = reallocarray(*list, *n + 1, sizeof *grown);
     if (!grown)
         return fail_oom(ctx);
-    cfg->listens = grown;
-    cfg->listens[cfg->n_listens++] = listen;
+    *list = grown;
+    (*list)[(*n)++] = listen;
     return 0;
+}
+
+static int handle_listen(struct parse_ctx *ctx, const struct directive *d,
+                         char **args, int n_args)
+{
+    return add_listen(ctx, d, args, n_args, DEFAULT_PORT, &ctx->cfg->listens,
+                      &ctx->cfg->n_listens);
+}
+
+static int handle_listen_tls(struct parse_ctx *ctx, const struct directive *d,
+                             char **args, int n_args)
+{
+    ctx->cfg->tls_listen_line = ctx->line;
+    return add_listen(ctx, d, args, n_args, DEFAULT_TLS_PORT, &ctx->cfg->tls_listens,
+                      &ctx->cfg->n_tls_listens);
 }
 
 /* `metrics [ADDR] PORT`: without ADDR, 127.0.0.1, so the counters are never exposed to
@@ -721,6 +736,12 @@ static int handle_user(struct parse_ctx *ctx, const struct directive *d,
 
 static const struct directive directives[] = {
     { "listen", 1, 2, "an IPv4 or IPv6 address and an optional port", handle_listen, 0, 0, 0 },
+    { "listen-tls", 1, 2, "an IPv4 or IPv6 address and an optional port", handle_listen_tls,
+      0, 0, 0 },
+    { "tls-cert", 1, 1, "a PEM certificate (chain) file", handle_path, FIELD(tls_cert), 0, 0 },
+    { "tls-key", 1, 1, "a PEM private key file", handle_path, FIELD(tls_key), 0, 0 },
+    { "tls-ca-file", 1, 1, "a PEM file of CA certificates", handle_path, FIELD(tls_ca_file),
+      0, 0 },
     { "threads", 1, 1, "a number", handle_threads, 0, 0, 256 },
     { "hosts", 1, 1, "a file name", handle_hosts, 0, 0, 0 },
     { "zone", 2, 2, "a domain name and a file name", handle_zone, 0, 0, 0 },
@@ -755,6 +776,7 @@ static const struct directive directives[] = {
     NUMBER("upstream-timeout", "milliseconds", upstream_timeout_ms, 50, 60000),
     NUMBER("tcp-idle-timeout", "milliseconds", tcp_idle_timeout_ms, 100, 600000),
     NUMBER("tcp-max-connections", "a number", tcp_max_connections, 1, 100000),
+    NUMBER("tls-handshake-timeout", "milliseconds", tls_handshake_timeout_ms, 100, 60000),
     NUMBER("max-outstanding", "a number", max_outstanding, 1, 1000000),
     NUMBER("jostle-timeout", "milliseconds", jostle_timeout_ms, 0, 60000),
     NUMBER("max-clients-per-query", "a number", max_clients_per_query, 1, 100000),
@@ -870,6 +892,7 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->upstream_timeout_ms = 1000;
     cfg->tcp_idle_timeout_ms = 10000;
     cfg->tcp_max_connections = 256;
+    cfg->tls_handshake_timeout_ms = 3000;
     cfg->max_outstanding = 10000;
     cfg->jostle_timeout_ms = 200;
     cfg->max_clients_per_query = 1000;
@@ -910,6 +933,10 @@ static int finish_config(struct parse_ctx *ctx)
         ctx->line = ctx->min_ttl_line > ctx->max_ttl_line ? ctx->min_ttl_line : ctx->max_ttl_line;
         return fail(ctx, "'min-ttl' (%u) is greater than 'max-ttl' (%u)",
                     cfg->min_ttl, cfg->max_ttl);
+    }
+    if (cfg->n_tls_listens > 0 && (!cfg->tls_cert || !cfg->tls_key)) {
+        ctx->line = cfg->tls_listen_line;
+        return fail(ctx, "'listen-tls' needs 'tls-cert' and 'tls-key'");
     }
     ctx->line = 0;
     /* without a secret anyone who can reach the Redis could compute our keys, and plant
@@ -968,6 +995,10 @@ void config_free(struct config *cfg)
         return;
     free(cfg->path);
     free(cfg->listens);
+    free(cfg->tls_listens);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    free(cfg->tls_ca_file);
     for (size_t i = 0; i < cfg->n_hosts_files; i++)
         free(cfg->hosts_files[i]);
     free(cfg->hosts_files);
