@@ -740,8 +740,6 @@ static const struct directive directives[] = {
       0, 0, 0 },
     { "tls-cert", 1, 1, "a PEM certificate (chain) file", handle_path, FIELD(tls_cert), 0, 0 },
     { "tls-key", 1, 1, "a PEM private key file", handle_path, FIELD(tls_key), 0, 0 },
-    { "tls-ca-file", 1, 1, "a PEM file of CA certificates", handle_path, FIELD(tls_ca_file),
-      0, 0 },
     { "threads", 1, 1, "a number", handle_threads, 0, 0, 256 },
     { "hosts", 1, 1, "a file name", handle_hosts, 0, 0, 0 },
     { "zone", 2, 2, "a domain name and a file name", handle_zone, 0, 0, 0 },
@@ -998,7 +996,6 @@ void config_free(struct config *cfg)
     free(cfg->tls_listens);
     free(cfg->tls_cert);
     free(cfg->tls_key);
-    free(cfg->tls_ca_file);
     for (size_t i = 0; i < cfg->n_hosts_files; i++)
         free(cfg->hosts_files[i]);
     free(cfg->hosts_files);

@@ -49,7 +49,6 @@ struct config {
     struct config_listen *tls_listens; size_t n_tls_listens;  /* `listen-tls` (port 853) */
     int tls_listen_line;            /* the last `listen-tls`, for the tls-cert check */
     char *tls_cert, *tls_key;       /* the listener's certificate chain and key (PEM) */
-    char *tls_ca_file;              /* CAs for `forward-tls` upstreams; NULL: the system's */
     char **hosts_files;             size_t n_hosts_files;
     struct config_zone *zones;      size_t n_zones;
     struct config_forward *forwards; size_t n_forwards;
