@@ -54,17 +54,26 @@ static SSL_CTX *ctx_common(const SSL_METHOD *method)
     return ssl;
 }
 
-struct tls_ctx *tls_server_new(const char *cert_file, const char *key_file, char *err,
-                               size_t errlen)
+static struct tls_ctx *ctx_new(const SSL_METHOD *method, char *err, size_t errlen)
 {
     struct tls_ctx *ctx = calloc(1, sizeof *ctx);
 
     ERR_clear_error();
-    if (!ctx || !(ctx->ssl = ctx_common(TLS_server_method()))) {
+    if (!ctx || !(ctx->ssl = ctx_common(method))) {
         openssl_reason(err, errlen, "cannot make a TLS context");
         free(ctx);
         return NULL;
     }
+    return ctx;
+}
+
+struct tls_ctx *tls_server_new(const char *cert_file, const char *key_file, char *err,
+                               size_t errlen)
+{
+    struct tls_ctx *ctx = ctx_new(TLS_server_method(), err, errlen);
+
+    if (!ctx)
+        return NULL;
     if (SSL_CTX_use_certificate_chain_file(ctx->ssl, cert_file) != 1) {
         openssl_reason(err, errlen, cert_file);
         goto fail;
@@ -87,14 +96,10 @@ fail:
 
 struct tls_ctx *tls_client_new(const char *ca_file, char *err, size_t errlen)
 {
-    struct tls_ctx *ctx = calloc(1, sizeof *ctx);
+    struct tls_ctx *ctx = ctx_new(TLS_client_method(), err, errlen);
 
-    ERR_clear_error();
-    if (!ctx || !(ctx->ssl = ctx_common(TLS_client_method()))) {
-        openssl_reason(err, errlen, "cannot make a TLS context");
-        free(ctx);
+    if (!ctx)
         return NULL;
-    }
     int loaded = ca_file ? SSL_CTX_load_verify_locations(ctx->ssl, ca_file, NULL)
                          : SSL_CTX_set_default_verify_paths(ctx->ssl);
     if (loaded != 1) {
