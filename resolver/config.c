@@ -501,6 +501,20 @@ static int handle_zone(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
+/* `forward-tls`: ADDR[@PORT]#AUTH-NAME; cuts the name off the field into fwd. */
+static int split_auth_name(struct parse_ctx *ctx, const struct directive *d, char *field,
+                           struct config_forward *fwd, int i)
+{
+    char *hash = strchr(field, '#');
+
+    if (!hash || !hash[1] || strlen(hash + 1) >= CONFIG_MAX_AUTH_NAME)
+        return fail(ctx, "'%s' needs addresses with the name their certificate shows, like "
+                    "192.0.2.1#dns.example or [::1]@853#dns.example, got '%s'", d->name, field);
+    *hash = '\0';
+    snprintf(fwd->auth_names[i], sizeof fwd->auth_names[i], "%s", hash + 1);
+    return 0;
+}
+
 /* Fills fwd's upstreams from the address fields of a `forward` line. */
 static int parse_upstreams(struct parse_ctx *ctx, const struct directive *d,
                            char **addrs, int n_addrs, struct config_forward *fwd)
@@ -509,7 +523,10 @@ static int parse_upstreams(struct parse_ctx *ctx, const struct directive *d,
         return fail(ctx, "'%s' takes at most %d addresses, got %d",
                     d->name, CONFIG_MAX_UPSTREAMS, n_addrs);
     for (int i = 0; i < n_addrs; i++) {
-        if (config_parse_addr(addrs[i], DEFAULT_PORT, &fwd->upstreams[i],
+        if (fwd->tls && split_auth_name(ctx, d, addrs[i], fwd, i) != 0)
+            return -1;
+        if (config_parse_addr(addrs[i], fwd->tls ? DEFAULT_TLS_PORT : DEFAULT_PORT,
+                              &fwd->upstreams[i],
                               &fwd->upstream_lens[i]) != 0)
             return fail(ctx, "'%s' needs addresses like 192.0.2.1, ::1 or [::1]@5353, got '%s'",
                         d->name, addrs[i]);
@@ -536,7 +553,7 @@ static int handle_forward(struct parse_ctx *ctx, const struct directive *d,
                           char **args, int n_args)
 {
     struct config *cfg = ctx->cfg;
-    struct config_forward fwd = { .line = ctx->line };
+    struct config_forward fwd = { .line = ctx->line, .tls = strcmp(d->name, "forward-tls") == 0 };
 
     enum dname_result valid = forward_zone_wire(args[0], &fwd);
     if (valid != DNAME_OK)
@@ -550,6 +567,7 @@ static int handle_forward(struct parse_ctx *ctx, const struct directive *d,
         return fail_oom(ctx);
     cfg->forwards = grown;
     cfg->forwards[cfg->n_forwards++] = fwd;
+    cfg->any_forward_tls |= fwd.tls;
     return 0;
 }
 
@@ -745,6 +763,9 @@ static const struct directive directives[] = {
     { "zone", 2, 2, "a domain name and a file name", handle_zone, 0, 0, 0 },
     { "root-hints", 1, 1, "a file name", handle_path, FIELD(root_hints), 0, 0 },
     { "forward", 2, -1, "a zone and at least one address", handle_forward, 0, 0, 0 },
+    { "forward-tls", 2, -1, "a zone and at least one ADDR#AUTH-NAME", handle_forward, 0, 0, 0 },
+    { "tls-ca-file", 1, 1, "a PEM file of CA certificates", handle_path, FIELD(tls_ca_file),
+      0, 0 },
     YESNO("forward-first", forward_first),
     { "forward-policy", 1, 1, "ordered or fastest", handle_forward_policy, 0, 0, 0 },
     YESNO("forward-probe", forward_probe),
@@ -805,13 +826,23 @@ static const struct directive *find_directive(const char *name)
 
 /* --- lines and files ------------------------------------------------------------------------- */
 
+/* Where the comment begins: a '#' at the start of a field (one inside a field is data,
+ * as in `forward-tls . 192.0.2.1#dns.example`). */
+static size_t comment_start(const char *line)
+{
+    for (size_t i = 0; line[i]; i++)
+        if (line[i] == '#' && (i == 0 || strchr(FIELD_SEPARATORS, line[i - 1])))
+            return i;
+    return strlen(line);
+}
+
 /* Cuts the comment and splits on blanks in place; returns the field count or -1. */
 static int split_fields(struct parse_ctx *ctx, char *line, char **fields)
 {
     char *saveptr = NULL;
     int n = 0;
 
-    line[strcspn(line, "#")] = '\0';
+    line[comment_start(line)] = '\0';
     for (char *f = strtok_r(line, FIELD_SEPARATORS, &saveptr); f;
          f = strtok_r(NULL, FIELD_SEPARATORS, &saveptr)) {
         if (n == MAX_FIELDS)
@@ -996,6 +1027,7 @@ void config_free(struct config *cfg)
     free(cfg->tls_listens);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->tls_ca_file);
     for (size_t i = 0; i < cfg->n_hosts_files; i++)
         free(cfg->hosts_files[i]);
     free(cfg->hosts_files);

@@ -16,6 +16,7 @@
 #include "wire.h"
 
 #define CONFIG_MAX_UPSTREAMS 16
+#define CONFIG_MAX_AUTH_NAME 254    /* a host name as text, with its NUL */
 
 struct config_listen {
     struct sockaddr_storage addr;   /* address and port (port 53 unless given) */
@@ -34,6 +35,8 @@ struct config_forward {             /* `forward ZONE ADDR[@PORT]...` */
     struct sockaddr_storage upstreams[CONFIG_MAX_UPSTREAMS];
     socklen_t upstream_lens[CONFIG_MAX_UPSTREAMS];
     int n_upstreams;
+    bool tls;                       /* `forward-tls ZONE ADDR[@PORT]#AUTH-NAME...` (port 853) */
+    char auth_names[CONFIG_MAX_UPSTREAMS][CONFIG_MAX_AUTH_NAME];   /* tls: each certificate's */
     int line;
 };
 
@@ -49,6 +52,8 @@ struct config {
     struct config_listen *tls_listens; size_t n_tls_listens;  /* `listen-tls` (port 853) */
     int tls_listen_line;            /* the last `listen-tls`, for the tls-cert check */
     char *tls_cert, *tls_key;       /* the listener's certificate chain and key (PEM) */
+    char *tls_ca_file;              /* CAs for `forward-tls` upstreams; NULL: the system's */
+    bool any_forward_tls;           /* some forward zone is `forward-tls` */
     char **hosts_files;             size_t n_hosts_files;
     struct config_zone *zones;      size_t n_zones;
     struct config_forward *forwards; size_t n_forwards;

@@ -89,6 +89,7 @@ struct daemon {
     struct hints *hints;            /* root hints; NULL: no iteration (no hints file) */
     struct tls_ctx *tls_server;     /* `listen-tls` certificate; swapped whole on reload
                                        (open connections keep the one they began with) */
+    struct tls_ctx *tls_client;     /* `forward-tls` upstreams' CA store; likewise swapped */
     unsigned cache_generation;      /* bumped when a reload makes cached answers wrong */
     struct cache *cache;            /* whole answers, for clients (own locks) */
     struct rrcache *rrcache;        /* RRsets (delegations, glue) for the iterator */

@@ -102,15 +102,21 @@ static struct localzones *load_zones(const struct config *cfg, char *err, size_t
     return lz;
 }
 
-/* The listener's TLS context, when `listen-tls` asks for one: *out stays NULL otherwise. */
-static int load_tls_server(const struct config *cfg, struct tls_ctx **out, char *err,
-                           size_t errlen)
+/* The listener's TLS context when `listen-tls` asks for one, and the upstreams' when a
+ * `forward-tls` does (each NULL otherwise). */
+static int load_tls(const struct config *cfg, struct tls_ctx **server, struct tls_ctx **client,
+                    char *err, size_t errlen)
 {
-    *out = NULL;
-    if (cfg->n_tls_listens == 0)
-        return 0;
-    *out = tls_server_new(cfg->tls_cert, cfg->tls_key, err, errlen);
-    return *out ? 0 : -1;
+    *server = *client = NULL;
+    if (cfg->n_tls_listens > 0 &&
+        !(*server = tls_server_new(cfg->tls_cert, cfg->tls_key, err, errlen)))
+        return -1;
+    if (cfg->any_forward_tls && !(*client = tls_client_new(cfg->tls_ca_file, err, errlen))) {
+        tls_ctx_free(*server);
+        *server = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 int state_load(struct daemon *d, char *err, size_t errlen)
@@ -122,7 +128,7 @@ int state_load(struct daemon *d, char *err, size_t errlen)
     d->zones = load_zones(d->cfg, err, errlen);
     if (!d->zones)
         return -1;
-    if (load_tls_server(d->cfg, &d->tls_server, err, errlen) < 0)
+    if (load_tls(d->cfg, &d->tls_server, &d->tls_client, err, errlen) < 0)
         return -1;
     d->hosts = load_hosts(d->cfg);
     d->hints = load_hints(d->cfg);
@@ -148,6 +154,7 @@ void state_free(struct daemon *d)
     ratelimit_free(d->ratelimit);
     hints_free(d->hints);
     tls_ctx_free(d->tls_server);
+    tls_ctx_free(d->tls_client);
     hosts_free(d->hosts);
     localzones_free(d->zones);
     config_free(d->cfg);
@@ -231,10 +238,11 @@ static bool forwards_equal(const struct config *a, const struct config *b)
     for (size_t i = 0; i < a->n_forwards; i++) {
         const struct config_forward *x = &a->forwards[i], *y = &b->forwards[i];
         if (!wire_name_equal(x->zone, x->zone_len, y->zone, y->zone_len) ||
-            x->n_upstreams != y->n_upstreams)
+            x->n_upstreams != y->n_upstreams || x->tls != y->tls)
             return false;
         for (int k = 0; k < x->n_upstreams; k++)
-            if (!addr_equal(&x->upstreams[k], &y->upstreams[k]))
+            if (!addr_equal(&x->upstreams[k], &y->upstreams[k]) ||
+                strcmp(x->auth_names[k], y->auth_names[k]) != 0)
                 return false;
     }
     return true;
@@ -267,7 +275,7 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
 {
     struct config *fresh_cfg;
     struct localzones *fresh_zones;
-    struct tls_ctx *fresh_tls;
+    struct tls_ctx *fresh_tls, *fresh_tls_client;
 
     sdnotify_reloading();               /* READY=1 again below, whatever the outcome */
     if (config_load(d->config_path, &fresh_cfg, err, errlen) < 0)
@@ -276,7 +284,7 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
         config_free(fresh_cfg);
         goto failed;
     }
-    if (load_tls_server(fresh_cfg, &fresh_tls, err, errlen) < 0) {
+    if (load_tls(fresh_cfg, &fresh_tls, &fresh_tls_client, err, errlen) < 0) {
         localzones_free(fresh_zones);
         config_free(fresh_cfg);
         goto failed;
@@ -293,10 +301,11 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     struct config *old_cfg = d->cfg;
     struct localzones *old_zones = d->zones;
     struct hints *old_hints = keep_hints ? NULL : d->hints;
-    struct tls_ctx *old_tls = d->tls_server;
+    struct tls_ctx *old_tls = d->tls_server, *old_tls_client = d->tls_client;
     d->cfg = fresh_cfg;
     d->zones = fresh_zones;
     d->tls_server = fresh_tls;
+    d->tls_client = fresh_tls_client;
     if (!keep_hints)
         d->hints = fresh_hints;
     struct cache_limits lim = limits_of(d->cfg);
@@ -318,6 +327,7 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     localzones_free(old_zones);
     hints_free(old_hints);
     tls_ctx_free(old_tls);              /* connections made from it hold their own reference */
+    tls_ctx_free(old_tls_client);
     log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
     sdnotify_ready();
     return 0;

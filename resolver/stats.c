@@ -221,6 +221,14 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
           "Background probes of down forwarders sent", s->forward_probes);
     count(it, "forward.recovered", "resolverd_forward_recovered_total",
           "Times a down forwarder answered again and was taken back", s->forward_recovered);
+    count(it, "upstream.tls_handshakes", "resolverd_upstream_tls_handshakes_total",
+          "TLS handshakes with forward-tls upstreams completed", s->upstream_tls_handshakes);
+    count(it, "upstream.tls_resumptions", "resolverd_upstream_tls_resumptions_total",
+          "TLS handshakes with forward-tls upstreams that resumed a session",
+          s->upstream_tls_resumptions);
+    count(it, "upstream.tls_failures", "resolverd_upstream_tls_failures_total",
+          "TLS handshakes with forward-tls upstreams that failed (certificate, protocol)",
+          s->upstream_tls_failures);
     real_gauge(it, "upstream.rtt_avg_ms", "resolverd_upstream_rtt_average_seconds",
                "Average upstream round-trip time since start or stats-reset",
                ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);

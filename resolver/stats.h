@@ -39,6 +39,8 @@ struct stats {
     uint64_t forward_marked_down;   /* forwarders taken for dead (infra.h, "forwarders") */
     uint64_t forward_probes;        /* probes of down forwarders sent (fwdprobe.h) */
     uint64_t forward_recovered;     /* down forwarders that answered again */
+    uint64_t upstream_tls_handshakes, upstream_tls_resumptions;  /* forward-tls: done; resumed */
+    uint64_t upstream_tls_failures; /* forward-tls handshakes failed (certificate, protocol) */
     uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
     uint64_t mesh_outstanding;  /* gauge: resolutions in flight now */
     uint64_t mesh_dropped;      /* resolutions dropped, oldest first, to make room */

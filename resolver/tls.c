@@ -225,6 +225,11 @@ bool tls_conn_pending(const struct tls_conn *c)
     return SSL_pending(c->ssl) > 0;
 }
 
+bool tls_conn_cert_failed(const struct tls_conn *c)
+{
+    return SSL_get_verify_result(c->ssl) != X509_V_OK;
+}
+
 bool tls_conn_resumed(const struct tls_conn *c)
 {
     return SSL_session_reused(c->ssl) == 1;
@@ -233,6 +238,29 @@ bool tls_conn_resumed(const struct tls_conn *c)
 const char *tls_conn_error(const struct tls_conn *c)
 {
     return c->error[0] ? c->error : "no error";
+}
+
+/* struct tls_session is OpenSSL's SSL_SESSION, under a name of our own */
+struct tls_session *tls_conn_session(struct tls_conn *c)
+{
+    SSL_SESSION *s = SSL_get1_session(c->ssl);
+
+    if (s && SSL_SESSION_is_resumable(s) != 1) {
+        SSL_SESSION_free(s);
+        s = NULL;
+    }
+    return (struct tls_session *)s;
+}
+
+void tls_conn_offer_session(struct tls_conn *c, struct tls_session *s)
+{
+    if (s)
+        SSL_set_session(c->ssl, (SSL_SESSION *)s);
+}
+
+void tls_session_free(struct tls_session *s)
+{
+    SSL_SESSION_free((SSL_SESSION *)s);
 }
 
 void tls_conn_free(struct tls_conn *c)

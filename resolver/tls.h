@@ -53,10 +53,18 @@ enum tls_io tls_conn_read(struct tls_conn *c, void *buf, size_t len, size_t *n);
 enum tls_io tls_conn_write(struct tls_conn *c, const void *buf, size_t len, size_t *n);
 /* Decrypted bytes are buffered here that the socket's readiness will not announce. */
 bool tls_conn_pending(const struct tls_conn *c);
+/* The handshake failed on the peer's certificate (its chain or its name). */
+bool tls_conn_cert_failed(const struct tls_conn *c);
 /* The handshake resumed an earlier session. */
 bool tls_conn_resumed(const struct tls_conn *c);
 /* Why the last call failed (OpenSSL's words, or the certificate check's), for the log. */
 const char *tls_conn_error(const struct tls_conn *c);
+/* Session resumption (clients): the session of a finished handshake, to offer on the next
+ * connection to the same server (NULL: none); freed with tls_session_free. */
+struct tls_session;
+struct tls_session *tls_conn_session(struct tls_conn *c);
+void tls_conn_offer_session(struct tls_conn *c, struct tls_session *s);
+void tls_session_free(struct tls_session *s);
 /* Sends close_notify if it can without waiting and frees the session (not the socket). */
 void tls_conn_free(struct tls_conn *c);
 
