@@ -39,7 +39,7 @@ DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test test-tsan bench bench-cachebust bench-cachedb bench-rrl deps-bench deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan bench bench-cachebust bench-cachedb bench-rrl bench-dot deps-bench deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -183,6 +183,7 @@ bench: deps-bench build/resolverd build/resolverctl
 	tools/bench/cachebust.sh
 	tools/bench/rrl.sh
 	tools/bench/cachedb.sh
+	tools/bench/dot.sh
 
 # RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")
 bench-cachebust: deps-bench build/resolverd build/resolverctl
@@ -285,6 +286,10 @@ bench-rrl: deps-bench build/resolverd build/resolverctl
 # three instances sharing a Redis vs without (tools/bench/README.md, "cachedb.sh")
 bench-cachedb: deps-bench build/resolverd build/resolverctl
 	tools/bench/cachedb.sh
+
+# DoT upstream latency next to plain TCP on one reused connection (tools/bench/README.md, "dot.sh")
+bench-dot: deps-bench build/resolverd
+	CC="$(CC)" tools/bench/dot.sh
 
 # Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
 DECKARD_HOME  ?= ../shared/deckard

@@ -434,7 +434,7 @@ static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     idle_update(c);
-    if (c->tls && tls_conn_pending(c->tls))    /* decrypted already: no readiness will say */
+    if (c->tls && tls_conn_buffered(c->tls))   /* read ahead: no readiness will say */
         ev_feed_event(loop, &c->rio, EV_READ);
 }
 

@@ -53,6 +53,10 @@ enum tls_io tls_conn_read(struct tls_conn *c, void *buf, size_t len, size_t *n);
 enum tls_io tls_conn_write(struct tls_conn *c, const void *buf, size_t len, size_t *n);
 /* Decrypted bytes are buffered here that the socket's readiness will not announce. */
 bool tls_conn_pending(const struct tls_conn *c);
+/* Client sessions read ahead: bytes of later records may wait here, whole or not. Only
+ * after a read that returned data is it worth reading again at once (a partial record
+ * waits for the socket). */
+bool tls_conn_buffered(const struct tls_conn *c);
 /* The handshake failed on the peer's certificate (its chain or its name). */
 bool tls_conn_cert_failed(const struct tls_conn *c);
 /* The handshake resumed an earlier session. */
