@@ -332,6 +332,42 @@ static void test_listen_tls(struct fixture *fx)
     }
 }
 
+/* `forward-tls ZONE ADDR[@PORT]#AUTH-NAME...`: port 853 by default, a name for each
+ * address; '#' inside a field is not a comment. */
+static void test_forward_tls(struct fixture *fx)
+{
+    struct config *cfg = load_text(fx, "forward-tls . 192.0.2.1#dns.example "
+                                       "[2001:db8::1]@8853#other.example # a comment\n"
+                                       "tls-ca-file ca.pem\n");
+    char buf[80];
+
+    ok(cfg != NULL, "forward-tls loads");
+    if (cfg) {
+        is_int(cfg->n_forwards, 1, "one forward zone");
+        ok(cfg->forwards[0].tls && cfg->any_forward_tls, "... marked TLS");
+        is_int(cfg->forwards[0].n_upstreams, 2, "... with two upstreams (the comment is cut)");
+        is_str(addr_text(&cfg->forwards[0].upstreams[0], buf, sizeof buf), "192.0.2.1@853",
+               "port 853 by default");
+        is_str(cfg->forwards[0].auth_names[0], "dns.example", "the first AUTH-NAME");
+        is_str(addr_text(&cfg->forwards[0].upstreams[1], buf, sizeof buf), "2001:db8::1@8853",
+               "an IPv6 upstream with a port");
+        is_str(cfg->forwards[0].auth_names[1], "other.example", "the second AUTH-NAME");
+        is_path(cfg->tls_ca_file, fx, "ca.pem", "tls-ca-file is made absolute");
+    }
+    config_free(cfg);
+    cfg = load_text(fx, "forward . 192.0.2.1\n");
+    ok(cfg && !cfg->forwards[0].tls && !cfg->any_forward_tls, "plain forward is not TLS");
+    config_free(cfg);
+    static const char *const bad[] = { "forward-tls . 192.0.2.1\n", "forward-tls . 192.0.2.1#\n",
+                                       "forward-tls . dns.example#dns.example\n" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = NULL;
+        const char *path = write_config(fx, "bad.conf", bad[i]);
+        ok(config_load(path, &cfg, fx->err, sizeof fx->err) == -1 && cfg == NULL &&
+           strstr(fx->err, ":1: 'forward-tls' needs"), "refused: %s", fx->err);
+    }
+}
+
 static void test_last_wins(struct fixture *fx)
 {
     struct config *cfg = load_text(fx,
@@ -724,6 +760,7 @@ int main(void)
     test_every_directive(&fx);
     test_metrics(&fx);
     test_listen_tls(&fx);
+    test_forward_tls(&fx);
     test_last_wins(&fx);
     test_relative_paths(&fx);
     test_bad_lines(&fx);
