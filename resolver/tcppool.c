@@ -327,12 +327,10 @@ static void conn_writable(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     c->connected = true;        /* a failed connect shows as the send's error */
-    if (c->read_wants_write) {  /* TLS: the read that waited for this */
-        c->read_wants_write = false;
-        conn_readable(loop, &c->rio, EV_READ);
-        return;
-    }
-    conn_flush(c, true);
+    bool read_waited = c->read_wants_write;
+    c->read_wants_write = false;
+    if (conn_flush(c, true) && read_waited)
+        conn_readable(loop, &c->rio, EV_READ);  /* TLS: the read that waited for this */
 }
 
 static struct tcppool_query *find_id(const struct pconn *c, uint16_t id)
