@@ -316,49 +316,17 @@ static void conn_update_reading(struct tcp_conn *c)
 /* read(2) or TLS: >0 bytes, 0 at EOF, -1 with errno (EAGAIN: wait for the watchers). */
 static ssize_t conn_recv(struct tcp_conn *c, void *buf, size_t len)
 {
-    size_t n = 0;
-
     if (!c->tls)
         return read(c->fd, buf, len);
-    switch (tls_conn_read(c->tls, buf, len, &n)) {
-    case TLS_IO_OK:
-        return (ssize_t)n;
-    case TLS_IO_EOF:
-        return 0;
-    case TLS_IO_WANT_WRITE:
-        c->read_wants_write = true;
-        /* fall through */
-    case TLS_IO_WANT_READ:
-        errno = EAGAIN;
-        return -1;
-    default:
-        log_debug("tls read failed: %s", tls_conn_error(c->tls));
-        errno = EPROTO;
-        return -1;
-    }
+    return tls_conn_recv(c->tls, buf, len, &c->read_wants_write);
 }
 
 /* write(2) or TLS, the same way. */
 static ssize_t conn_send(struct tcp_conn *c, const void *buf, size_t len)
 {
-    size_t n = 0;
-
     if (!c->tls)
         return write(c->fd, buf, len);
-    switch (tls_conn_write(c->tls, buf, len, &n)) {
-    case TLS_IO_OK:
-        return (ssize_t)n;
-    case TLS_IO_WANT_READ:
-        c->write_wants_read = true;
-        /* fall through */
-    case TLS_IO_WANT_WRITE:
-        errno = EAGAIN;
-        return -1;
-    default:
-        log_debug("tls write failed: %s", tls_conn_error(c->tls));
-        errno = EPIPE;
-        return -1;
-    }
+    return tls_conn_send(c->tls, buf, len, &c->write_wants_read);
 }
 
 static reply_send_fn send_tcp;

@@ -235,23 +235,9 @@ static void conn_fail(struct pconn *c)
 /* send(2) or TLS: bytes taken, or -1 with errno (EAGAIN: wait; TLS says for what). */
 static ssize_t conn_send(struct pconn *c, const uint8_t *buf, size_t len)
 {
-    size_t n = 0;
-
     if (!c->tls)
         return send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    switch (tls_conn_write(c->tls, buf, len, &n)) {
-    case TLS_IO_OK:
-        return (ssize_t)n;
-    case TLS_IO_WANT_READ:
-        c->write_wants_read = true;     /* the read watcher is always on */
-        /* fall through */
-    case TLS_IO_WANT_WRITE:
-        errno = EAGAIN;
-        return -1;
-    default:
-        errno = EPIPE;
-        return -1;
-    }
+    return tls_conn_send(c->tls, buf, len, &c->write_wants_read);  /* rio is always on */
 }
 
 /* Writes what is queued. Outside an event (from_event false) an error only arms the
@@ -362,26 +348,12 @@ static void deliver(struct pconn *c, uint8_t *msg, size_t len)
 /* read(2) or TLS: >0 bytes, 0 at EOF, -1 with errno (EAGAIN: wait). */
 static ssize_t conn_recv(struct pconn *c, uint8_t *buf, size_t len)
 {
-    size_t n = 0;
-
     if (!c->tls)
         return read(c->fd, buf, len);
-    switch (tls_conn_read(c->tls, buf, len, &n)) {
-    case TLS_IO_OK:
-        return (ssize_t)n;
-    case TLS_IO_EOF:
-        return 0;
-    case TLS_IO_WANT_WRITE:
-        c->read_wants_write = true;
+    ssize_t n = tls_conn_recv(c->tls, buf, len, &c->read_wants_write);
+    if (c->read_wants_write)
         ev_io_start(c->pool->loop, &c->wio);
-        /* fall through */
-    case TLS_IO_WANT_READ:
-        errno = EAGAIN;
-        return -1;
-    default:
-        errno = EPROTO;
-        return -1;
-    }
+    return n;
 }
 
 static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)

@@ -7,6 +7,7 @@
  * and partial progress (the listener's reply buffer grows while a write waits). */
 #include "tls.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,46 @@ enum tls_io tls_conn_write(struct tls_conn *c, const void *buf, size_t len, size
     ERR_clear_error();
     int rc = SSL_write_ex(c->ssl, buf, len, n);
     return rc == 1 ? TLS_IO_OK : io_result(c, rc);
+}
+
+ssize_t tls_conn_recv(struct tls_conn *c, void *buf, size_t len, bool *wants_other)
+{
+    size_t n = 0;
+
+    switch (tls_conn_read(c, buf, len, &n)) {
+    case TLS_IO_OK:
+        return (ssize_t)n;
+    case TLS_IO_EOF:
+        return 0;
+    case TLS_IO_WANT_WRITE:
+        *wants_other = true;
+        /* fall through */
+    case TLS_IO_WANT_READ:
+        errno = EAGAIN;
+        return -1;
+    default:
+        errno = EPROTO;
+        return -1;
+    }
+}
+
+ssize_t tls_conn_send(struct tls_conn *c, const void *buf, size_t len, bool *wants_other)
+{
+    size_t n = 0;
+
+    switch (tls_conn_write(c, buf, len, &n)) {
+    case TLS_IO_OK:
+        return (ssize_t)n;
+    case TLS_IO_WANT_READ:
+        *wants_other = true;
+        /* fall through */
+    case TLS_IO_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+    default:
+        errno = EPIPE;
+        return -1;
+    }
 }
 
 bool tls_conn_pending(const struct tls_conn *c)

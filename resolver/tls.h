@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct tls_ctx;
 struct tls_conn;
@@ -51,6 +52,12 @@ enum tls_io tls_conn_read(struct tls_conn *c, void *buf, size_t len, size_t *n);
 /* Writes up to len bytes; *n is what was taken (OK only, may be less than len). After a
  * WANT_*, call again with the same bytes first (the buffer itself may have moved). */
 enum tls_io tls_conn_write(struct tls_conn *c, const void *buf, size_t len, size_t *n);
+/* The same as read(2)/write(2) give them, for code that drives plain and TLS streams
+ * alike: >0 bytes moved, 0 at EOF (recv only), -1 with errno EAGAIN (wait for the socket:
+ * for writability instead of readability when *wants_other is set true -- it is never
+ * set false here) or EPROTO/EPIPE (failed). */
+ssize_t tls_conn_recv(struct tls_conn *c, void *buf, size_t len, bool *wants_other);
+ssize_t tls_conn_send(struct tls_conn *c, const void *buf, size_t len, bool *wants_other);
 /* Decrypted bytes are buffered here that the socket's readiness will not announce. */
 bool tls_conn_pending(const struct tls_conn *c);
 /* Client sessions read ahead: bytes of later records may wait here, whole or not. Only
