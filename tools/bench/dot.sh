@@ -33,6 +33,7 @@ die() { echo "dot.sh: $*" >&2; exit 2; }
 
 mkdir -p "$OUT"
 [ -f "$ROOT/build/libresolverd.a" ] || die "build first (make)"
+# shellcheck disable=SC2046  # the library flags are words
 "$CC" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$ROOT/resolver" -o "$OUT/dotlat" \
     "$BENCH_DIR/dotlat.c" "$ROOT/build/libresolverd.a" $(pkg-config --libs ldns) \
     -lssl -lcrypto -lev -lm -lpthread || die "cannot build dotlat.c"
