@@ -36,7 +36,7 @@ mkdir -p "$OUT"
 # shellcheck disable=SC2046  # the library flags are words
 "$CC" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$ROOT/resolver" -o "$OUT/dotlat" \
     "$BENCH_DIR/dotlat.c" "$ROOT/build/libresolverd.a" $(pkg-config --libs ldns) \
-    -lssl -lcrypto -lev -lm -lpthread || die "cannot build dotlat.c"
+    -lssl -lcrypto -lhiredis -lev -lm -lpthread || die "cannot build dotlat.c"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
     -subj "/CN=bench CA" -keyout "$W/ca.key" -out "$W/ca.pem" >/dev/null 2>&1 &&
