@@ -25,13 +25,13 @@ CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 PKG_CFLAGS := $(shell pkg-config --cflags ldns 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lcrypto -lhiredis -lev -lm -lpthread
+PKG_LIBS   := $(shell pkg-config --libs ldns 2>/dev/null || echo -lldns) -lssl -lcrypto -lhiredis -lev -lm -lpthread
 CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev libhiredis-dev dnsutils
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
-              mandoc systemd redis-server redis-tools
+              mandoc systemd redis-server redis-tools knot-dnsutils
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
 BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools
 
@@ -39,7 +39,7 @@ DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all run test test-tsan bench bench-cachebust bench-cachedb bench-rrl deps-bench deps deps-build deps-demo demo demo-stop unit clean
+.PHONY: all run test test-tsan bench bench-cachebust bench-cachedb bench-rrl bench-dot deps-bench deps deps-build deps-demo demo demo-stop unit clean
 .DELETE_ON_ERROR:
 
 all: build/resolverd build/resolverctl
@@ -183,6 +183,7 @@ bench: deps-bench build/resolverd build/resolverctl
 	tools/bench/cachebust.sh
 	tools/bench/rrl.sh
 	tools/bench/cachedb.sh
+	tools/bench/dot.sh
 
 # RSS under a flood of unique names against cache-size (tools/bench/README.md, "cachebust.sh")
 bench-cachebust: deps-bench build/resolverd build/resolverctl
@@ -285,6 +286,10 @@ bench-rrl: deps-bench build/resolverd build/resolverctl
 # three instances sharing a Redis vs without (tools/bench/README.md, "cachedb.sh")
 bench-cachedb: deps-bench build/resolverd build/resolverctl
 	tools/bench/cachedb.sh
+
+# DoT upstream latency next to plain TCP on one reused connection (tools/bench/README.md, "dot.sh")
+bench-dot: deps-bench build/resolverd
+	CC="$(CC)" tools/bench/dot.sh
 
 # Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
 DECKARD_HOME  ?= ../shared/deckard

@@ -33,6 +33,7 @@
 #include "wire.h"
 
 #define DEFAULT_PORT 53
+#define DEFAULT_TLS_PORT 853         /* RFC 7858 */
 #define DEFAULT_ROOT_HINTS "hints/root.hints"
 #define MIN_CACHE_SIZE ((size_t)64 * 1024)
 #define MAX_TTL_SECONDS ((uint32_t)INT32_MAX)
@@ -367,23 +368,37 @@ static int handle_path(struct parse_ctx *ctx, const struct directive *d,
 
 /* --- directive handlers ---------------------------------------------------------------------- */
 
-static int handle_listen(struct parse_ctx *ctx, const struct directive *d,
-                         char **args, int n_args)
+/* `listen ADDR [PORT]` and `listen-tls ADDR [PORT]`: the same syntax, another default port. */
+static int add_listen(struct parse_ctx *ctx, const struct directive *d, char **args, int n_args,
+                      uint16_t port, struct config_listen **list, size_t *n)
 {
-    struct config *cfg = ctx->cfg;
     struct config_listen listen = { .addrlen = 0 };
-    uint16_t port = DEFAULT_PORT;
 
     if (n_args > 1 && parse_port(args[1], &port) != 0)
         return fail(ctx, "'%s' needs a port from 1 to 65535, got '%s'", d->name, args[1]);
     if (make_sockaddr(args[0], port, false, &listen.addr, &listen.addrlen) != 0)
         return fail_value(ctx, d, args[0]);
-    struct config_listen *grown = reallocarray(cfg->listens, cfg->n_listens + 1, sizeof *grown);
+    struct config_listen *grown = reallocarray(*list, *n + 1, sizeof *grown);
     if (!grown)
         return fail_oom(ctx);
-    cfg->listens = grown;
-    cfg->listens[cfg->n_listens++] = listen;
+    *list = grown;
+    (*list)[(*n)++] = listen;
     return 0;
+}
+
+static int handle_listen(struct parse_ctx *ctx, const struct directive *d,
+                         char **args, int n_args)
+{
+    return add_listen(ctx, d, args, n_args, DEFAULT_PORT, &ctx->cfg->listens,
+                      &ctx->cfg->n_listens);
+}
+
+static int handle_listen_tls(struct parse_ctx *ctx, const struct directive *d,
+                             char **args, int n_args)
+{
+    ctx->cfg->tls_listen_line = ctx->line;
+    return add_listen(ctx, d, args, n_args, DEFAULT_TLS_PORT, &ctx->cfg->tls_listens,
+                      &ctx->cfg->n_tls_listens);
 }
 
 /* `metrics [ADDR] PORT`: without ADDR, 127.0.0.1, so the counters are never exposed to
@@ -486,6 +501,20 @@ static int handle_zone(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
+/* `forward-tls`: ADDR[@PORT]#AUTH-NAME; cuts the name off the field into fwd. */
+static int split_auth_name(struct parse_ctx *ctx, const struct directive *d, char *field,
+                           struct config_forward *fwd, int i)
+{
+    char *hash = strchr(field, '#');
+
+    if (!hash || !hash[1] || strlen(hash + 1) >= CONFIG_MAX_AUTH_NAME)
+        return fail(ctx, "'%s' needs addresses with the name their certificate shows, like "
+                    "192.0.2.1#dns.example or [::1]@853#dns.example, got '%s'", d->name, field);
+    *hash = '\0';
+    snprintf(fwd->auth_names[i], sizeof fwd->auth_names[i], "%s", hash + 1);
+    return 0;
+}
+
 /* Fills fwd's upstreams from the address fields of a `forward` line. */
 static int parse_upstreams(struct parse_ctx *ctx, const struct directive *d,
                            char **addrs, int n_addrs, struct config_forward *fwd)
@@ -494,7 +523,10 @@ static int parse_upstreams(struct parse_ctx *ctx, const struct directive *d,
         return fail(ctx, "'%s' takes at most %d addresses, got %d",
                     d->name, CONFIG_MAX_UPSTREAMS, n_addrs);
     for (int i = 0; i < n_addrs; i++) {
-        if (config_parse_addr(addrs[i], DEFAULT_PORT, &fwd->upstreams[i],
+        if (fwd->tls && split_auth_name(ctx, d, addrs[i], fwd, i) != 0)
+            return -1;
+        if (config_parse_addr(addrs[i], fwd->tls ? DEFAULT_TLS_PORT : DEFAULT_PORT,
+                              &fwd->upstreams[i],
                               &fwd->upstream_lens[i]) != 0)
             return fail(ctx, "'%s' needs addresses like 192.0.2.1, ::1 or [::1]@5353, got '%s'",
                         d->name, addrs[i]);
@@ -521,7 +553,7 @@ static int handle_forward(struct parse_ctx *ctx, const struct directive *d,
                           char **args, int n_args)
 {
     struct config *cfg = ctx->cfg;
-    struct config_forward fwd = { .line = ctx->line };
+    struct config_forward fwd = { .line = ctx->line, .tls = strcmp(d->name, "forward-tls") == 0 };
 
     enum dname_result valid = forward_zone_wire(args[0], &fwd);
     if (valid != DNAME_OK)
@@ -535,6 +567,7 @@ static int handle_forward(struct parse_ctx *ctx, const struct directive *d,
         return fail_oom(ctx);
     cfg->forwards = grown;
     cfg->forwards[cfg->n_forwards++] = fwd;
+    cfg->any_forward_tls |= fwd.tls;
     return 0;
 }
 
@@ -721,11 +754,18 @@ static int handle_user(struct parse_ctx *ctx, const struct directive *d,
 
 static const struct directive directives[] = {
     { "listen", 1, 2, "an IPv4 or IPv6 address and an optional port", handle_listen, 0, 0, 0 },
+    { "listen-tls", 1, 2, "an IPv4 or IPv6 address and an optional port", handle_listen_tls,
+      0, 0, 0 },
+    { "tls-cert", 1, 1, "a PEM certificate (chain) file", handle_path, FIELD(tls_cert), 0, 0 },
+    { "tls-key", 1, 1, "a PEM private key file", handle_path, FIELD(tls_key), 0, 0 },
     { "threads", 1, 1, "a number", handle_threads, 0, 0, 256 },
     { "hosts", 1, 1, "a file name", handle_hosts, 0, 0, 0 },
     { "zone", 2, 2, "a domain name and a file name", handle_zone, 0, 0, 0 },
     { "root-hints", 1, 1, "a file name", handle_path, FIELD(root_hints), 0, 0 },
     { "forward", 2, -1, "a zone and at least one address", handle_forward, 0, 0, 0 },
+    { "forward-tls", 2, -1, "a zone and at least one ADDR#AUTH-NAME", handle_forward, 0, 0, 0 },
+    { "tls-ca-file", 1, 1, "a PEM file of CA certificates", handle_path, FIELD(tls_ca_file),
+      0, 0 },
     YESNO("forward-first", forward_first),
     { "forward-policy", 1, 1, "ordered or fastest", handle_forward_policy, 0, 0, 0 },
     YESNO("forward-probe", forward_probe),
@@ -755,6 +795,7 @@ static const struct directive directives[] = {
     NUMBER("upstream-timeout", "milliseconds", upstream_timeout_ms, 50, 60000),
     NUMBER("tcp-idle-timeout", "milliseconds", tcp_idle_timeout_ms, 100, 600000),
     NUMBER("tcp-max-connections", "a number", tcp_max_connections, 1, 100000),
+    NUMBER("tls-handshake-timeout", "milliseconds", tls_handshake_timeout_ms, 100, 60000),
     NUMBER("max-outstanding", "a number", max_outstanding, 1, 1000000),
     NUMBER("jostle-timeout", "milliseconds", jostle_timeout_ms, 0, 60000),
     NUMBER("max-clients-per-query", "a number", max_clients_per_query, 1, 100000),
@@ -785,13 +826,23 @@ static const struct directive *find_directive(const char *name)
 
 /* --- lines and files ------------------------------------------------------------------------- */
 
+/* Where the comment begins: a '#' at the start of a field (one inside a field is data,
+ * as in `forward-tls . 192.0.2.1#dns.example`). */
+static size_t comment_start(const char *line)
+{
+    for (size_t i = 0; line[i]; i++)
+        if (line[i] == '#' && (i == 0 || strchr(FIELD_SEPARATORS, line[i - 1])))
+            return i;
+    return strlen(line);
+}
+
 /* Cuts the comment and splits on blanks in place; returns the field count or -1. */
 static int split_fields(struct parse_ctx *ctx, char *line, char **fields)
 {
     char *saveptr = NULL;
     int n = 0;
 
-    line[strcspn(line, "#")] = '\0';
+    line[comment_start(line)] = '\0';
     for (char *f = strtok_r(line, FIELD_SEPARATORS, &saveptr); f;
          f = strtok_r(NULL, FIELD_SEPARATORS, &saveptr)) {
         if (n == MAX_FIELDS)
@@ -870,6 +921,7 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->upstream_timeout_ms = 1000;
     cfg->tcp_idle_timeout_ms = 10000;
     cfg->tcp_max_connections = 256;
+    cfg->tls_handshake_timeout_ms = 3000;
     cfg->max_outstanding = 10000;
     cfg->jostle_timeout_ms = 200;
     cfg->max_clients_per_query = 1000;
@@ -910,6 +962,10 @@ static int finish_config(struct parse_ctx *ctx)
         ctx->line = ctx->min_ttl_line > ctx->max_ttl_line ? ctx->min_ttl_line : ctx->max_ttl_line;
         return fail(ctx, "'min-ttl' (%u) is greater than 'max-ttl' (%u)",
                     cfg->min_ttl, cfg->max_ttl);
+    }
+    if (cfg->n_tls_listens > 0 && (!cfg->tls_cert || !cfg->tls_key)) {
+        ctx->line = cfg->tls_listen_line;
+        return fail(ctx, "'listen-tls' needs 'tls-cert' and 'tls-key'");
     }
     ctx->line = 0;
     /* without a secret anyone who can reach the Redis could compute our keys, and plant
@@ -968,6 +1024,10 @@ void config_free(struct config *cfg)
         return;
     free(cfg->path);
     free(cfg->listens);
+    free(cfg->tls_listens);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    free(cfg->tls_ca_file);
     for (size_t i = 0; i < cfg->n_hosts_files; i++)
         free(cfg->hosts_files[i]);
     free(cfg->hosts_files);

@@ -16,6 +16,7 @@
 #include "wire.h"
 
 #define CONFIG_MAX_UPSTREAMS 16
+#define CONFIG_MAX_AUTH_NAME 254    /* a host name as text, with its NUL */
 
 struct config_listen {
     struct sockaddr_storage addr;   /* address and port (port 53 unless given) */
@@ -34,6 +35,8 @@ struct config_forward {             /* `forward ZONE ADDR[@PORT]...` */
     struct sockaddr_storage upstreams[CONFIG_MAX_UPSTREAMS];
     socklen_t upstream_lens[CONFIG_MAX_UPSTREAMS];
     int n_upstreams;
+    bool tls;                       /* `forward-tls ZONE ADDR[@PORT]#AUTH-NAME...` (port 853) */
+    char auth_names[CONFIG_MAX_UPSTREAMS][CONFIG_MAX_AUTH_NAME];   /* tls: each certificate's */
     int line;
 };
 
@@ -46,6 +49,11 @@ struct config {
     char *path;                     /* the file this was read from */
 
     struct config_listen *listens;  size_t n_listens;
+    struct config_listen *tls_listens; size_t n_tls_listens;  /* `listen-tls` (port 853) */
+    int tls_listen_line;            /* the last `listen-tls`, for the tls-cert check */
+    char *tls_cert, *tls_key;       /* the listener's certificate chain and key (PEM) */
+    char *tls_ca_file;              /* CAs for `forward-tls` upstreams; NULL: the system's */
+    bool any_forward_tls;           /* some forward zone is `forward-tls` */
     char **hosts_files;             size_t n_hosts_files;
     struct config_zone *zones;      size_t n_zones;
     struct config_forward *forwards; size_t n_forwards;
@@ -82,7 +90,8 @@ struct config {
 
     uint32_t upstream_timeout_ms;   /* one try at one upstream */
     uint32_t tcp_idle_timeout_ms;   /* client TCP connections */
-    uint32_t tcp_max_connections;
+    uint32_t tcp_max_connections;   /* TCP and TLS together */
+    uint32_t tls_handshake_timeout_ms;  /* client TLS handshakes */
 
     /* resource caps (each shows in `stats` as limit.*) */
     uint32_t max_outstanding;       /* resolutions in flight, all threads; oldest dropped */

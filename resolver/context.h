@@ -46,6 +46,7 @@ struct hints;
 struct iterate_priming;
 struct ratelimit;
 struct reply_target;
+struct tls_ctx;
 struct wire_query;
 struct workers;
 struct daemon;
@@ -86,6 +87,9 @@ struct daemon {
     struct hosts *hosts;            /* swapped whole on reload or a hosts file edit */
     struct localzones *zones;       /* swapped whole on reload */
     struct hints *hints;            /* root hints; NULL: no iteration (no hints file) */
+    struct tls_ctx *tls_server;     /* `listen-tls` certificate; swapped whole on reload
+                                       (open connections keep the one they began with) */
+    struct tls_ctx *tls_client;     /* `forward-tls` upstreams' CA store; likewise swapped */
     unsigned cache_generation;      /* bumped when a reload makes cached answers wrong */
     struct cache *cache;            /* whole answers, for clients (own locks) */
     struct rrcache *rrcache;        /* RRsets (delegations, glue) for the iterator */

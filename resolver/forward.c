@@ -35,6 +35,7 @@
 #include "log.h"
 #include "outbound.h"
 #include "resolve.h"
+#include "tcppool.h"
 #include "trace.h"
 #include "wire.h"
 
@@ -45,17 +46,23 @@ struct upstream {
     struct sockaddr_storage addr;
     socklen_t len;
     bool retry;                 /* asked while down: its failure doubles its wait */
+    char auth_name[CONFIG_MAX_AUTH_NAME];   /* `forward-tls`: the name its certificate shows */
 };
 
-/* msg == NULL: every upstream failed; by network errors only when `network`. msg is
- * only valid during the call. */
-typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len, bool network);
+/* Why every upstream failed: by network errors only, or (TLS) refused certificates. */
+enum forward_failure { FORWARD_NO_ANSWER, FORWARD_NETWORK, FORWARD_TLS_CERT };
+
+/* msg == NULL: every upstream failed, for the reason given. msg is only valid during
+ * the call. */
+typedef void forward_done_fn(void *arg, uint8_t *msg, size_t len, enum forward_failure why);
 
 struct forward_job {
     struct thread_ctx *ctx;     /* the thread it runs on */
     int n_upstreams, next;      /* the upstreams to ask; the next one's index */
     int n_skipped;              /* the zone's upstreams left out (down), for the trace */
     int failed, neterrs;        /* upstreams that failed us; those by a network error */
+    int certfails;              /* ... those whose TLS certificate failed the check */
+    bool tls;                   /* a `forward-tls` zone */
     uint8_t qname[WIRE_MAX_NAME];
     size_t qname_len;
     uint16_t qtype, qclass;
@@ -104,6 +111,7 @@ static void trace_reply(struct forward_job *job, enum outbound_status status, co
     static const char *const why[] = {
         [OUTBOUND_TIMEOUT] = "timeout", [OUTBOUND_NETERR] = "network-error",
         [OUTBOUND_BADREPLY] = "unusable", [OUTBOUND_CASE_MISMATCH] = "case-mismatch",
+        [OUTBOUND_TLS_CERT] = "tls-certificate-refused",
     };
     struct trace_step *s = trace_last_query(job->trace, 0);
 
@@ -184,6 +192,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     if (worth_another_server(status, msg)) {
         job->failed++;
         job->neterrs += status == OUTBOUND_NETERR;
+        job->certfails += status == OUTBOUND_TLS_CERT;
         log_debug("forwarder %s failed (status %d%s) after %.0f ms",
                   addr_to_str(&job->upstreams[job->next - 1].addr, where, sizeof where), status,
                   status == OUTBOUND_OK ? ", rcode not NOERROR/NXDOMAIN" : "", rtt * 1000);
@@ -192,7 +201,9 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
         msg = NULL;
         len = 0;
     }
-    job->done(job->arg, msg, len, job->neterrs == job->failed);
+    job->done(job->arg, msg, len, job->certfails > 0 ? FORWARD_TLS_CERT
+                                  : job->neterrs == job->failed ? FORWARD_NETWORK
+                                  : FORWARD_NO_ANSWER);
     job_free(job);
 }
 
@@ -213,6 +224,15 @@ static bool start_next(struct forward_job *job)
             .tcp_pool = job->ctx->tcppool,
             .infra = job->ctx->d->infra,    /* TC=1 from it: TCP to it for a while */
         };
+        struct tcppool_tls tls = { .ctx = job->ctx->d->tls_client,
+                                   .auth_name = job->upstreams[i].auth_name };
+        if (job->tls)
+            p.tls = &tls;       /* read during outbound_start only */
+        if (job->tls && !tls.ctx) {
+            job->failed++;
+            job->neterrs++;
+            continue;
+        }
         memcpy(&p.server, &job->upstreams[i].addr, sizeof p.server);
         p.has_source = config_outgoing_for(cfg, p.server.ss_family, &p.source);
         job->query = outbound_start(job->ctx->loop, &job->ctx->stats, &p, upstream_done, job);
@@ -244,6 +264,8 @@ static void choose_upstreams(struct forward_job *job, const struct config_forwar
         memcpy(&job->upstreams[i].addr, &fz->upstreams[order[i]], sizeof job->upstreams[i].addr);
         job->upstreams[i].len = fz->upstream_lens[order[i]];
         job->upstreams[i].retry = retry[i];
+        memcpy(job->upstreams[i].auth_name, fz->auth_names[order[i]],
+               sizeof job->upstreams[i].auth_name);
     }
     job->n_skipped = fz->n_upstreams - job->n_upstreams;
 }
@@ -260,6 +282,7 @@ static struct forward_job *job_new(struct thread_ctx *ctx, const struct config_f
         !(job = calloc(1, sizeof *job + (size_t)fz->n_upstreams * sizeof job->upstreams[0])))
         return NULL;
     job->ctx = ctx;
+    job->tls = fz->tls;
     choose_upstreams(job, fz);
     memcpy(job->qname, q->qname_lc, q->qname_len);
     job->qname_len = q->qname_len;
@@ -287,7 +310,7 @@ static void forward_cancel(struct forward_job *job)
 
 /* Every forwarder timed out or would not answer: No Reachable Authority; every one was
  * out of the network's reach: Network Error (RFC 8914 4.23, 4.24). */
-static void stage_done(void *arg, uint8_t *msg, size_t len, bool network)
+static void stage_done(void *arg, uint8_t *msg, size_t len, enum forward_failure why)
 {
     struct resolve *r = arg;
     bool first = resolve_query_of(r)->ctx->d->cfg->forward_first;
@@ -296,8 +319,13 @@ static void stage_done(void *arg, uint8_t *msg, size_t len, bool network)
         resolve_stage_done(r, RESOLVE_ANSWER, msg, len, NULL);
         return;
     }
-    resolve_set_reason(r, network ? EDE_NETWORK_ERROR : EDE_NO_REACHABLE_AUTHORITY,
-                       "every forwarder failed");
+    if (why == FORWARD_TLS_CERT)
+        resolve_set_reason(r, EDE_NETWORK_ERROR,
+                           "forward-tls: an upstream's certificate failed the check");
+    else
+        resolve_set_reason(r, why == FORWARD_NETWORK ? EDE_NETWORK_ERROR
+                                                     : EDE_NO_REACHABLE_AUTHORITY,
+                           "every forwarder failed");
     resolve_stage_done(r, first ? RESOLVE_NEXT : RESOLVE_FAIL, NULL, 0, first ?
                        "every forwarder failed (forward-first yes)" : "every forwarder failed");
 }

@@ -148,7 +148,8 @@ static void probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (!pr->p->d->cfg->forward_probe || !zone_of(pr->p->d->cfg, &pr->addr) ||
+    const struct config_forward *fz = zone_of(pr->p->d->cfg, &pr->addr);
+    if (!pr->p->d->cfg->forward_probe || !fz || fz->tls ||
         !is_down(pr->p, &pr->addr, &h)) {
         probe_free(pr);                 /* up again, unconfigured, or probing switched off */
         return;
@@ -166,7 +167,9 @@ static void probe_add(struct fwdprobe *p, const struct sockaddr_storage *addr)
     struct infra_fwd_health h;
     struct probe *pr;
 
-    if (!fz || !is_down(p, addr, &h))
+    /* a `forward-tls` server is never asked in clear text, and the probes (main thread)
+     * have no TLS pool: clients retry it when its back-off is over */
+    if (!fz || fz->tls || !is_down(p, addr, &h))
         return;
     for (pr = p->probes; pr; pr = pr->next)
         if (addr_equal(&pr->addr, addr))
@@ -268,7 +271,7 @@ void fwdprobe_sync(struct fwdprobe *p)
     for (struct probe *pr = p->probes, *next; pr; pr = next) {
         const struct config_forward *fz = zone_of(cfg, &pr->addr);
         next = pr->next;
-        if (!cfg->forward_probe || !fz || !is_down(p, &pr->addr, &h)) {
+        if (!cfg->forward_probe || !fz || fz->tls || !is_down(p, &pr->addr, &h)) {
             probe_free(pr);
             continue;
         }

@@ -13,7 +13,17 @@
  * progress; when the client goes away or the idle timer fires we close the socket at once
  * but free the struct only when the last hold is released, so a late upstream answer never
  * touches freed memory. Bounds: frame size (65535), queries in progress per connection,
- * unsent reply bytes, connections in total, idle time. */
+ * unsent reply bytes, connections in total, idle time.
+ *
+ * TLS (`listen-tls`, RFC 7858): the same connections with a tls_conn (tls.h) between the
+ * socket and the frames, so every bound above holds for them too, and the connection cap is
+ * one for both. A TLS connection first handshakes, within `tls-handshake-timeout` from the
+ * accept (the idle timer, with that period, not restarted by handshake progress), with the
+ * daemon's current server context -- a reload swaps it, and open connections keep theirs.
+ * TLS adds two cases the plain socket does not have: a read that must wait for writability
+ * (read_wants_write) or a write that must wait for readability (write_wants_read), and
+ * decrypted bytes buffered inside OpenSSL that the socket's readiness will not announce
+ * (fed to the read watcher by hand). */
 #include "listener.h"
 
 #include <errno.h>
@@ -34,6 +44,7 @@
 #include "log.h"
 #include "reply.h"
 #include "request.h"
+#include "tls.h"
 #include "wire.h"
 
 #define UDP_BATCH            64         /* datagrams read per wake-up, for fairness */
@@ -70,6 +81,7 @@ struct tcp_socket {
     ev_io io;
     ev_timer resume;            /* restarts accepting after running out of descriptors */
     int fd;
+    bool tls;                   /* a `listen-tls` socket */
     struct listener *l;
 };
 
@@ -86,6 +98,10 @@ struct tcp_conn {
     size_t out_off, out_len, out_cap;
     int holds;                  /* queries in progress */
     bool eof;                   /* the client closed its side: finish answering, then close */
+    struct tls_conn *tls;       /* TLS connections: the session; NULL for plain TCP */
+    bool handshaking;           /* TLS: before the first query */
+    bool read_wants_write;      /* TLS: reading waits for the socket to be writable */
+    bool write_wants_read;      /* TLS: writing waits for the socket to be readable */
     struct tcp_conn *prev, *next;
 };
 
@@ -244,6 +260,8 @@ static void conn_close(struct tcp_conn *c)
         ev_io_stop(l->ctx->loop, &c->rio);
         ev_io_stop(l->ctx->loop, &c->wio);
         ev_timer_stop(l->ctx->loop, &c->idle);
+        tls_conn_free(c->tls);  /* a close_notify if the socket takes it */
+        c->tls = NULL;
         close(c->fd);
         c->fd = -1;
         if (c->prev)
@@ -270,17 +288,45 @@ static size_t conn_unsent(const struct tcp_conn *c)
     return c->out_len - c->out_off;
 }
 
-/* Reading stops while too many queries are in progress or too many reply bytes wait for a
- * client that does not read (back-pressure), and resumes when they drain. */
+/* Whether new queries may be read: not while too many are in progress or too many reply
+ * bytes wait for a client that does not read (back-pressure). */
+static bool conn_takes_queries(const struct tcp_conn *c)
+{
+    return !c->eof && !c->read_wants_write && c->holds < TCP_MAX_PENDING &&
+           conn_unsent(c) < TCP_MAX_UNSENT;
+}
+
+/* Reading stops under back-pressure and resumes when it drains; a TLS write waiting for
+ * readability keeps it on. Bytes OpenSSL already decrypted wake the reader by hand. */
 static void conn_update_reading(struct tcp_conn *c)
 {
     struct ev_loop *loop = c->l->ctx->loop;
-    bool want = !c->eof && c->holds < TCP_MAX_PENDING && conn_unsent(c) < TCP_MAX_UNSENT;
+    bool want = conn_takes_queries(c) || c->write_wants_read;
 
     if (want && !ev_is_active(&c->rio))
         ev_io_start(loop, &c->rio);
     else if (!want && ev_is_active(&c->rio))
         ev_io_stop(loop, &c->rio);
+    if (c->read_wants_write && !ev_is_active(&c->wio))
+        ev_io_start(loop, &c->wio);
+    if (c->tls && want && tls_conn_pending(c->tls))
+        ev_feed_event(loop, &c->rio, EV_READ);
+}
+
+/* read(2) or TLS: >0 bytes, 0 at EOF, -1 with errno (EAGAIN: wait for the watchers). */
+static ssize_t conn_recv(struct tcp_conn *c, void *buf, size_t len)
+{
+    if (!c->tls)
+        return read(c->fd, buf, len);
+    return tls_conn_recv(c->tls, buf, len, &c->read_wants_write);
+}
+
+/* write(2) or TLS, the same way. */
+static ssize_t conn_send(struct tcp_conn *c, const void *buf, size_t len)
+{
+    if (!c->tls)
+        return write(c->fd, buf, len);
+    return tls_conn_send(c->tls, buf, len, &c->write_wants_read);
 }
 
 static reply_send_fn send_tcp;
@@ -289,7 +335,7 @@ static reply_send_fn send_tcp;
 static void conn_dispatch(struct tcp_conn *c, size_t msg_len)
 {
     struct thread_ctx *ctx = c->l->ctx;
-    struct reply_target t = { .send = send_tcp, .udp_fd = -1, .tcp = c,
+    struct reply_target t = { .send = send_tcp, .udp_fd = -1, .tcp = c, .tls = c->tls != NULL,
                               .peer_len = c->peer_len, .received = ev_now(ctx->loop),
                               .owner = ctx };
 
@@ -308,7 +354,7 @@ static bool conn_read(struct tcp_conn *c)
         size_t need = c->in_len < 2 ? 2 : 2 + (size_t)wire_get16(c->in);
         if (!bytebuf_reserve(&c->in, &c->in_cap, need))
             return false;
-        ssize_t n = read(c->fd, c->in + c->in_len, need - c->in_len);
+        ssize_t n = conn_recv(c, c->in + c->in_len, need - c->in_len);
         if (n == 0) {
             c->eof = true;      /* answer what was asked, then close (conn_maybe_done) */
             return true;
@@ -335,15 +381,19 @@ static bool conn_done_after_eof(const struct tcp_conn *c)
     return c->eof && c->holds == 0 && conn_unsent(c) == 0;
 }
 
-static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
-{
-    struct tcp_conn *c = w->data;
-    (void)loop;
-    (void)revents;
+static bool conn_flush(struct tcp_conn *c);
+static void conn_handshake(struct tcp_conn *c);
 
-    c->holds++;                 /* keep c alive while its queries answer synchronously */
-    bool open = conn_read(c);
-    c->holds--;
+/* Reads the queries there are (if it may), then closes or adjusts the watchers. */
+static void conn_pump(struct tcp_conn *c)
+{
+    bool open = true;
+
+    if (conn_takes_queries(c)) {
+        c->holds++;             /* keep c alive while its queries answer synchronously */
+        open = conn_read(c);
+        c->holds--;
+    }
     if (!open || c->fd < 0 || conn_done_after_eof(c)) {
         conn_close(c);
         return;
@@ -351,10 +401,30 @@ static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
     conn_update_reading(c);
 }
 
+static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct tcp_conn *c = w->data;
+    (void)loop;
+    (void)revents;
+
+    if (c->handshaking) {
+        conn_handshake(c);
+        return;
+    }
+    if (c->write_wants_read) {  /* TLS: the write that waited for this goes first */
+        c->write_wants_read = false;
+        if (!conn_flush(c)) {
+            conn_close(c);
+            return;
+        }
+    }
+    conn_pump(c);
+}
+
 static bool conn_flush(struct tcp_conn *c)
 {
-    while (c->out_off < c->out_len) {
-        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+    while (c->out_off < c->out_len && !c->write_wants_read) {
+        ssize_t n = conn_send(c, c->out + c->out_off, c->out_len - c->out_off);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
@@ -364,9 +434,10 @@ static bool conn_flush(struct tcp_conn *c)
         }
         c->out_off += (size_t)n;
     }
-    if (c->out_off == c->out_len) {
-        c->out_off = c->out_len = 0;
-        ev_io_stop(c->l->ctx->loop, &c->wio);
+    if (c->out_off == c->out_len || c->write_wants_read) {
+        if (c->out_off == c->out_len)
+            c->out_off = c->out_len = 0;
+        ev_io_stop(c->l->ctx->loop, &c->wio);   /* read_wants_write restarts it */
     } else if (!ev_is_active(&c->wio)) {
         ev_io_start(c->l->ctx->loop, &c->wio);
     }
@@ -379,12 +450,55 @@ static void conn_writable(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
 
+    if (c->handshaking) {
+        conn_handshake(c);
+        return;
+    }
+    bool read_waited = c->read_wants_write;
+    c->read_wants_write = false;
     if (!conn_flush(c) || conn_done_after_eof(c)) {
         conn_close(c);
         return;
     }
     conn_touch(c);              /* the client is reading: that is progress */
-    conn_update_reading(c);
+    if (read_waited)
+        conn_pump(c);           /* TLS: the read that waited for this */
+    else
+        conn_update_reading(c);
+}
+
+/* One step of a TLS handshake; once done the connection is an ordinary one. */
+static void conn_handshake(struct tcp_conn *c)
+{
+    struct thread_ctx *ctx = c->l->ctx;
+    char where[64];
+
+    switch (tls_conn_handshake(c->tls)) {
+    case TLS_IO_OK:
+        c->handshaking = false;
+        ctx->stats.tls_handshakes++;
+        if (tls_conn_resumed(c->tls))
+            ctx->stats.tls_resumptions++;
+        c->idle.repeat = ctx->d->cfg->tcp_idle_timeout_ms / 1000.0;
+        conn_touch(c);
+        ev_io_stop(ctx->loop, &c->wio);
+        conn_update_reading(c);
+        return;
+    case TLS_IO_WANT_READ:
+        ev_io_stop(ctx->loop, &c->wio);
+        ev_io_start(ctx->loop, &c->rio);
+        return;
+    case TLS_IO_WANT_WRITE:
+        ev_io_stop(ctx->loop, &c->rio);
+        ev_io_start(ctx->loop, &c->wio);
+        return;
+    default:
+        ctx->stats.tls_failures++;
+        log_debug("tls handshake with %s failed: %s",
+                  addr_to_str(&c->peer, where, sizeof where), tls_conn_error(c->tls));
+        conn_close(c);
+        return;
+    }
 }
 
 /* Idle means: no whole query read, no reply bytes taken by the client and no query in
@@ -395,7 +509,9 @@ static void conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
 
-    if (c->holds > 0) {
+    if (c->handshaking) {
+        c->l->ctx->stats.tls_failures++;    /* a handshake that did not finish in time */
+    } else if (c->holds > 0) {
         conn_touch(c);
         return;
     }
@@ -444,16 +560,22 @@ static void send_tcp(struct thread_ctx *ctx, const struct reply_target *t, const
 }
 
 static void conn_open(struct listener *l, int fd, const struct sockaddr_storage *peer,
-                      socklen_t peer_len)
+                      socklen_t peer_len, bool tls)
 {
     struct thread_ctx *ctx = l->ctx;
     struct tcp_conn *c = calloc(1, sizeof *c);
 
+    /* TLS: the context of now (a reload may have swapped it, or dropped `listen-tls`) */
+    if (c && tls && !(ctx->d->tls_server && (c->tls = tls_conn_accept(ctx->d->tls_server, fd)))) {
+        free(c);
+        c = NULL;
+    }
     if (!c) {
         close(fd);
         atomic_fetch_sub(&ctx->d->tcp_conns, 1);
         return;
     }
+    c->handshaking = tls;
     c->l = l;
     c->fd = fd;
     memcpy(&c->peer, peer, peer_len);
@@ -461,7 +583,8 @@ static void conn_open(struct listener *l, int fd, const struct sockaddr_storage 
     ev_io_init(&c->rio, conn_readable, fd, EV_READ);
     ev_io_init(&c->wio, conn_writable, fd, EV_WRITE);
     ev_init(&c->idle, conn_idle);
-    c->idle.repeat = ctx->d->cfg->tcp_idle_timeout_ms / 1000.0;
+    c->idle.repeat = (tls ? ctx->d->cfg->tls_handshake_timeout_ms
+                          : ctx->d->cfg->tcp_idle_timeout_ms) / 1000.0;
     c->rio.data = c->wio.data = c->idle.data = c;
     ev_io_start(ctx->loop, &c->rio);
     ev_timer_again(ctx->loop, &c->idle);
@@ -520,11 +643,43 @@ static void tcp_acceptable(struct ev_loop *loop, ev_io *w, int revents)
             close(fd);
             continue;
         }
-        conn_open(l, fd, &peer, peer_len);
+        conn_open(l, fd, &peer, peer_len, s->tls);
     }
 }
 
 /* ---- set-up and tear-down ----------------------------------------------------------- */
+
+static void tcp_socket_start(struct listener *l, int fd, bool tls)
+{
+    struct tcp_socket *t = &l->tcp[l->n_tcp++];
+
+    t->fd = fd;
+    t->tls = tls;
+    t->l = l;
+    ev_io_init(&t->io, tcp_acceptable, fd, EV_READ);
+    ev_init(&t->resume, accept_resume);
+    t->io.data = t->resume.data = t;
+    ev_io_start(l->ctx->loop, &t->io);
+}
+
+/* `listen-tls`: TCP sockets only, whose connections speak TLS. */
+static int listener_bind_tls(struct listener *l, const struct config *cfg)
+{
+    char where[64];
+
+    for (size_t i = 0; i < cfg->n_tls_listens; i++) {
+        const struct config_listen *a = &cfg->tls_listens[i];
+        int fd = open_socket(a, SOCK_STREAM);
+        if (fd < 0) {
+            log_err("cannot listen (TLS) on %s: %s",
+                    addr_to_str(&a->addr, where, sizeof where), strerror(errno));
+            return -1;
+        }
+        tcp_socket_start(l, fd, true);
+        log_info("listening on %s (TLS)", addr_to_str(&a->addr, where, sizeof where));
+    }
+    return 0;
+}
 
 static int listener_bind_all(struct listener *l, const struct config *cfg)
 {
@@ -547,16 +702,10 @@ static int listener_bind_all(struct listener *l, const struct config *cfg)
         ev_io_init(&u->io, udp_readable, ufd, EV_READ);
         u->io.data = u;
         ev_io_start(l->ctx->loop, &u->io);
-        struct tcp_socket *t = &l->tcp[l->n_tcp++];
-        t->fd = tfd;
-        t->l = l;
-        ev_io_init(&t->io, tcp_acceptable, tfd, EV_READ);
-        ev_init(&t->resume, accept_resume);
-        t->io.data = t->resume.data = t;
-        ev_io_start(l->ctx->loop, &t->io);
+        tcp_socket_start(l, tfd, false);
         log_info("listening on %s (UDP and TCP)", addr_to_str(&a->addr, where, sizeof where));
     }
-    return 0;
+    return listener_bind_tls(l, cfg);
 }
 
 struct listener *listener_open(struct thread_ctx *ctx)
@@ -568,7 +717,7 @@ struct listener *listener_open(struct thread_ctx *ctx)
         return NULL;
     l->ctx = ctx;
     l->udp = calloc(cfg->n_listens ? cfg->n_listens : 1, sizeof *l->udp);
-    l->tcp = calloc(cfg->n_listens ? cfg->n_listens : 1, sizeof *l->tcp);
+    l->tcp = calloc(cfg->n_listens + cfg->n_tls_listens + 1, sizeof *l->tcp);
     l->batch = malloc(sizeof *l->batch);
     if (!l->udp || !l->tcp || !l->batch || listener_bind_all(l, cfg) < 0) {
         listener_close(l);

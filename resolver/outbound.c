@@ -45,6 +45,7 @@ struct outbound {
     uint16_t id;
     int fd;                     /* -1 while the query is on a pooled connection */
     bool tcp;
+    bool tls;                   /* over TLS (params.tls): never anything else */
     struct tcppool_query *pooled;   /* TCP over a shared connection (params.tcp_pool) */
     ev_io io;
     ev_timer timer;
@@ -198,13 +199,13 @@ static enum outbound_status check_tcp_reply(struct outbound *o, uint8_t *msg, si
     return st;
 }
 
-static void pooled_reply(void *arg, bool ok, uint8_t *msg, size_t len)
+static void pooled_reply(void *arg, enum tcppool_result result, uint8_t *msg, size_t len)
 {
     struct outbound *o = arg;
 
     o->pooled = NULL;
-    if (!ok) {
-        finish(o, OUTBOUND_NETERR, NULL, 0);
+    if (result != TCPPOOL_REPLY) {
+        finish(o, result == TCPPOOL_TLS_FAILED ? OUTBOUND_TLS_CERT : OUTBOUND_NETERR, NULL, 0);
         return;
     }
     enum outbound_status st = check_tcp_reply(o, msg, &len);
@@ -217,8 +218,13 @@ static void pooled_reply(void *arg, bool ok, uint8_t *msg, size_t len)
 static bool tcp_begin(struct outbound *o)
 {
     if (o->p.tcp_pool)
-        o->pooled = tcppool_send(o->p.tcp_pool, &o->p.server, o->p.has_source ? &o->p.source : NULL,
-                                 o->query, o->query_len, pooled_reply, o);
+        o->pooled = tcppool_send_tls(o->p.tcp_pool, &o->p.server,
+                                     o->p.has_source ? &o->p.source : NULL, o->p.tls,
+                                     o->query, o->query_len, pooled_reply, o);
+    o->tls = o->p.tls != NULL;
+    o->p.tls = NULL;                /* read at the start only (tcppool copies what it keeps) */
+    if (!o->pooled && o->tls)
+        return false;               /* TLS only ever goes over the pool */
     if (!o->pooled) {
         o->fd = open_upstream_socket(&o->p, SOCK_STREAM);
         if (o->fd < 0)
@@ -396,7 +402,7 @@ struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
         free(o);
         return NULL;
     }
-    if (p->infra && infra_prefer_tcp(p->infra, &p->server, time(NULL))) {
+    if (p->tls || (p->infra && infra_prefer_tcp(p->infra, &p->server, time(NULL)))) {
         if (!tcp_begin(o)) {
             free(o);
             return NULL;

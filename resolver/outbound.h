@@ -11,7 +11,8 @@
  * is retried
  * over TCP to the same server within the same time budget (and reported to params.infra:
  * then queries to that server start over TCP for a while, see infra_prefer_tcp); TCP uses the
- * thread's reused connections when params.tcp_pool is given (tcppool.h). The reply handed to `done` is
+ * thread's reused connections when params.tcp_pool is given (tcppool.h). With params.tls
+ * the query goes over TLS on the pool from the start (no UDP, no connection of its own). The reply handed to `done` is
  * validated and has its OPT record removed, ready for the cache. */
 #ifndef OUTBOUND_H
 #define OUTBOUND_H
@@ -26,6 +27,7 @@ struct infra;
 struct stats;
 struct outbound;
 struct tcppool;
+struct tcppool_tls;
 
 enum outbound_status {
     OUTBOUND_OK,            /* msg/len hold the validated reply */
@@ -33,6 +35,7 @@ enum outbound_status {
     OUTBOUND_NETERR,        /* socket error, e.g. port unreachable */
     OUTBOUND_BADREPLY,      /* a reply we cannot use (malformed, extended rcode) */
     OUTBOUND_CASE_MISMATCH, /* the server changed the question's case (0x20), over TCP */
+    OUTBOUND_TLS_CERT,      /* TLS (params.tls): the server's certificate failed the check */
 };
 
 struct outbound_params {
@@ -52,6 +55,9 @@ struct outbound_params {
     struct tcppool *tcp_pool;               /* NULL, or the thread's shared TCP connections
                                              * (tcppool.h); without one (or when it is full)
                                              * a TCP query has a connection of its own */
+    const struct tcppool_tls *tls;          /* NULL, or DNS over TLS (`forward-tls`): only
+                                             * over tcp_pool, never in clear text; read
+                                             * during outbound_start only */
 };
 
 /* `msg` is only valid during the call. `rtt` is in seconds. */

@@ -17,6 +17,7 @@
 #define REPLY_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -39,6 +40,7 @@ struct reply_target {
     struct sockaddr_storage peer;       /* the client */
     socklen_t peer_len;
     struct tcp_conn *tcp;               /* TCP: the connection (held until the reply) */
+    bool tls;                           /* ... and it is a TLS one (`listen-tls`) */
     struct thread_ctx *owner;           /* the thread whose listener got the query */
     struct udp_batch *batch;            /* UDP, while the query is handled at once: replies
                                            join the batch (cleared in every stored copy) */

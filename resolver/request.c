@@ -234,7 +234,9 @@ void request_handle(struct thread_ctx *ctx, const uint8_t *pkt, size_t len,
     if (ctx->d->cfg->log_queries)
         querylog_write(&q, t);
     stats_count_qtype(&ctx->stats, q.question_end ? q.qtype : 0);   /* 0: no question: other */
-    if (t->tcp)
+    if (t->tls)
+        ctx->stats.queries_tls++;
+    else if (t->tcp)
         ctx->stats.queries_tcp++;
     else
         ctx->stats.queries_udp++;

@@ -2,7 +2,9 @@
  *
  * Reload is all-or-nothing: the new config, hosts table and local zones are all built
  * before any of them replaces the old one, so a typo in an edited file leaves the running
- * service exactly as it was (and says why). What a reload cannot change -- the listening
+ * service exactly as it was (and says why). The `listen-tls` certificate and key are read
+ * again too (a renewed certificate): new TLS connections use the new context, open ones
+ * go on with the one they began with. What a reload cannot change -- the listening
  * sockets, the control socket path and the metrics address -- is logged as needing a
  * restart. The swap itself
  * is a few pointer stores into `struct daemon` under the world lock: every thread reads
@@ -25,6 +27,7 @@
 #include "ratelimit.h"
 #include "rrcache.h"
 #include "sdnotify.h"
+#include "tls.h"
 #include "wire.h"
 #include "workers.h"
 
@@ -99,6 +102,23 @@ static struct localzones *load_zones(const struct config *cfg, char *err, size_t
     return lz;
 }
 
+/* The listener's TLS context when `listen-tls` asks for one, and the upstreams' when a
+ * `forward-tls` does (each NULL otherwise). */
+static int load_tls(const struct config *cfg, struct tls_ctx **server, struct tls_ctx **client,
+                    char *err, size_t errlen)
+{
+    *server = *client = NULL;
+    if (cfg->n_tls_listens > 0 &&
+        !(*server = tls_server_new(cfg->tls_cert, cfg->tls_key, err, errlen)))
+        return -1;
+    if (cfg->any_forward_tls && !(*client = tls_client_new(cfg->tls_ca_file, err, errlen))) {
+        tls_ctx_free(*server);
+        *server = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int state_load(struct daemon *d, char *err, size_t errlen)
 {
     if (config_load(d->config_path, &d->cfg, err, errlen) < 0)
@@ -107,6 +127,8 @@ int state_load(struct daemon *d, char *err, size_t errlen)
     log_use_syslog(d->cfg->log_syslog);
     d->zones = load_zones(d->cfg, err, errlen);
     if (!d->zones)
+        return -1;
+    if (load_tls(d->cfg, &d->tls_server, &d->tls_client, err, errlen) < 0)
         return -1;
     d->hosts = load_hosts(d->cfg);
     d->hints = load_hints(d->cfg);
@@ -131,6 +153,8 @@ void state_free(struct daemon *d)
     infra_free(d->infra);
     ratelimit_free(d->ratelimit);
     hints_free(d->hints);
+    tls_ctx_free(d->tls_server);
+    tls_ctx_free(d->tls_client);
     hosts_free(d->hosts);
     localzones_free(d->zones);
     config_free(d->cfg);
@@ -214,10 +238,11 @@ static bool forwards_equal(const struct config *a, const struct config *b)
     for (size_t i = 0; i < a->n_forwards; i++) {
         const struct config_forward *x = &a->forwards[i], *y = &b->forwards[i];
         if (!wire_name_equal(x->zone, x->zone_len, y->zone, y->zone_len) ||
-            x->n_upstreams != y->n_upstreams)
+            x->n_upstreams != y->n_upstreams || x->tls != y->tls)
             return false;
         for (int k = 0; k < x->n_upstreams; k++)
-            if (!addr_equal(&x->upstreams[k], &y->upstreams[k]))
+            if (!addr_equal(&x->upstreams[k], &y->upstreams[k]) ||
+                strcmp(x->auth_names[k], y->auth_names[k]) != 0)
                 return false;
     }
     return true;
@@ -228,8 +253,11 @@ static void warn_unchangeable(const struct config *old, const struct config *fre
     bool same_listen = old->n_listens == fresh->n_listens;
     for (size_t i = 0; same_listen && i < old->n_listens; i++)
         same_listen = addr_equal(&old->listens[i].addr, &fresh->listens[i].addr);
+    same_listen = same_listen && old->n_tls_listens == fresh->n_tls_listens;
+    for (size_t i = 0; same_listen && i < old->n_tls_listens; i++)
+        same_listen = addr_equal(&old->tls_listens[i].addr, &fresh->tls_listens[i].addr);
     if (!same_listen)
-        log_warn("reload: 'listen' changes take effect after a restart");
+        log_warn("reload: 'listen' and 'listen-tls' changes take effect after a restart");
     if ((old->control_path == NULL) != (fresh->control_path == NULL) ||
         (old->control_path && strcmp(old->control_path, fresh->control_path) != 0))
         log_warn("reload: 'control' changes take effect after a restart");
@@ -247,11 +275,17 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
 {
     struct config *fresh_cfg;
     struct localzones *fresh_zones;
+    struct tls_ctx *fresh_tls, *fresh_tls_client;
 
     sdnotify_reloading();               /* READY=1 again below, whatever the outcome */
     if (config_load(d->config_path, &fresh_cfg, err, errlen) < 0)
         goto failed;
     if (!(fresh_zones = load_zones(fresh_cfg, err, errlen))) {
+        config_free(fresh_cfg);
+        goto failed;
+    }
+    if (load_tls(fresh_cfg, &fresh_tls, &fresh_tls_client, err, errlen) < 0) {
+        localzones_free(fresh_zones);
         config_free(fresh_cfg);
         goto failed;
     }
@@ -267,8 +301,11 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     struct config *old_cfg = d->cfg;
     struct localzones *old_zones = d->zones;
     struct hints *old_hints = keep_hints ? NULL : d->hints;
+    struct tls_ctx *old_tls = d->tls_server, *old_tls_client = d->tls_client;
     d->cfg = fresh_cfg;
     d->zones = fresh_zones;
+    d->tls_server = fresh_tls;
+    d->tls_client = fresh_tls_client;
     if (!keep_hints)
         d->hints = fresh_hints;
     struct cache_limits lim = limits_of(d->cfg);
@@ -289,6 +326,8 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     config_free(old_cfg);
     localzones_free(old_zones);
     hints_free(old_hints);
+    tls_ctx_free(old_tls);              /* connections made from it hold their own reference */
+    tls_ctx_free(old_tls_client);
     log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
     sdnotify_ready();
     return 0;

@@ -155,6 +155,8 @@ static void traffic_items(struct items *it, const struct stats *s)
              "transport", "udp", s->queries_udp);
     labelled(it, "queries.tcp", "resolverd_transport_queries_total", "Queries by transport",
              "transport", "tcp", s->queries_tcp);
+    labelled(it, "queries.tls", "resolverd_transport_queries_total", "Queries by transport",
+             "transport", "tls", s->queries_tls);
     count(it, "queries.refused_acl", "resolverd_queries_refused_acl_total",
           "Queries refused by the allow/deny ACL", s->refused_acl);
     count(it, "queries.dropped", "resolverd_queries_dropped_total",
@@ -219,6 +221,14 @@ static void cache_upstream_items(struct items *it, const struct stats_snapshot *
           "Background probes of down forwarders sent", s->forward_probes);
     count(it, "forward.recovered", "resolverd_forward_recovered_total",
           "Times a down forwarder answered again and was taken back", s->forward_recovered);
+    count(it, "upstream.tls_handshakes", "resolverd_upstream_tls_handshakes_total",
+          "TLS handshakes with forward-tls upstreams completed", s->upstream_tls_handshakes);
+    count(it, "upstream.tls_resumptions", "resolverd_upstream_tls_resumptions_total",
+          "TLS handshakes with forward-tls upstreams that resumed a session",
+          s->upstream_tls_resumptions);
+    count(it, "upstream.tls_failures", "resolverd_upstream_tls_failures_total",
+          "TLS handshakes with forward-tls upstreams that failed (certificate, protocol)",
+          s->upstream_tls_failures);
     real_gauge(it, "upstream.rtt_avg_ms", "resolverd_upstream_rtt_average_seconds",
                "Average upstream round-trip time since start or stats-reset",
                ratio(s->upstream_rtt_ms_sum, s->upstream_replies), 1, 1e-3);
@@ -267,12 +277,18 @@ static void mesh_items(struct items *it, const struct stats *s)
     count(it, "ratelimit.slipped", "resolverd_ratelimit_slipped_total",
           "Replies sent truncated (TC=1) by ratelimit", s->ratelimit_slipped);
     count(it, "tcp.connections", "resolverd_tcp_connections_total",
-          "Client TCP connections accepted", s->tcp_connections);
-    gauge(it, "tcp.open", "resolverd_tcp_open_connections", "Client TCP connections open now",
+          "Client TCP connections accepted (TLS ones too)", s->tcp_connections);
+    gauge(it, "tcp.open", "resolverd_tcp_open_connections", "Client TCP connections open now (TLS ones too)",
           s->tcp_open);
     count(it, "tcp.refused_cap", "resolverd_tcp_refused_cap_total",
           "Client TCP connections closed at once: tcp-max-connections reached",
           s->tcp_refused_cap);
+    count(it, "tls.handshakes", "resolverd_tls_handshakes_total",
+          "Client TLS handshakes completed", s->tls_handshakes);
+    count(it, "tls.resumptions", "resolverd_tls_resumptions_total",
+          "Client TLS handshakes that resumed a session", s->tls_resumptions);
+    count(it, "tls.failures", "resolverd_tls_failures_total",
+          "Client TLS handshakes that failed or timed out", s->tls_failures);
 }
 
 static void reply_items(struct items *it, const struct stats *s)

@@ -20,7 +20,7 @@
 
 struct stats {
     uint64_t queries_total;     /* every query parsed (after ACL) */
-    uint64_t queries_udp, queries_tcp;
+    uint64_t queries_udp, queries_tcp, queries_tls;
     uint64_t refused_acl;
     uint64_t dropped;           /* unreadable headers, responses sent to us */
     uint64_t formerr, notimp;
@@ -39,12 +39,16 @@ struct stats {
     uint64_t forward_marked_down;   /* forwarders taken for dead (infra.h, "forwarders") */
     uint64_t forward_probes;        /* probes of down forwarders sent (fwdprobe.h) */
     uint64_t forward_recovered;     /* down forwarders that answered again */
+    uint64_t upstream_tls_handshakes, upstream_tls_resumptions;  /* forward-tls: done; resumed */
+    uint64_t upstream_tls_failures; /* forward-tls handshakes failed (certificate, protocol) */
     uint64_t mesh_joined;       /* clients that joined a resolution already in flight */
     uint64_t mesh_outstanding;  /* gauge: resolutions in flight now */
     uint64_t mesh_dropped;      /* resolutions dropped, oldest first, to make room */
     uint64_t mesh_refused;      /* clients answered SERVFAIL at once: no room to resolve */
     uint64_t iterator_referrals, iterator_lame, iterator_scrubbed, iterator_failures;
-    uint64_t tcp_connections, tcp_open, tcp_refused_cap;
+    uint64_t tcp_connections, tcp_open, tcp_refused_cap;    /* TCP and TLS clients */
+    uint64_t tls_handshakes, tls_resumptions;   /* client TLS handshakes done; of them resumed */
+    uint64_t tls_failures;      /* client TLS handshakes failed or timed out */
     uint64_t ratelimit_dropped, ratelimit_slipped;  /* `ratelimit`: dropped, sent TC=1 */
     /* `cachedb` (cachedb.h): lookups answered, not found, refused values or Redis errors,
      * lookups that timed out, lookups skipped (Redis down), answers written; RTT sum */

@@ -17,19 +17,28 @@
  * else reported failed. Failure callbacks run after the connection is gone, with the
  * queries detached (q->c == NULL), so an owner may cancel or send anything from inside one.
  * While replies are handed out (`busy`) the connection is never chosen for closing to make
- * room, so a callback that sends cannot free the connection being read. */
+ * room, so a callback that sends cannot free the connection being read.
+ *
+ * TLS connections (tls != NULL) are the same connections with OpenSSL between the socket
+ * and the frames: `connected` is set when the handshake is done, not when TCP is; until
+ * then queries wait in `out`. As in the listener, a TLS read may wait for writability and
+ * a write for readability, and bytes OpenSSL has already decrypted are fed to the read
+ * watcher by hand. */
 #include "tcppool.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "bytebuf.h"
+#include "log.h"
 #include "stats.h"
+#include "tls.h"
 #include "wire.h"
 
 #define TCPPOOL_READ_CHUNK 4096         /* room made for each read (more for a larger frame) */
@@ -53,7 +62,12 @@ struct pconn {
     struct sockaddr_storage server, source;
     bool has_source;
     int fd;
-    bool connected;                     /* writable once: the handshake is done */
+    bool connected;                     /* writable once (TLS: the TLS handshake done) */
+    bool tcp_up;                        /* TLS: the TCP handshake is done */
+    struct tls_conn *tls;               /* NULL: plain TCP */
+    char auth_name[254];                /* TLS: the name the certificate showed */
+    bool tls_failed;                    /* TLS: the certificate failed the check */
+    bool read_wants_write, write_wants_read;    /* TLS, as in listener.c */
     bool busy;                          /* handing out replies: not to be closed for room */
     ev_io rio, wio;
     ev_timer idle;
@@ -71,6 +85,12 @@ struct tcppool {
     struct stats *stats;
     struct pconn *conns;
     size_t n_conns;
+    struct {                            /* TLS: the last session of each server, to resume */
+        struct sockaddr_storage server;
+        char auth_name[254];
+        struct tls_session *session;
+    } sessions[TCPPOOL_SESSIONS];
+    unsigned next_session;              /* the slot the next new server takes (round robin) */
 };
 
 struct tcppool *tcppool_new(struct ev_loop *loop, struct stats *stats)
@@ -118,12 +138,45 @@ static void query_unlink(struct pconn *c, struct tcppool_query *q)
         c->n_live--;
 }
 
+static int session_slot(const struct tcppool *pool, const struct sockaddr_storage *server,
+                        const char *auth_name)
+{
+    for (int i = 0; i < TCPPOOL_SESSIONS; i++)
+        if (pool->sessions[i].session && addr_equal(&pool->sessions[i].server, server) &&
+            strcmp(pool->sessions[i].auth_name, auth_name) == 0)
+            return i;
+    return -1;
+}
+
+/* Keeps c's session (if it has a resumable one) for the next connection to its server. */
+static void session_save(struct pconn *c)
+{
+    struct tcppool *pool = c->pool;
+    struct tls_session *s = c->connected ? tls_conn_session(c->tls) : NULL;
+
+    if (!s)
+        return;
+    int i = session_slot(pool, &c->server, c->auth_name);
+    if (i < 0) {
+        i = (int)(pool->next_session++ % TCPPOOL_SESSIONS);
+        pool->sessions[i].server = c->server;
+        snprintf(pool->sessions[i].auth_name, sizeof pool->sessions[i].auth_name, "%s",
+                 c->auth_name);
+    }
+    tls_session_free(pool->sessions[i].session);
+    pool->sessions[i].session = s;
+}
+
 /* Closes the socket and frees the connection with whatever is still on its list (the
  * caller has taken off what must be answered). */
 static void conn_close(struct pconn *c)
 {
     struct tcppool *pool = c->pool;
 
+    if (c->tls) {
+        session_save(c);
+        tls_conn_free(c->tls);
+    }
     ev_io_stop(pool->loop, &c->rio);
     ev_io_stop(pool->loop, &c->wio);
     ev_timer_stop(pool->loop, &c->idle);
@@ -146,15 +199,17 @@ static void conn_close(struct pconn *c)
 }
 
 static bool place(struct tcppool *pool, struct tcppool_query *q,
-                  const struct sockaddr_storage *server, const struct sockaddr_storage *source);
+                  const struct sockaddr_storage *server, const struct sockaddr_storage *source,
+                  const struct tcppool_tls *tls);
 
 /* The connection is unusable: it goes, and its queries are sent again or reported. */
 static void conn_fail(struct pconn *c)
 {
     struct tcppool *pool = c->pool;
     struct sockaddr_storage server = c->server, source = c->source;
-    bool has_source = c->has_source, resend = c->answered > 0;
+    bool has_source = c->has_source, resend = c->answered > 0, tls_failed = c->tls_failed;
     struct tcppool_query *back = c->queries;
+    bool was_tls = c->tls != NULL;      /* never resent: the context may be gone (reload) */
 
     c->queries = NULL;
     for (struct tcppool_query *q = back; q; q = q->next)
@@ -164,52 +219,104 @@ static void conn_fail(struct pconn *c)
         struct tcppool_query *q = back;
         back = q->next;
         q->prev = q->next = NULL;
-        if (q->done && resend && !q->resent) {
+        if (q->done && resend && !q->resent && !was_tls) {
             q->resent = true;
-            if (place(pool, q, &server, has_source ? &source : NULL))
+            if (place(pool, q, &server, has_source ? &source : NULL, NULL))
                 continue;
         }
         tcppool_done_fn *done = q->done;
         void *arg = q->arg;
         free(q);
         if (done)
-            done(arg, false, NULL, 0);
+            done(arg, tls_failed ? TCPPOOL_TLS_FAILED : TCPPOOL_FAILED, NULL, 0);
     }
 }
 
+/* send(2) or TLS: bytes taken, or -1 with errno (EAGAIN: wait; TLS says for what). */
+static ssize_t conn_send(struct pconn *c, const uint8_t *buf, size_t len)
+{
+    if (!c->tls)
+        return send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return tls_conn_send(c->tls, buf, len, &c->write_wants_read);  /* rio is always on */
+}
+
 /* Writes what is queued. Outside an event (from_event false) an error only arms the
- * write watcher: the next write reports it from the loop, never to the caller. */
-static void conn_flush(struct pconn *c, bool from_event)
+ * write watcher: the next write reports it from the loop, never to the caller. False
+ * when c is gone. */
+static bool conn_flush(struct pconn *c, bool from_event)
 {
     struct ev_loop *loop = c->pool->loop;
 
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = conn_send(c, c->out + c->out_off, c->out_len - c->out_off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && from_event) {
                 conn_fail(c);
-                return;
+                return false;
             }
-            ev_io_start(loop, &c->wio);
-            return;
+            if (c->write_wants_read)
+                ev_io_stop(loop, &c->wio);
+            else
+                ev_io_start(loop, &c->wio);
+            return true;
         }
         c->out_off += (size_t)n;
     }
     c->out_off = c->out_len = 0;
-    ev_io_stop(loop, &c->wio);
+    if (!c->read_wants_write)
+        ev_io_stop(loop, &c->wio);
+    return true;
+}
+
+static void conn_readable(struct ev_loop *loop, ev_io *w, int revents);
+
+/* One step of the TLS handshake; when done, the queries waiting in `out` go. */
+static void conn_handshake(struct pconn *c)
+{
+    struct tcppool *pool = c->pool;
+    char where[64];
+
+    switch (tls_conn_handshake(c->tls)) {
+    case TLS_IO_OK:
+        c->connected = true;
+        pool->stats->upstream_tls_handshakes++;
+        if (tls_conn_resumed(c->tls))
+            pool->stats->upstream_tls_resumptions++;
+        conn_flush(c, true);
+        return;
+    case TLS_IO_WANT_READ:
+        ev_io_stop(pool->loop, &c->wio);
+        return;
+    case TLS_IO_WANT_WRITE:
+        ev_io_start(pool->loop, &c->wio);
+        return;
+    default:
+        c->tls_failed = tls_conn_cert_failed(c->tls);
+        pool->stats->upstream_tls_failures++;
+        log_info("tls to %s#%s failed: %s", addr_to_str(&c->server, where, sizeof where),
+                 c->auth_name, tls_conn_error(c->tls));
+        conn_fail(c);
+        return;
+    }
 }
 
 static void conn_writable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct pconn *c = w->data;
-    (void)loop;
     (void)revents;
 
+    if (c->tls && !c->connected) {
+        c->tcp_up = true;
+        conn_handshake(c);
+        return;
+    }
     c->connected = true;        /* a failed connect shows as the send's error */
-    conn_flush(c, true);
+    bool read_waited = c->read_wants_write;
+    c->read_wants_write = false;
+    if (conn_flush(c, true) && read_waited)
+        conn_readable(loop, &c->rio, EV_READ);  /* TLS: the read that waited for this */
 }
 
 static struct tcppool_query *find_id(const struct pconn *c, uint16_t id)
@@ -235,20 +342,43 @@ static void deliver(struct pconn *c, uint8_t *msg, size_t len)
     c->answered++;
     free(q);
     if (done)
-        done(arg, true, msg, len);
+        done(arg, TCPPOOL_REPLY, msg, len);
+}
+
+/* read(2) or TLS: >0 bytes, 0 at EOF, -1 with errno (EAGAIN: wait). */
+static ssize_t conn_recv(struct pconn *c, uint8_t *buf, size_t len)
+{
+    if (!c->tls)
+        return read(c->fd, buf, len);
+    ssize_t n = tls_conn_recv(c->tls, buf, len, &c->read_wants_write);
+    if (c->read_wants_write)
+        ev_io_start(c->pool->loop, &c->wio);
+    return n;
 }
 
 static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct pconn *c = w->data;
-    (void)loop;
     (void)revents;
 
+    if (c->tls && !c->connected) {
+        if (!c->tcp_up) {       /* readable before writable: the connect failed */
+            conn_fail(c);
+            return;
+        }
+        conn_handshake(c);
+        return;
+    }
+    if (c->write_wants_read) {  /* TLS: the write that waited for this goes first */
+        c->write_wants_read = false;
+        if (!conn_flush(c, true))
+            return;
+    }
     if (c->in_cap - c->in_len < 2 && !bytebuf_reserve(&c->in, &c->in_cap, c->in_len + TCPPOOL_READ_CHUNK)) {
         conn_fail(c);
         return;
     }
-    ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+    ssize_t n = conn_recv(c, c->in + c->in_len, c->in_cap - c->in_len);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) {
@@ -274,6 +404,8 @@ static void conn_readable(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     idle_update(c);
+    if (c->tls && tls_conn_buffered(c->tls))   /* read ahead: no readiness will say */
+        ev_feed_event(loop, &c->rio, EV_READ);
 }
 
 static void conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
@@ -324,13 +456,26 @@ static int open_socket(const struct sockaddr_storage *server, const struct socka
 }
 
 static struct pconn *conn_open(struct tcppool *pool, const struct sockaddr_storage *server,
-                               const struct sockaddr_storage *source)
+                               const struct sockaddr_storage *source,
+                               const struct tcppool_tls *tls)
 {
     struct pconn *c;
 
     if (!make_room(pool) || !(c = calloc(1, sizeof *c)))
         return NULL;
     c->fd = open_socket(server, source);
+    if (c->fd >= 0 && tls) {
+        snprintf(c->auth_name, sizeof c->auth_name, "%s", tls->auth_name);
+        c->tls = tls_conn_connect(tls->ctx, c->fd, tls->auth_name);
+        if (!c->tls) {
+            close(c->fd);
+            c->fd = -1;
+        } else {
+            int i = session_slot(pool, server, tls->auth_name);
+            if (i >= 0)
+                tls_conn_offer_session(c->tls, pool->sessions[i].session);
+        }
+    }
     if (c->fd < 0) {
         free(c);
         return NULL;
@@ -358,22 +503,24 @@ static struct pconn *conn_open(struct tcppool *pool, const struct sockaddr_stora
 /* ---- choosing a connection --------------------------------------------------------------- */
 
 static bool conn_matches(const struct pconn *c, const struct sockaddr_storage *server,
-                         const struct sockaddr_storage *source)
+                         const struct sockaddr_storage *source, const struct tcppool_tls *tls)
 {
     return addr_equal(&c->server, server) && c->has_source == (source != NULL) &&
-           (!source || addr_equal(&c->source, source));
+           (!source || addr_equal(&c->source, source)) && (c->tls != NULL) == (tls != NULL) &&
+           (!tls || strcmp(c->auth_name, tls->auth_name) == 0);
 }
 
 /* The least busy connection to the server with room for the ID; a new one when each has
  * TCPPOOL_SPREAD in flight and there are fewer than TCPPOOL_PER_SERVER. */
 static struct pconn *choose(struct tcppool *pool, const struct sockaddr_storage *server,
-                            const struct sockaddr_storage *source, uint16_t id)
+                            const struct sockaddr_storage *source,
+                            const struct tcppool_tls *tls, uint16_t id)
 {
     struct pconn *best = NULL;
     size_t count = 0;
 
     for (struct pconn *c = pool->conns; c; c = c->next) {
-        if (!conn_matches(c, server, source))
+        if (!conn_matches(c, server, source, tls))
             continue;
         count++;
         if (c->n_pending >= TCPPOOL_MAX_PENDING || find_id(c, id))
@@ -384,7 +531,7 @@ static struct pconn *choose(struct tcppool *pool, const struct sockaddr_storage 
     if (best && (best->n_pending < TCPPOOL_SPREAD || count >= TCPPOOL_PER_SERVER))
         return best;
     if (count < TCPPOOL_PER_SERVER) {
-        struct pconn *fresh = conn_open(pool, server, source);
+        struct pconn *fresh = conn_open(pool, server, source, tls);
         if (fresh)
             return fresh;
     }
@@ -393,9 +540,10 @@ static struct pconn *choose(struct tcppool *pool, const struct sockaddr_storage 
 
 /* Puts q on a connection and queues its framed message; false when none has room. */
 static bool place(struct tcppool *pool, struct tcppool_query *q,
-                  const struct sockaddr_storage *server, const struct sockaddr_storage *source)
+                  const struct sockaddr_storage *server, const struct sockaddr_storage *source,
+                  const struct tcppool_tls *tls)
 {
-    struct pconn *c = choose(pool, server, source, q->id);
+    struct pconn *c = choose(pool, server, source, tls, q->id);
 
     if (!c || !bytebuf_reserve(&c->out, &c->out_cap, c->out_len + 2 + q->len))
         return false;
@@ -421,6 +569,16 @@ struct tcppool_query *tcppool_send(struct tcppool *pool, const struct sockaddr_s
                                    const uint8_t *query, size_t len,
                                    tcppool_done_fn *done, void *arg)
 {
+    return tcppool_send_tls(pool, server, source, NULL, query, len, done, arg);
+}
+
+struct tcppool_query *tcppool_send_tls(struct tcppool *pool,
+                                       const struct sockaddr_storage *server,
+                                       const struct sockaddr_storage *source,
+                                       const struct tcppool_tls *tls,
+                                       const uint8_t *query, size_t len,
+                                       tcppool_done_fn *done, void *arg)
+{
     struct tcppool_query *q;
 
     if (!pool || len < WIRE_HEADER_LEN || len > 65535 || !(q = calloc(1, sizeof *q + len)))
@@ -430,7 +588,7 @@ struct tcppool_query *tcppool_send(struct tcppool *pool, const struct sockaddr_s
     q->id = WIRE_ID(query);
     q->len = len;
     memcpy(q->msg, query, len);
-    if (!place(pool, q, server, source)) {
+    if (!place(pool, q, server, source, tls)) {
         free(q);
         return NULL;
     }
@@ -455,5 +613,7 @@ void tcppool_free(struct tcppool *pool)
         return;
     while (pool->conns)
         conn_close(pool->conns);
+    for (int i = 0; i < TCPPOOL_SESSIONS; i++)
+        tls_session_free(pool->sessions[i].session);
     free(pool);
 }

@@ -13,7 +13,15 @@
  * Why: at a high rate of queries to a server that slips (RRL TC=1), a connection per query
  * spent most of the worker's time in the kernel (socket, bind, connect, close, thousands
  * of TIME-WAIT sockets) and queued at the server's TCP connection cap; Unbound reuses
- * its TCP streams the same way (outside_network.c, reuse_tcp). */
+ * its TCP streams the same way (outside_network.c, reuse_tcp).
+ *
+ * TLS (`forward-tls`, RFC 7858): tcppool_send_tls puts the query on a connection to the
+ * server that speaks TLS and whose certificate showed the given name; such a connection is
+ * only ever shared with queries that ask for the same name. The handshake runs first
+ * (queries wait in the output buffer); a failed certificate check fails the connection's
+ * queries with TCPPOOL_TLS_FAILED, and nothing ever goes to that server in clear text.
+ * The last session of each TLS server is kept and offered on the next connection
+ * (resumption). */
 #ifndef TCPPOOL_H
 #define TCPPOOL_H
 
@@ -29,13 +37,26 @@
 #define TCPPOOL_MAX_CONNS      64       /* connections in one pool */
 #define TCPPOOL_IDLE_SECONDS   3.0      /* nothing asked on a connection this long: closed */
 
+#define TCPPOOL_SESSIONS       16       /* TLS servers whose last session is kept */
+
 struct stats;
 struct tcppool;
 struct tcppool_query;
+struct tls_ctx;
 
-/* ok: msg/len hold the reply (valid only during the call); !ok: the connection failed
- * (refused, reset, closed by the server) before the reply came. */
-typedef void tcppool_done_fn(void *arg, bool ok, uint8_t *msg, size_t len);
+enum tcppool_result {
+    TCPPOOL_FAILED,         /* the connection failed (refused, reset, closed) before the reply */
+    TCPPOOL_REPLY,          /* msg/len hold the reply (valid only during the call) */
+    TCPPOOL_TLS_FAILED,     /* TLS: the server's certificate failed the check */
+};
+
+typedef void tcppool_done_fn(void *arg, enum tcppool_result result, uint8_t *msg, size_t len);
+
+/* A TLS upstream: the client context and the name the certificate must show (copied). */
+struct tcppool_tls {
+    struct tls_ctx *ctx;
+    const char *auth_name;
+};
 
 struct tcppool *tcppool_new(struct ev_loop *loop, struct stats *stats);
 /* Closes every connection; queries still in flight get no callback (their owners are
@@ -52,6 +73,13 @@ struct tcppool_query *tcppool_send(struct tcppool *pool, const struct sockaddr_s
                                    const struct sockaddr_storage *source,
                                    const uint8_t *query, size_t len,
                                    tcppool_done_fn *done, void *arg);
+/* tcppool_send over TLS (tls != NULL); NULL also when the TLS session cannot be made. */
+struct tcppool_query *tcppool_send_tls(struct tcppool *pool,
+                                       const struct sockaddr_storage *server,
+                                       const struct sockaddr_storage *source,
+                                       const struct tcppool_tls *tls,
+                                       const uint8_t *query, size_t len,
+                                       tcppool_done_fn *done, void *arg);
 /* The owner no longer wants the reply (timeout, cancelled resolution). Its ID stays taken
  * on the connection until the reply comes or the connection closes. */
 void tcppool_cancel(struct tcppool_query *q);

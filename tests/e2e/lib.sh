@@ -411,3 +411,26 @@ stats_snapshot() {
     _arr=()
     while IFS='=' read -r k v; do [ -n "$k" ] && _arr["$k"]=$v; done < <(rctl stats 2>/dev/null)
 }
+
+# ---------------------------------------------------------------------------------------
+# TLS: a throw-away CA and certificates, made by the test (never committed keys that expire)
+
+# tls_make_ca DIR: DIR/ca.pem and DIR/ca.key, a CA valid for two days.
+tls_make_ca() {
+    mkdir -p "$1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=resolverd test CA" -keyout "$1/ca.key" -out "$1/ca.pem" >/dev/null 2>&1
+}
+# tls_make_cert DIR NAME SAN: DIR/NAME.pem and DIR/NAME.key, signed by DIR's CA, for the
+# subjectAltName SAN (e.g. "DNS:dot.test,IP:127.0.0.1").
+tls_make_cert() {
+    local dir=$1 name=$2 san=$3
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+        -keyout "$dir/$name.key" -out "$dir/$name.csr" >/dev/null 2>&1 &&
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$san" >"$dir/$name.ext" &&
+    openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+        -set_serial "0x1$(openssl rand -hex 7)" -days 2 -extfile "$dir/$name.ext" \
+        -out "$dir/$name.pem" >/dev/null 2>&1
+}
+# tls_serial FILE: the certificate's serial number (hex, as openssl prints it).
+tls_serial() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'; }

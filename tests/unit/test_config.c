@@ -297,6 +297,77 @@ static void test_metrics(struct fixture *fx)
     }
 }
 
+/* `listen-tls ADDR [PORT]`: port 853 by default; it needs both tls-cert and tls-key, which
+ * are made absolute like every path. */
+static void test_listen_tls(struct fixture *fx)
+{
+    static const char *const incomplete[] = {
+        "listen-tls 127.0.0.1\n", "tls-cert c.pem\nlisten-tls 127.0.0.1\n",
+        "listen-tls 127.0.0.1\ntls-key k.pem\n",
+    };
+    struct config *cfg = load_text(fx, "listen-tls 127.0.0.1\nlisten-tls ::1 8853\n"
+                                       "tls-cert c.pem\ntls-key k.pem\n"
+                                       "tls-handshake-timeout 500\n");
+    char buf[80];
+
+    ok(cfg != NULL, "listen-tls with tls-cert and tls-key loads");
+    if (cfg) {
+        is_int(cfg->n_tls_listens, 2, "two listen-tls addresses");
+        is_str(addr_text(&cfg->tls_listens[0].addr, buf, sizeof buf), "127.0.0.1@853",
+               "listen-tls without a port is port 853");
+        is_str(addr_text(&cfg->tls_listens[1].addr, buf, sizeof buf), "::1@8853",
+               "listen-tls with a port");
+        is_int(cfg->n_listens, 2, "listen-tls leaves the default UDP/TCP listens");
+        is_path(cfg->tls_cert, fx, "c.pem", "tls-cert is made absolute");
+        is_path(cfg->tls_key, fx, "k.pem", "tls-key is made absolute");
+        is_int(cfg->tls_handshake_timeout_ms, 500, "tls-handshake-timeout");
+    }
+    config_free(cfg);
+    for (size_t i = 0; i < sizeof incomplete / sizeof incomplete[0]; i++) {
+        cfg = NULL;
+        const char *path = write_config(fx, "bad.conf", incomplete[i]);
+        ok(config_load(path, &cfg, fx->err, sizeof fx->err) == -1 && cfg == NULL &&
+           strstr(fx->err, "'listen-tls' needs 'tls-cert' and 'tls-key'"),
+           "refused without a certificate and key: %s", fx->err);
+    }
+}
+
+/* `forward-tls ZONE ADDR[@PORT]#AUTH-NAME...`: port 853 by default, a name for each
+ * address; '#' inside a field is not a comment. */
+static void test_forward_tls(struct fixture *fx)
+{
+    struct config *cfg = load_text(fx, "forward-tls . 192.0.2.1#dns.example "
+                                       "[2001:db8::1]@8853#other.example # a comment\n"
+                                       "tls-ca-file ca.pem\n");
+    char buf[80];
+
+    ok(cfg != NULL, "forward-tls loads");
+    if (cfg) {
+        is_int(cfg->n_forwards, 1, "one forward zone");
+        ok(cfg->forwards[0].tls && cfg->any_forward_tls, "... marked TLS");
+        is_int(cfg->forwards[0].n_upstreams, 2, "... with two upstreams (the comment is cut)");
+        is_str(addr_text(&cfg->forwards[0].upstreams[0], buf, sizeof buf), "192.0.2.1@853",
+               "port 853 by default");
+        is_str(cfg->forwards[0].auth_names[0], "dns.example", "the first AUTH-NAME");
+        is_str(addr_text(&cfg->forwards[0].upstreams[1], buf, sizeof buf), "2001:db8::1@8853",
+               "an IPv6 upstream with a port");
+        is_str(cfg->forwards[0].auth_names[1], "other.example", "the second AUTH-NAME");
+        is_path(cfg->tls_ca_file, fx, "ca.pem", "tls-ca-file is made absolute");
+    }
+    config_free(cfg);
+    cfg = load_text(fx, "forward . 192.0.2.1\n");
+    ok(cfg && !cfg->forwards[0].tls && !cfg->any_forward_tls, "plain forward is not TLS");
+    config_free(cfg);
+    static const char *const bad[] = { "forward-tls . 192.0.2.1\n", "forward-tls . 192.0.2.1#\n",
+                                       "forward-tls . dns.example#dns.example\n" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = NULL;
+        const char *path = write_config(fx, "bad.conf", bad[i]);
+        ok(config_load(path, &cfg, fx->err, sizeof fx->err) == -1 && cfg == NULL &&
+           strstr(fx->err, ":1: 'forward-tls' needs"), "refused: %s", fx->err);
+    }
+}
+
 static void test_last_wins(struct fixture *fx)
 {
     struct config *cfg = load_text(fx,
@@ -447,6 +518,9 @@ static const struct bad_case bad_cases[] = {
     { "cachedb sentinel 127.0.0.1:26379\n", 1,
       "'cachedb' needs redis HOST:PORT, redis unix:PATH or sentinel HOST:PORT NAME" },
     { "cachedb-timeout 0\n", 1, "'cachedb-timeout' needs milliseconds from 1 to 10000, got '0'" },
+    { "listen-tls 127.0.0.1 0\n", 1, "'listen-tls' needs a port from 1 to 65535, got '0'" },
+    { "tls-handshake-timeout 99\n", 1,
+      "'tls-handshake-timeout' needs milliseconds from 100 to 60000, got '99'" },
 };
 
 static void test_bad_lines(struct fixture *fx)
@@ -685,6 +759,8 @@ int main(void)
     test_defaults(&fx);
     test_every_directive(&fx);
     test_metrics(&fx);
+    test_listen_tls(&fx);
+    test_forward_tls(&fx);
     test_last_wins(&fx);
     test_relative_paths(&fx);
     test_bad_lines(&fx);

@@ -136,14 +136,14 @@ static int srv_start(struct ev_loop *loop, struct sockaddr_storage *addr)
 static struct { int id; bool ok; } done_log[MAX_DONE];
 static int n_done;
 
-static void on_done(void *arg, bool okay, uint8_t *msg, size_t len)
+static void on_done(void *arg, enum tcppool_result result, uint8_t *msg, size_t len)
 {
     int id = (int)(intptr_t)arg;
 
     if (n_done < MAX_DONE) {
         /* a reply must be the one for this query: its own ID */
         done_log[n_done].id = id;
-        done_log[n_done].ok = okay && len >= WIRE_HEADER_LEN && WIRE_ID(msg) == id;
+        done_log[n_done].ok = result == TCPPOOL_REPLY && len >= WIRE_HEADER_LEN && WIRE_ID(msg) == id;
         n_done++;
     }
 }
