@@ -46,7 +46,7 @@ static size_t rrset_cache_bytes(const struct config *cfg)
     return cfg->cache_size / 4;
 }
 
-static struct cache_limits limits_of(const struct config *cfg)
+struct cache_limits state_cache_limits(const struct config *cfg)
 {
     struct cache_limits lim = {
         .max_bytes = message_cache_bytes(cfg),
@@ -132,7 +132,7 @@ int state_load(struct daemon *d, char *err, size_t errlen)
         return -1;
     d->hosts = load_hosts(d->cfg);
     d->hints = load_hints(d->cfg);
-    struct cache_limits lim = limits_of(d->cfg);
+    struct cache_limits lim = state_cache_limits(d->cfg);
     d->cache = cache_new(&lim);
     d->rrcache = rrcache_new(rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
     d->infra = infra_new(INFRA_ENTRIES);
@@ -308,7 +308,7 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     d->tls_client = fresh_tls_client;
     if (!keep_hints)
         d->hints = fresh_hints;
-    struct cache_limits lim = limits_of(d->cfg);
+    struct cache_limits lim = state_cache_limits(d->cfg);
     cache_set_limits(d->cache, &lim);
     rrcache_set_limits(d->rrcache, rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
     if (flush_all) {

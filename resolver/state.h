@@ -9,11 +9,18 @@
 
 #include <stddef.h>
 
+#include "cache.h"
+
+struct config;
 struct daemon;
 
 /* Reads d->config_path, the local zones and the hosts files, and makes the caches.
  * Returns -1 with "FILE:LINE: problem" in err. */
 int state_load(struct daemon *d, char *err, size_t errlen);
+/* The message cache's limits as the config sets them (cache-size, TTL bounds, prefetch,
+ * serve-stale): what state_load and a reload give the cache, and what the fuzz targets use. */
+struct cache_limits state_cache_limits(const struct config *cfg);
+
 /* Frees what state_load made (and whatever a reload put in its place). */
 void state_free(struct daemon *d);
 

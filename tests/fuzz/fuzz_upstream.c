@@ -35,6 +35,7 @@
 #include "config.h"
 #include "delegpt.h"
 #include "resolve.h"
+#include "state.h"
 #include "response.h"
 #include "rrcache.h"
 
@@ -136,17 +137,6 @@ static void check_verdict(const struct classify_input *in, const struct classify
 
 /* ---- the message cache and the client's reply (mesh.c job_done, request.c) ------------ */
 
-static struct cache_limits cache_limits_of(const struct config *cfg)
-{
-    struct cache_limits lim = {
-        .max_bytes = cfg->cache_size - cfg->cache_size / 4,
-        .min_ttl = cfg->min_ttl,
-        .max_ttl = cfg->max_ttl,
-        .max_negative_ttl = cfg->max_negative_ttl,
-    };
-    return lim;
-}
-
 /* Every TTL of a cached copy is within what the config allows. */
 static void check_cached_ttls(const uint8_t *msg, size_t len)
 {
@@ -171,7 +161,7 @@ static void store_and_answer(const uint8_t *qname_lc, size_t qname_len, uint16_t
                              uint16_t qclass, uint8_t *msg, size_t len, uint8_t ctrl)
 {
     static uint8_t cached[WIRE_MAX_UDP + WIRE_MAX_NAME];
-    struct cache_limits lim = cache_limits_of(fz.cfg);
+    struct cache_limits lim = state_cache_limits(fz.cfg);
     struct cache *cache = cache_new(&lim);
     time_t now = time(NULL);
     uint8_t query[WIRE_HEADER_LEN + WIRE_MAX_NAME + 4 + 11], client_name[WIRE_MAX_NAME];
