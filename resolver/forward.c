@@ -256,16 +256,20 @@ static void choose_upstreams(struct forward_job *job, const struct config_forwar
     bool retry[CONFIG_MAX_UPSTREAMS];
     time_t now = time(NULL);
 
+    /* glibc's arc4random is a getrandom system call: drawn only where it is used */
+    uint32_t rnd = cfg->forward_policy == CONFIG_FORWARD_FASTEST ? arc4random() : 0;
+
     for (int i = 0; i < fz->n_upstreams; i++)
         infra_fwd_health(job->ctx->d->infra, &fz->upstreams[i], now, &h[i]);
     job->n_upstreams = fwdselect_order(h, fz->n_upstreams, cfg->forward_policy,
-                                       cfg->forward_probe, arc4random(), order, retry);
+                                       cfg->forward_probe, rnd, order, retry);
     for (int i = 0; i < job->n_upstreams; i++) {
         memcpy(&job->upstreams[i].addr, &fz->upstreams[order[i]], sizeof job->upstreams[i].addr);
         job->upstreams[i].len = fz->upstream_lens[order[i]];
         job->upstreams[i].retry = retry[i];
-        memcpy(job->upstreams[i].auth_name, fz->auth_names[order[i]],
-               sizeof job->upstreams[i].auth_name);
+        if (fz->tls)                /* read only for `forward-tls` (calloc left it empty) */
+            memcpy(job->upstreams[i].auth_name, fz->auth_names[order[i]],
+                   sizeof job->upstreams[i].auth_name);
     }
     job->n_skipped = fz->n_upstreams - job->n_upstreams;
 }
