@@ -17,19 +17,8 @@ NP=$(pick_port $NSD_A) && RD_PORT=$(pick_port $RD_ADDR) && RP=$(pick_port $REDIS
     bail "no port"
 CTL="$T/control.sock"
 
-mkdir -p "$T/redis"
-cat >"$T/redis/redis.conf" <<EOF
-bind $REDIS_A
-port $RP
-dir $T/redis
-save ""
-appendonly no
-daemonize no
-logfile $T/redis/redis.log
-EOF
-bg_start redis-server "$T/redis/redis.conf"
-redis_up() { [ "$(redis-cli -h $REDIS_A -p "$RP" ping 2>/dev/null)" = PONG ]; }
-wait_until 10 redis_up; ok $? "redis-server started on $REDIS_A:$RP" || bail "no redis"
+REDIS_ADDR=$REDIS_A REDIS_PORT=$RP
+start_redis; ok $? "redis-server started on $REDIS_A:$RP" || bail "no redis"
 
 cat >"$T/pf.test.zone" <<'EOF'
 $ORIGIN pf.test.

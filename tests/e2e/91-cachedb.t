@@ -19,26 +19,7 @@ PREFIX=e2e85:
 TIMEOUT_MS=200
 NP=$(pick_port $NSD_A) && RP=$(pick_port $REDIS_A) || bail "no port"
 
-# --- redis-server -----------------------------------------------------------------------
-REDIS_PID=""
-start_redis() {
-    mkdir -p "$T/redis"
-    cat >"$T/redis/redis.conf" <<EOF
-bind $REDIS_A
-port $RP
-dir $T/redis
-save ""
-appendonly no
-daemonize no
-logfile $T/redis/redis.log
-EOF
-    bg_start redis-server "$T/redis/redis.conf"
-    REDIS_PID=$BG_PID
-    wait_until 10 redis_up
-}
-stop_redis() { bg_stop "$REDIS_PID"; REDIS_PID=""; }
-rcli() { redis-cli -h $REDIS_A -p "$RP" "$@"; }
-redis_up() { [ "$(rcli ping 2>/dev/null)" = PONG ]; }
+REDIS_ADDR=$REDIS_A REDIS_PORT=$RP     # for lib.sh's start_redis, stop_redis, rcli
 
 start_redis; ok $? "redis-server started on $REDIS_A:$RP" || bail "no redis"
 NSD_CTL=1 start_nsd $NSD_A "$NP" "$DATA/example.test.zone" || bail "nsd did not start"

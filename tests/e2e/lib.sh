@@ -369,6 +369,23 @@ stop_resolverd() {
 rd_log_diag() { diag "---- $RD_LOG"; diag_file "$RD_LOG" "resolverd: "; }
 
 # ---------------------------------------------------------------------------------------
+# redis-server (the shared cache tests): one of our own on $REDIS_ADDR:$REDIS_PORT (set them
+# first), no persistence, its files in $T/redis, stopped by PID. start_redis waits (bounded)
+# until it answers PING and sets REDIS_PID; rcli runs redis-cli against it.
+REDIS_PID=""
+start_redis() {
+    mkdir -p "$T/redis"
+    printf '%s\n' "bind $REDIS_ADDR" "port $REDIS_PORT" "dir $T/redis" 'save ""' "appendonly no" \
+        "daemonize no" "logfile $T/redis/redis.log" >"$T/redis/redis.conf"
+    bg_start redis-server "$T/redis/redis.conf"
+    REDIS_PID=$BG_PID
+    wait_until 10 redis_up
+}
+stop_redis() { bg_stop "$REDIS_PID"; REDIS_PID=""; }
+rcli() { redis-cli -h "$REDIS_ADDR" -p "$REDIS_PORT" "$@"; }
+redis_up() { [ "$(rcli ping 2>/dev/null)" = PONG ]; }
+
+# ---------------------------------------------------------------------------------------
 # faked time (libfaketime), for TTL expiry without waiting
 #
 # fake_clock_on: every resolverd started afterwards runs under libfaketime with its wall
