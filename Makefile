@@ -226,9 +226,10 @@ PATH_SED    = -e 's|/usr/local/etc|$(sysconfdir)|g' -e 's|/usr/local/share|$(dat
 install-gen:
 	@mkdir -p $(GEN)
 	sed -e 's|^root-hints hints/root.hints|root-hints $(datadir)/resolverd/root.hints|' \
+	    -e 's|^trust-anchor-file hints/root.key|trust-anchor-file $(datadir)/resolverd/root.key|' \
 	    -e 's|^# user resolverd          |user resolverd            |' \
 	    -e 's|/etc/resolverd/|$(sysconfdir)/resolverd/|g' resolver.conf >$(GEN)/resolver.conf
-	@grep -q '^root-hints /' $(GEN)/resolver.conf && grep -q '^user resolverd ' $(GEN)/resolver.conf \
+	@grep -q '^root-hints /' $(GEN)/resolver.conf && grep -q '^trust-anchor-file /' $(GEN)/resolver.conf && grep -q '^user resolverd ' $(GEN)/resolver.conf \
 	  && grep -q '^control /run/resolverd/control' $(GEN)/resolver.conf \
 	  || { echo "resolver.conf changed: update the install-gen rule in the Makefile" >&2; exit 1; }
 	sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \

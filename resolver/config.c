@@ -35,6 +35,7 @@
 #define DEFAULT_PORT 53
 #define DEFAULT_TLS_PORT 853         /* RFC 7858 */
 #define DEFAULT_ROOT_HINTS "hints/root.hints"
+#define DEFAULT_TRUST_ANCHOR "hints/root.key"
 #define MIN_CACHE_SIZE ((size_t)64 * 1024)
 #define MAX_TTL_SECONDS ((uint32_t)INT32_MAX)
 #define MAX_FIELDS 64            /* more than any directive needs, even a full `forward` */
@@ -47,6 +48,7 @@ struct parse_ctx {
     char *dir;                   /* absolute directory of the file, "" for "/" */
     int line;                    /* current line, 0 once the file is read */
     int min_ttl_line, max_ttl_line;   /* for the min-ttl <= max-ttl check */
+    bool named_trust_anchor;     /* a trust-anchor-file line was read */
     char *err;
     size_t errlen;
 };
@@ -471,6 +473,41 @@ static int handle_hosts(struct parse_ctx *ctx, const struct directive *d,
     return 0;
 }
 
+/* Appends a string the list takes (NULL: out of memory). */
+static int push_string(struct parse_ctx *ctx, char ***list, size_t *n, char *value)
+{
+    char **grown = value ? reallocarray(*list, *n + 1, sizeof *grown) : NULL;
+
+    if (!grown) {
+        free(value);
+        return fail_oom(ctx);
+    }
+    *list = grown;
+    (*list)[(*n)++] = value;
+    return 0;
+}
+
+static int handle_trust_anchor_file(struct parse_ctx *ctx, const struct directive *d,
+                                    char **args, int n_args)
+{
+    (void)d, (void)n_args;
+    ctx->named_trust_anchor = true;
+    return push_string(ctx, &ctx->cfg->trust_anchor_files, &ctx->cfg->n_trust_anchor_files,
+                       resolve_path(ctx, args[0]));
+}
+
+static int handle_negative_anchor(struct parse_ctx *ctx, const struct directive *d,
+                                  char **args, int n_args)
+{
+    char *name = NULL;
+
+    (void)n_args;
+    enum dname_result valid = normalise_dname(args[0], &name);
+    if (valid == DNAME_INVALID)
+        return fail_value(ctx, d, args[0]);
+    return push_string(ctx, &ctx->cfg->negative_anchors, &ctx->cfg->n_negative_anchors, name);
+}
+
 static int handle_zone(struct parse_ctx *ctx, const struct directive *d,
                        char **args, int n_args)
 {
@@ -762,6 +799,12 @@ static const struct directive directives[] = {
     { "hosts", 1, 1, "a file name", handle_hosts, 0, 0, 0 },
     { "zone", 2, 2, "a domain name and a file name", handle_zone, 0, 0, 0 },
     { "root-hints", 1, 1, "a file name", handle_path, FIELD(root_hints), 0, 0 },
+    YESNO("dnssec", dnssec),
+    { "trust-anchor-file", 1, 1, "a file of DS or DNSKEY records", handle_trust_anchor_file,
+      0, 0, 0 },
+    { "negative-trust-anchor", 1, 1, "a domain name", handle_negative_anchor, 0, 0, 0 },
+    SECONDS("val-bogus-ttl", val_bogus_ttl, handle_u32),
+    YESNO("aggressive-nsec", aggressive_nsec),
     { "forward", 2, -1, "a zone and at least one address", handle_forward, 0, 0, 0 },
     { "forward-tls", 2, -1, "a zone and at least one ADDR#AUTH-NAME", handle_forward, 0, 0, 0 },
     { "tls-ca-file", 1, 1, "a PEM file of CA certificates", handle_path, FIELD(tls_ca_file),
@@ -909,6 +952,9 @@ static int set_defaults(struct parse_ctx *ctx)
     cfg->max_ttl = 86400;
     cfg->max_negative_ttl = 3600;
     cfg->qname_minimisation = true;
+    cfg->dnssec = true;
+    cfg->val_bogus_ttl = 60;
+    cfg->aggressive_nsec = true;
     cfg->root_priming = true;
     cfg->forward_probe = true;           /* forward_policy: ordered (0) */
     cfg->case_randomisation = true;
@@ -972,6 +1018,14 @@ static int finish_config(struct parse_ctx *ctx)
      * answers under them */
     if (cfg->cachedb_host && (!cfg->cachedb_secret || strlen(cfg->cachedb_secret) < 8))
         return fail(ctx, "'cachedb' needs 'cachedb-secret' (at least 8 characters)");
+    /* as Unbound: anchors named in the config replace the shipped root anchors, so a
+     * simulated internet with a root of its own can be validated */
+    if (cfg->dnssec && cfg->n_trust_anchor_files == 0 &&
+        push_string(ctx, &cfg->trust_anchor_files, &cfg->n_trust_anchor_files,
+                    resolve_path(ctx, DEFAULT_TRUST_ANCHOR)) != 0)
+        return -1;
+    cfg->trust_anchor_default = cfg->dnssec && cfg->n_trust_anchor_files == 1 &&
+                                !ctx->named_trust_anchor;
     if (add_default_listens(ctx) != 0)
         return -1;
     if (acl_default_loopback(&cfg->acl) != 0)
@@ -1040,6 +1094,12 @@ void config_free(struct config *cfg)
     free(cfg->outgoing);
     acl_free(&cfg->acl);
     free(cfg->root_hints);
+    for (size_t i = 0; i < cfg->n_trust_anchor_files; i++)
+        free(cfg->trust_anchor_files[i]);
+    free(cfg->trust_anchor_files);
+    for (size_t i = 0; i < cfg->n_negative_anchors; i++)
+        free(cfg->negative_anchors[i]);
+    free(cfg->negative_anchors);
     free(cfg->control_path);
     free(cfg->user);
     free(cfg->cachedb_host);

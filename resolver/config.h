@@ -62,6 +62,13 @@ struct config {
 
     int threads;                    /* 0 = number of cores */
     char *root_hints;
+    bool dnssec;                    /* `dnssec yes|no`: validate (default yes) */
+    char **trust_anchor_files;      size_t n_trust_anchor_files;  /* hints/root.key if none */
+    bool trust_anchor_default;      /* that one is the default, named by no line: missing,
+                                     * it turns validation off (with a warning) */
+    char **negative_anchors;        size_t n_negative_anchors;    /* names, presentation form */
+    uint32_t val_bogus_ttl;         /* seconds a bogus verdict (a chain, an answer) is kept */
+    bool aggressive_nsec;           /* RFC 8198: deny from cached, validated NSEC ranges */
     char *control_path;             /* NULL = no control socket */
     struct sockaddr_storage metrics_addr;   /* `metrics [ADDR] PORT` (GET /metrics) ... */
     socklen_t metrics_addrlen;      /* ... 0 = off */

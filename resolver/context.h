@@ -43,6 +43,8 @@ struct fwdprobe;
 struct rrcache;
 struct infra;
 struct hints;
+struct anchors;
+struct keycache;
 struct iterate_priming;
 struct ratelimit;
 struct reply_target;
@@ -95,6 +97,9 @@ struct daemon {
     struct rrcache *rrcache;        /* RRsets (delegations, glue) for the iterator */
     struct infra *infra;            /* what we know of each authoritative server */
     struct ratelimit *ratelimit;    /* reply counts per client prefix (`ratelimit QPS`) */
+    struct anchors *anchors;        /* trust anchors; NULL: no validation (`dnssec no`);
+                                     * swapped whole on reload */
+    struct keycache *keycache;      /* proven DNSKEY sets per zone (own lock) */
     struct iterate_priming *priming; /* iteration's root priming state, one per process */
 
     /* the main thread's */

@@ -13,15 +13,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
+#include "anchors.h"
 #include "cache.h"
+#include "dname.h"
 #include "config.h"
 #include "context.h"
 #include "fwdprobe.h"
 #include "hints.h"
 #include "hosts.h"
 #include "infra.h"
+#include "keycache.h"
 #include "localzone.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -44,6 +48,12 @@ static size_t message_cache_bytes(const struct config *cfg)
 static size_t rrset_cache_bytes(const struct config *cfg)
 {
     return cfg->cache_size / 4;
+}
+
+/* Proven DNSKEY sets are few (one per signed zone in use): a sixteenth, outside the rest. */
+static size_t keycache_bytes(const struct config *cfg)
+{
+    return cfg->cache_size / 16 > 4096 ? cfg->cache_size / 16 : 4096;
 }
 
 struct cache_limits state_cache_limits(const struct config *cfg)
@@ -83,6 +93,52 @@ static struct hints *load_hints(const struct config *cfg)
     if (cfg->root_hints && hints_load(cfg->root_hints, &h, err, sizeof err) < 0)
         log_warn("no iteration: %s", err);
     return h;
+}
+
+/* The trust anchors of the config (NULL with `dnssec no`). A validating resolver with an
+ * anchor it cannot read would call every answer insecure: an error, not a warning. */
+static int load_anchors(const struct config *cfg, struct anchors **out, char *err, size_t errlen)
+{
+    struct anchors *a;
+
+    *out = NULL;
+    if (!cfg->dnssec)
+        return 0;
+    if (cfg->trust_anchor_default && access(cfg->trust_anchor_files[0], R_OK) != 0) {
+        log_warn("no DNSSEC validation: no trust anchor file %s (name one with "
+                 "trust-anchor-file, or say dnssec no)", cfg->trust_anchor_files[0]);
+        return 0;
+    }
+    if (!(a = calloc(1, sizeof *a))) {
+        snprintf(err, errlen, "out of memory loading trust anchors");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->n_trust_anchor_files; i++)
+        if (anchors_load_file(a, cfg->trust_anchor_files[i], err, errlen) < 0)
+            goto failed;
+    for (size_t i = 0; i < cfg->n_negative_anchors; i++) {
+        uint8_t name[WIRE_MAX_NAME];
+        size_t len;
+        if (dname_key_from_text(cfg->negative_anchors[i], name, &len) != 0 ||
+            anchors_add_negative(a, name, len) != 0) {
+            snprintf(err, errlen, "%s: negative-trust-anchor %s: out of memory", cfg->path,
+                     cfg->negative_anchors[i]);
+            goto failed;
+        }
+    }
+    *out = a;
+    return 0;
+failed:
+    anchors_clear(a);
+    free(a);
+    return -1;
+}
+
+void state_anchors_free(struct anchors *a)
+{
+    if (a)
+        anchors_clear(a);
+    free(a);
 }
 
 static struct localzones *load_zones(const struct config *cfg, char *err, size_t errlen)
@@ -130,6 +186,8 @@ int state_load(struct daemon *d, char *err, size_t errlen)
         return -1;
     if (load_tls(d->cfg, &d->tls_server, &d->tls_client, err, errlen) < 0)
         return -1;
+    if (load_anchors(d->cfg, &d->anchors, err, errlen) < 0)
+        return -1;
     d->hosts = load_hosts(d->cfg);
     d->hints = load_hints(d->cfg);
     struct cache_limits lim = state_cache_limits(d->cfg);
@@ -137,12 +195,14 @@ int state_load(struct daemon *d, char *err, size_t errlen)
     d->rrcache = rrcache_new(rrset_cache_bytes(d->cfg), d->cfg->max_ttl);
     d->infra = infra_new(INFRA_ENTRIES);
     d->ratelimit = ratelimit_new();
-    if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit) {
+    d->keycache = keycache_new(keycache_bytes(d->cfg));
+    if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit || !d->keycache) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    log_info("loaded %zu local zones, %zu hosts names; iteration %s", localzones_count(d->zones),
-             hosts_count(d->hosts), d->hints ? "on" : "off (no root hints)");
+    log_info("loaded %zu local zones, %zu hosts names; iteration %s; DNSSEC validation %s",
+             localzones_count(d->zones), hosts_count(d->hosts),
+             d->hints ? "on" : "off (no root hints)", d->anchors ? "on" : "off");
     return 0;
 }
 
@@ -152,6 +212,8 @@ void state_free(struct daemon *d)
     rrcache_free(d->rrcache);
     infra_free(d->infra);
     ratelimit_free(d->ratelimit);
+    keycache_free(d->keycache);
+    state_anchors_free(d->anchors);
     hints_free(d->hints);
     tls_ctx_free(d->tls_server);
     tls_ctx_free(d->tls_client);
@@ -248,6 +310,21 @@ static bool forwards_equal(const struct config *a, const struct config *b)
     return true;
 }
 
+/* Answers validated under other anchors (or not at all) may carry the wrong verdict. */
+static bool validation_equal(const struct config *a, const struct config *b)
+{
+    if (a->dnssec != b->dnssec || a->n_trust_anchor_files != b->n_trust_anchor_files ||
+        a->n_negative_anchors != b->n_negative_anchors)
+        return false;
+    for (size_t i = 0; i < a->n_trust_anchor_files; i++)
+        if (strcmp(a->trust_anchor_files[i], b->trust_anchor_files[i]) != 0)
+            return false;
+    for (size_t i = 0; i < a->n_negative_anchors; i++)
+        if (strcmp(a->negative_anchors[i], b->negative_anchors[i]) != 0)
+            return false;
+    return true;
+}
+
 static void warn_unchangeable(const struct config *old, const struct config *fresh)
 {
     bool same_listen = old->n_listens == fresh->n_listens;
@@ -289,13 +366,21 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
         config_free(fresh_cfg);
         goto failed;
     }
+    struct anchors *fresh_anchors;
+    if (load_anchors(fresh_cfg, &fresh_anchors, err, errlen) < 0) {
+        tls_ctx_free(fresh_tls);
+        tls_ctx_free(fresh_tls_client);
+        localzones_free(fresh_zones);
+        config_free(fresh_cfg);
+        goto failed;
+    }
     struct hosts *fresh_hosts = load_hosts(fresh_cfg);
     struct hints *fresh_hints = load_hints(fresh_cfg);
     bool keep_hints = !fresh_hints && fresh_cfg->root_hints;
     if (keep_hints)
         log_warn("reload: keeping the root hints loaded before");
     warn_unchangeable(d->cfg, fresh_cfg);
-    bool flush_all = !forwards_equal(d->cfg, fresh_cfg);
+    bool flush_all = !forwards_equal(d->cfg, fresh_cfg) || !validation_equal(d->cfg, fresh_cfg);
 
     workers_pause(d);
     struct config *old_cfg = d->cfg;
@@ -306,6 +391,9 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     d->zones = fresh_zones;
     d->tls_server = fresh_tls;
     d->tls_client = fresh_tls_client;
+    struct anchors *old_anchors = d->anchors;
+    d->anchors = fresh_anchors;
+    keycache_flush_all(d->keycache);    /* proofs from the old anchors may not hold now */
     if (!keep_hints)
         d->hints = fresh_hints;
     struct cache_limits lim = state_cache_limits(d->cfg);
@@ -326,9 +414,11 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     config_free(old_cfg);
     localzones_free(old_zones);
     hints_free(old_hints);
+    state_anchors_free(old_anchors);
     tls_ctx_free(old_tls);              /* connections made from it hold their own reference */
     tls_ctx_free(old_tls_client);
-    log_info("reloaded %s%s", d->config_path, flush_all ? " (forwarders changed: cache flushed)" : "");
+    log_info("reloaded %s%s", d->config_path, 
+             flush_all ? " (forwarders or validation changed: cache flushed)" : "");
     sdnotify_ready();
     return 0;
 failed:

@@ -21,6 +21,10 @@ int state_load(struct daemon *d, char *err, size_t errlen);
  * serve-stale): what state_load and a reload give the cache, and what the fuzz targets use. */
 struct cache_limits state_cache_limits(const struct config *cfg);
 
+/* Frees a trust anchor set state_load made (NULL: nothing). */
+struct anchors;
+void state_anchors_free(struct anchors *a);
+
 /* Frees what state_load made (and whatever a reload put in its place). */
 void state_free(struct daemon *d);
 
