@@ -220,6 +220,7 @@ static bool start_next(struct forward_job *job)
             .qtype = job->qtype, .qclass = job->qclass,
             .rd = true,
             .edns_size = cfg->edns_buffer_size,
+            .dnssec_ok = job->ctx->d->anchors != NULL,
             .timeout_ms = cfg->upstream_timeout_ms,
             .tcp_pool = job->ctx->tcppool,
             .infra = job->ctx->d->infra,    /* TC=1 from it: TCP to it for a while */

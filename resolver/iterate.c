@@ -279,6 +279,7 @@ static enum step process_send(struct iter *it)
         .qname = ldns_rdf_data(it->asked), .qname_len = ldns_rdf_size(it->asked),
         .qtype = it->asked_type, .qclass = it->qclass, .rd = false,
         .edns_size = d->cfg->edns_buffer_size, .infra = d->infra,
+        .dnssec_ok = d->anchors != NULL,
         .timeout_ms = infra_timeout_ms(d->infra, &CUR(it)->addr, now_s()),
         .tcp_pool = it->ctx->tcppool,
     };

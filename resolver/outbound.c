@@ -393,7 +393,7 @@ struct outbound *outbound_start(struct ev_loop *loop, struct stats *stats,
     o->arg = arg;
     o->id = (uint16_t)arc4random_uniform(65536);
     o->query_len = wire_build_query(o->id, p->rd, o->qname, p->qname_len, p->qtype, p->qclass,
-                                    p->edns_size, o->query, sizeof o->query);
+                                    p->edns_size, p->dnssec_ok, o->query, sizeof o->query);
     o->fd = -1;
     o->sent = ev_now(loop);
     ev_timer_init(&o->timer, timed_out, p->timeout_ms / 1000.0, 0);

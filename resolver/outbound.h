@@ -49,6 +49,7 @@ struct outbound_params {
     bool rd;
     bool case_randomise;                    /* 0x20: random letter case, echoed exactly */
     uint16_t edns_size;                     /* 0: no EDNS */
+    bool dnssec_ok;                         /* the DO bit (with EDNS): we validate */
     uint32_t timeout_ms;
     struct infra *infra;                    /* NULL, or told of TC=1 replies (infra_report_tc)
                                              * and asked whether to start over TCP */

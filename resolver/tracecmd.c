@@ -240,7 +240,7 @@ static int make_question(struct tracecmd *tc, const char *name, uint16_t qtype, 
 
     if (rdf && ldns_rdf_size(rdf) <= WIRE_MAX_NAME)
         len = wire_build_query(0, true, ldns_rdf_data(rdf), ldns_rdf_size(rdf), qtype,
-                               WIRE_CLASS_IN, 0, pkt, sizeof pkt);
+                               WIRE_CLASS_IN, 0, false, pkt, sizeof pkt);
     ldns_rdf_deep_free(rdf);
     if (len == 0 || wire_parse_query(pkt, len, &tc->q) != WIRE_QUERY_OK) {
         snprintf(err, errlen, "invalid name '%.300s'", name);

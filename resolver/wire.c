@@ -391,7 +391,7 @@ size_t wire_add_ede(uint8_t *msg, size_t len, size_t cap, size_t limit, uint16_t
 }
 
 size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname_len,
-                        uint16_t qtype, uint16_t qclass, uint16_t edns_size,
+                        uint16_t qtype, uint16_t qclass, uint16_t edns_size, bool dnssec_ok,
                         uint8_t *out, size_t cap)
 {
     size_t len = WIRE_HEADER_LEN + qname_len + 4;
@@ -406,7 +406,7 @@ size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname
     wire_put16(out + WIRE_HEADER_LEN + qname_len, qtype);
     wire_put16(out + WIRE_HEADER_LEN + qname_len + 2, qclass);
     if (edns_size)
-        len = append_opt(out, len, cap, edns_size, false, 0);
+        len = append_opt(out, len, cap, edns_size, dnssec_ok, 0);
     return len;
 }
 

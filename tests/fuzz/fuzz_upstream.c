@@ -184,7 +184,7 @@ static void store_and_answer(const uint8_t *qname_lc, size_t qname_len, uint16_t
         if (client_name[i] >= 'a' && client_name[i] <= 'z' && (i + ctrl) % 3 == 0)
             client_name[i] = (uint8_t)(client_name[i] - 32);
     size_t qlen = wire_build_query(0x4242, true, client_name, qname_len, qtype, qclass,
-                                   (ctrl & 0x80) ? 4096 : 0, query, sizeof query);
+                                   (ctrl & 0x80) ? 4096 : 0, false, query, sizeof query);
     FUZZ_CHECK(qlen > 0 && wire_parse_query(query, qlen, &q) == WIRE_QUERY_OK);
     size_t limit = (ctrl & 0x40) ? WIRE_MAX_UDP : wire_udp_limit(&q, 1232);
     size_t r = wire_finish_reply(&q, cached, n, 1232, limit, cached, sizeof cached);

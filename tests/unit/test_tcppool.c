@@ -151,7 +151,7 @@ static void on_done(void *arg, enum tcppool_result result, uint8_t *msg, size_t 
 static size_t make_query(uint8_t *buf, uint16_t id)
 {
     static const uint8_t name[] = "\3www\7example\4test";
-    return wire_build_query(id, false, name, sizeof name, 1, 1, 0, buf, 512);
+    return wire_build_query(id, false, name, sizeof name, 1, 1, 0, false, buf, 512);
 }
 
 static struct tcppool_query *send_id(struct tcppool *pool, const struct sockaddr_storage *to,

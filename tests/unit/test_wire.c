@@ -1032,7 +1032,7 @@ static void test_build_query(void)
     size_t name_len = name_wire("wWw.example.com", name), len;
 
     len = wire_build_query(0x4242, true, name, name_len, WIRE_TYPE_AAAA, WIRE_CLASS_IN, 1232,
-                           out, sizeof out);
+                           false, out, sizeof out);
     is_int(len, 12 + name_len + 4 + 11, "build_query: length with OPT");
     ok(memcmp(out + 12, name, name_len) == 0, "build_query: name as given (its case)");
     ldns_pkt *pkt = parse_back(out, len);
@@ -1057,7 +1057,7 @@ static void test_build_query(void)
         ldns_pkt_free(pkt);
     }
 
-    len = wire_build_query(0x0001, false, name, name_len, WIRE_TYPE_NS, 3, 0, out, sizeof out);
+    len = wire_build_query(0x0001, false, name, name_len, WIRE_TYPE_NS, 3, 0, false, out, sizeof out);
     is_int(len, 12 + name_len + 4, "build_query: no OPT when edns_size is 0");
     pkt = parse_back(out, len);
     ok(pkt != NULL, "build_query: ldns parses the plain query");
@@ -1072,9 +1072,9 @@ static void test_build_query(void)
     }
     ok(out[3] == 0 && (out[2] & 0xfe) == 0, "build_query: other flags zero");
 
-    is_int(wire_build_query(1, true, name, name_len, 1, 1, 1232, out, 12 + name_len + 4), 0,
+    is_int(wire_build_query(1, true, name, name_len, 1, 1, 1232, false, out, 12 + name_len + 4), 0,
            "build_query: cap too small for the OPT");
-    is_int(wire_build_query(1, true, name, name_len, 1, 1, 0, out, 12 + name_len + 3), 0,
+    is_int(wire_build_query(1, true, name, name_len, 1, 1, 0, false, out, 12 + name_len + 3), 0,
            "build_query: cap too small for the question");
 }
 

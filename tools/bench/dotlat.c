@@ -57,7 +57,7 @@ static double ask(struct ev_loop *loop, struct tcppool *pool, const struct socka
     memcpy(name + 1 + l, "\5bench\3dot", 11);
     size_t name_len = 1 + (size_t)l + 11;
     size_t len = wire_build_query((uint16_t)(i * 7919), true, name, name_len, 1, 1, 1232,
-                                  query, sizeof query);
+                                  false, query, sizeof query);
     struct waiter w = { false, false };
     double t0 = now_us();
 
