@@ -62,7 +62,11 @@ struct resolve_answer {
     size_t len;
     bool cached;
     const char *source;
-    struct resolve_reason why;      /* msg == NULL: why the last stage failed */
+    struct resolve_reason why;      /* msg == NULL, or bogus: why */
+    bool bogus;                     /* DNSSEC validation failed: msg is the data as fetched,
+                                     * never stored, for clients that set CD (RFC 4035
+                                     * 3.2.2) only; every other client gets SERVFAIL with
+                                     * `why` as its Extended DNS Error */
 };
 
 typedef void resolve_done_fn(void *arg, const struct resolve_answer *ans);
