@@ -605,6 +605,11 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
         *why = "a prefetch: the shared cache is not asked";
         return RESOLVE_NEXT;
     }
+    if (q->unchecked) {             /* the validator's own question: Redis keeps only
+                                     * checked answers, without what it needs */
+        *why = NULL;
+        return RESOLVE_NEXT;
+    }
     if (c->state != CDB_READY || !c->ac) {
         c->ctx->stats.cachedb_skipped++;
         *why = "shared cache down: skipped";
@@ -682,5 +687,6 @@ static void stage_answered(const struct resolve_query *q, const uint8_t *msg, si
     free(val);
 }
 
+/* trusted: Redis holds only answers some instance stored after checking them */
 const struct resolve_stage cachedb_stage = { "cachedb", stage_start, stage_cancel,
-                                             stage_answered };
+                                             stage_answered, NULL, true };

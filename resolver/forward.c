@@ -385,4 +385,5 @@ static void stage_cancel(void *state)
     forward_cancel(state);
 }
 
-const struct resolve_stage forward_stage = { "forward", stage_start, stage_cancel, NULL };
+const struct resolve_stage forward_stage = { "forward", stage_start, stage_cancel, NULL,
+                                             NULL, false };

@@ -124,7 +124,8 @@ static void stage_cancel(void *state)
     iterate_cancel(state);
 }
 
-const struct resolve_stage iterate_stage = { "iterate", stage_start, stage_cancel, NULL };
+const struct resolve_stage iterate_stage = { "iterate", stage_start, stage_cancel, NULL,
+                                             NULL, false };
 
 /* ---- priming: one root priming at a time for the whole process --------------------------- */
 

@@ -256,7 +256,10 @@ static void answer_waiters(struct mesh *m, struct mesh_job *job, const struct re
     for (struct mesh_waiter *w = job->waiters; w; w = w->next) {
         if (stale && answer_stale(m, &w->q, &w->target))
             continue;
-        if (ans && ans->msg) {      /* per client, as the other sources of answers count */
+        bool cd = w->q.flags_lo & 0x10;
+        if (ans && ans->msg && ans->bogus && cd)
+            m->ctx->stats.val_bogus_cd++;
+        if (ans && ans->msg && (!ans->bogus || cd)) {   /* per client, as the other sources count */
             stats_count_resolved(&m->ctx->stats, ans->source, 1);
             reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
         } else {

@@ -42,6 +42,7 @@ struct resolve {
     uint8_t qname[WIRE_MAX_NAME];
     struct resolve_options opt;
     size_t stage;                   /* index of the running stage */
+    size_t answered_by;             /* the stage that found the answer being checked */
     void *state;                    /* its handle */
     double stage_started;
     struct resolve_reason why;      /* the running stage's failure, once it says so */
@@ -94,6 +95,8 @@ static bool walk(struct resolve *r, const char *why)
     for (; r->stage < resolve_route_len; r->stage++) {
         const struct resolve_stage *s = resolve_route[r->stage];
         const char *reason = NULL;
+        if (!s->start)
+            continue;               /* a checking stage: it sees answers, never questions */
         r->q.why = why;
         r->state = NULL;
         r->stage_started = ev_now(r->q.ctx->loop);
@@ -202,14 +205,19 @@ size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t
     return cache_lookup(cache, qname_lc, qname_len, qtype, qclass, now, out, cap, NULL);
 }
 
-static void finish(struct resolve *r, uint8_t *msg, size_t len)
+/* bogus: msg failed a check and goes out unstored, for CD clients (resolve.h). */
+static void finish(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
 {
     struct daemon *d = r->q.ctx->d;
     uint8_t cached[WIRE_MAX_UDP];
-    size_t stage = r->stage < resolve_route_len ? r->stage : 0;
-    struct resolve_answer ans = { msg, len, false, resolve_route[stage]->name, r->why };
+    size_t stage = !msg ? (r->stage < resolve_route_len ? r->stage : 0) : r->answered_by;
+    struct resolve_answer ans = { msg, len, false, resolve_route[stage]->name, r->why, bogus };
 
-    if (msg) {
+    if (msg && (bogus || r->q.unchecked)) {
+        if (bogus)
+            len = client_form(msg, len);
+        ans.len = len;
+    } else if (msg) {
         size_t n = 0;
         ans.why = (struct resolve_reason){ EDE_NONE, NULL };
         if (r->opt.generation == d->cache_generation)
@@ -231,12 +239,49 @@ static void finish(struct resolve *r, uint8_t *msg, size_t len)
     done(arg, &ans);
 }
 
+/* An answer from the running stage: the checking stages after it see it first. */
+static void answer(struct resolve *r, uint8_t *msg, size_t len)
+{
+    r->answered_by = r->stage;
+    if (r->q.unchecked || resolve_route[r->stage]->trusted) {
+        finish(r, msg, len, false);
+        return;
+    }
+    for (size_t j = r->stage + 1; j < resolve_route_len; j++) {
+        const struct resolve_stage *s = resolve_route[j];
+        if (!s->check)
+            continue;
+        r->stage = j;
+        r->state = NULL;
+        r->stage_started = ev_now(r->q.ctx->loop);
+        resolve_set_reason(r, EDE_NONE, NULL);
+        enum resolve_verdict v = s->check(r, msg, len, &r->state);
+        if (v == RESOLVE_WAIT)
+            return;
+        if (v != RESOLVE_ANSWER) {
+            note_failure(r, "the answer failed a check");
+            log_verdict(r, RESOLVE_FAIL, r->why.text);
+            finish(r, NULL, 0, false);
+            return;
+        }
+    }
+    finish(r, msg, len, false);
+}
+
+void resolve_checked(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
+{
+    r->state = NULL;
+    if (!msg)
+        note_failure(r, "the answer failed a check");
+    finish(r, msg, len, bogus && msg);
+}
+
 void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg, size_t len,
                         const char *why)
 {
     r->state = NULL;
     if (v == RESOLVE_ANSWER && msg) {
-        finish(r, msg, len);
+        answer(r, msg, len);
         return;
     }
     note_failure(r, why);
@@ -246,7 +291,7 @@ void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg,
         if (walk(r, why))
             return;
     }
-    finish(r, NULL, 0);
+    finish(r, NULL, 0, false);
 }
 
 struct resolve *resolve_start(const struct resolve_query *q, const struct resolve_options *opt,

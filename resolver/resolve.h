@@ -38,6 +38,9 @@ struct resolve_query {
     const char *why;                /* why the stage before passed it on; NULL for the first */
     bool refresh;                   /* a prefetch of an answer about to expire: a shared
                                      * cache holds at best the same one, so it is not asked */
+    bool unchecked;                 /* the validator's own question (a DS or DNSKEY on its
+                                     * way down): no stage checks the answer, nothing
+                                     * stores it, and `done` gets it as the stage found it */
 };
 
 /* Why a resolution failed, as the client hears it (RFC 8914): an EDE code (ede.h) and a
@@ -101,6 +104,15 @@ struct resolve_stage {
      * local cache: msg is the stored copy (valid during the call only). The shared cache
      * writes it back this way; the stage must not block or call back into resolve. */
     void (*answered)(const struct resolve_query *q, const uint8_t *msg, size_t len);
+    /* Optional (NULL: none). A row with `check` and no `start` is a checking stage (the
+     * validator): it never answers on its own, but sees every answer a stage before it
+     * found, unless that stage is `trusted` or the question is `unchecked`. It may set
+     * flags in msg (AD) and return RESOLVE_ANSWER at once; RESOLVE_FAIL (with
+     * resolve_set_reason); or RESOLVE_WAIT with *state set, msg copied as it needs it
+     * (it is valid during the call only), and report later through resolve_checked. */
+    enum resolve_verdict (*check)(struct resolve *r, uint8_t *msg, size_t len, void **state);
+    bool trusted;                   /* its answers were checked when first found (the
+                                     * shared cache stores only what was checked) */
 };
 
 /* The route: the stages in the order a miss walks them. Defined in route.c, the one place
@@ -121,6 +133,11 @@ void resolve_set_reason(struct resolve *r, int ede, const char *text);
  * stored as resolve_store_answer says), RESOLVE_NEXT or RESOLVE_FAIL with a reason. */
 void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg, size_t len,
                         const char *why);
+
+/* A checking stage's report: msg (the checker's; modified and stored as for
+ * resolve_stage_done) is the answer; bogus: it failed the check, and goes only to clients
+ * that set CD, unstored, with the reason given by resolve_set_reason. msg NULL: fail. */
+void resolve_checked(struct resolve *r, uint8_t *msg, size_t len, bool bogus);
 
 /* ---- the answer's way into the cache ----------------------------------------------------- */
 

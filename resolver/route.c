@@ -9,11 +9,13 @@
 #include "cachedb.h"
 #include "forward.h"
 #include "iterate.h"
+#include "validate.h"
 
 const struct resolve_stage *const resolve_route[] = {
     &cachedb_stage,                 /* the shared cache (Redis), when configured */
     &forward_stage,                 /* the longest matching forward zone, if any */
     &iterate_stage,                 /* from the root hints down */
+    &validate_stage,                /* checks what forward and iterate found (DNSSEC) */
 };
 
 const size_t resolve_route_len = sizeof resolve_route / sizeof resolve_route[0];

@@ -254,6 +254,20 @@ static void cachedb_items(struct items *it, const struct stats *s)
                ratio(s->cachedb_rtt_us_sum, s->cachedb_replies) / 1000.0, 3, 1e-3);
 }
 
+static void validation_items(struct items *it, const struct stats *s)
+{
+    count(it, "dnssec.secure", "resolverd_dnssec_secure_total",
+          "Answers validated as secure (AD)", s->val_secure);
+    count(it, "dnssec.insecure", "resolverd_dnssec_insecure_total",
+          "Answers proven unsigned or below a negative trust anchor", s->val_insecure);
+    count(it, "dnssec.bogus", "resolverd_dnssec_bogus_total",
+          "Answers that failed validation (SERVFAIL, the data only with CD)", s->val_bogus);
+    count(it, "dnssec.indeterminate", "resolverd_dnssec_indeterminate_total",
+          "Answers whose validation could not be decided", s->val_indeterminate);
+    count(it, "dnssec.bogus_cd", "resolverd_dnssec_bogus_cd_total",
+          "Bogus answers given to clients that set CD", s->val_bogus_cd);
+}
+
 static void mesh_items(struct items *it, const struct stats *s)
 {
     count(it, "mesh.joined", "resolverd_mesh_joined_total",
@@ -360,6 +374,7 @@ size_t stats_items(const struct stats_snapshot *snap, struct stats_item *out, si
     cache_upstream_items(&it, snap);
     mesh_items(&it, &snap->sum);
     cachedb_items(&it, &snap->sum);
+    validation_items(&it, &snap->sum);
     reply_items(&it, &snap->sum);
     limit_items(&it, snap->cfg);
     return it.n;

@@ -54,6 +54,9 @@ struct stats {
      * lookups that timed out, lookups skipped (Redis down), answers written; RTT sum */
     uint64_t cachedb_hits, cachedb_misses, cachedb_errors, cachedb_timeouts;
     uint64_t cachedb_skipped, cachedb_stores, cachedb_rtt_us_sum, cachedb_replies;
+    /* DNSSEC (validate.c): answers checked, by verdict (RFC 4035 4.3); bogus answers
+     * given to CD clients */
+    uint64_t val_secure, val_insecure, val_bogus, val_indeterminate, val_bogus_cd;
     uint64_t rcode[16];
     uint64_t latency[STATS_LATENCY_BUCKETS];
     uint64_t latency_us_sum;    /* every latency recorded, added up (the histogram's sum) */

@@ -330,8 +330,11 @@ size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t
     wire_put16(out, q->id);
     /* QR, the stored opcode and AA; the client's RD. TC is ours alone to set. */
     out[2] = (uint8_t)(0x80 | (body[2] & 0x7c) | (q->flags_hi & 0x01));
-    /* RA, the client's CD, the stored rcode; AD is never claimed (we do not validate). */
-    out[3] = (uint8_t)(0x80 | (q->flags_lo & 0x10) | (body[3] & 0x0f));
+    /* RA, the client's CD, the stored rcode; the stored AD (validated secure) only for a
+     * client that said it understands it, with DO or AD (RFC 6840 5.7) */
+    bool ad_wanted = q->edns_do || (q->flags_lo & 0x20);
+    out[3] = (uint8_t)(0x80 | (q->flags_lo & 0x10) | (body[3] & 0x0f) |
+                       (ad_wanted ? body[3] & 0x20 : 0));
     memcpy(out + WIRE_HEADER_LEN, q->qname, q->qname_len);
     if (truncate) {
         memset(out + 6, 0, 6);              /* header + question only, and TC=1 */
@@ -401,6 +404,7 @@ size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname
     memset(out, 0, WIRE_HEADER_LEN);
     wire_put16(out, id);
     out[2] = rd ? 0x01 : 0x00;
+    out[3] = dnssec_ok ? 0x10 : 0x00;   /* CD: we validate ourselves (RFC 6840 5.9) */
     wire_put16(out + 4, 1);
     memcpy(out + WIRE_HEADER_LEN, qname, qname_len);
     wire_put16(out + WIRE_HEADER_LEN + qname_len, qtype);

@@ -166,7 +166,9 @@ size_t wire_add_ede(uint8_t *msg, size_t len, size_t cap, size_t limit, uint16_t
 /* ---- upstream messages --------------------------------------------------------------- */
 
 /* Builds a query (ID id, RD as given, EDNS0 with edns_size when edns_size > 0, with the DO
- * bit when dnssec_ok: the authority is to send RRSIGs and denial records, for validation)
+ * bit when dnssec_ok: the authority is to send RRSIGs and denial records, for validation,
+ * and CD then too, so a validating forwarder hands on what fails its checks and we judge
+ * it ourselves, RFC 6840 5.9)
  * for qname/qtype/qclass into out; returns the length or 0. */
 size_t wire_build_query(uint16_t id, bool rd, const uint8_t *qname, size_t qname_len,
                         uint16_t qtype, uint16_t qclass, uint16_t edns_size, bool dnssec_ok,
