@@ -35,10 +35,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
 
+#include "anchors.h"
 #include "cache.h"
 #include "cachedb.h"
 #include "cachefile.h"
@@ -47,6 +49,7 @@
 #include "dname.h"
 #include "fwdprobe.h"
 #include "infra.h"
+#include "keycache.h"
 #include "log.h"
 #include "rrcache.h"
 #include "state.h"
@@ -245,6 +248,63 @@ static int cmd_flush_infra(struct daemon *d, char **args, int nargs, struct strb
         n = infra_flush(d->infra);
     fwdprobe_sync(d->fwdprobe);             /* every forwarder is up again: no probes */
     strbuf_append(r, "flushed %zu entries\n", n);
+    return 0;
+}
+
+/* `flush-bogus`: the validator's bogus verdicts (the chains of broken zones), so a
+ * repaired zone is validated afresh at once instead of after val-bogus-ttl. */
+static int cmd_flush_bogus(struct daemon *d, char **args, int nargs, struct strbuf *r)
+{
+    (void)args;
+    (void)nargs;
+    strbuf_append(r, "flushed %zu entries\n", keycache_flush_bad(d->keycache));
+    return 0;
+}
+
+static const char *const key_state_names[] = { "unproven", "good", "insecure", "bogus" };
+
+static void list_anchor_rrs(struct strbuf *r, const char *zone, const ldns_rr_list *rrs,
+                            const char *state)
+{
+    for (size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+        bool ds = ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS;
+        if (ldns_rr_rd_count(rr) < 3)
+            continue;
+        unsigned tag = ds ? ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)) : ldns_calc_keytag(rr);
+        unsigned alg = ldns_rdf2native_int8(ldns_rr_rdf(rr, ds ? 1 : 2));
+        strbuf_append(r, "%s %s tag=%u algorithm=%u state=%s\n", zone, ds ? "DS" : "DNSKEY",
+                      tag, alg, state);
+    }
+}
+
+/* `trust-anchors`: every anchor with what the validator made of its zone's keys so far. */
+static int cmd_trust_anchors(struct daemon *d, char **args, int nargs, struct strbuf *r)
+{
+    const struct anchors *a = d->anchors;
+
+    (void)args;
+    (void)nargs;
+    if (!a) {
+        strbuf_append(r, "validation off (dnssec no, or no trust anchor file)\n");
+        return 0;
+    }
+    for (size_t i = 0; i < a->n_zones; i++) {
+        const struct anchor *an = &a->zones[i];
+        char zone[WIRE_MAX_NAME * 4 + 2];
+        struct key_info ki;
+        keycache_closest(d->keycache, an->zone, an->zone_len, time(NULL), &ki);
+        bool own = ki.state != KEY_NONE && ki.zone_len == an->zone_len;
+        ldns_rr_list_deep_free(ki.keys);
+        wire_name_to_str(an->zone, an->zone_len, zone, sizeof zone);
+        list_anchor_rrs(r, zone, an->ds, key_state_names[own ? ki.state : KEY_NONE]);
+        list_anchor_rrs(r, zone, an->dnskey, key_state_names[own ? ki.state : KEY_NONE]);
+    }
+    for (size_t i = 0; i < a->n_negative; i++) {
+        char name[WIRE_MAX_NAME * 4 + 2];
+        wire_name_to_str(a->negative[i].name, a->negative[i].name_len, name, sizeof name);
+        strbuf_append(r, "%s negative\n", name);
+    }
     return 0;
 }
 
@@ -450,6 +510,8 @@ static const struct control_command commands[] = {
     { "flush-type",     2, 2, "flush-type NAME TYPE", cmd_flush_type, NULL, true },
     { "flush-negative", 0, 0, "flush-negative", cmd_flush_negative, NULL, true },
     { "flush-infra",    0, 0, "flush-infra", cmd_flush_infra, NULL, false },
+    { "flush-bogus",    0, 0, "flush-bogus", cmd_flush_bogus, NULL, false },
+    { "trust-anchors",  0, 0, "trust-anchors", cmd_trust_anchors, NULL, false },
     { "stats",          0, 0, "stats", cmd_stats, NULL, false },
     { "stats-reset",    0, 0, "stats-reset", cmd_stats_reset, NULL, false },
     { "status",         0, 0, "status", cmd_status, NULL, false },

@@ -62,6 +62,8 @@ static const char usage_text[] =
     "  flush-type NAME TYPE  drop the name's cached answers of that type\n"
     "  flush-negative     drop every cached NXDOMAIN/NODATA answer\n"
     "  flush-infra        forget what is known of upstream servers (RTT, back-off)\n"
+    "  flush-bogus        forget the validator's bogus verdicts (repaired zones)\n"
+    "  trust-anchors      list the DNSSEC trust anchors and their zones' key state\n"
     "  stats [--json]     print the counters, one key=value a line (--json: one object)\n"
     "  stats-reset        zero the counters\n"
     "  status             version, uptime, threads, config file, cache use\n"
