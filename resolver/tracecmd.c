@@ -142,7 +142,7 @@ static void resolved(void *arg, const struct resolve_answer *ans)
 
     tc->res = NULL;
     tc->source = ans->source;
-    if (!ans->msg) {
+    if (!ans->msg || ans->bogus) {  /* bogus: what a client without CD gets */
         tc->why = ans->why;
         finish(tc, NULL, true);
         return;
