@@ -323,6 +323,8 @@ static void sub_done(void *arg, const struct resolve_answer *ans)
  * answer matters only for a wildcard expansion. */
 static bool worth_checking(const struct val *v, const struct val_rrset *s)
 {
+    if (s->derived)
+        return false;               /* its DNAME is checked instead */
     if (s->section == LDNS_SECTION_ANSWER || v->m.negative)
         return true;
     for (size_t i = 0; i < v->m.n_sets; i++)

@@ -12,6 +12,7 @@
 #include "dname.h"
 #include "ede.h"
 #include "nsec.h"
+#include "wire.h"
 
 static bool same_owner(const ldns_rr *a, const ldns_rdf *owner)
 {
@@ -50,8 +51,8 @@ static int group(const ldns_rr_list *list, size_t i, ldns_pkt_section sec, struc
 {
     const ldns_rr *first = ldns_rr_list_rr(list, i);
 
-    *s = (struct val_rrset){ ldns_rr_list_new(), ldns_rr_list_new(), sec, NULL,
-                             { SEC_UNCHECKED, EDE_NONE, NULL, 0, 0, false } };
+    *s = (struct val_rrset){ .rrs = ldns_rr_list_new(), .sigs = ldns_rr_list_new(),
+                             .section = sec, .v = { .status = SEC_UNCHECKED, .ede = EDE_NONE } };
     if (!s->rrs || !s->sigs)
         return -1;
     for (size_t k = i; k < ldns_rr_list_rr_count(list); k++) {
@@ -103,6 +104,47 @@ static int add_section(struct val_msg *m, ldns_pkt_section sec)
     return 0;
 }
 
+/* Whether the CNAME cname is what the DNAME dname synthesises for its owner: the owner
+ * with the DNAME's owner as suffix replaced by its target. */
+static bool synthesised_by(const ldns_rr *cname, const ldns_rr *dname)
+{
+    const ldns_rdf *owner = ldns_rr_owner(cname), *from = ldns_rr_owner(dname);
+    const ldns_rdf *to = ldns_rr_rdf(dname, 0), *target = ldns_rr_rdf(cname, 0);
+
+    if (!to || !target || !ldns_dname_is_subdomain(owner, from))
+        return false;
+    /* owner's labels above `from`, as a name of their own, then the DNAME's target */
+    size_t keep = ldns_dname_label_count(owner) - ldns_dname_label_count(from), cut = 0;
+    const uint8_t *d = ldns_rdf_data(owner);
+    for (size_t i = 0; i < keep; i++)
+        cut += (size_t)d[cut] + 1;
+    uint8_t head_wire[WIRE_MAX_NAME + 1];
+    memcpy(head_wire, d, cut);
+    head_wire[cut] = 0;
+    ldns_rdf *head = ldns_dname_new_frm_data((uint16_t)(cut + 1), head_wire);
+    ldns_rdf *want = head ? ldns_dname_cat_clone(head, to) : NULL;
+    bool same = want && ldns_dname_compare(want, target) == 0;
+    ldns_rdf_deep_free(want);
+    ldns_rdf_deep_free(head);
+    return same;
+}
+
+static void mark_derived(struct val_msg *m)
+{
+    for (size_t i = 0; i < m->n_sets; i++) {
+        struct val_rrset *s = &m->sets[i];
+        const ldns_rr *c = ldns_rr_list_rr(s->rrs, 0);
+        if (s->section != LDNS_SECTION_ANSWER || s->signer ||
+            ldns_rr_get_type(c) != LDNS_RR_TYPE_CNAME)
+            continue;
+        for (size_t k = 0; k < m->n_sets && !s->derived; k++) {
+            const ldns_rr *d = ldns_rr_list_rr(m->sets[k].rrs, 0);
+            s->derived = m->sets[k].section == LDNS_SECTION_ANSWER &&
+                         ldns_rr_get_type(d) == LDNS_RR_TYPE_DNAME && synthesised_by(c, d);
+        }
+    }
+}
+
 /* The chain's last name from the question on, and whether the final data is there. */
 static void follow_chain(struct val_msg *m)
 {
@@ -145,6 +187,7 @@ int valmsg_parse(const uint8_t *msg, size_t len, struct val_msg *m)
     if (add_section(m, LDNS_SECTION_ANSWER) != 0 || add_section(m, LDNS_SECTION_AUTHORITY) != 0)
         goto failed;
     follow_chain(m);
+    mark_derived(m);
     if (!m->last_name)
         goto failed;
     return 0;

@@ -31,6 +31,8 @@ struct val_rrset {
     ldns_rr_list *sigs;             /* the RRSIGs over it, clones (may be empty) */
     ldns_pkt_section section;       /* LDNS_SECTION_ANSWER or _AUTHORITY */
     const ldns_rdf *signer;         /* the first RRSIG's signer name (in sigs); NULL: none */
+    bool derived;                   /* an unsigned CNAME synthesised from a DNAME of the
+                                     * answer (RFC 6672 5.3.1): as good as the DNAME */
     struct verdict v;               /* the caller's: SEC_UNCHECKED until checked */
 };
 

@@ -89,6 +89,26 @@ static void test_split(void)
     valmsg_free(&m);
 }
 
+static void test_dname(void)
+{
+    static const char *const answer[] = {
+        "example. DNAME example.net.", SIG("example.", "DNAME", "1", "example."),
+        "www.example. CNAME www.example.net.",
+        "other.example. CNAME elsewhere.net.",
+        "www.example.net. A 192.0.2.1", SIG("www.example.net.", "A", "3", "example.net."), NULL };
+    struct val_msg m;
+
+    ldns_rdf *w = dname("www.example."), *o = dname("other.example.");
+    parse("www.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, answer, NULL, &m);
+    struct val_rrset *www = valmsg_find(&m, LDNS_SECTION_ANSWER, w, LDNS_RR_TYPE_CNAME);
+    struct val_rrset *other = valmsg_find(&m, LDNS_SECTION_ANSWER, o, LDNS_RR_TYPE_CNAME);
+    ldns_rdf_deep_free(w);
+    ldns_rdf_deep_free(o);
+    ok(www && www->derived, "dname: the CNAME it synthesises needs no signature of its own");
+    ok(other && !other->derived, "dname: a CNAME to anything else does");
+    valmsg_free(&m);
+}
+
 static void test_denials(void)
 {
     static const char *const nx_proof[] = {
@@ -222,6 +242,7 @@ static void test_usable(void)
 int main(void)
 {
     test_split();
+    test_dname();
     test_denials();
     test_wildcard();
     test_ds();
