@@ -467,10 +467,14 @@ static enum step finish_answer(struct iter *it, struct classify_verdict *v)
         append_rrs(it->answer, v->answer_sigs);
     v->answer_sigs = NULL;
     it->rcode = LDNS_RCODE_NOERROR;
-    size_t n = ldns_rr_list_rr_count(it->answer);
-    itertrace_verdict(it->trace, it->depth, "answer", -1, "%zu record%s%s%s", n, n == 1 ? "" : "s",
+    size_t n = ldns_rr_list_rr_count(it->answer), proof = ldns_rr_list_rr_count(it->authority);
+    char kept[64] = "";
+    if (proof)                      /* the wildcard proofs: the message cache drops them */
+        snprintf(kept, sizeof kept, "; %zu NSEC/NSEC3 proof record%s kept", proof,
+                 proof == 1 ? "" : "s");
+    itertrace_verdict(it->trace, it->depth, "answer", -1, "%zu record%s%s%s%s", n, n == 1 ? "" : "s",
                   it->cnames ? " (the CNAMEs followed included)" : "",
-                  ldns_pkt_aa(it->resp) ? ", authoritative" : "");
+                  ldns_pkt_aa(it->resp) ? ", authoritative" : "", kept);
     it->state = ST_DONE;
     return STEP_CONTINUE;
 }
