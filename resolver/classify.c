@@ -14,6 +14,14 @@
  * when the server sent none or a wrong one), so clients see the redirection (3.1). Each
  * DNAME step counts as a CNAME towards max-cname-chain, so DNAME loops end there.
  *
+ * DNSSEC (in->dnssec: the query carried DO): the records a validator needs come along as
+ * the server sent them -- each link of the chain and the final RRset followed by the RRSIGs
+ * over it, and the authority section's NSEC/NSEC3 records with their RRSIGs (and for a
+ * negative answer the SOA's) in `denial`. A referral's DS and NSEC are left behind: the
+ * validator asks for the DS itself. A DS query answered by a referral to the DS's own name
+ * came to a server of the child, not of the parent where a DS lives (RFC 4035 3.1.4.1):
+ * lame, as Unbound reads it.
+ *
  * Trust: an answer with AA is answer data; without AA it is only as good as authority data
  * (RFC 2181 5.4.1); referral NS sets are authority data and their addresses glue. Only
  * address answers and NS answers are worth an RRset-cache entry (the iterator looks up
@@ -96,6 +104,14 @@ static void verdict(struct classify_verdict *v, enum classify_kind kind, const c
     v->why = why;
 }
 
+/* With dnssec, the answer section's RRSIGs over (owner, type) go to `into`. */
+static void keep_sigs(const struct classify_input *in, struct classify_verdict *v,
+                      ldns_rr_list *into, const ldns_rdf *owner, ldns_rr_type type)
+{
+    if (in->dnssec && !response_push_sigs(into, in->resp, LDNS_SECTION_ANSWER, owner, type))
+        v->out_of_memory = true;
+}
+
 /* The DNAME of the answer section whose owner is a proper ancestor of name, or NULL. */
 static const ldns_rr *covering_dname(const ldns_pkt *resp, const ldns_rdf *name)
 {
@@ -164,14 +180,18 @@ static ldns_rdf *follow_link(const struct classify_input *in, struct classify_ve
         next = dname_substitute(v->target, ldns_rr_owner(dname), ldns_rr_rdf(dname, 0));
         ldns_rr *link = next ? synthesised_cname(cname, dname, v->target, next) : NULL;
         ldns_rr_list_push_rr(v->chain, ldns_rr_clone(dname));
+        keep_sigs(in, v, v->chain, ldns_rr_owner(dname), LDNS_RR_TYPE_DNAME);
         if (link)
             ldns_rr_list_push_rr(v->chain, link);
+        if (link && cname)          /* the server's own CNAME: signed, if ever, by it */
+            keep_sigs(in, v, v->chain, v->target, LDNS_RR_TYPE_CNAME);
     } else if (cname) {
         /* ldns reads a CNAME with an empty RDATA without complaint, and ldns_rdf_clone
          * asserts on its missing target: a chain without a target ends here (fuzz_upstream) */
         const ldns_rdf *alias = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
         next = alias ? ldns_rdf_clone(alias) : NULL;
         ldns_rr_list_push_rr(v->chain, ldns_rr_list_pop_rr(cname));
+        keep_sigs(in, v, v->chain, v->target, LDNS_RR_TYPE_CNAME);
     }
     ldns_rr_list_deep_free(cname);
     return next;
@@ -190,6 +210,12 @@ static bool follow_answer(const struct classify_input *in, struct classify_verdi
             if (in->qtype == LDNS_RR_TYPE_NS)
                 take_delegation(in, v, rrset, trust);
             v->answer = rrset;
+            /* ANY and RRSIG answers hold their signatures already */
+            if (in->dnssec && in->qtype != LDNS_RR_TYPE_ANY && in->qtype != LDNS_RR_TYPE_RRSIG &&
+                (v->answer_sigs = ldns_rr_list_new()) == NULL)
+                v->out_of_memory = true;
+            if (v->answer_sigs)
+                keep_sigs(in, v, v->answer_sigs, v->target, in->qtype);
             return true;
         }
         if (in->qtype == LDNS_RR_TYPE_CNAME)
@@ -254,6 +280,12 @@ static void classify_full(const struct classify_input *in, struct classify_verdi
     }
     switch (response_referral(in->resp, in->zone, v->target, &ns)) {
     case REFERRAL_DOWN:
+        if (in->qtype == LDNS_RR_TYPE_DS &&
+            ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(ns, 0)), v->target) == 0) {
+            ldns_rr_list_deep_free(ns);
+            verdict(v, CLASSIFY_LAME, "DS query referred to the child zone");
+            return;
+        }
         referral(in, v, ns);
         return;
     case REFERRAL_BAD:
@@ -267,6 +299,19 @@ static void classify_full(const struct classify_input *in, struct classify_verdi
         verdict(v, CLASSIFY_NODATA, NULL);
     else
         verdict(v, CLASSIFY_LAME, "not authoritative and not a referral");
+}
+
+/* The proof that comes with an answer (a wildcard's: the next closer name does not exist)
+ * or a negative answer. A negative answer without SOA keeps none: the message cache keeps
+ * a negative answer whose authority section holds anything but SOAs for no time at all. */
+static void keep_denial(const struct classify_input *in, struct classify_verdict *v)
+{
+    bool negative = v->kind == CLASSIFY_NXDOMAIN || v->kind == CLASSIFY_NODATA;
+
+    if (v->kind != CLASSIFY_ANSWER && v->kind != CLASSIFY_CNAME && !(negative && v->soa))
+        return;
+    if (!(v->denial = ldns_rr_list_new()) || !response_push_denial(v->denial, in->resp, v->soa))
+        v->out_of_memory = true;
 }
 
 void classify_reply(const struct classify_input *in, struct classify_verdict *v)
@@ -291,6 +336,10 @@ void classify_reply(const struct classify_input *in, struct classify_verdict *v)
         ldns_rr_free(v->soa);
         v->soa = NULL;
     }
+    if (in->dnssec)
+        keep_denial(in, v);
+    if (v->out_of_memory)
+        verdict(v, CLASSIFY_LAME, "out of memory");
 }
 
 void classify_verdict_free(struct classify_verdict *v)
@@ -298,7 +347,9 @@ void classify_verdict_free(struct classify_verdict *v)
     ldns_rr_list_deep_free(v->chain);
     ldns_rdf_deep_free(v->target);
     ldns_rr_list_deep_free(v->answer);
+    ldns_rr_list_deep_free(v->answer_sigs);
     ldns_rr_free(v->soa);
+    ldns_rr_list_deep_free(v->denial);
     ldns_rr_list_deep_free(v->ns);
     ldns_rr_list_deep_free(v->glue);
     for (size_t i = 0; i < v->n_cache; i++)

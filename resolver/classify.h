@@ -4,7 +4,8 @@
  * canonicalised, response.c) with what was asked, and returns a verdict -- answer, CNAME
  * to resolve anew, referral, NXDOMAIN, NODATA, lame, or for a minimised question "one
  * label deeper" / "ask the full name" -- together with the records it carries (the CNAME /
- * DNAME chain followed, the final RRset, the SOA, the child's NS set and glue) and the
+ * DNAME chain followed, the final RRset, the SOA, the child's NS set and glue; for a query
+ * sent with DO also the RRSIGs and the NSEC/NSEC3 proof, for the validator) and the
  * RRsets worth caching with their trust (RFC 2181 5.4.1). No I/O, no cache written, no
  * daemon context: iterate.c does the I/O and the caching around it, tests/unit/test_classify.c
  * and tests/fuzz/fuzz_upstream.c call it directly. */
@@ -41,6 +42,8 @@ struct classify_input {
     int max_cnames;                 /* the chain's limit (max-cname-chain) */
     bool refers_upwards;            /* before scrubbing, NS records above the zone were in
                                      * the authority section (response_refers_upwards) */
+    bool dnssec;                    /* the query had the DO bit: keep what a validator needs
+                                     * (RRSIGs, the NSEC/NSEC3 proof) as the server sent it */
 };
 
 struct classify_rrset {
@@ -52,19 +55,27 @@ struct classify_verdict {
     enum classify_kind kind;
     const char *why;                /* LAME, FAIL: a reason for the log and the trace */
     ldns_rr_list *chain;            /* DNAMEs and CNAMEs followed in this reply, in order
-                                     * (a DNAME ahead of the CNAME it implies) */
+                                     * (a DNAME ahead of the CNAME it implies); with dnssec
+                                     * each followed by the RRSIGs over it */
     int cnames;                     /* CNAMEs among them */
     ldns_rdf *target;               /* the name the chain ended at (a copy of the input's
                                      * target when none was followed); NULL: a CNAME without
                                      * a target */
     ldns_rr_list *answer;           /* ANSWER: the final RRset */
+    ldns_rr_list *answer_sigs;      /* ANSWER with dnssec: the RRSIGs over it, or NULL */
     ldns_rr *soa;                   /* NXDOMAIN, NODATA: the SOA at or above target, or NULL */
+    ldns_rr_list *denial;           /* with dnssec, ANSWER and CNAME (a wildcard's proof) and
+                                     * NXDOMAIN and NODATA with an SOA: the authority
+                                     * section's NSEC/NSEC3 records and RRSIGs over them, and
+                                     * for the negative ones the SOA and its RRSIGs
+                                     * (response_push_denial); NULL otherwise */
     ldns_rr_list *ns;               /* REFERRAL: the child's NS set */
     ldns_rr_list *glue;             /* REFERRAL, an NS answer: addresses of its NS names */
     bool with_cname;                /* FULL_NAME: the server answered the minimised name with
                                      * a CNAME */
     struct classify_rrset *cache;   /* what to cache, in order */
     size_t n_cache;
+    bool out_of_memory;             /* internal: a copy failed; the verdict reads as LAME */
 };
 
 /* True when `asked` (type asked_type) is a minimised form of the target's question. */

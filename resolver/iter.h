@@ -59,7 +59,9 @@ struct iter {
     ldns_rdf *target;               /* the name being resolved now (after CNAMEs) */
     ldns_rr_list *answer;           /* CNAMEs followed so far, then the final RRset */
     ldns_rr_list *pside;            /* children: the name's addresses seen as referral glue */
-    ldns_rr *soa;                   /* for a negative result */
+    ldns_rr_list *authority;        /* the result's authority section: a negative result's
+                                     * SOA; with DNSSEC also its RRSIGs and the NSEC/NSEC3
+                                     * proofs of every reply the result was made from */
     ldns_pkt_rcode rcode;
     int cnames, referrals, minimise_steps;
 

@@ -14,6 +14,12 @@
  *   CLASSIFY         answer / CNAME / referral / negative / lame, after bailiwick scrubbing
  *   DONE, FAILED     final: the result goes to the `done` callback, the iter is freed
  *
+ * DNSSEC: with trust anchors loaded, queries carry DO and the result keeps what the
+ * validator needs, as the authorities sent it: every RRset of the answer followed by its
+ * RRSIGs, and the NSEC/NSEC3 proofs (with a negative result's SOA and their RRSIGs) of
+ * every reply the result was made from, the CNAME links' included (classify.c picks them).
+ * Without anchors the result is what it always was: the answer and a negative SOA.
+ *
  * Trees: a glueless NS name is resolved by a child iter of the same kind; children share
  * their root's budget (queries sent, deadline), and a child for a question an ancestor is
  * already resolving is never started (delegation loops end in FAILED, not recursion).
@@ -44,6 +50,10 @@
 #include "wire.h"
 
 static time_t now_s(void) { return time(NULL); }
+
+/* Queries carry DO, and results keep RRSIGs and proofs, when there is a validator to use
+ * them: trust anchors are loaded. */
+static bool wants_dnssec(const struct iter *it) { return it->ctx->d->anchors != NULL; }
 
 static void name_str(const ldns_rdf *name, char *out, size_t len)
 {
@@ -101,7 +111,8 @@ static struct iter *iter_new(struct thread_ctx *ctx, struct iter *parent, const 
     it->qname = ldns_rdf_clone(qname);
     it->target = ldns_rdf_clone(qname);
     it->answer = ldns_rr_list_new();
-    if (!it->qname || !it->target || !it->answer) {
+    it->authority = ldns_rr_list_new();
+    if (!it->qname || !it->target || !it->answer || !it->authority) {
         iter_free(it);
         return NULL;
     }
@@ -279,7 +290,7 @@ static enum step process_send(struct iter *it)
         .qname = ldns_rdf_data(it->asked), .qname_len = ldns_rdf_size(it->asked),
         .qtype = it->asked_type, .qclass = it->qclass, .rd = false,
         .edns_size = d->cfg->edns_buffer_size, .infra = d->infra,
-        .dnssec_ok = d->anchors != NULL,
+        .dnssec_ok = wants_dnssec(it),
         .timeout_ms = infra_timeout_ms(d->infra, &CUR(it)->addr, now_s()),
         .tcp_pool = it->ctx->tcppool,
     };
@@ -373,12 +384,31 @@ static void append_rrs(ldns_rr_list *to, ldns_rr_list *from)
     ldns_rr_list_free(from);        /* shallow: the RRs moved to `to` */
 }
 
-/* The CNAMEs the reply took us through join the answer; their last target is the name
- * resolved from now on. */
+/* Moves the RRs of from (may be NULL) that `to` does not hold yet to its end: two replies
+ * of one zone can carry the same NSEC. */
+static void append_new_rrs(ldns_rr_list *to, ldns_rr_list *from)
+{
+    size_t known = ldns_rr_list_rr_count(to);
+
+    for (size_t i = 0; from && i < ldns_rr_list_rr_count(from); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(from, i);
+        bool dup = false;
+        for (size_t j = 0; j < known && !dup; j++)
+            dup = ldns_rr_compare(ldns_rr_list_rr(to, j), rr) == 0;
+        if (dup || !ldns_rr_list_push_rr(to, rr))
+            ldns_rr_free(rr);
+    }
+    ldns_rr_list_free(from);        /* shallow: the RRs moved to `to` or were freed */
+}
+
+/* The CNAMEs the reply took us through join the answer (and its proofs, a wildcard's, the
+ * authority section); their last target is the name resolved from now on. */
 static void take_chain(struct iter *it, struct classify_verdict *v)
 {
     append_rrs(it->answer, v->chain);
     v->chain = NULL;
+    append_new_rrs(it->authority, v->denial);
+    v->denial = NULL;
     it->cnames += v->cnames;
     ldns_rdf_deep_free(it->target);
     it->target = v->target;
@@ -409,15 +439,20 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
 
 static enum step finish_negative(struct iter *it, struct classify_verdict *v)
 {
+    bool with_soa = v->soa != NULL;
+
     it->rcode = v->kind == CLASSIFY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR;
+    /* without DNSSEC the SOA alone; with it v->denial holds the SOA, its RRSIGs, the proof */
+    if (v->soa && !v->denial) {
+        if (!ldns_rr_list_push_rr(it->authority, v->soa))
+            return fail(it, EDE_OTHER, "out of memory");
+        v->soa = NULL;
+    }
     take_chain(it, v);
-    ldns_rr_free(it->soa);
-    it->soa = v->soa;
-    v->soa = NULL;
     itertrace_verdict(it->trace, it->depth, v->kind == CLASSIFY_NXDOMAIN ? "nxdomain" : "nodata", -1,
                   v->kind == CLASSIFY_NXDOMAIN ? "the name does not exist%s" :
                   "the name exists but has no data of this type%s",
-                  it->soa ? " (with SOA)" : " (no SOA: not cached for long)");
+                  with_soa ? " (with SOA)" : " (no SOA: not cached for long)");
     it->state = ST_DONE;
     return STEP_CONTINUE;
 }
@@ -428,11 +463,18 @@ static enum step finish_answer(struct iter *it, struct classify_verdict *v)
     take_chain(it, v);
     append_rrs(it->answer, v->answer);
     v->answer = NULL;
+    if (v->answer_sigs)
+        append_rrs(it->answer, v->answer_sigs);
+    v->answer_sigs = NULL;
     it->rcode = LDNS_RCODE_NOERROR;
-    size_t n = ldns_rr_list_rr_count(it->answer);
-    itertrace_verdict(it->trace, it->depth, "answer", -1, "%zu record%s%s%s", n, n == 1 ? "" : "s",
+    size_t n = ldns_rr_list_rr_count(it->answer), proof = ldns_rr_list_rr_count(it->authority);
+    char kept[64] = "";
+    if (proof)                      /* the wildcard proofs: the message cache drops them */
+        snprintf(kept, sizeof kept, "; %zu NSEC/NSEC3 proof record%s kept", proof,
+                 proof == 1 ? "" : "s");
+    itertrace_verdict(it->trace, it->depth, "answer", -1, "%zu record%s%s%s%s", n, n == 1 ? "" : "s",
                   it->cnames ? " (the CNAMEs followed included)" : "",
-                  ldns_pkt_aa(it->resp) ? ", authoritative" : "");
+                  ldns_pkt_aa(it->resp) ? ", authoritative" : "", kept);
     it->state = ST_DONE;
     return STEP_CONTINUE;
 }
@@ -505,6 +547,7 @@ static enum step process_classify(struct iter *it)
         .resp = it->resp, .zone = it->dp.zone, .target = it->target, .qtype = it->qtype,
         .asked = it->asked, .asked_type = it->asked_type, .cnames = it->cnames,
         .max_cnames = (int)it->ctx->d->cfg->max_cname_chain, .refers_upwards = upwards,
+        .dnssec = wants_dnssec(it),
     };
     if (classify_is_minimised(&in))
         it->minimise_steps++;
@@ -571,7 +614,7 @@ void iter_free(struct iter *it)
     ldns_rdf_deep_free(it->asked);
     ldns_rr_list_deep_free(it->answer);
     ldns_rr_list_deep_free(it->pside);
-    ldns_rr_free(it->soa);
+    ldns_rr_list_deep_free(it->authority);
     ldns_pkt_free(it->resp);
     free(it);
 }
@@ -595,5 +638,6 @@ struct iter *iter_new_root(struct thread_ctx *ctx, const uint8_t *qname_lc, size
 
 uint8_t *iter_result_wire(const struct iter *it, size_t *len)
 {
-    return response_build(it->qname, it->qtype, it->qclass, it->rcode, it->answer, it->soa, len);
+    return response_build(it->qname, it->qtype, it->qclass, it->rcode, it->answer,
+                          it->authority, len);
 }

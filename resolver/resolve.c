@@ -183,9 +183,16 @@ static void store_chain_end(struct cache *cache, const uint8_t *msg, size_t len,
         if (ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(pkt), i)) == LDNS_RR_TYPE_SOA)
             soa = ldns_rr_list_rr(ldns_pkt_authority(pkt), i);
     ldns_rdf *end = soa ? chain_end(pkt) : NULL;
+    ldns_rr_list *authority = end ? ldns_rr_list_new() : NULL;
+    ldns_rr *soa_copy = authority ? ldns_rr_clone(soa) : NULL;
     size_t wire_len = 0;
-    uint8_t *wire = end ? response_build(end, qtype, qclass, ldns_pkt_get_rcode(pkt), NULL, soa,
-                                         &wire_len) : NULL;
+    uint8_t *wire = NULL;
+    if (soa_copy && ldns_rr_list_push_rr(authority, soa_copy))
+        wire = response_build(end, qtype, qclass, ldns_pkt_get_rcode(pkt), NULL, authority,
+                              &wire_len);
+    else
+        ldns_rr_free(soa_copy);
+    ldns_rr_list_deep_free(authority);
     if (wire && ldns_rdf_size(end) <= WIRE_MAX_NAME)
         cache_store(cache, ldns_rdf_data(end), ldns_rdf_size(end), qtype, qclass, wire,
                     wire_len, now);

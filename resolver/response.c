@@ -133,6 +133,68 @@ ldns_rr *response_soa(const ldns_pkt *pkt, const ldns_rdf *name)
     return NULL;
 }
 
+/* True when rr is an RRSIG over the RRset (owner, type). */
+static bool covers(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
+{
+    const ldns_rdf *covered;
+
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || !(covered = ldns_rr_rrsig_typecovered(rr)) ||
+        ldns_rdf_size(covered) != 2)
+        return false;
+    return ldns_rdf2rr_type(covered) == type && ldns_dname_compare(ldns_rr_owner(rr), owner) == 0;
+}
+
+static bool push_clone(ldns_rr_list *into, const ldns_rr *rr)
+{
+    ldns_rr *copy = ldns_rr_clone(rr);
+
+    if (copy && ldns_rr_list_push_rr(into, copy))
+        return true;
+    ldns_rr_free(copy);
+    return false;
+}
+
+bool response_push_sigs(ldns_rr_list *into, const ldns_pkt *pkt, ldns_pkt_section sec,
+                        const ldns_rdf *owner, ldns_rr_type type)
+{
+    const ldns_rr_list *list = sec == LDNS_SECTION_ANSWER ? ldns_pkt_answer(pkt)
+                                                          : ldns_pkt_authority(pkt);
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++)
+        if (covers(ldns_rr_list_rr(list, i), owner, type) &&
+            !push_clone(into, ldns_rr_list_rr(list, i)))
+            return false;
+    return true;
+}
+
+/* A denial record (response_push_denial): NSEC, NSEC3, the SOA at soa's owner (soa not
+ * NULL), or an RRSIG over one of them. */
+static bool is_denial(const ldns_rr *rr, const ldns_rr *soa)
+{
+    const ldns_rr_type denial[] = { LDNS_RR_TYPE_NSEC, LDNS_RR_TYPE_NSEC3 };
+    ldns_rr_type type = ldns_rr_get_type(rr);
+
+    if (type == LDNS_RR_TYPE_NSEC || type == LDNS_RR_TYPE_NSEC3)
+        return true;
+    for (size_t i = 0; i < sizeof denial / sizeof denial[0]; i++)
+        if (covers(rr, ldns_rr_owner(rr), denial[i]))
+            return true;
+    if (!soa)
+        return false;
+    return ldns_dname_compare(ldns_rr_owner(rr), ldns_rr_owner(soa)) == 0 &&
+           (type == LDNS_RR_TYPE_SOA || covers(rr, ldns_rr_owner(soa), LDNS_RR_TYPE_SOA));
+}
+
+bool response_push_denial(ldns_rr_list *into, const ldns_pkt *pkt, const ldns_rr *soa)
+{
+    const ldns_rr_list *auth = ldns_pkt_authority(pkt);
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++)
+        if (is_denial(ldns_rr_list_rr(auth, i), soa) && !push_clone(into, ldns_rr_list_rr(auth, i)))
+            return false;
+    return true;
+}
+
 static bool is_ns_target(const ldns_rr_list *ns, const ldns_rdf *name)
 {
     for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
@@ -163,9 +225,22 @@ ldns_rr_list *response_glue(const ldns_pkt *pkt, ldns_pkt_section sec, const ldn
     return out;
 }
 
+/* Appends clones of list's RRs to section sec; false when out of memory. */
+static bool push_section(ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rr_list *list)
+{
+    for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); i++) {
+        ldns_rr *copy = ldns_rr_clone(ldns_rr_list_rr(list, i));
+        if (!copy || !ldns_pkt_push_rr(pkt, sec, copy)) {
+            ldns_rr_free(copy);
+            return false;
+        }
+    }
+    return true;
+}
+
 uint8_t *response_build(const ldns_rdf *qname, ldns_rr_type qtype, ldns_rr_class qclass,
-                        ldns_pkt_rcode rcode, const ldns_rr_list *answer, const ldns_rr *soa,
-                        size_t *len)
+                        ldns_pkt_rcode rcode, const ldns_rr_list *answer,
+                        const ldns_rr_list *authority, size_t *len)
 {
     ldns_pkt *pkt = ldns_pkt_new();
     ldns_rr *question = ldns_rr_new();
@@ -184,13 +259,9 @@ uint8_t *response_build(const ldns_rdf *qname, ldns_rr_type qtype, ldns_rr_class
     ldns_pkt_set_qr(pkt, true);
     ldns_pkt_set_ra(pkt, true);
     ldns_pkt_set_rcode(pkt, rcode);
-    ldns_rr_list *copy = answer ? ldns_rr_list_clone(answer) : NULL;
-    if (copy)
-        ldns_pkt_push_rr_list(pkt, LDNS_SECTION_ANSWER, copy);
-    ldns_rr_list_free(copy);
-    if (soa)
-        ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(soa));
-    if (ldns_pkt2wire(&wire, pkt, len) != LDNS_STATUS_OK)
+    if (!push_section(pkt, LDNS_SECTION_ANSWER, answer) ||
+        !push_section(pkt, LDNS_SECTION_AUTHORITY, authority) ||
+        ldns_pkt2wire(&wire, pkt, len) != LDNS_STATUS_OK)
         wire = NULL;
     ldns_pkt_free(pkt);
     return wire;

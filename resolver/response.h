@@ -41,22 +41,35 @@ enum response_referral response_referral(const ldns_pkt *pkt, const ldns_rdf *zo
 ldns_rr_list *response_rrset(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *owner,
                              ldns_rr_type type);
 
-/* A clone of the SOA in the authority section whose owner is at or above `name`, or NULL. */
 /* True when the authority section holds an NS record for a zone strictly above `zone` (a
  * referral upwards, towards the root): read before response_scrub drops such records. */
 bool response_refers_upwards(const ldns_pkt *pkt, const ldns_rdf *zone);
 
+/* A clone of the SOA in the authority section whose owner is at or above `name`, or NULL. */
 ldns_rr *response_soa(const ldns_pkt *pkt, const ldns_rdf *name);
+
+/* Appends to `into` clones of the RRSIGs in section `sec` (ANSWER or AUTHORITY) over the
+ * RRset (owner, type), in the order the server sent them: what a validator checks that
+ * RRset with. False when out of memory (into keeps what was added). */
+bool response_push_sigs(ldns_rr_list *into, const ldns_pkt *pkt, ldns_pkt_section sec,
+                        const ldns_rdf *owner, ldns_rr_type type);
+
+/* Appends to `into` clones of the authority section's denial records, in the order sent:
+ * every NSEC and NSEC3 record and every RRSIG over one (RFC 4035 3.1.3: the proof of a
+ * negative or wildcard answer), and when soa is not NULL the SOA records at soa's owner
+ * and the RRSIGs over them. False when out of memory (into keeps what was added). */
+bool response_push_denial(ldns_rr_list *into, const ldns_pkt *pkt, const ldns_rr *soa);
 
 /* Clones of the A/AAAA records in section `sec` whose owner is an NS target of `ns`, in a
  * new list sorted canonically (so each RRset is contiguous); never NULL unless out of memory. */
 ldns_rr_list *response_glue(const ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rr_list *ns);
 
-/* A response message (QR, RA, no OPT) for the question (qname, qtype, qclass) with rcode,
- * the answer section and, when soa is not NULL, that SOA in the authority section: what
- * the iterator hands on for the message cache. malloc'ed; NULL when out of memory. */
+/* A response message (QR, RA, no OPT) for the question (qname, qtype, qclass) with rcode
+ * and the answer and authority sections (either may be NULL: empty), in the lists' order:
+ * what the iterator hands on for the message cache (a negative answer's SOA, with DNSSEC
+ * also its RRSIGs and the NSEC/NSEC3 proof). malloc'ed; NULL when out of memory. */
 uint8_t *response_build(const ldns_rdf *qname, ldns_rr_type qtype, ldns_rr_class qclass,
-                        ldns_pkt_rcode rcode, const ldns_rr_list *answer, const ldns_rr *soa,
-                        size_t *len);
+                        ldns_pkt_rcode rcode, const ldns_rr_list *answer,
+                        const ldns_rr_list *authority, size_t *len);
 
 #endif

@@ -108,6 +108,9 @@ static void check_verdict(const struct classify_input *in, const struct classify
     FUZZ_CHECK(in->cnames + v->cnames <= in->max_cnames + 1);
     FUZZ_CHECK(v->target != NULL || v->kind == CLASSIFY_FAIL || v->kind == CLASSIFY_LAME);
     check_section(v->chain, in->zone, false);
+    check_section(v->denial, in->zone, false);
+    check_section(v->answer_sigs, in->zone, false);
+    FUZZ_CHECK(in->dnssec || (!v->denial && !v->answer_sigs));
     for (size_t i = 0; i < v->n_cache; i++)
         check_section(v->cache[i].rrs, in->zone, false);
     switch (v->kind) {
@@ -290,7 +293,16 @@ static void store_result(const struct asked *a, uint16_t qclass, const struct cl
         fuzz_die("out of memory");
     for (size_t i = 0; v->answer && i < ldns_rr_list_rr_count(v->answer); i++)
         ldns_rr_list_push_rr(answer, ldns_rr_clone(ldns_rr_list_rr(v->answer, i)));
-    uint8_t *wire = response_build(a->target, a->qtype, qclass, rcode, answer, v->soa, &wire_len);
+    for (size_t i = 0; v->answer_sigs && i < ldns_rr_list_rr_count(v->answer_sigs); i++)
+        ldns_rr_list_push_rr(answer, ldns_rr_clone(ldns_rr_list_rr(v->answer_sigs, i)));
+    ldns_rr_list *authority = v->denial ? ldns_rr_list_clone(v->denial) : ldns_rr_list_new();
+    if (!authority)
+        fuzz_die("out of memory");
+    if (v->soa && !v->denial)
+        ldns_rr_list_push_rr(authority, ldns_rr_clone(v->soa));
+    uint8_t *wire = response_build(a->target, a->qtype, qclass, rcode, answer, authority,
+                                   &wire_len);
+    ldns_rr_list_deep_free(authority);
     if (wire && ldns_rdf_size(a->target) <= WIRE_MAX_NAME && wire_len <= WIRE_MAX_UDP)
         store_and_answer(ldns_rdf_data(a->target), ldns_rdf_size(a->target), a->qtype, qclass,
                          wire, wire_len, ctrl);
@@ -322,6 +334,7 @@ static void run_iterate(const uint8_t *qname_lc, size_t qname_len, uint16_t qtyp
         .resp = resp, .zone = a.zone, .target = a.target, .qtype = a.qtype, .asked = a.asked,
         .asked_type = a.asked_type, .cnames = 0, .max_cnames = (int)fz.cfg->max_cname_chain,
         .refers_upwards = upwards,
+        .dnssec = ldns_pkt_cd(resp),    /* a bit the fuzzer flips: with and without DO */
     };
     FUZZ_CHECK(classify_is_minimised(&in) == (a.asked_type != a.qtype ||
                                               ldns_dname_compare(a.asked, a.target) != 0));

@@ -1,5 +1,6 @@
 /* test_response.c -- unit tests for resolver/response.c: bailiwick checks, scrubbing,
- * canonicalisation, referral classification and the RRset/SOA/glue extractors.
+ * canonicalisation, referral classification, the RRset/SOA/glue extractors, the DNSSEC
+ * record pickers (RRSIGs, denial proofs) and the result message (response_build).
  *
  * Every packet is built in memory with ldns from RRs in presentation format; no network. */
 #include <stdio.h>
@@ -616,6 +617,184 @@ static void test_glue(void)
     ldns_rr_list_deep_free(ns);
 }
 
+/* ---- DNSSEC records: RRSIGs, denial proofs, the result message ------------------------ */
+
+#define SIG(owner, type, labels) \
+    owner " 300 IN RRSIG " type " 13 " labels " 300 20300101000000 20200101000000 4242 " \
+    "secure.sec. c2lnbmF0dXJlIG9mIA=="
+#define SEC_SOA "secure.sec. 60 IN SOA ns1.secure.sec. h.secure.sec. 1 3600 600 86400 60"
+
+static const char *const signed_answer[] = {
+    "www.secure.sec. 300 IN A 192.0.2.10", SIG("www.secure.sec.", "A", "3"),
+    SIG("www.secure.sec.", "AAAA", "3"), SIG("web.secure.sec.", "A", "3"), NULL };
+static const char *const signed_authority[] = {
+    SEC_SOA, SIG("secure.sec.", "SOA", "2"),
+    "other.sec. 60 IN SOA ns1.sec. h.sec. 1 3600 600 86400 60",
+    "secure.sec. 300 IN NS ns1.secure.sec.", SIG("secure.sec.", "NS", "2"),
+    "nop.secure.sec. 60 IN NSEC www.secure.sec. A RRSIG NSEC", SIG("nop.secure.sec.", "NSEC", "3"),
+    "2vptu5timamqttgl4luu9kg21e0aor3s.secure.sec. 60 IN NSEC3 1 0 0 - "
+        "3u8bsspk4tnk5iaa3aoqedcu2r1pm6ih A RRSIG",
+    SIG("2vptu5timamqttgl4luu9kg21e0aor3s.secure.sec.", "NSEC3", "3"),
+    "secure.sec. 300 IN DS 4242 13 2 "
+        "e2d3c916f6deeac73294e8268fb5885044a833fc5459588f4a9184cfc41a5766",
+    SIG("secure.sec.", "DS", "2"), NULL };
+
+/* The types of a list as "TYPE[/COVERED] ..." in a static buffer. */
+static const char *types_text(const ldns_rr_list *list)
+{
+    static char text[1024];
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list) && used < sizeof text - 32; i++) {
+        const ldns_rr *r = ldns_rr_list_rr(list, i);
+        char *type = ldns_rr_type2str(ldns_rr_get_type(r));
+        char *covered = ldns_rr_get_type(r) == LDNS_RR_TYPE_RRSIG
+                        ? ldns_rr_type2str(ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(r))) : NULL;
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s%s%s", i ? " " : "",
+                                 type, covered ? "/" : "", covered ? covered : "");
+        free(type);
+        free(covered);
+    }
+    return text;
+}
+
+static void test_scrub_dnssec(void)
+{
+    ldns_pkt *pkt = response(true, signed_answer, signed_authority, NULL);
+    ldns_rdf *zone = dname("secure.sec.");
+
+    is_int((int)response_scrub(pkt, zone), 1, "scrubbing a signed reply drops only the SOA "
+           "of another zone");
+    is_int((int)ldns_pkt_nscount(pkt), 10, "... the NSEC, NSEC3, DS and every RRSIG stay");
+    ldns_rdf_deep_free(zone);
+    ldns_pkt_free(pkt);
+}
+
+static void test_push_sigs(void)
+{
+    ldns_pkt *pkt = response(true, signed_answer, signed_authority, NULL);
+    ldns_rdf *www = dname("www.secure.sec."), *apex = dname("secure.sec.");
+    ldns_rr_list *l = ldns_rr_list_new();
+
+    ok(response_push_sigs(l, pkt, LDNS_SECTION_ANSWER, www, LDNS_RR_TYPE_A) &&
+       ldns_rr_list_rr_count(l) == 1, "the RRSIGs over www A: one (not AAAA, not web)");
+    ok(response_push_sigs(l, pkt, LDNS_SECTION_AUTHORITY, apex, LDNS_RR_TYPE_NS), "and the "
+       "NS set's from the authority section");
+    is_str(types_text(l), "RRSIG/A RRSIG/NS", "... appended in order");
+    ldns_rr_list_deep_free(l);
+    l = ldns_rr_list_new();
+    ok(response_push_sigs(l, pkt, LDNS_SECTION_ANSWER, www, LDNS_RR_TYPE_TXT) &&
+       ldns_rr_list_rr_count(l) == 0, "none over a type not signed: nothing added");
+    ldns_rr_list_deep_free(l);
+    ldns_rdf_deep_free(www);
+    ldns_rdf_deep_free(apex);
+    ldns_pkt_free(pkt);
+}
+
+static void test_push_denial(void)
+{
+    ldns_pkt *pkt = response(true, NULL, signed_authority, NULL);
+    ldns_rdf *name = dname("nope.secure.sec.");
+    ldns_rr *soa = response_soa(pkt, name);
+    ldns_rr_list *l = ldns_rr_list_new();
+
+    ok(response_push_denial(l, pkt, soa), "the denial records with the SOA");
+    is_str(types_text(l), "SOA RRSIG/SOA NSEC RRSIG/NSEC NSEC3 RRSIG/NSEC3",
+           "... the SOA, NSEC, NSEC3 and their RRSIGs in the order sent; no NS, DS, other SOA");
+    ldns_rr_list_deep_free(l);
+    l = ldns_rr_list_new();
+    ok(response_push_denial(l, pkt, NULL), "without an SOA (a wildcard answer's proof)");
+    is_str(types_text(l), "NSEC RRSIG/NSEC NSEC3 RRSIG/NSEC3", "... only the NSEC/NSEC3 records");
+    ldns_rr_list_deep_free(l);
+    ldns_rr_free(soa);
+    ldns_rdf_deep_free(name);
+    ldns_pkt_free(pkt);
+}
+
+/* The message as response_build made it before it took an authority list: the answer
+ * and, when soa is not NULL, that SOA alone. */
+static uint8_t *old_build(const ldns_rdf *qname, ldns_pkt_rcode rcode, const char *const *answer,
+                          const char *soa, size_t *len)
+{
+    ldns_pkt *pkt = ldns_pkt_new();
+    ldns_rr *q = ldns_rr_new();
+    uint8_t *wire = NULL;
+
+    ldns_rr_set_owner(q, ldns_rdf_clone(qname));
+    ldns_rr_set_type(q, LDNS_RR_TYPE_A);
+    ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+    ldns_rr_set_question(q, true);
+    ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q);
+    ldns_pkt_set_qr(pkt, true);
+    ldns_pkt_set_ra(pkt, true);
+    ldns_pkt_set_rcode(pkt, rcode);
+    push_all(pkt, LDNS_SECTION_ANSWER, answer);
+    if (soa)
+        ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, rr(soa));
+    if (ldns_pkt2wire(&wire, pkt, len) != LDNS_STATUS_OK)
+        exit(2);
+    ldns_pkt_free(pkt);
+    return wire;
+}
+
+static ldns_rr_list *rr_list(const char *const *texts)
+{
+    ldns_rr_list *l = ldns_rr_list_new();
+    for (size_t i = 0; texts && texts[i]; i++)
+        ldns_rr_list_push_rr(l, rr(texts[i]));
+    return l;
+}
+
+static void test_build(void)
+{
+    static const char *const answer[] = { "www.secure.sec. 300 IN A 192.0.2.10", NULL };
+    static const char *const soa_only[] = { SEC_SOA, NULL };
+    ldns_rdf *www = dname("www.secure.sec."), *nope = dname("nope.secure.sec.");
+    ldns_rr_list *ans = rr_list(answer), *soa = rr_list(soa_only);
+    size_t len, old_len;
+    uint8_t *wire, *old;
+
+    wire = response_build(www, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RCODE_NOERROR, ans, NULL,
+                          &len);
+    old = old_build(www, LDNS_RCODE_NOERROR, answer, NULL, &old_len);
+    ok(wire && len == old_len && memcmp(wire, old, len) == 0,
+       "a positive answer: byte for byte the message it always was");
+    free(wire);
+    free(old);
+
+    wire = response_build(nope, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RCODE_NXDOMAIN, NULL, soa,
+                          &len);
+    old = old_build(nope, LDNS_RCODE_NXDOMAIN, NULL, SEC_SOA, &old_len);
+    ok(wire && len == old_len && memcmp(wire, old, len) == 0,
+       "a negative answer with its SOA as the authority list: byte for byte as before");
+    free(wire);
+    free(old);
+
+    ldns_pkt *pkt = response(true, NULL, signed_authority, NULL);
+    ldns_rr *s = response_soa(pkt, nope);
+    ldns_rr_list *denial = ldns_rr_list_new();
+    ldns_pkt *back = NULL;
+    response_push_denial(denial, pkt, s);
+    wire = response_build(nope, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RCODE_NXDOMAIN, NULL,
+                          denial, &len);
+    ok(wire && ldns_wire2pkt(&back, wire, len) == LDNS_STATUS_OK,
+       "a negative answer with its proof builds and parses");
+    is_str(back ? types_text(ldns_pkt_authority(back)) : "",
+           "SOA RRSIG/SOA NSEC RRSIG/NSEC NSEC3 RRSIG/NSEC3",
+           "... the authority section as the list gave it");
+    ok(back && !ldns_pkt_edns(back) && ldns_pkt_qr(back) && ldns_pkt_ra(back) &&
+       ldns_pkt_get_rcode(back) == LDNS_RCODE_NXDOMAIN, "... QR, RA, NXDOMAIN, no OPT");
+    ldns_pkt_free(back);
+    free(wire);
+    ldns_rr_list_deep_free(denial);
+    ldns_rr_free(s);
+    ldns_pkt_free(pkt);
+    ldns_rr_list_deep_free(ans);
+    ldns_rr_list_deep_free(soa);
+    ldns_rdf_deep_free(www);
+    ldns_rdf_deep_free(nope);
+}
+
 int main(void)
 {
     test_dname_at_or_below();
@@ -628,5 +807,9 @@ int main(void)
     test_rrset();
     test_soa();
     test_glue();
+    test_scrub_dnssec();
+    test_push_sigs();
+    test_push_denial();
+    test_build();
     return done_testing();
 }
