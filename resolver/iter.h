@@ -72,6 +72,11 @@ struct iter {
     int refetches;                  /* delegations asked again from the parent side */
 
     int cur;                        /* the query in flight: index in dp.servers (they move) */
+    struct sockaddr_storage avoid;  /* a retry after a bogus answer: the server that gave it,
+                                     * asked again only when no other is left */
+    bool has_avoid;
+    struct sockaddr_storage answered_by;    /* the server of the final reply */
+    bool has_answered_by;
     struct outbound *out;
     bool use_0x20;
     ldns_rdf *asked;                /* the name it asked (minimised or target) */

@@ -176,15 +176,32 @@ static bool ask_parent_again(struct iter *it)
     return true;
 }
 
+/* delegpt_choose, passing over the server to avoid while another is left. */
+static struct delegpt_server *choose(struct iter *it, bool allow_backed_off)
+{
+    struct delegpt_server *s = delegpt_choose(&it->dp, it->ctx->d->infra, allow_backed_off,
+                                              now_s());
+    if (!s || !it->has_avoid || !addr_equal(&s->addr, &it->avoid) || s->lame)
+        return s;
+    s->lame = true;                 /* for this choice only */
+    struct delegpt_server *other = delegpt_choose(&it->dp, it->ctx->d->infra,
+                                                  allow_backed_off, now_s());
+    s->lame = false;
+    if (!other)
+        return s;
+    it->has_avoid = false;          /* avoided once: the retry may come back to it */
+    return other;
+}
+
 static enum step process_choose_server(struct iter *it)
 {
-    struct delegpt_server *s = delegpt_choose(&it->dp, it->ctx->d->infra, false, now_s());
+    struct delegpt_server *s = choose(it, false);
     if (!s && delegpt_ns_left(&it->dp)) {
         it->state = ST_RESOLVE_NS;
         return STEP_CONTINUE;
     }
     if (!s)                     /* all backed off: probe one */
-        s = delegpt_choose(&it->dp, it->ctx->d->infra, true, now_s());
+        s = choose(it, true);
     if (!s && ask_parent_again(it))
         return STEP_CONTINUE;
     if (!s)
@@ -437,6 +454,15 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
     return STEP_CONTINUE;
 }
 
+/* The result is final, from the server asked last (a validator's retry avoids it). */
+static enum step done_by_current(struct iter *it)
+{
+    it->answered_by = CUR(it)->addr;
+    it->has_answered_by = true;
+    it->state = ST_DONE;
+    return STEP_CONTINUE;
+}
+
 static enum step finish_negative(struct iter *it, struct classify_verdict *v)
 {
     bool with_soa = v->soa != NULL;
@@ -453,8 +479,7 @@ static enum step finish_negative(struct iter *it, struct classify_verdict *v)
                   v->kind == CLASSIFY_NXDOMAIN ? "the name does not exist%s" :
                   "the name exists but has no data of this type%s",
                   with_soa ? " (with SOA)" : " (no SOA: not cached for long)");
-    it->state = ST_DONE;
-    return STEP_CONTINUE;
+    return done_by_current(it);
 }
 
 static enum step finish_answer(struct iter *it, struct classify_verdict *v)
@@ -475,8 +500,7 @@ static enum step finish_answer(struct iter *it, struct classify_verdict *v)
     itertrace_verdict(it->trace, it->depth, "answer", -1, "%zu record%s%s%s%s", n, n == 1 ? "" : "s",
                   it->cnames ? " (the CNAMEs followed included)" : "",
                   ldns_pkt_aa(it->resp) ? ", authoritative" : "", kept);
-    it->state = ST_DONE;
-    return STEP_CONTINUE;
+    return done_by_current(it);
 }
 
 static enum step mark_lame(struct iter *it, const char *what)

@@ -25,7 +25,8 @@
 
 /* msg == NULL: the resolution failed, `why` says why and `ede` is its EDE code (ede.h).
  * msg is only valid during the call. */
-typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len, int ede, const char *why);
+typedef void iterate_done_fn(void *arg, uint8_t *msg, size_t len, int ede, const char *why,
+                             const struct sockaddr_storage *server);
 
 struct iterate_job {
     struct thread_ctx *ctx;
@@ -51,8 +52,10 @@ static void job_done(void *arg, struct iter *it, bool ok)
     int ede = ok && !wire ? EDE_OTHER : it->ede;
     const char *why = ok ? "out of memory" : it->why ? it->why : "iteration failed";
 
+    struct sockaddr_storage server = it->answered_by;
+    bool known = it->has_answered_by;
     iter_free(it);
-    job->done(job->arg, wire, len, ede, why);
+    job->done(job->arg, wire, len, ede, why, known ? &server : NULL);
     free(wire);
     free(job);
 }
@@ -62,7 +65,9 @@ static void job_done(void *arg, struct iter *it, bool ok)
  * be NULL) gets every step; it must outlive the job. */
 static struct iterate_job *iterate_start(struct thread_ctx *ctx, const uint8_t *qname_lc,
                                          size_t qname_len, uint16_t qtype, uint16_t qclass,
-                                         struct trace *trace, iterate_done_fn *done, void *arg)
+                                         struct trace *trace,
+                                         const struct sockaddr_storage *avoid,
+                                         iterate_done_fn *done, void *arg)
 {
     struct iterate_job *job;
 
@@ -75,6 +80,10 @@ static struct iterate_job *iterate_start(struct thread_ctx *ctx, const uint8_t *
     if (!job->it) {
         free(job);
         return NULL;
+    }
+    if (avoid) {
+        job->it->avoid = *avoid;
+        job->it->has_avoid = true;
     }
     ev_timer_init(&job->kick, job_kick, 0, 0);
     job->kick.data = job;
@@ -93,8 +102,11 @@ static void iterate_cancel(struct iterate_job *job)
 
 /* ---- the stage -------------------------------------------------------------------------- */
 
-static void stage_done(void *arg, uint8_t *msg, size_t len, int ede, const char *why)
+static void stage_done(void *arg, uint8_t *msg, size_t len, int ede, const char *why,
+                       const struct sockaddr_storage *server)
 {
+    if (msg && server)
+        resolve_note_server(arg, server);
     if (!msg)
         resolve_set_reason(arg, ede, why);
     resolve_stage_done(arg, msg ? RESOLVE_ANSWER : RESOLVE_FAIL, msg, len, msg ? NULL : why);
@@ -112,7 +124,7 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
     }
     resolve_trace_route(q, "iterate", "iterating from the root");
     *state = iterate_start(q->ctx, q->qname_lc, q->qname_len, q->qtype, q->qclass, q->trace,
-                           stage_done, r);
+                           q->avoid, stage_done, r);
     if (*state)
         return RESOLVE_WAIT;
     *why = "out of memory";
@@ -159,10 +171,12 @@ void iterate_priming_free(struct iterate_priming *p)
     free(p);
 }
 
-static void prime_done(void *arg, uint8_t *msg, size_t len, int ede, const char *why)
+static void prime_done(void *arg, uint8_t *msg, size_t len, int ede, const char *why,
+                       const struct sockaddr_storage *server)
 {
     struct iterate_priming *p = arg;
     (void)len;
+    (void)server;
     (void)ede;
 
     p->job = NULL;
@@ -196,7 +210,7 @@ void iterate_prime(struct thread_ctx *ctx)
         return;
     p->owner = ctx;
     p->job = iterate_start(ctx, root, sizeof root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, NULL,
-                           prime_done, p);
+                           NULL, prime_done, p);
     if (!p->job) {
         p->owner = NULL;
         atomic_store(&p->busy, false);

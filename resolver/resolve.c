@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <ev.h>
 #include <ldns/ldns.h>
@@ -43,9 +44,13 @@ struct resolve {
     struct resolve_options opt;
     size_t stage;                   /* index of the running stage */
     size_t answered_by;             /* the stage that found the answer being checked */
+    struct sockaddr_storage server; /* the server that sent it, when the stage said */
+    bool has_server;
+    bool retried;                   /* the stage ran again after a bogus answer */
     void *state;                    /* its handle */
     double stage_started;
     struct resolve_reason why;      /* the running stage's failure, once it says so */
+    struct sockaddr_storage avoid;  /* q.avoid points here on a retry */
     resolve_done_fn *done;
     void *arg;
 };
@@ -275,11 +280,38 @@ static void answer(struct resolve *r, uint8_t *msg, size_t len)
     finish(r, msg, len, false);
 }
 
+void resolve_note_server(struct resolve *r, const struct sockaddr_storage *server)
+{
+    r->server = *server;
+    r->has_server = true;
+}
+
+/* A bogus answer from a known server: the stage that found it runs once more, avoiding
+ * that server. True when it runs. */
+static bool retry_elsewhere(struct resolve *r)
+{
+    if (r->retried || !r->has_server)
+        return false;
+    r->retried = true;
+    r->avoid = r->server;
+    r->q.avoid = &r->avoid;
+    r->has_server = false;
+    r->stage = r->answered_by;
+    struct resolve_reason bogus = r->why;
+    log_debug("resolve: bogus answer (%s): asking another server", bogus.text ? bogus.text : "?");
+    if (walk(r, "retry after a bogus answer"))
+        return true;
+    r->why = bogus;                 /* the retry could not start: the first verdict stands */
+    return false;
+}
+
 void resolve_checked(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
 {
     r->state = NULL;
     if (!msg)
         note_failure(r, "the answer failed a check");
+    if (msg && bogus && retry_elsewhere(r))
+        return;
     finish(r, msg, len, bogus && msg);
 }
 

@@ -25,6 +25,7 @@
 
 struct cache;
 struct resolve;
+struct sockaddr_storage;
 struct thread_ctx;
 struct trace;
 
@@ -38,6 +39,8 @@ struct resolve_query {
     const char *why;                /* why the stage before passed it on; NULL for the first */
     bool refresh;                   /* a prefetch of an answer about to expire: a shared
                                      * cache holds at best the same one, so it is not asked */
+    const struct sockaddr_storage *avoid;   /* a retry after a bogus answer: the server
+                                     * that sent it, asked only when no other is left */
     bool unchecked;                 /* the validator's own question (a DS or DNSKEY on its
                                      * way down): no stage checks the answer, nothing
                                      * stores it, and `done` gets it as the stage found it */
@@ -129,6 +132,10 @@ void resolve_trace_route(const struct resolve_query *q, const char *verdict, con
  * RESOLVE_FAIL or RESOLVE_NEXT (through resolve_stage_done, or start's return). A stage
  * that fails without it fails as EDE_OTHER with its `why`. */
 void resolve_set_reason(struct resolve *r, int ede, const char *text);
+/* Says which server sent the answer the running stage is about to report: when a check
+ * finds it bogus, the stage is run once more avoiding that server (RFC 4035 5.5: a single
+ * broken server must not fail a good zone). */
+void resolve_note_server(struct resolve *r, const struct sockaddr_storage *server);
 /* The running stage's report: RESOLVE_ANSWER with the answer (msg is modified: it is
  * stored as resolve_store_answer says), RESOLVE_NEXT or RESOLVE_FAIL with a reason. */
 void resolve_stage_done(struct resolve *r, enum resolve_verdict v, uint8_t *msg, size_t len,
