@@ -46,7 +46,8 @@ struct resolve {
     size_t answered_by;             /* the stage that found the answer being checked */
     struct sockaddr_storage server; /* the server that sent it, when the stage said */
     bool has_server;
-    bool retried;                   /* the stage ran again after a bogus answer */
+    bool retried;                   /* the stage ran again after a bogus answer ... */
+    struct resolve_reason first_bogus;  /* ... which said this */
     void *state;                    /* its handle */
     double stage_started;
     struct resolve_reason why;      /* the running stage's failure, once it says so */
@@ -298,6 +299,7 @@ static bool retry_elsewhere(struct resolve *r)
     r->has_server = false;
     r->stage = r->answered_by;
     struct resolve_reason bogus = r->why;
+    r->first_bogus = bogus;
     log_debug("resolve: bogus answer (%s): asking another server", bogus.text ? bogus.text : "?");
     if (walk(r, "retry after a bogus answer"))
         return true;
@@ -312,6 +314,9 @@ void resolve_checked(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
         note_failure(r, "the answer failed a check");
     if (msg && bogus && retry_elsewhere(r))
         return;
+    if (msg && bogus && r->retried)
+        r->why = r->first_bogus;    /* bogus from two servers: the first reason is the one
+                                     * that names the fault, the second may be "cached" */
     finish(r, msg, len, bogus && msg);
 }
 
