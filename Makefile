@@ -12,7 +12,9 @@
 #   make deckard  Deckard's conformance scenarios (../shared/deckard, DECKARD_HOME=) against the
 #                 optimised build; DECKARD_ARGS picks them (default `-n 2 -k iter_`);
 #                 `make deckard-unbound` runs the same selection against Unbound (the
-#                 reference); not part of `make test` (tests/deckard/README.md)
+#                 reference); `make deckard-dnssec` (and -unbound) the DNSSEC categories
+#                 val_ nsec_ nsec3_ black_ world_ fwd_ instead; not part of `make test`
+#                 (tests/deckard/README.md)
 #   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
 #                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
 #   make install   install under PREFIX (default /usr/local; DESTDIR, sbindir, sysconfdir,
@@ -295,12 +297,20 @@ bench-dot: deps-bench build/resolverd
 # Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
 DECKARD_HOME  ?= ../shared/deckard
 DECKARD_ARGS ?= -n 2 -k iter_
-.PHONY: deckard deckard-unbound
+# issue 11's DNSSEC categories (a "/" before each: "nsec_" alone also picks iter_*_nsec_*)
+DECKARD_DNSSEC_ARGS ?= -n 2 -k "/val_ or /nsec_ or /nsec3_ or /black_ or /world_ or /fwd_"
+.PHONY: deckard deckard-unbound deckard-dnssec deckard-dnssec-unbound
 deckard: all
 	DECKARD_HOME=$(DECKARD_HOME) EXTRA_PATH=$(CURDIR)/build tests/deckard/deckard.sh resolverd $(DECKARD_ARGS)
 
 deckard-unbound:
 	DECKARD_HOME=$(DECKARD_HOME) tests/deckard/deckard.sh unbound $(DECKARD_ARGS)
+
+deckard-dnssec: all
+	DECKARD_HOME=$(DECKARD_HOME) EXTRA_PATH=$(CURDIR)/build tests/deckard/deckard.sh resolverd $(DECKARD_DNSSEC_ARGS)
+
+deckard-dnssec-unbound:
+	DECKARD_HOME=$(DECKARD_HOME) tests/deckard/deckard.sh unbound $(DECKARD_DNSSEC_ARGS)
 
 demo: deps-demo all
 	tools/simnet/demo-start
