@@ -7,7 +7,7 @@
 #   make test-tsan only the concurrency test, against the ThreadSanitizer build
 #   make deps     install whatever Debian packages are missing (nothing when all are there)
 #   make bench    resolverd against Unbound and a canned-answer floor under dnsperf, side
-#                 by side (about 6 minutes; tools/bench/README.md); BASE=REV adds the
+#                 by side (about 7 minutes; tools/bench/README.md); BASE=REV adds the
 #                 resolverd of git revision REV to the same rounds (about 3 minutes more)
 #   make deckard  Deckard's conformance scenarios (../shared/deckard, DECKARD_HOME=) against the
 #                 optimised build; DECKARD_ARGS picks them (default `-n 2 -k iter_`);
@@ -35,7 +35,7 @@ BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev libhiredis-de
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
               mandoc systemd redis-server redis-tools knot-dnsutils
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
-BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools
+BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools ldnsutils
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
