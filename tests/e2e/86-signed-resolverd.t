@@ -3,7 +3,8 @@
 # 85-signed-unbound.t: every case of tools/simnet/signed/cases.txt (Unbound 1.17.1's verdicts)
 # asked of a cold resolverd (build/asan) iterating the tree with `dnssec yes` and the tree's
 # anchors (root.ds and the island's key, as 85 gives Unbound): AD for secure, none for
-# insecure, SERVFAIL with the EDE code and the data with CD for bogus. Then the island without
+# insecure, SERVFAIL with the EDE code and the data with CD for bogus; one bad server of two
+# over 4 cold starts, and clients without DO, as 85 checks Unbound. Then the island without
 # its anchor (insecure), a negative trust anchor over a bogus zone (insecure), and resolverd
 # forwarding to a plain (non-validating) Unbound (it still validates) and to a forwarder that
 # strips signatures (bogus, EDE 10, as Unbound says in 85). 0x20 and prefetch as in
@@ -40,6 +41,13 @@ rd_restart() { stop_resolverd && rd_start; }
 rd_conf
 rd_start || bail "resolverd did not start"
 sign_run_cases sq rd_restart
+
+# --- one bad server of two: secure however the servers are picked (4 cold starts) -------------
+sign_onebad sq rd_restart
+
+# --- clients without DO ----------------------------------------------------------------------
+rd_restart || bail "resolverd did not restart"
+sign_nodo_checks sq
 
 # --- the island without its anchor: insecure, as any zone under an unsigned parent ----------
 rd_conf "# the root's anchor only"

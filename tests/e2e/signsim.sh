@@ -29,6 +29,11 @@
 #                                queries it, `RESTART` gives it a cold cache before every case
 #                                but the first and the "+" ones (it runs, cold, when called);
 #                                sign_check for each, the EDE codes as diag lines
+#    sign_nodo_checks ASK        what a client without DO gets (RFC 4035 3.2, RFC 6840 5.7):
+#                                secure data without AD or RRSIG, AD when it set AD, insecure
+#                                data never AD, bogus data SERVFAIL all the same
+#    sign_onebad ASK RESTART     one-bad-server over 4 cold starts (RESTART before each): secure
+#                                every time, and the broken server was asked
 #    SIGN_EDE_ALSO[CASE]=CODE    (set by a test) an EDE code accepted for CASE besides the one
 #                                of cases.txt; the test says why (RFC 8914) where it sets it
 #    SIGN_RD_ADDR                127.55.255.2, for a resolverd validating over the tree
@@ -159,4 +164,32 @@ sign_run_cases() {
         ede=$(sed -n 's/^; EDE: //p' <<<"$out")
         [ -z "$ede" ] || diag "$name: EDE $ede"
     done < <(sign_cases)
+}
+
+sign_nodo_checks() {
+    local ask=$1 out
+    out=$($ask +nodnssec +noadflag www.secure.sec A)
+    sim_check "no-DO secure" "$out" NOERROR 192.0.2.10 '!RRSIG'
+    ok "$(has_flag "$out" ad && echo 1 || echo 0)" "no-DO secure: no AD when the client did not ask for it"
+    out=$($ask +nodnssec +adflag www.secure.sec A)
+    ok "$(has_flag "$out" ad && echo 0 || echo 1)" "no-DO secure, AD in the query: AD (RFC 6840 5.7)" || diag "$out"
+    unlike "$out" "RRSIG" "... and still no RRSIG"
+    out=$($ask +nodnssec +adflag www.insecure.sec A)
+    sim_check "no-DO insecure" "$out" NOERROR 192.0.2.20
+    ok "$(has_flag "$out" ad && echo 1 || echo 0)" "no-DO insecure, AD in the query: no AD"
+    out=$($ask +nodnssec www.expired.sec A)
+    sim_check "no-DO bogus" "$out" SERVFAIL
+}
+
+sign_onebad() {
+    local ask=$1 restart=$2 before after i out secure_runs=0
+    before=$("$SIGNSIM" counts "$SIGN_DIR" | awk '$1 == "ns2.onebad.sec" {print $2}')
+    for i in 1 2 3 4; do
+        $restart || bail "$restart failed (one-bad-server, start $i)"
+        out=$($ask +dnssec www.onebad.sec A)
+        has_flag "$out" ad && [[ $(dig_section "$out" ANSWER) == *192.0.2.60* ]] && secure_runs=$((secure_runs + 1))
+    done
+    is "$secure_runs" 4 "one-bad-server: secure in 4 of 4 cold starts"
+    after=$("$SIGNSIM" counts "$SIGN_DIR" | awk '$1 == "ns2.onebad.sec" {print $2}')
+    cmp_ok "$((after - before))" -gt 0 "... and the broken server was asked ($((after - before)) queries)"
 }
