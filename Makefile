@@ -7,12 +7,14 @@
 #   make test-tsan only the concurrency test, against the ThreadSanitizer build
 #   make deps     install whatever Debian packages are missing (nothing when all are there)
 #   make bench    resolverd against Unbound and a canned-answer floor under dnsperf, side
-#                 by side (about 6 minutes; tools/bench/README.md); BASE=REV adds the
+#                 by side (about 7 minutes; tools/bench/README.md); BASE=REV adds the
 #                 resolverd of git revision REV to the same rounds (about 3 minutes more)
 #   make deckard  Deckard's conformance scenarios (../shared/deckard, DECKARD_HOME=) against the
 #                 optimised build; DECKARD_ARGS picks them (default `-n 2 -k iter_`);
 #                 `make deckard-unbound` runs the same selection against Unbound (the
-#                 reference); not part of `make test` (tests/deckard/README.md)
+#                 reference); `make deckard-dnssec` (and -unbound) the DNSSEC categories
+#                 val_ nsec_ nsec3_ black_ world_ fwd_ instead; not part of `make test`
+#                 (tests/deckard/README.md)
 #   make demo     start the simulated internet (NSD on 127.54.x.y) and a resolverd iterating
 #                 over it on 127.0.0.1:53 (as root); `make demo-stop` ends both
 #   make install   install under PREFIX (default /usr/local; DESTDIR, sbindir, sysconfdir,
@@ -33,7 +35,7 @@ BUILD_PKGS := gcc make pkg-config libldns-dev libev-dev libssl-dev libhiredis-de
 TEST_PKGS  := $(BUILD_PKGS) nsd ldnsutils faketime perl unbound iproute2 curl prometheus python3 \
               mandoc systemd redis-server redis-tools knot-dnsutils
 DEMO_PKGS  := $(BUILD_PKGS) nsd perl
-BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools
+BENCH_PKGS := $(BUILD_PKGS) dnsperf nsd unbound strace redis-server redis-tools ldnsutils
 
 DAEMON_SRC := $(filter-out resolver/main.c,$(wildcard resolver/*.c))
 HEADERS    := $(wildcard resolver/*.h)
@@ -295,12 +297,20 @@ bench-dot: deps-bench build/resolverd
 # Deckard (tests/deckard/README.md): the scenarios run the optimised build (EXTRA_PATH)
 DECKARD_HOME  ?= ../shared/deckard
 DECKARD_ARGS ?= -n 2 -k iter_
-.PHONY: deckard deckard-unbound
+# issue 11's DNSSEC categories (a "/" before each: "nsec_" alone also picks iter_*_nsec_*)
+DECKARD_DNSSEC_ARGS ?= -n 2 -k "/val_ or /nsec_ or /nsec3_ or /black_ or /world_ or /fwd_"
+.PHONY: deckard deckard-unbound deckard-dnssec deckard-dnssec-unbound
 deckard: all
 	DECKARD_HOME=$(DECKARD_HOME) EXTRA_PATH=$(CURDIR)/build tests/deckard/deckard.sh resolverd $(DECKARD_ARGS)
 
 deckard-unbound:
 	DECKARD_HOME=$(DECKARD_HOME) tests/deckard/deckard.sh unbound $(DECKARD_ARGS)
+
+deckard-dnssec: all
+	DECKARD_HOME=$(DECKARD_HOME) EXTRA_PATH=$(CURDIR)/build tests/deckard/deckard.sh resolverd $(DECKARD_DNSSEC_ARGS)
+
+deckard-dnssec-unbound:
+	DECKARD_HOME=$(DECKARD_HOME) tests/deckard/deckard.sh unbound $(DECKARD_DNSSEC_ARGS)
 
 demo: deps-demo all
 	tools/simnet/demo-start

@@ -4,7 +4,8 @@
 # directly), then every case of tools/simnet/signed/cases.txt is asked of Unbound validating
 # from the tree's own root anchor: AD for secure, none for insecure, SERVFAIL (and the data
 # with CD) for bogus, and Unbound's Extended DNS Error. The same cases are for resolverd's
-# validator (issue 11). Also: the island without its anchor, and a validating forwarder.
+# validator (issue 11). Also: the island without its anchor, and a validating forwarder in
+# front of a validating, a plain and a signature-stripping one.
 # Needs: nsd, unbound, ldnsutils, dig, perl, and root or unshare -rn (see simnet.sh).
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/signsim.sh"
@@ -67,30 +68,14 @@ like "$(cat "$SIGN_DIR/anchors/island.insecure.sec.key")" "DNSKEY.257 3 15 " "th
 # --- every case through the validating Unbound ------------------------------------------------
 vub_start || bail "unbound did not start"
 ok 0 "validating unbound started on $VUB_ADDR@$VUB_PORT (anchors: ${SIGN_ANCHORS//$SIGN_DIR\//})"
-first=1
-while read -r name qname qtype rcode verdict expect; do
-    if [[ $name == +* ]]; then name=${name#+}
-    elif [ $first = 0 ]; then vub_restart || bail "unbound did not restart"; fi
-    first=0
-    out=$(vq +dnssec "$qname" "$qtype")
-    cdout=""; [[ $verdict == bogus* ]] && cdout=$(vq +dnssec +cdflag "$qname" "$qtype")
-    # shellcheck disable=SC2086   # EXPECT is a word list
-    sign_check "$name" "$out" "$cdout" "$rcode" "$verdict" $expect
-    ede=$(sed -n 's/^; EDE: //p' <<<"$out")
-    [ -z "$ede" ] || diag "$name: EDE $ede"
-done < <(sign_cases)
+sign_run_cases vq vub_restart
 
 # --- one bad server of two: secure however the servers are picked (4 cold starts) -------------
-ns2_before=$("$SIGNSIM" counts "$SIGN_DIR" | awk '$1 == "ns2.onebad.sec" {print $2}')
-secure_runs=0
-for i in 1 2 3 4; do
-    vub_restart || bail "unbound did not restart"
-    out=$(vq +dnssec www.onebad.sec A)
-    has_flag "$out" ad && [[ $(dig_section "$out" ANSWER) == *192.0.2.60* ]] && secure_runs=$((secure_runs + 1))
-done
-is "$secure_runs" 4 "one-bad-server: secure in 4 of 4 cold starts"
-ns2=$("$SIGNSIM" counts "$SIGN_DIR" | awk '$1 == "ns2.onebad.sec" {print $2}')
-cmp_ok "$((ns2 - ns2_before))" -gt 0 "... and the broken server was asked ($((ns2 - ns2_before)) queries)"
+sign_onebad vq vub_restart
+
+# --- clients without DO ----------------------------------------------------------------------
+vub_restart || bail "unbound did not restart"
+sign_nodo_checks vq
 
 # --- the island without its anchor: insecure, as any zone under an unsigned parent ----------------
 vub_restart "$SIGN_ROOT_ANCHOR" || bail "unbound did not restart"
@@ -110,5 +95,26 @@ cdout=$(fq +dnssec +cdflag www.expired.sec A)
 sign_check "fwd-bogus" "$out" "$cdout" NOERROR bogus/7 192.0.2.1
 fwd_stop
 vub_stop
+
+# --- the validating forwarder in front of a plain (non-validating) Unbound: still validates;
+# in front of one that strips signatures (stripdo.pl clears DO): a secure zone is bogus ---------
+plain_start || bail "the plain unbound did not start"
+fwd_start || bail "the forwarding unbound did not start"
+out=$(fq +dnssec www.secure.sec A)
+sign_check "fwd-plain-secure" "$out" "" NOERROR secure 192.0.2.10
+out=$(fq +dnssec www.expired.sec A)
+cdout=$(fq +dnssec +cdflag www.expired.sec A)
+sign_check "fwd-plain-bogus" "$out" "$cdout" NOERROR bogus/7 192.0.2.1
+fwd_stop
+strip_start || bail "stripdo.pl did not start"
+fwd_start "$STRIP_ADDR@$STRIP_PORT" || bail "the forwarding unbound did not start"
+out=$(fq +dnssec www.secure.sec A)
+cdout=$(fq +dnssec +cdflag www.secure.sec A)
+sign_check "fwd-stripped" "$out" "$cdout" NOERROR bogus/10 192.0.2.10
+diag "fwd-stripped: EDE $(sed -n 's/^; EDE: //p' <<<"$out")"
+like "$(head -n1 "$T/stripdo.log")" "do=1" "... the forwarder got DO queries and stripped them"
+fwd_stop
+strip_stop
+plain_stop
 
 done_testing

@@ -9,6 +9,10 @@
 #   hot    closed loop over the now cached names for BENCH_DURATION s: QPS and CPU per answer
 #   rate   the same names at a fixed BENCH_RATE q/s for BENCH_DURATION s: latency percentiles
 #   sys    strace -c -f -p over BENCH_SYSCALLS_SECONDS at BENCH_SYSCALLS_RATE: calls per answer
+#   signed (BENCH_SIGNED=1, the default) a second, signed zone (signed.example., signed with
+#          ldns-signzone at start): a fresh validating resolverd (127.55.0.6) and a validating
+#          Unbound (127.55.0.7), anchored at that zone, each ask every name of it once, cold:
+#          names/s and CPU per name with validation on ("signed" rows of the table)
 # CPU is utime+stime of the server process (all threads) from /proc/PID/stat, wake-ups the sum
 # of its threads' voluntary_ctxt_switches, both before and after each run; RSS is VmRSS from
 # /proc/PID/status. The table gives the median over the rounds of
@@ -44,6 +48,10 @@
 #   BENCH_MAX_SECONDS [570, 840 with a base] give up (exit 1) when a step would start later than this
 #   BENCH_SYSCALLS [1]     the sys phase (needs strace); BENCH_SYSCALLS_RATE [2000], _SECONDS [3]
 #   BENCH_BASE=REV         also run REV's resolverd (built by tools/bench/base.sh) as "base"
+#   BENCH_SIGNED [1]       the signed phase (needs ldnsutils); 0 leaves it out
+#   BENCH_SIGNED_NAMES [BENCH_NAMES / 2]  names in signed.example. (one A record each)
+#   BENCH_SIGNED_ALG [ECDSAP256SHA256]    ldns-keygen -a for its KSK and ZSK (RSASHA256:
+#                          2048-bit keys, as the root and most TLDs)
 #   BASE_RESOLVERD=PATH    the same with a resolverd binary already built
 #   RESOLVERD [build/resolverd]  RESOLVERCTL [build/resolverctl, optional]  UNBOUND [unbound]
 #   NSD [nsd]  DNSPERF [dnsperf]  CC [cc]
@@ -69,7 +77,10 @@ NET=${BENCH_NET:-127.55.0}
 BASE=${BENCH_BASE:-}
 BASE_RESOLVERD=${BASE_RESOLVERD:-}
 if [ -n "$BASE" ] || [ -n "$BASE_RESOLVERD" ]; then WITH_BASE=1; else WITH_BASE=0; fi
-MAX_SECONDS=${BENCH_MAX_SECONDS:-$((WITH_BASE ? 840 : 570))}
+SIGNED=${BENCH_SIGNED:-1}
+SIGNED_NAMES=${BENCH_SIGNED_NAMES:-$(( NAMES / 2 ))}
+SIGNED_ALG=${BENCH_SIGNED_ALG:-ECDSAP256SHA256}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-$(( (WITH_BASE ? 840 : 570) + (SIGNED == 1 ? 120 : 0) ))}
 SLICES=${BENCH_SLICES:-5}
 SYS=${BENCH_SYSCALLS:-1}
 SYS_RATE=${BENCH_SYSCALLS_RATE:-2000}
@@ -85,9 +96,14 @@ ZONE=bench.example.
 PROBE=ready.bench.example        # in the zone, never in a query file
 SERVERS=(resolverd unbound floor)
 [ "$WITH_BASE" = 1 ] && SERVERS=(resolverd base unbound floor)
-declare -A ADDR=([nsd]=$NET.1 [resolverd]=$NET.2 [unbound]=$NET.3 [floor]=$NET.4 [base]=$NET.5)
-declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor [base]="base resolverd")
-declare -A BIN=([resolverd]=$RESOLVERD [base]=$BASE_RESOLVERD)
+# the signed phase's servers are vresolverd and vunbound; their figures go into the
+# resolverd and Unbound columns (rows vcold_*)
+SZONE=signed.example.
+declare -A ADDR=([nsd]=$NET.1 [resolverd]=$NET.2 [unbound]=$NET.3 [floor]=$NET.4 [base]=$NET.5
+                 [vresolverd]=$NET.6 [vunbound]=$NET.7)
+declare -A LABEL=([resolverd]=resolverd [unbound]=Unbound [floor]=floor [base]="base resolverd"
+                  [vresolverd]="validating resolverd" [vunbound]="validating Unbound")
+declare -A BIN=([resolverd]=$RESOLVERD [base]=$BASE_RESOLVERD [vresolverd]=$RESOLVERD)
 declare -A COLUMN=([resolverd]=resolverd [base]=base [unbound]=Unbound [floor]=floor)
 BASE_SKIP=()     # directives the base binary rejects, left out of its config
 declare -A PID=() LOGF=() EXIT_STATUS=()
@@ -106,7 +122,7 @@ NOTES=()
 
 
 
-for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS SYS_RATE SYS_SECONDS SLICES; do
+for v in THREADS ROUNDS DURATION RATE NAMES CLIENTS OUTSTANDING PORT MAX_SECONDS SYS_RATE SYS_SECONDS SLICES SIGNED_NAMES; do
     [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || die "$v must be a positive integer, got '${!v}'"
 done
 [[ $NET =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "BENCH_NET must be a /24 in 127.0.0.0/8 like 127.55.0, got '$NET'"
@@ -160,7 +176,7 @@ stop_server() {   # NAME: stops it if running, records its exit status
 stop_all() {
     local s
     stop_strace
-    for s in "${SERVERS[@]}"; do stop_server "$s"; done
+    for s in "${SERVERS[@]}" vresolverd vunbound; do stop_server "$s"; done
     stop_nsd_zone
     if [ -n "${T:-}" ] && [ -d "$T" ]; then
         if [ "${BENCH_KEEP:-0}" = 1 ]; then say "BENCH_KEEP=1: files kept in $T"; else rm -rf "$T"; fi
@@ -186,13 +202,49 @@ started() {
 }
 
 start_nsd() {
-    start_nsd_zone "$T/nsd" "${ADDR[nsd]}" "$ZONE" "$T/bench.zone"
+    local extra=""
+    [ "$SIGNED" = 1 ] && extra=$(printf '%s\n' "zone:" "    name: \"$SZONE\"" "    zonefile: \"$T/signed.zone\"")
+    NSD_ZONES_EXTRA=$extra start_nsd_zone "$T/nsd" "${ADDR[nsd]}" "$ZONE" "$T/bench.zone"
 }
 
-# rd_conf NAME ROUND: writes the config of resolverd NAME (resolverd or base) and prints its
-# path; the base's leaves out the directives in BASE_SKIP.
+# sign_bench_zone: signed.example. with SIGNED_NAMES A records (host-NNNNNN, as bench.example.),
+# a KSK and a ZSK of SIGNED_ALG (ldns-keygen), signed by ldns-signzone (NSEC; valid from an
+# hour ago for 30 days) into $T/signed.zone; its KSK's DS ($T/signed.ds) is the validators'
+# only trust anchor. The query files vcold.K.txt: its names, shuffled, in SLICES parts.
+sign_bench_zone() {
+    local d="$T/sign" ksk zsk bits=() t0 now
+    mkdir -p "$d"
+    t0=$(date +%s%N); now=$(date +%s)
+    {
+        printf '$TTL 86400\n$ORIGIN %s\n' "$SZONE"
+        printf '@ IN SOA ns hostmaster 1 3600 900 604800 86400\n@ IN NS ns\nns IN A %s\n' "${ADDR[nsd]}"
+        printf 'ready IN A 192.0.2.1\n'
+        awk -v n="$SIGNED_NAMES" 'BEGIN { for (i = 1; i <= n; i++)
+            printf "host-%06d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+    } >"$d/signed.in"
+    [[ $SIGNED_ALG == RSA* ]] && bits=(-b 2048)
+    ksk=$(cd "$d" && ldns-keygen -a "$SIGNED_ALG" "${bits[@]}" -k "$SZONE" 2>&1) || die "ldns-keygen (KSK, $SIGNED_ALG): $ksk"
+    zsk=$(cd "$d" && ldns-keygen -a "$SIGNED_ALG" "${bits[@]}" "$SZONE" 2>&1) || die "ldns-keygen (ZSK, $SIGNED_ALG): $zsk"
+    (cd "$d" && ldns-signzone -o "$SZONE" -i $((now - 3600)) -e $((now + 30 * 86400)) -f "$T/signed.zone" \
+        signed.in "$ksk" "$zsk") >"$d/sign.log" 2>&1 || { log_tail "$d/sign.log"; die "ldns-signzone $SZONE failed"; }
+    ldns-key2ds -n -2 "$d/$ksk.key" >"$T/signed.ds" 2>"$d/ds.err" && [ -s "$T/signed.ds" ] ||
+        { log_tail "$d/ds.err"; die "ldns-key2ds gave no DS for $SZONE"; }
+    SIGN_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+    awk -v n="$SIGNED_NAMES" -v z="${SZONE%.}" 'BEGIN { for (i = 1; i <= n; i++) printf "host-%06d.%s A\n", i, z }' |
+        shuf --random-source=<(yes 3) | awk -v k="$SLICES" -v p="$T/vcold." '{ print > (p ((NR - 1) % k) ".txt") }'
+}
+
+# rd_conf NAME ROUND: writes the config of resolverd NAME (resolverd, base, or vresolverd:
+# validating, anchored at the signed zone) and prints its path; the base's leaves out the
+# directives in BASE_SKIP. The others do not validate (dnssec no), as the Unbound beside
+# them: bench.example. is unsigned, and under the shipped root anchor a validator would try
+# to prove that through the forwarder.
 rd_conf() {
     local s=$1 conf="$T/$1.$2.conf" d
+    local dnssec="dnssec no"
+    [ "$s" = vresolverd ] && dnssec="dnssec yes
+trust-anchor-file $T/signed.ds
+forward $SZONE ${ADDR[nsd]}@$PORT"
     cat >"$conf" <<EOF
 # written by tools/bench/bench.sh
 listen ${ADDR[$s]} $PORT
@@ -203,6 +255,7 @@ root-hints $ROOT/hints/root.hints
 root-priming no
 case-randomisation no
 prefetch no
+$dnssec
 control $T/$s.sock
 log-level warn
 EOF
@@ -257,27 +310,36 @@ base_prepare() {
     die "the base resolverd still rejects its config without ${BASE_SKIP[*]}"
 }
 
-start_unbound() {   # ROUND
-    local dir="$T/unbound.$1"
+# start_unbound ROUND [vunbound]: Unbound, or (vunbound) the validating one of the signed
+# phase: "validator iterator", anchored at the signed zone, which it forwards to NSD too.
+start_unbound() {
+    local s=${2:-unbound} dir="$T/${2:-unbound}.$1" mods=iterator val="" fwd=""
     mkdir -p "$dir"
-    LOGF[unbound]="$dir/unbound.log"
+    LOGF[$s]="$dir/unbound.log"
+    if [ "$s" = vunbound ]; then
+        mods="validator iterator"
+        val="    trust-anchor-file: \"$T/signed.ds\""
+        fwd=$(printf '%s\n' "forward-zone:" "    name: \"$SZONE\"" "    forward-addr: ${ADDR[nsd]}@$PORT")
+    fi
     cat >"$dir/unbound.conf" <<EOF
 # written by tools/bench/bench.sh
 server:
-$(unbound_server_lines "$dir" "${ADDR[unbound]}" $PORT "$THREADS")
+$(unbound_server_lines "$dir" "${ADDR[$s]}" $PORT "$THREADS" | sed "s/module-config: .*/module-config: \"$mods\"/")
     msg-cache-size: 128m
     rrset-cache-size: 256m
     prefetch: no
     use-caps-for-id: no
+$val
 remote-control:
     control-enable: no
 forward-zone:
     name: "$ZONE"
     forward-addr: ${ADDR[nsd]}@$PORT
+$fwd
 EOF
-    ensure_free "${ADDR[unbound]}"
-    "$UNBOUND" -d -c "$dir/unbound.conf" >"${LOGF[unbound]}" 2>&1 &
-    started unbound $!
+    ensure_free "${ADDR[$s]}"
+    "$UNBOUND" -d -c "$dir/unbound.conf" >"${LOGF[$s]}" 2>&1 &
+    started "$s" $!
 }
 
 start_floor() {   # ROUND
@@ -426,6 +488,46 @@ phase_cold() {   # ROUND NAME...: the cold pass in SLICES parts, then each serve
     done
 }
 
+# validates NAME ROUND: a note unless NAME answers a name of the signed zone with AD (then its
+# "signed" figures are not those of a validation: e.g. a resolverd without a validator).
+validates() {
+    local out flags
+    out=$(dig @"${ADDR[$1]}" -p "$PORT" +tries=1 +time=5 +dnssec "ready.${SZONE%.}" A 2>&1)
+    flags=$(sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p' <<<"$out" | head -n1)
+    if [[ " $flags " == *" ad "* ]]; then rec vcold_ad "$1" "$2" 1; return 0; fi
+    rec vcold_ad "$1" "$2" 0
+    note "signed, round $2: ${LABEL[$1]} answers ready.${SZONE%.} without AD (flags: ${flags:-none}, $(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out" | head -n1)): it did not validate"
+}
+
+# phase_signed ROUND: the signed zone, cold, through a fresh validating resolverd and a fresh
+# validating Unbound (both anchored at signed.example.), in SLICES parts taking turns, as the
+# cold pass does; each asked one name with DO first (validates), which also fetches the
+# zone's DNSKEY set. Records vcold_* for vresolverd and vunbound.
+phase_signed() {
+    local r=$1 k i s servers=(vresolverd vunbound)
+    [ $((r % 2)) = 0 ] && servers=(vunbound vresolverd)
+    start_rd vresolverd "$r"
+    start_unbound "$r" vunbound
+    for s in "${servers[@]}"; do validates "$s" "$r"; done
+    ACC=()
+    for ((k = 0; k < SLICES; k++)); do
+        for ((i = 0; i < 2; i++)); do
+            s=$(part_server "$k" "$i" "${servers[@]}")
+            perf "$s" "$T/vcold.$k.txt" "$T/vcold.$s.$r.$k.out" -n 1 -l "$(( DURATION + 45 ))"
+            acc_add vcold "$s"
+        done
+    done
+    for s in "${servers[@]}"; do acc_rec vcold "$s" "$r"; done
+    rd_stats vresolverd "$r"
+    for s in "${servers[@]}"; do
+        stop_server "$s"
+        [ "${EXIT_STATUS[$s]}" = 0 ] || note "signed, round $r: ${LABEL[$s]} exit status after TERM: ${EXIT_STATUS[$s]}"
+    done
+    if grep -qvE '^\s*$' "${LOGF[vresolverd]}"; then
+        note "signed, round $r: ${LABEL[vresolverd]} logged $(grep -c . "${LOGF[vresolverd]}") lines at log-level warn, first: $(grep -m3 . "${LOGF[vresolverd]}" | tr '\n' '|')"
+    fi
+}
+
 phase_hot() {   # ROUND NAME...: the closed loop, SLICES parts of DURATION / SLICES s each
     local r=$1 k i s n n0 n1 len; shift
     local servers=("$@")
@@ -561,6 +663,10 @@ table() {
         "hot_lost|closed loop: unanswered or not NOERROR|queries|lower"
         "rate_lost|fixed rate: unanswered or not NOERROR|queries|lower"
         "cold_lost|cold: unanswered or not NOERROR|names|lower"
+        "vcold_qps|signed zone, validating, cold: names/s|names/s|higher"
+        "vcold_cpu_us|signed zone, validating, cold: CPU per name|us|lower"
+        "vcold_ad|signed zone: AD on the probe (1 = validated)|-|-"
+        "vcold_lost|signed zone, cold: not NOERROR|names|lower"
     )
     local row m what unit better v s vals ratios line
     local -A short=([base]=base [unbound]=Unb [floor]=floor)
@@ -573,11 +679,15 @@ table() {
         IFS='|' read -r m what unit better <<<"$row"
         line=$(printf '%-44s %-8s' "$what" "$unit")
         declare -A vals=()
-        for s in "${SERVERS[@]}"; do vals[$s]=$(median "$m" "$s"); line+=$(printf ' %11s' "$(fmt "${vals[$s]}")"); done
+        for s in "${SERVERS[@]}"; do
+            # the signed rows: the validating servers' figures in resolverd's and Unbound's columns
+            if [[ $m == vcold_* ]]; then vals[$s]=$(median "$m" "v$s"); else vals[$s]=$(median "$m" "$s"); fi
+            line+=$(printf ' %11s' "$(fmt "${vals[$s]}")")
+        done
         grep -q "^$m " "$RAW" || continue     # a phase left out (BENCH_SYSCALLS=0)
         for s in "${SERVERS[@]}"; do
             [ "$s" = resolverd ] && continue
-            case $m in *_lost|resp_bytes) v="-" ;; *) v=$(ratio "${vals[resolverd]}" "${vals[$s]}") ;; esac
+            case $m in *_lost|*_ad|resp_bytes) v="-" ;; *) v=$(ratio "${vals[resolverd]}" "${vals[$s]}") ;; esac
             line+=$(printf ' %9s' "$v")
         done
         echo "$line"
@@ -604,12 +714,28 @@ regression() {
     echo "  all within 5%: $all"
 }
 
+# validated NAME: NAME answered with AD in every round of the signed phase
+validated() { awk -v s="$1" '$1 == "vcold_ad" && $2 == s { n++; if ($4 != 1) bad = 1 } END { exit !(n && !bad) }' "$RAW"; }
+
+# signed_check: issue 11's bound, validating resolverd's CPU per signed name at most 0.8x
+# validating Unbound's (medians of the same run), and whether both validated at all.
+signed_check() {
+    [ "$SIGNED" = 1 ] || return 0
+    local rd ub r verdict
+    rd=$(median vcold_cpu_us vresolverd); ub=$(median vcold_cpu_us vunbound); r=$(ratio "$rd" "$ub")
+    verdict=$(awk -v r="$r" 'BEGIN { if (r !~ /^[0-9.]+$/) print "no figure"; else if (r <= 0.8) print "yes"; else print "NO" }')
+    validated vresolverd || verdict="no verdict: resolverd did not validate (no AD)"
+    validated vunbound || verdict="no verdict: Unbound did not validate (no AD)"
+    echo "signed zone ($SIGNED_NAMES names, $SIGNED_ALG), both validating: resolverd/Unbound CPU per name $r (at most 0.80): $verdict"
+    echo "  names/s resolverd/Unbound $(ratio "$(median vcold_qps vresolverd)" "$(median vcold_qps vunbound)")"
+}
+
 # per_round: the single values behind the medians of the main rows, to judge the noise.
 per_round() {
     local m s
     echo "per round (r1 r2 ...; the order of servers rotates each round):"
-    for m in hot_cpu_us hot_qps lat_p50 lat_p99 cold_qps rss_per_name; do
-        for s in "${SERVERS[@]}"; do
+    for m in hot_cpu_us hot_qps lat_p50 lat_p99 cold_qps rss_per_name vcold_qps vcold_cpu_us; do
+        for s in "${SERVERS[@]}" vresolverd vunbound; do
             awk -v m="$m" -v s="$s" '$1 == m && $2 == s {printf "%s%s", sep, ($4 == int($4) || $4 >= 1000 ? sprintf("%.0f", $4) : sprintf("%.2f", $4)); sep = " "}
                  END { if (sep != "") printf "\n" }' "$RAW" | sed "s/^/  $(printf '%-12s %-9s ' "$m" "$s")/"
         done
@@ -646,6 +772,8 @@ header() {
     echo "load:      1-minute load average $LOAD_START at the start, ${load_end:-?} at the end (the machine is shared)"
     echo "setup:     threads $THREADS each (resolverd says threads=${RD_THREADS:-?} in use); $NAMES names in $ZONE; $ROUNDS rounds;"
     echo "           closed loop and fixed rate $DURATION s each; dnsperf -c $CLIENTS -q $OUTSTANDING over UDP on loopback"
+    [ "$SIGNED" = 1 ] && echo "signed:    $SZONE, $SIGNED_NAMES names, KSK + ZSK $SIGNED_ALG, NSEC, signed in ${SIGN_MS:-?} ms; validating resolverd and Unbound anchored there (clients without DO)"
+    return 0
 }
 
 # ---------------------------------------------------------------------------------------
@@ -664,6 +792,11 @@ main() {
     T=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || die "mktemp failed"
     : >"$RAW"
     [ "$WITH_BASE" = 1 ] && base_prepare
+    if [ "$SIGNED" = 1 ]; then
+        for p in ldns-keygen ldns-signzone ldns-key2ds; do
+            command -v "$p" >/dev/null || { note "'$p' is not installed (Debian: ldnsutils): no signed zone"; SIGNED=0; break; }
+        done
+    fi
 
     say "building canned (the floor)"
     "$CC" -O2 -Wall -Wextra -pthread -o "$OUT/canned" "$BENCH_DIR/canned.c" || die "cannot build $BENCH_DIR/canned.c"
@@ -681,6 +814,10 @@ main() {
     shuf --random-source=<(yes 2) "$T/cold.txt" >"$T/hot.txt"      # another order for the hot runs
     awk -v k="$SLICES" -v p="$T/cold." '{ print > (p ((NR - 1) % k) ".txt") }' "$T/cold.txt"   # the cold parts
 
+    if [ "$SIGNED" = 1 ]; then
+        say "zone $SZONE: $SIGNED_NAMES names, signing ($SIGNED_ALG)"
+        sign_bench_zone
+    fi
     say "starting NSD on ${ADDR[nsd]}@$PORT"
     start_nsd
 
@@ -711,6 +848,11 @@ main() {
             [ -n "${LOGF[$s]:-}" ] && grep -qvE '^\s*$' "${LOGF[$s]}" || continue
             note "round $r: ${LABEL[$s]} logged $(grep -c . "${LOGF[$s]}") lines at log-level warn, first: $(grep -m3 . "${LOGF[$s]}" | tr '\n' '|')"
         done
+        if [ "$SIGNED" = 1 ]; then
+            check_deadline "signed zone, round $r"
+            say "  signed zone, validating, cold: ${LABEL[vresolverd]}, ${LABEL[vunbound]}, $SLICES parts each"
+            phase_signed "$r"
+        fi
     done
 
     local total=$(( $(date +%s) - START_S )) load_end
@@ -730,6 +872,7 @@ main() {
         if [ "$SYS" = 1 ]; then syscalls_by_call; echo; fi
         regression
         [ "$WITH_BASE" = 1 ] && echo
+        if [ "$SIGNED" = 1 ]; then signed_check; echo; fi
         echo "ratios: resolverd's median over the others' (rd/base, rd/Unbound, rd/floor); for CPU, latency and RSS lower is better,"
         echo "for q/s and names/s higher is better. floor = canned answers (tools/bench/canned.c), no DNS work."
         echo "CPU = server utime+stime (all threads) / NOERROR answers; clock tick $((1000000 / HZ)) us. Raw values: build/bench/raw.txt"

@@ -72,7 +72,8 @@ ensure_free() {
 # start_nsd_zone DIR ADDR ZONE ZONEFILE: NSD in the foreground in its own process group
 # (NSD_PGID), serving ZONE on ADDR:PORT with all its state in DIR; dies unless it answers
 # the probe name within 30 s. Rate limiting is off unless NSD_RRL is set (its lines, or
-# empty for NSD's defaults); NSD_CONF_EXTRA replaces `control-enable: no`.
+# empty for NSD's defaults); NSD_CONF_EXTRA replaces `control-enable: no`; NSD_ZONES_EXTRA
+# (whole `zone:` clauses) adds zones.
 start_nsd_zone() {
     local dir=$1 addr=$2 zone=$3 zonefile=$4
     mkdir -p "$dir"
@@ -100,6 +101,7 @@ ${NSD_CONF_EXTRA:-    control-enable: no}
 zone:
     name: "$zone"
     zonefile: "$zonefile"
+${NSD_ZONES_EXTRA:-}
 EOF_NSD
     ensure_free "$addr"
     setsid "$NSD" -d -c "$dir/nsd.conf" >"$dir/stdout" 2>&1 &
