@@ -1,5 +1,5 @@
 #!/bin/bash
-# 86-signed-resolverd.t -- resolverd's validator on the signed simulated internet, the twin of
+# 85-signed-resolverd.t -- resolverd's validator on the signed simulated internet, the twin of
 # 85-signed-unbound.t: every case of tools/simnet/signed/cases.txt (Unbound 1.17.1's verdicts)
 # asked of a cold resolverd (build/asan) iterating the tree with `dnssec yes` and the tree's
 # anchors (root.ds and the island's key, as 85 gives Unbound): AD for secure, none for
