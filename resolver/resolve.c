@@ -47,7 +47,9 @@ struct resolve {
     struct sockaddr_storage server; /* the server that sent it, when the stage said */
     bool has_server;
     bool retried;                   /* the stage ran again after a bogus answer ... */
-    struct resolve_reason first_bogus;  /* ... which said this */
+    struct resolve_reason first_bogus;  /* ... which said this (the text in first_text:
+                                     * the checker's own may be gone by the retry's end) */
+    char first_text[160];
     void *state;                    /* its handle */
     double stage_started;
     struct resolve_reason why;      /* the running stage's failure, once it says so */
@@ -248,6 +250,11 @@ static void finish(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
     r->state = NULL;
     resolve_done_fn *done = r->done;
     void *arg = r->arg;
+    char text[sizeof r->first_text];
+    if (ans.why.text == r->first_text) {    /* r's own: it goes before `done` runs */
+        memcpy(text, r->first_text, sizeof text);
+        ans.why.text = text;
+    }
     free(r);
     done(arg, &ans);
 }
@@ -299,7 +306,9 @@ static bool retry_elsewhere(struct resolve *r)
     r->has_server = false;
     r->stage = r->answered_by;
     struct resolve_reason bogus = r->why;
-    r->first_bogus = bogus;
+    snprintf(r->first_text, sizeof r->first_text, "%s", bogus.text ? bogus.text : "bogus");
+    r->first_bogus = (struct resolve_reason){ bogus.ede, r->first_text };
+    bogus = r->first_bogus;
     log_debug("resolve: bogus answer (%s): asking another server", bogus.text ? bogus.text : "?");
     if (walk(r, "retry after a bogus answer"))
         return true;
