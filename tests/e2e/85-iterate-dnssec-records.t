@@ -8,7 +8,8 @@
 # DS asked of the parent's servers (ns1.nic.sec, never ns1.secure.sec, which serves the
 # children), with and without qname minimisation, cold and warm: the secure DS with sec.'s
 # RRSIG, the NSEC proving insecure.sec has none (and the NSEC3 an opt-out delegation's), the
-# NODATA/NXDOMAIN of names that are not cuts. Asked with dig +dnssec +cd, so it holds with the validator too.
+# NODATA/NXDOMAIN of names that are not cuts. Asked with dig +dnssec +cd, so it holds with
+# the validator too.
 # Needs: nsd, ldnsutils, dig, perl, and root or unshare -rn (see simnet.sh).
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/signsim.sh"
