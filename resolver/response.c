@@ -2,6 +2,8 @@
  * response.h). Everything here works on clones: the packet keeps ownership of its RRs. */
 #include "response.h"
 
+#include "rrlist.h"
+
 static bool keep_rr(const ldns_rr *rr, const ldns_rdf *zone, bool additional)
 {
     ldns_rr_type type = ldns_rr_get_type(rr);
@@ -146,7 +148,7 @@ static bool covers(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
 
 static bool push_clone(ldns_rr_list *into, const ldns_rr *rr)
 {
-    ldns_rr *copy = ldns_rr_clone(rr);
+    ldns_rr *copy = rrlist_clone_rr(rr);     /* NULL also when a field failed to copy */
 
     if (copy && ldns_rr_list_push_rr(into, copy))
         return true;
@@ -229,7 +231,7 @@ ldns_rr_list *response_glue(const ldns_pkt *pkt, ldns_pkt_section sec, const ldn
 static bool push_section(ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rr_list *list)
 {
     for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); i++) {
-        ldns_rr *copy = ldns_rr_clone(ldns_rr_list_rr(list, i));
+        ldns_rr *copy = rrlist_clone_rr(ldns_rr_list_rr(list, i));
         if (!copy || !ldns_pkt_push_rr(pkt, sec, copy)) {
             ldns_rr_free(copy);
             return false;

@@ -4,7 +4,9 @@
  * without a network. Bailiwick: a server asked as an authority for `zone` may only tell us
  * about names at or below `zone`; everything else is scrubbed before anything is read,
  * so it can neither be cached nor returned (this is what defeats the classic Kaminsky-style
- * additional-section poisoning). */
+ * additional-section poisoning). For validation, the RRSIGs over an RRset and a reply's
+ * denial records (NSEC, NSEC3, the SOA) are picked out as sent; response_build makes the
+ * iterator's result message from what was picked. */
 #ifndef RESPONSE_H
 #define RESPONSE_H
 

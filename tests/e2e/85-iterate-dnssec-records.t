@@ -7,8 +7,9 @@
 # (seen in the trace: the message cache keeps no authority section for a positive answer);
 # DS asked of the parent's servers (ns1.nic.sec, never ns1.secure.sec, which serves the
 # children), with and without qname minimisation, cold and warm: the secure DS with sec.'s
-# RRSIG, the NSEC proving insecure.sec has none, the NODATA/NXDOMAIN of names that are not
-# cuts. Asked with dig +dnssec +cd, so it holds with the validator too.
+# RRSIG, the NSEC proving insecure.sec has none (and the NSEC3 an opt-out delegation's), the
+# NODATA/NXDOMAIN of names that are not cuts. Asked with dig +dnssec +cd, so it holds with
+# the validator too.
 # Needs: nsd, ldnsutils, dig, perl, and root or unshare -rn (see simnet.sh).
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/signsim.sh"
@@ -58,6 +59,11 @@ ds_checks() {
         "$l: no DS at insecure.sec: sec.'s NODATA with SOA, the NSEC and their RRSIGs" || diag "$out"
     like "$(dig_section "$out" AUTHORITY | awk '$4 == "NSEC"')" "NSEC[[:space:]]+[^ ]+ NS RRSIG NSEC$" \
         "... the NSEC shows NS without DS"
+    out=$(dq unsigned.optout.sec DS)
+    is "$(dig_rcode "$out")/$(dig_section "$out" AUTHORITY | awk '$4 == "SOA" {print tolower($1)}')" \
+        NOERROR/optout.sec. "$l: no DS at an opt-out delegation: optout.sec.'s NODATA" || diag "$out"
+    all_signed "$out" AUTHORITY && [ "$(n_of "$out" AUTHORITY NSEC3)" -ge 1 ]
+    ok $? "... with the NSEC3 proof, signed" || diag "$out"
     out=$(dq www.secure.sec DS)
     is "$(dig_rcode "$out") $(types "$out" AUTHORITY)" \
         "NOERROR secure.sec. SOA; secure.sec. RRSIG/SOA; www.secure.sec. NSEC; www.secure.sec. RRSIG/NSEC" \

@@ -13,7 +13,8 @@ use File::Path qw(make_path);
 
 my $dir = dirname(__FILE__) . '/corpus';
 my %type = (A => 1, NS => 2, CNAME => 5, SOA => 6, PTR => 12, MX => 15, TXT => 16,
-            AAAA => 28, OPT => 41, DS => 43, AXFR => 252, ANY => 255);
+            AAAA => 28, OPT => 41, DS => 43, RRSIG => 46, NSEC => 47, NSEC3 => 50,
+            AXFR => 252, ANY => 255);
 
 sub name {
     my ($n) = @_;
@@ -42,6 +43,20 @@ sub soa {
     return name($mname) . name($rname) . pack('N5', 1, 3600, 600, 86400, $min);
 }
 sub txt { return join '', map { chr(length $_) . $_ } @_ }
+# an RRSIG over TYPE (algorithm 13, labels, signer; the signature is filler)
+sub rrsig {
+    my ($covered, $labels, $signer) = @_;
+    return pack('n C C N N N n', $type{$covered}, 13, $labels, 300, 1900000000, 1600000000, 4242)
+        . name($signer) . ('s' x 64);
+}
+# an NSEC to NEXT with the types of window 0 given by number
+sub nsec {
+    my ($next, @types) = @_;
+    my @bits = (0) x 32;
+    $bits[$_ >> 3] |= 0x80 >> ($_ & 7) for @types;
+    my $len = 1 + (sort { $b <=> $a } map { $_ >> 3 } @types)[0];
+    return name($next) . pack('C C', 0, $len) . pack("C$len", @bits[0 .. $len - 1]);
+}
 
 # a message: flags, question (name, type), then lists of RRs per section
 sub msg {
@@ -159,6 +174,20 @@ my %upstream = (
          rr('ns2.example.com', 'A', 3600, a('127.0.0.53'))])],
     'badvers-opt' => [0x02, msg(116, $QR, question('www.example.com', 'A'), [], [],
         [opt(1232, 0x01000000)])],
+    # with CD set: fuzz_upstream classifies as for a query with DO (RRSIGs, NSEC kept)
+    'signed-wildcard' => [0x02, msg(118, $QR | $AA | 0x0010, question('any.wild.example.com', 'A'),
+        [rr('any.wild.example.com', 'A', 300, a('192.0.2.11')),
+         rr('any.wild.example.com', 'RRSIG', 300, rrsig('A', 3, 'example.com'))],
+        [rr('w.example.com', 'NSEC', 300, nsec('x.example.com', 1, 46, 47)),
+         rr('w.example.com', 'RRSIG', 300, rrsig('NSEC', 3, 'example.com'))], [])],
+    'signed-nxdomain' => [0x02, msg(119, $QR | $AA | 0x0010 | 3, question('nope.example.com', 'A'), [],
+        [rr('example.com', 'SOA', 3600, soa('ns1.example.com', 'hostmaster.example.com', 300)),
+         rr('example.com', 'RRSIG', 3600, rrsig('SOA', 2, 'example.com')),
+         rr('example.com', 'NSEC', 300, nsec('www.example.com', 2, 6, 46, 47, 48)),
+         rr('example.com', 'RRSIG', 300, rrsig('NSEC', 2, 'example.com'))], [])],
+    'signed-cname' => [0x02, msg(120, $QR | $AA | 0x0010, question('www.example.com', 'A'),
+        [rr('www.example.com', 'CNAME', 300, name('web.example.net')),
+         rr('www.example.com', 'RRSIG', 300, rrsig('CNAME', 3, 'example.com'))], [], [])],
     'compressed-question' => [0x00, header(117, $QR | $AA, 1, 1, 0, 0) . "\xc0\x04" . pack('n n', 2, 1)
         . rr("\xc0\x0c", 'NS', 3600, name('a.root-servers.net'))],
 );

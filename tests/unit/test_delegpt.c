@@ -94,6 +94,19 @@ static void test_find(struct config *cfg)
     ldns_rdf_deep_free(ask);
     ok(delegpt_find(&dp, cache, &h, ds_target, LDNS_RR_TYPE_DS, LDNS_RR_CLASS_IN, now) ==
        DELEGPT_HINTS, "DS for example.test. is asked of the parent side (here: the hints)");
+    ask = delegpt_name_to_ask(&dp, ds_target, LDNS_RR_TYPE_DS, true, &type);
+    ok(ask && type == LDNS_RR_TYPE_A && strcmp(name_text(ask), "test.") == 0,
+       "... minimising from the root: test. A first");
+    ldns_rdf_deep_free(ask);
+    ldns_rdf *sub = ldns_dname_new_frm_str("sub.example.test.");
+    ok(delegpt_find(&dp, cache, &h, sub, LDNS_RR_TYPE_DS, LDNS_RR_CLASS_IN, now) ==
+       DELEGPT_CACHE && strcmp(name_text(dp.zone), "example.test.") == 0,
+       "DS for sub.example.test. (no cut known there): example.test.'s servers");
+    ask = delegpt_name_to_ask(&dp, sub, LDNS_RR_TYPE_DS, true, &type);
+    ok(ask && type == LDNS_RR_TYPE_DS && strcmp(name_text(ask), "sub.example.test.") == 0,
+       "... minimising, one label below the zone is the name itself: asked for its DS");
+    ldns_rdf_deep_free(ask);
+    ldns_rdf_deep_free(sub);
     delegpt_clear(&dp);
     ldns_rdf_deep_free(target);
     ldns_rdf_deep_free(ds_target);
