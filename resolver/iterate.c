@@ -187,6 +187,8 @@ static struct delegpt_server *choose(struct iter *it, bool allow_backed_off)
     struct delegpt_server *other = delegpt_choose(&it->dp, it->ctx->d->infra,
                                                   allow_backed_off, now_s());
     s->lame = false;
+    if (!other && delegpt_ns_left(&it->dp))
+        return NULL;                /* another server may come of an NS name: resolve it */
     if (!other)
         return s;
     it->has_avoid = false;          /* avoided once: the retry may come back to it */

@@ -226,7 +226,8 @@ static void finish(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
     struct daemon *d = r->q.ctx->d;
     uint8_t cached[WIRE_MAX_UDP];
     size_t stage = !msg ? (r->stage < resolve_route_len ? r->stage : 0) : r->answered_by;
-    struct resolve_answer ans = { msg, len, false, resolve_route[stage]->name, r->why, bogus };
+    struct resolve_answer ans = { .msg = msg, .len = len, .source = resolve_route[stage]->name,
+                                  .why = r->why, .bogus = bogus };
 
     if (msg && (bogus || r->q.unchecked)) {
         if (bogus)
@@ -255,6 +256,8 @@ static void finish(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
         memcpy(text, r->first_text, sizeof text);
         ans.why.text = text;
     }
+    struct sockaddr_storage server = r->server;
+    ans.server = msg && r->has_server ? &server : NULL;
     free(r);
     done(arg, &ans);
 }

@@ -69,6 +69,7 @@ struct resolve_answer {
     bool cached;
     const char *source;
     struct resolve_reason why;      /* msg == NULL, or bogus: why */
+    const struct sockaddr_storage *server;  /* the server that sent msg, when known */
     bool bogus;                     /* DNSSEC validation failed: msg is the data as fetched,
                                      * never stored, for clients that set CD (RFC 4035
                                      * 3.2.2) only; every other client gets SERVFAIL with

@@ -73,6 +73,10 @@ struct val {
     ldns_rr_list *ds;               /* its secure DS set, or the anchor's */
     const ldns_rr_list *anchor_keys;/* the anchor's DNSKEYs when probe is an anchor */
     struct resolve *sub;            /* the sub-resolution in flight */
+    struct sockaddr_storage sub_server; /* the server of its reply, when known ... */
+    bool has_sub_server;
+    bool refetched;                 /* ... asked again elsewhere after a bad reply */
+    bool avoid_next;                /* the next fetch is that second asking */
     unsigned fetches;
     struct verify_budget budget;
     struct nsec3_budget hashes;
@@ -188,7 +192,11 @@ static enum step fetch(struct val *v, ldns_rr_type type, enum vstate wait)
         .ctx = v->q->ctx, .qname_lc = ldns_rdf_data(v->probe),
         .qname_len = ldns_rdf_size(v->probe), .qtype = type, .qclass = v->q->qclass,
         .trace = v->q->trace, .unchecked = true,
+        .avoid = v->avoid_next ? &v->sub_server : NULL,
     };
+    if (!v->avoid_next)
+        v->refetched = false;       /* a new question: it may be asked again once */
+    v->avoid_next = false;
     struct resolve_options opt = { v->q->ctx->d->cache_generation, &failed };
     name_text(v->probe, text, sizeof text);
     trace_step(v, "%s: asking its %s", text, type == LDNS_RR_TYPE_DS ? "DS" : "DNSKEY");
@@ -198,6 +206,19 @@ static enum step fetch(struct val *v, ldns_rr_type type, enum vstate wait)
         return bogus(v, type == LDNS_RR_TYPE_DS ? EDE_DNSSEC_BOGUS : EDE_DNSKEY_MISSING,
                      "cannot ask the keys of %s", v->probe);
     return STEP_WAIT;
+}
+
+/* A DS or DNSKEY reply that does not verify is asked once more of another server of the
+ * zone (a single broken server must not break the chain). True when asked. */
+static bool refetch(struct val *v, ldns_rr_type type, enum vstate wait)
+{
+    if (v->refetched || !v->has_sub_server)
+        return false;
+    v->refetched = true;
+    v->avoid_next = true;
+    v->fetches--;                   /* the same question: not one more towards the limit */
+    fetch(v, type, wait);
+    return true;
 }
 
 /* Every RRset of a reply on the way down must be secure under the keys proven above. */
@@ -223,6 +244,8 @@ static enum step take_ds(struct val *v, struct val_msg *reply)
 
     name_text(v->probe, text, sizeof text);
     if (!reply_secure(v, reply, &why)) {
+        if (refetch(v, LDNS_RR_TYPE_DS, V_WAIT_DS))
+            return STEP_WAIT;
         remember(v, v->probe, KEY_BAD, NULL, 0, EDE_DNSSEC_BOGUS, why);
         return bogus(v, EDE_DNSSEC_BOGUS, "the DS reply for %s is not secure", v->probe);
     }
@@ -272,6 +295,8 @@ static enum step take_dnskey(struct val *v, struct val_msg *reply)
         return set_status(v, SEC_INSECURE, EDE_NONE, NULL);
     }
     if (vd.status != SEC_SECURE) {
+        if (refetch(v, LDNS_RR_TYPE_DNSKEY, V_WAIT_DNSKEY))
+            return STEP_WAIT;
         remember(v, v->probe, KEY_BAD, NULL, 0, vd.ede, vd.why);
         snprintf(v->why_buf, sizeof v->why_buf, "the DNSKEY set of %.100s: %s", text, vd.why);
         trace_step(v, "bogus: %s%s", v->why_buf, NULL);
@@ -300,6 +325,9 @@ static void sub_done(void *arg, const struct resolve_answer *ans)
     bool ds = v->state == V_WAIT_DS;
 
     v->sub = NULL;
+    v->has_sub_server = ans->server != NULL;
+    if (ans->server)
+        v->sub_server = *ans->server;
     if (!ans->msg || valmsg_parse(ans->msg, ans->len, &reply) != 0) {
         ldns_rdf *probe = v->probe;
         remember(v, probe, KEY_BAD, NULL, 0, ds ? EDE_DNSSEC_BOGUS : EDE_DNSKEY_MISSING,
