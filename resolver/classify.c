@@ -112,6 +112,38 @@ static void keep_sigs(const struct classify_input *in, struct classify_verdict *
         v->out_of_memory = true;
 }
 
+/* A DS question answered by a referral to its own name: the parent's side of the cut
+ * speaks all the same (Deckard's scripted servers do this, so do some real ones), and the
+ * referral's DS RRset, or with dnssec its NSEC/NSEC3 proof that there is none, is the
+ * answer, as Unbound takes it. False when it holds neither: the server is lame. */
+static bool ds_from_referral(const struct classify_input *in, struct classify_verdict *v)
+{
+    ldns_rr_list *ds = response_rrset(in->resp, LDNS_SECTION_AUTHORITY, v->target,
+                                      LDNS_RR_TYPE_DS);
+    if (ds) {
+        v->answer = ds;
+        if (in->dnssec && (!(v->answer_sigs = ldns_rr_list_new()) ||
+                           !response_push_sigs(v->answer_sigs, in->resp, LDNS_SECTION_AUTHORITY,
+                                               v->target, LDNS_RR_TYPE_DS)))
+            v->out_of_memory = true;
+        verdict(v, CLASSIFY_ANSWER, NULL);
+        return true;
+    }
+    if (!in->dnssec)
+        return false;
+    if (!(v->denial = ldns_rr_list_new()) || !response_push_denial(v->denial, in->resp, NULL)) {
+        v->out_of_memory = true;
+        return true;
+    }
+    if (ldns_rr_list_rr_count(v->denial) == 0) {
+        ldns_rr_list_free(v->denial);
+        v->denial = NULL;
+        return false;
+    }
+    verdict(v, CLASSIFY_NODATA, NULL);
+    return true;
+}
+
 /* The DNAME of the answer section whose owner is a proper ancestor of name, or NULL. */
 static const ldns_rr *covering_dname(const ldns_pkt *resp, const ldns_rdf *name)
 {
@@ -283,7 +315,8 @@ static void classify_full(const struct classify_input *in, struct classify_verdi
         if (in->qtype == LDNS_RR_TYPE_DS &&
             ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(ns, 0)), v->target) == 0) {
             ldns_rr_list_deep_free(ns);
-            verdict(v, CLASSIFY_LAME, "DS query referred to the child zone");
+            if (!ds_from_referral(in, v))
+                verdict(v, CLASSIFY_LAME, "DS query referred to the child zone");
             return;
         }
         referral(in, v, ns);
