@@ -195,7 +195,7 @@ static bool answer_stale(struct mesh *m, const struct wire_query *q, const struc
 {
     uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];  /* finished in place, as a cache hit is */
     size_t len = cache_lookup_stale(m->d->cache, q->qname_lc, q->qname_len, q->qtype,
-                                    q->qclass, time(NULL), buf, WIRE_MAX_UDP, NULL);
+                                    q->qclass, q->edns_do, time(NULL), buf, WIRE_MAX_UDP, NULL);
     if (len == 0)
         return false;
     reply_stale(m->ctx, q, t, buf, len, buf, sizeof buf);

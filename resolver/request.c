@@ -128,7 +128,7 @@ static bool answer_from_cache(struct thread_ctx *ctx, const struct wire_query *q
     uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];
     struct cache_hit hit;
     size_t len = cache_lookup_client(ctx->d->cache, q->qname_lc, q->qname_len, q->qtype,
-                                     q->qclass, time(NULL), buf, WIRE_MAX_UDP, &hit);
+                                     q->qclass, q->edns_do, time(NULL), buf, WIRE_MAX_UDP, &hit);
     if (len == 0) {
         ctx->stats.cache_misses++;
         return false;
