@@ -239,7 +239,17 @@ static bool resolution_failed(const struct resolve_answer *ans)
     return rcode < 0 || rcode == WIRE_RCODE_SERVFAIL || rcode == WIRE_RCODE_REFUSED;
 }
 
-/* Answers every waiter: from ans, or SERVFAIL saying why (ans NULL: the job was dropped
+const uint8_t *mesh_answer_for(const struct resolve_answer *ans, const struct wire_query *q,
+                               size_t *len)
+{
+    if (!ans || !ans->msg || (ans->bogus && !(q->flags_lo & 0x10)))
+        return NULL;
+    bool dnssec = q->edns_do && ans->dnssec_msg;
+    *len = dnssec ? ans->dnssec_len : ans->len;
+    return dnssec ? ans->dnssec_msg : ans->msg;
+}
+
+/* Answers every waiter: from ans (its form: mesh_answer_for), or SERVFAIL saying why (ans NULL: the job was dropped
  * for room) -- with serve-stale, a failed resolution's waiters from the expired entry when
  * there is one, and a failed refresh starts the entry's back-off (cache.h), so the next
  * clients are answered stale at once. */
@@ -256,9 +266,11 @@ static void answer_waiters(struct mesh *m, struct mesh_job *job, const struct re
     for (struct mesh_waiter *w = job->waiters; w; w = w->next) {
         if (stale && answer_stale(m, &w->q, &w->target))
             continue;
-        if (ans && ans->msg) {      /* per client, as the other sources of answers count */
+        size_t len;
+        const uint8_t *msg = mesh_answer_for(ans, &w->q, &len);
+        if (msg) {                  /* per client, as the other sources of answers count */
             stats_count_resolved(&m->ctx->stats, ans->source, 1);
-            reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
+            reply_answer(m->ctx, &w->q, &w->target, msg, len);
         } else {
             reply_error_ede(m->ctx, &w->q, &w->target, WIRE_RCODE_SERVFAIL, why->ede, why->text);
         }
