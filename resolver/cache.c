@@ -107,11 +107,12 @@ static size_t entry_cost(const struct cache_entry *e)
     return entry_alloc_size(e->ttl_count, e->msg_len, e->name_len) + CACHE_SLOT_OVERHEAD;
 }
 
-static bool entry_matches(const struct cache_entry *e, uint64_t hash, const uint8_t *name,
-                          size_t name_len, uint16_t qtype, uint16_t qclass, enum cache_form form)
+/* The question of the key; the form is the key's last part (entry_find). */
+static bool entry_answers(const struct cache_entry *e, uint64_t hash, const uint8_t *name,
+                          size_t name_len, uint16_t qtype, uint16_t qclass)
 {
     return e->node.h.hash == hash && e->name_len == name_len && e->qtype == qtype &&
-           e->qclass == qclass && e->form == form && memcmp(entry_name(e), name, name_len) == 0;
+           e->qclass == qclass && memcmp(entry_name(e), name, name_len) == 0;
 }
 
 /* Seconds since the entry was stored; a clock that went back counts as no time passed
@@ -196,25 +197,33 @@ static struct cache_entry *entry_find(const struct shard *c, uint64_t hash, cons
 {
     for (struct htable_node *n = lruhash_chain(&c->table, hash); n; n = n->next) {
         struct cache_entry *e = entry_of(n);
-        if (entry_matches(e, hash, name, name_len, qtype, qclass, form))
+        if (e->form == form && entry_answers(e, hash, name, name_len, qtype, qclass))
             return e;
     }
     return NULL;
 }
 
 /* The entry a client gets: without DO the plain form; with DO its own form, else the plain
- * one when that is all there is to it (no DNSSEC records: do_miss clear). */
+ * one when that is all there is to it (no DNSSEC records: do_miss clear). One chain walk,
+ * as for a client without DO: the DO hit is no slower. */
 static struct cache_entry *entry_find_for(const struct shard *c, uint64_t hash,
                                           const uint8_t *name, size_t name_len, uint16_t qtype,
                                           uint16_t qclass, bool dnssec_ok)
 {
-    struct cache_entry *e = NULL;
+    struct cache_entry *plain = NULL;
 
-    if (dnssec_ok)
-        e = entry_find(c, hash, name, name_len, qtype, qclass, CACHE_FORM_DNSSEC);
-    if (!e)
-        e = entry_find(c, hash, name, name_len, qtype, qclass, CACHE_FORM_PLAIN);
-    return e && dnssec_ok && e->do_miss ? NULL : e;
+    for (struct htable_node *n = lruhash_chain(&c->table, hash); n; n = n->next) {
+        struct cache_entry *e = entry_of(n);
+        if (!entry_answers(e, hash, name, name_len, qtype, qclass))
+            continue;
+        if (e->form == CACHE_FORM_PLAIN && !dnssec_ok)
+            return e;
+        if (e->form == CACHE_FORM_DNSSEC && dnssec_ok)
+            return e;
+        if (e->form == CACHE_FORM_PLAIN)
+            plain = e;
+    }
+    return plain && !plain->do_miss ? plain : NULL;
 }
 
 static void entry_remove(struct shard *c, struct cache_entry *e)
