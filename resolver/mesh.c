@@ -2,7 +2,10 @@
  *
  * A job is one resolution of resolve.c (which owns the route -- forward zone, iteration,
  * the forward-first fall-back -- and the answer's way into the cache); the mesh only joins
- * the clients asking the same, bounds how many run, and answers the waiters.
+ * the clients asking the same, bounds how many run, and answers the waiters -- each in its
+ * own form of the answer (mesh_answer_for): with its DNSSEC records for a client that set
+ * DO, without for the others; a bogus answer's data only for a client that set CD, the
+ * others getting SERVFAIL with the validator's EDE.
  *
  * Invariant: a key has at most one job; every waiter of a job is answered exactly once,
  * when the job ends (from the result, or SERVFAIL), or, with serve-stale, from the expired

@@ -4,7 +4,9 @@
  * same reply_finish (reply.c) as cache hits and upstream answers, so every reply is shaped
  * in one place. What it refuses or does not serve says why in an Extended DNS Error: the
  * ACL 18 (Prohibited), zone transfers, other classes and opcodes 21 (Not Supported). The
- * cache-hit path allocates nothing: the reply is assembled in stack buffers. */
+ * cache-hit path allocates nothing: the reply is assembled in stack buffers, for a client
+ * that set DO (its form of the answer, with the DNSSEC records: cache.h) as for one that
+ * did not. */
 #include "request.h"
 
 #include <string.h>
