@@ -28,6 +28,12 @@
  * and cache_flush_name is a single chain walk. A name is hashed once per call: the top
  * bits choose the shard, the low bits the slot.
  *
+ * Two forms (DNSSEC, cache.h): an answer is stored once for clients without DO (form
+ * PLAIN) and, when its DNSSEC records make a DO client's form differ, once more as form
+ * DNSSEC -- the form is part of the key, so both sit in the name's chain and shard and a
+ * DO hit is the same copy-and-patch. A plain entry with do_miss set is never given to a DO
+ * client: its DNSSEC form is the other entry or, once that is evicted, a miss.
+ *
  * Failure policy: if malloc fails the answer is simply not cached; a failed table resize
  * leaves longer chains. Nothing here aborts. */
 #include "cache.h"
@@ -58,6 +64,9 @@ struct cache_entry {
     uint8_t kind;                       /* enum cache_kind */
     uint8_t prefetched;                 /* a hit has asked for its refresh */
     uint8_t failures;                   /* refreshes that failed since it expired */
+    uint8_t form;                       /* enum cache_form: part of the key */
+    uint8_t do_miss;                    /* plain form: DO clients must not get it (their
+                                         * form differs: its own entry, or none) */
     /* ttl_count offsets, then msg_len message octets, then name_len name octets */
     uint16_t ttl_offsets[];
 };
@@ -98,7 +107,8 @@ static size_t entry_cost(const struct cache_entry *e)
     return entry_alloc_size(e->ttl_count, e->msg_len, e->name_len) + CACHE_SLOT_OVERHEAD;
 }
 
-static bool entry_matches(const struct cache_entry *e, uint64_t hash, const uint8_t *name,
+/* The question of the key; the form is the key's last part (entry_find). */
+static bool entry_answers(const struct cache_entry *e, uint64_t hash, const uint8_t *name,
                           size_t name_len, uint16_t qtype, uint16_t qclass)
 {
     return e->node.h.hash == hash && e->name_len == name_len && e->qtype == qtype &&
@@ -182,14 +192,38 @@ static void node_dispose(struct lruhash_node *n)
 static const struct lruhash_ops entry_ops = { node_cost, node_dispose };
 
 static struct cache_entry *entry_find(const struct shard *c, uint64_t hash, const uint8_t *name,
-                                      size_t name_len, uint16_t qtype, uint16_t qclass)
+                                      size_t name_len, uint16_t qtype, uint16_t qclass,
+                                      enum cache_form form)
 {
     for (struct htable_node *n = lruhash_chain(&c->table, hash); n; n = n->next) {
         struct cache_entry *e = entry_of(n);
-        if (entry_matches(e, hash, name, name_len, qtype, qclass))
+        if (e->form == form && entry_answers(e, hash, name, name_len, qtype, qclass))
             return e;
     }
     return NULL;
+}
+
+/* The entry a client gets: without DO the plain form; with DO its own form, else the plain
+ * one when that is all there is to it (no DNSSEC records: do_miss clear). One chain walk,
+ * as for a client without DO: the DO hit is no slower. */
+static struct cache_entry *entry_find_for(const struct shard *c, uint64_t hash,
+                                          const uint8_t *name, size_t name_len, uint16_t qtype,
+                                          uint16_t qclass, bool dnssec_ok)
+{
+    struct cache_entry *plain = NULL;
+
+    for (struct htable_node *n = lruhash_chain(&c->table, hash); n; n = n->next) {
+        struct cache_entry *e = entry_of(n);
+        if (!entry_answers(e, hash, name, name_len, qtype, qclass))
+            continue;
+        if (e->form == CACHE_FORM_PLAIN && !dnssec_ok)
+            return e;
+        if (e->form == CACHE_FORM_DNSSEC && dnssec_ok)
+            return e;
+        if (e->form == CACHE_FORM_PLAIN)
+            plain = e;
+    }
+    return plain && !plain->do_miss ? plain : NULL;
 }
 
 static void entry_remove(struct shard *c, struct cache_entry *e)
@@ -398,8 +432,8 @@ static void shard_free(struct shard *c)
 }
 
 static int shard_store(struct shard *c, uint64_t hash, const uint8_t *name_lc, size_t name_len,
-                       uint16_t qtype, uint16_t qclass, const uint8_t *msg, size_t len,
-                       time_t now)
+                       uint16_t qtype, uint16_t qclass, enum cache_form form, bool do_miss,
+                       const uint8_t *msg, size_t len, time_t now)
 {
     struct message_scan scan;
     struct cache_entry *e, *old;
@@ -423,6 +457,8 @@ static int shard_store(struct shard *c, uint64_t hash, const uint8_t *name_lc, s
     e->qclass = qclass;
     e->name_len = (uint8_t)name_len;
     e->kind = (uint8_t)scan.kind;
+    e->form = (uint8_t)form;
+    e->do_miss = do_miss;
     memcpy(entry_msg(e), msg, len);
     memcpy(entry_msg(e) + len, name_lc, name_len);
     if (!entry_fix_ttls(e, &scan, &c->limits)) {
@@ -430,11 +466,34 @@ static int shard_store(struct shard *c, uint64_t hash, const uint8_t *name_lc, s
         return -1;
     }
 
-    old = entry_find(c, hash, name_lc, name_len, qtype, qclass);
+    old = entry_find(c, hash, name_lc, name_len, qtype, qclass, form);
     if (old)
         entry_remove(c, old);
     lruhash_insert(&c->table, &e->node, hash);
     evict_to(c, c->limits.max_bytes);
+    return 0;
+}
+
+/* Both forms of one answer, under one lock: the plain one first (what decides whether the
+ * answer is cacheable at all); an older DNSSEC form always goes, so a DO client never gets
+ * one from before this answer; the new one is stored when the answer has one. Its store
+ * may fail alone (too big): do_miss is set anyway, so DO clients then resolve again. */
+static int shard_store_forms(struct shard *c, uint64_t hash, const uint8_t *name_lc,
+                             size_t name_len, uint16_t qtype, uint16_t qclass,
+                             const uint8_t *plain, size_t plain_len, enum cache_do_form how,
+                             const uint8_t *dnssec, size_t dnssec_len, time_t now)
+{
+    struct cache_entry *old;
+
+    if (shard_store(c, hash, name_lc, name_len, qtype, qclass, CACHE_FORM_PLAIN,
+                    how != CACHE_DO_SAME, plain, plain_len, now) != 0)
+        return -1;
+    old = entry_find(c, hash, name_lc, name_len, qtype, qclass, CACHE_FORM_DNSSEC);
+    if (old)
+        entry_remove(c, old);
+    if (how == CACHE_DO_OWN && dnssec)
+        shard_store(c, hash, name_lc, name_len, qtype, qclass, CACHE_FORM_DNSSEC, false, dnssec,
+                    dnssec_len, now);
     return 0;
 }
 
@@ -458,13 +517,14 @@ static size_t shard_lookup_expired(struct shard *c, struct cache_entry *e, uint6
 
 /* hit is always filled in; client: a client's lookup (counted, may be served stale). */
 static size_t shard_lookup(struct shard *c, uint64_t hash, const uint8_t *name_lc,
-                           size_t name_len, uint16_t qtype, uint16_t qclass, time_t now,
-                           uint8_t *out, size_t cap, struct cache_hit *hit, bool client)
+                           size_t name_len, uint16_t qtype, uint16_t qclass, bool dnssec_ok,
+                           time_t now, uint8_t *out, size_t cap, struct cache_hit *hit,
+                           bool client)
 {
     struct cache_entry *e;
     uint64_t age;
 
-    e = entry_find(c, hash, name_lc, name_len, qtype, qclass);
+    e = entry_find_for(c, hash, name_lc, name_len, qtype, qclass, dnssec_ok);
     if (!e)
         return 0;
     age = entry_age(e, now);
@@ -481,10 +541,11 @@ static size_t shard_lookup(struct shard *c, uint64_t hash, const uint8_t *name_l
 }
 
 static size_t shard_lookup_stale(struct shard *c, uint64_t hash, const uint8_t *name_lc,
-                                 size_t name_len, uint16_t qtype, uint16_t qclass, time_t now,
-                                 uint8_t *out, size_t cap, enum cache_kind *kind)
+                                 size_t name_len, uint16_t qtype, uint16_t qclass,
+                                 bool dnssec_ok, time_t now, uint8_t *out, size_t cap,
+                                 enum cache_kind *kind)
 {
-    struct cache_entry *e = entry_find(c, hash, name_lc, name_len, qtype, qclass);
+    struct cache_entry *e = entry_find_for(c, hash, name_lc, name_len, qtype, qclass, dnssec_ok);
 
     if (!e || !entry_stale(e, entry_age(e, now), &c->limits) || cap < e->msg_len)
         return 0;
@@ -495,10 +556,8 @@ static size_t shard_lookup_stale(struct shard *c, uint64_t hash, const uint8_t *
     return e->msg_len;
 }
 
-static void shard_stale_backoff(struct shard *c, uint64_t hash, const uint8_t *name_lc,
-                                size_t name_len, uint16_t qtype, uint16_t qclass, time_t now)
+static void entry_stale_backoff(struct shard *c, struct cache_entry *e, time_t now)
 {
-    struct cache_entry *e = entry_find(c, hash, name_lc, name_len, qtype, qclass);
     uint32_t wait = CACHE_STALE_RETRY;
 
     if (!e || !entry_stale(e, entry_age(e, now), &c->limits))
@@ -511,6 +570,18 @@ static void shard_stale_backoff(struct shard *c, uint64_t hash, const uint8_t *n
         e->failures++;
     uint64_t until = entry_age(e, now) + wait;     /* as an age: 32 bits, saturating */
     e->stale_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
+}
+
+/* The question's refresh failed: both forms of its answer wait the same back-off. */
+static void shard_stale_backoff(struct shard *c, uint64_t hash, const uint8_t *name_lc,
+                                size_t name_len, uint16_t qtype, uint16_t qclass, time_t now)
+{
+    struct cache_entry *e;
+
+    if ((e = entry_find(c, hash, name_lc, name_len, qtype, qclass, CACHE_FORM_PLAIN)))
+        entry_stale_backoff(c, e, now);
+    if ((e = entry_find(c, hash, name_lc, name_len, qtype, qclass, CACHE_FORM_DNSSEC)))
+        entry_stale_backoff(c, e, now);
 }
 
 struct name_key {
@@ -572,12 +643,12 @@ static long shard_walk(const struct shard *c, time_t now, cache_walk_fn fn, void
         const struct cache_entry *e = HTABLE_ENTRY(LRU_ENTRY(n, struct lruhash_node, lru),
                                                    const struct cache_entry, node);
         uint64_t age = entry_age(e, now);
-        if (!entry_live(e, age))
+        if (!entry_live(e, age) || e->form != CACHE_FORM_PLAIN)
             continue;
         entry_copy_counted(e, (uint32_t)age, buf);
         called++;
         if (!fn(entry_name(e), e->name_len, e->qtype, e->qclass, (enum cache_kind)e->kind,
-                buf, e->msg_len, e->ttl - (uint32_t)age, arg)) {
+                e->do_miss, buf, e->msg_len, e->ttl - (uint32_t)age, arg)) {
             *stopped = true;
             break;
         }
@@ -680,8 +751,10 @@ void cache_free(struct cache *c)
     free(c);
 }
 
-int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
-                uint16_t qclass, const uint8_t *msg, size_t len, time_t now)
+int cache_store_forms(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                      uint16_t qclass, const uint8_t *plain, size_t plain_len,
+                      enum cache_do_form how, const uint8_t *dnssec, size_t dnssec_len,
+                      time_t now)
 {
     size_t i;
     uint64_t hash;
@@ -689,14 +762,22 @@ int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16
 
     if (!s)
         return -1;
-    int rc = shard_store(s, hash, name_lc, name_len, qtype, qclass, msg, len, now);
+    int rc = shard_store_forms(s, hash, name_lc, name_len, qtype, qclass, plain, plain_len, how,
+                               dnssec, dnssec_len, now);
     shard_unlock(c, i);
     return rc;
 }
 
+int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                uint16_t qclass, const uint8_t *msg, size_t len, time_t now)
+{
+    return cache_store_forms(c, name_lc, name_len, qtype, qclass, msg, len, CACHE_DO_SAME, NULL,
+                             0, now);
+}
+
 static size_t lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
-                     uint16_t qclass, time_t now, uint8_t *out, size_t cap, struct cache_hit *hit,
-                     bool client)
+                     uint16_t qclass, bool dnssec_ok, time_t now, uint8_t *out, size_t cap,
+                     struct cache_hit *hit, bool client)
 {
     size_t i;
     uint64_t hash;
@@ -705,8 +786,8 @@ static size_t lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, u
     *hit = (struct cache_hit){ CACHE_POSITIVE, false, false };
     if (!(s = shard_lock(c, name_lc, name_len, &hash, &i)))
         return 0;
-    size_t n = shard_lookup(s, hash, name_lc, name_len, qtype, qclass, now, out, cap, hit,
-                            client);
+    size_t n = shard_lookup(s, hash, name_lc, name_len, qtype, qclass, dnssec_ok, now, out, cap,
+                            hit, client);
     shard_unlock(c, i);
     return n;
 }
@@ -715,7 +796,18 @@ size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, ui
                     uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind)
 {
     struct cache_hit hit;
-    size_t n = lookup(c, name_lc, name_len, qtype, qclass, now, out, cap, &hit, false);
+    size_t n = lookup(c, name_lc, name_len, qtype, qclass, false, now, out, cap, &hit, false);
+
+    if (n && kind)
+        *kind = hit.kind;
+    return n;
+}
+
+size_t cache_lookup_do(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                       uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind)
+{
+    struct cache_hit hit;
+    size_t n = lookup(c, name_lc, name_len, qtype, qclass, true, now, out, cap, &hit, false);
 
     if (n && kind)
         *kind = hit.kind;
@@ -723,15 +815,15 @@ size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, ui
 }
 
 size_t cache_lookup_client(struct cache *c, const uint8_t *name_lc, size_t name_len,
-                           uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out,
-                           size_t cap, struct cache_hit *hit)
+                           uint16_t qtype, uint16_t qclass, bool dnssec_ok, time_t now,
+                           uint8_t *out, size_t cap, struct cache_hit *hit)
 {
-    return lookup(c, name_lc, name_len, qtype, qclass, now, out, cap, hit, true);
+    return lookup(c, name_lc, name_len, qtype, qclass, dnssec_ok, now, out, cap, hit, true);
 }
 
 size_t cache_lookup_stale(struct cache *c, const uint8_t *name_lc, size_t name_len,
-                          uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out, size_t cap,
-                          enum cache_kind *kind)
+                          uint16_t qtype, uint16_t qclass, bool dnssec_ok, time_t now,
+                          uint8_t *out, size_t cap, enum cache_kind *kind)
 {
     size_t i;
     uint64_t hash;
@@ -739,7 +831,8 @@ size_t cache_lookup_stale(struct cache *c, const uint8_t *name_lc, size_t name_l
 
     if (!s)
         return 0;
-    size_t rc = shard_lookup_stale(s, hash, name_lc, name_len, qtype, qclass, now, out, cap, kind);
+    size_t rc = shard_lookup_stale(s, hash, name_lc, name_len, qtype, qclass, dnssec_ok, now, out,
+                                   cap, kind);
     shard_unlock(c, i);
     return rc;
 }

@@ -35,6 +35,22 @@ struct cache_limits {
 
 enum cache_kind { CACHE_POSITIVE, CACHE_NEGATIVE };
 
+/* DNSSEC (msgform.h): an answer has a form for clients without the DO bit (PLAIN: no
+ * RRSIG, NSEC, NSEC3) and one for DO clients (DNSSEC). When the two differ both are stored,
+ * the form being part of the key (one cache, one byte budget, one LRU); when they are the
+ * same one entry serves both. A DO client's lookup takes the DNSSEC entry, else the plain
+ * one if it is the same for DO clients; it never gets a plain form whose DNSSEC records
+ * were cut (then it misses), and a client without DO never gets a DNSSEC form. */
+enum cache_form { CACHE_FORM_PLAIN, CACHE_FORM_DNSSEC };
+
+/* How cache_store_forms serves DO clients. */
+enum cache_do_form {
+    CACHE_DO_SAME,                  /* the plain form: the answer has no DNSSEC records */
+    CACHE_DO_OWN,                   /* their own form, stored next to the plain one */
+    CACHE_DO_MISSING,               /* the plain form lost records DO clients want (a
+                                     * synthesised entry, a dump): they miss and resolve */
+};
+
 /* Prefetch (Unbound's `prefetch`): a hit in the last tenth of an entry's TTL (rounded up
  * to whole seconds), on an entry hit at least CACHE_PREFETCH_MIN_HITS times (this hit
  * included), asks the caller to refresh it -- once per stored entry, so a popular name
@@ -73,6 +89,15 @@ void cache_free(struct cache *c);
  * malformed) is not cached and -1 is returned. Replaces an existing entry. Returns 0. */
 int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
                 uint16_t qclass, const uint8_t *msg, size_t len, time_t now);
+/* cache_store of an answer in its two forms (see enum cache_form): `plain` as cache_store
+ * takes it (for clients without DO; its store decides the return value), and for DO clients
+ * as `how` says -- with CACHE_DO_OWN, `dnssec` (dnssec_len octets), which is stored under
+ * the same rules (if it alone is refused, DO clients miss). Any older DNSSEC form of the
+ * key goes. cache_store is this with CACHE_DO_SAME. */
+int cache_store_forms(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                      uint16_t qclass, const uint8_t *plain, size_t plain_len,
+                      enum cache_do_form how, const uint8_t *dnssec, size_t dnssec_len,
+                      time_t now);
 
 /* On a live entry, copies its message into out with every TTL counted down to what
  * remains, marks it most recently used, and returns the length (0 on a miss, an expired
@@ -80,21 +105,26 @@ int cache_store(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16
  * if not NULL, says which. A look only: no hit is counted (trace, tests, resolve.c). */
 size_t cache_lookup(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
                     uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind);
-/* A client's lookup (request.c): cache_lookup that counts the hit on the entry and says
- * in *hit what was found -- its kind, whether to prefetch it, and whether the copy is of
- * an expired entry in its serve-stale back-off (TTLs CACHE_STALE_TTL). */
+/* cache_lookup of the form a DO client gets (its own, or the plain one when the same). */
+size_t cache_lookup_do(struct cache *c, const uint8_t *name_lc, size_t name_len, uint16_t qtype,
+                       uint16_t qclass, time_t now, uint8_t *out, size_t cap, enum cache_kind *kind);
+/* A client's lookup (request.c): cache_lookup of the client's form (dnssec_ok: it set DO)
+ * that counts the hit on the entry and says in *hit what was found -- its kind, whether to
+ * prefetch it, and whether the copy is of an expired entry in its serve-stale back-off
+ * (TTLs CACHE_STALE_TTL). Each form counts its own hits and asks its own prefetch. */
 size_t cache_lookup_client(struct cache *c, const uint8_t *name_lc, size_t name_len,
-                           uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out,
-                           size_t cap, struct cache_hit *hit);
+                           uint16_t qtype, uint16_t qclass, bool dnssec_ok, time_t now,
+                           uint8_t *out, size_t cap, struct cache_hit *hit);
 
 /* On an expired entry kept for serve-stale, copies its message into out with every TTL
  * set to CACHE_STALE_TTL and returns the length (0 when there is none, the entry is
  * live, or cap is too small); *kind, if not NULL, says which. */
 size_t cache_lookup_stale(struct cache *c, const uint8_t *name_lc, size_t name_len,
-                          uint16_t qtype, uint16_t qclass, time_t now, uint8_t *out, size_t cap,
-                          enum cache_kind *kind);
+                          uint16_t qtype, uint16_t qclass, bool dnssec_ok, time_t now,
+                          uint8_t *out, size_t cap, enum cache_kind *kind);
 /* The refresh of an expired entry failed: until the back-off has passed, lookups serve it
- * stale at once (see CACHE_STALE_RETRY). No effect on a live or missing entry. */
+ * stale at once (see CACHE_STALE_RETRY), in both its forms. No effect on a live or missing
+ * entry. */
 void cache_stale_backoff(struct cache *c, const uint8_t *name_lc, size_t name_len,
                          uint16_t qtype, uint16_t qclass, time_t now);
 
@@ -109,18 +139,20 @@ typedef bool (*cache_match_fn)(const uint8_t *name_lc, size_t name_len, uint16_t
 /* Removes every entry (live or expired) for which match returns true; returns how many. */
 size_t cache_flush_if(struct cache *c, cache_match_fn match, void *arg);
 
-/* One live entry, for dumping: its key, kind, its message with every TTL counted down to
- * what remains (valid only during the call) and the entry's remaining lifetime in
- * seconds. Returns false to stop the walk. */
+/* One live entry, for dumping: its key, kind, whether DO clients get another form of it
+ * (dnssec_form: its DNSSEC records are not in msg), its message (the plain form) with every
+ * TTL counted down to what remains (valid only during the call) and the entry's remaining
+ * lifetime in seconds. Returns false to stop the walk. */
 typedef bool (*cache_walk_fn)(const uint8_t *name_lc, size_t name_len, uint16_t qtype,
-                              uint16_t qclass, enum cache_kind kind, const uint8_t *msg,
-                              size_t len, uint32_t ttl_left, void *arg);
-/* Calls fn for each live entry, shard by shard, most recently used first within a shard; expired entries are skipped
- * (not removed) and nothing is reordered. Returns how many entries fn was called with,
+                              uint16_t qclass, enum cache_kind kind, bool dnssec_form,
+                              const uint8_t *msg, size_t len, uint32_t ttl_left, void *arg);
+/* Calls fn for each live plain entry (DNSSEC forms are not walked), shard by shard, most
+ * recently used first within a shard; expired entries are skipped (not removed) and
+ * nothing is reordered. Returns how many entries fn was called with,
  * or -1 if memory for the message copy ran out. */
 long cache_walk(struct cache *c, time_t now, cache_walk_fn fn, void *arg);
 
-size_t cache_entries(struct cache *c);
+size_t cache_entries(struct cache *c);   /* both forms count */
 size_t cache_bytes(struct cache *c);      /* what counts against max_bytes */
 uint64_t cache_evictions(struct cache *c); /* entries dropped for space since cache_new */
 

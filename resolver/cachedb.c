@@ -8,7 +8,14 @@
  *
  * A lookup (struct lookup) lives until hiredis has called its callback, which is the only
  * place it is freed: cancelling it (resolve_cancel) or timing it out only detaches it from
- * its resolution (r = NULL). Failure policy: nothing Redis says or fails to say is fatal;
+ * its resolution (r = NULL).
+ *
+ * DNSSEC forms: a value is the answer's form for DO clients (resolve.h `answered`), under
+ * the key with DO 1 (CACHEDB_DO_FORM). A hit goes through the store like any answer, where
+ * msgform_split derives the form for clients without DO from it -- so one value serves
+ * both kinds of client, and a client without DO never gets RRSIGs from Redis. Instances of
+ * before the two forms wrote and read DO 0 keys (their plain form): the two never meet.
+ * Failure policy: nothing Redis says or fails to say is fatal;
  * every failure is a pass to the next stage, counted (cachedb.errors, .timeouts, .skipped)
  * and logged when the connection changes state. */
 #include "cachedb.h"
@@ -498,8 +505,11 @@ void cachedb_share_flush(struct cachedb *c, char **words, int n)
     if (strcmp(words[0], "flush-type") == 0 && n == 3 &&
         dname_key_from_text(words[1], name, &name_len) == 0 &&
         (type = (uint16_t)ldns_get_rr_type_by_name(words[2])) != 0) {
-        cachedb_key(c->secret, c->prefix, name, name_len, type, LDNS_RR_CLASS_IN, 0, key);
-        redisAsyncCommand(c->ac, NULL, NULL, "DEL %s", key);
+        for (int dnssec_ok = 0; dnssec_ok <= 1; dnssec_ok++) {  /* 0: older instances' */
+            cachedb_key(c->secret, c->prefix, name, name_len, type, LDNS_RR_CLASS_IN, dnssec_ok,
+                        key);
+            redisAsyncCommand(c->ac, NULL, NULL, "DEL %s", key);
+        }
     } else if (strcmp(words[0], "flush") == 0 && n > 1) {
         flush_names(c, words + 1, n - 1);
     } else {
@@ -619,7 +629,8 @@ static enum resolve_verdict stage_start(struct resolve *r, void **state, const c
         *why = "shared cache: out of memory";
         return RESOLVE_NEXT;
     }
-    cachedb_key(c->secret, c->prefix, q->qname_lc, q->qname_len, q->qtype, q->qclass, 0, key);
+    cachedb_key(c->secret, c->prefix, q->qname_lc, q->qname_len, q->qtype, q->qclass,
+                CACHEDB_DO_FORM, key);
     l->c = c;
     l->r = r;
     l->sent = ev_time();
@@ -646,8 +657,8 @@ static void stage_cancel(void *state)
     ev_timer_stop(l->c->ctx->loop, &l->timer);
 }
 
-/* The answer a later stage found, as the local cache keeps it: written back, not waited
- * for (a failed write is counted as an error, nothing more). */
+/* The answer a later stage found, as the local cache keeps it for DO clients: written
+ * back, not waited for (a failed write is counted as an error, nothing more). */
 static void on_store_reply(redisAsyncContext *ac, void *reply, void *arg)
 {
     redisReply *rep = reply;
@@ -672,7 +683,8 @@ static void stage_answered(const struct resolve_query *q, const uint8_t *msg, si
         return;
     n = cachedb_value_build(msg, len, c->generation, time(NULL), val,
                             len + CACHEDB_VALUE_HEADER, &ttl);
-    cachedb_key(c->secret, c->prefix, q->qname_lc, q->qname_len, q->qtype, q->qclass, 0, key);
+    cachedb_key(c->secret, c->prefix, q->qname_lc, q->qname_len, q->qtype, q->qclass,
+                CACHEDB_DO_FORM, key);
     if (n && redisAsyncCommand(c->ac, on_store_reply, c, "SET %s %b EX %u", key, val, n,
                                (unsigned)ttl) == REDIS_OK) {
         c->ctx->stats.cachedb_stores++;

@@ -22,6 +22,8 @@
 
 #define CACHEDB_VALUE_HEADER 28         /* magic, generation, stored, expires */
 #define CACHEDB_KEY_MAX      192        /* prefix (at most 128 used) + hash + NUL */
+#define CACHEDB_DO_FORM      1          /* the DO field of every answer's key: the value is
+                                         * the form for DO clients (cachedb.c) */
 
 /* The key of (qname_lc, qtype, qclass, dnssec_ok) under prefix into out (CACHEDB_KEY_MAX).
  * Returns its length. */

@@ -2,8 +2,11 @@
  *
  * Each entry is rebuilt as the response it was: the question from its header line, its
  * rcode, the answer RRs, and for a negative entry the SOA in the authority section; then it
- * goes through cache_store like any upstream answer, so every cache rule (clamps, negative
- * TTLs, size) applies to loaded data too. */
+ * goes through the cache's store like any upstream answer, so every cache rule (clamps,
+ * negative TTLs, size) applies to loaded data too -- and, like an answer, it is split into
+ * its form for clients without DO and the one for DO clients (msgform.h), so a record only
+ * DO clients get never reaches a client without DO. An entry marked `signed` had DNSSEC
+ * records the dump left out: DO clients are not served it (cache.h: CACHE_DO_MISSING). */
 #include "cachefile.h"
 
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
+#include "msgform.h"
 #include "wire.h"
 
 #define DUMP_TIME_PREFIX "; resolverd cache dump time="
@@ -22,6 +26,7 @@ struct entry {
     ldns_pkt *pkt;          /* NULL between entries */
     bool negative;
     bool expired;
+    bool dnssec_form;       /* "signed": DO clients had a form of their own, not dumped */
 };
 
 struct loader {
@@ -38,6 +43,27 @@ static int fail_at(struct loader *l, int line, const char *what)
 {
     snprintf(l->err, l->errlen, "%s:%d: %s", l->path, line, what);
     return -1;
+}
+
+/* Stores one entry's message: its two forms (or, when the dump lost its DNSSEC records,
+ * the plain one, kept from DO clients). Returns 0 or -1. */
+static int entry_store(struct loader *l, const uint8_t *key, size_t key_len, uint16_t qtype,
+                       uint16_t qclass, const uint8_t *wire, size_t len)
+{
+    struct msgform *f;
+    int rc = -1;
+
+    if (l->cur.dnssec_form)
+        return cache_store_forms(l->cache, key, key_len, qtype, qclass, wire, len,
+                                 CACHE_DO_MISSING, NULL, 0, l->now);
+    if (!(f = malloc(sizeof *f)))
+        return -1;
+    if (msgform_split(wire, len, qtype, f) == 0)
+        rc = cache_store_forms(l->cache, key, key_len, qtype, qclass, f->plain, f->plain_len,
+                               f->same ? CACHE_DO_SAME : CACHE_DO_OWN, f->dnssec, f->dnssec_len,
+                               l->now);
+    free(f);
+    return rc;
 }
 
 /* Stores the entry being built (if any) and forgets it. */
@@ -57,8 +83,8 @@ static void entry_finish(struct loader *l)
         size_t key_len = ldns_rdf_size(ldns_rr_owner(q));
         memcpy(key, ldns_rdf_data(ldns_rr_owner(q)), key_len);
         wire_name_lower(key, key_len);
-        if (cache_store(l->cache, key, key_len, ldns_rr_get_type(q), ldns_rr_get_class(q), wire,
-                        len, l->now) == 0)
+        if (entry_store(l, key, key_len, ldns_rr_get_type(q), ldns_rr_get_class(q), wire,
+                        len) == 0)
             l->res->loaded++;
         else
             l->res->refused++;
@@ -101,6 +127,8 @@ static int entry_start(struct loader *l, const char *line, int lineno)
     ldns_pkt_set_qr(l->cur.pkt, true);
     ldns_pkt_set_rcode(l->cur.pkt, (uint8_t)rc->id);
     l->cur.negative = strcmp(kind, "negative") == 0;
+    size_t n = strlen(line);
+    l->cur.dnssec_form = n > 7 && strcmp(line + n - 7, " signed") == 0;
     return 0;
 }
 

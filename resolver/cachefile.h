@@ -3,8 +3,11 @@
  *
  * The dump format (written by control.c): a first line "; resolverd cache dump time=T"
  * (T in seconds since the epoch), then per entry a line
- * "; NAME TYPE CLASS positive|negative rcode=RCODE" and its RRs in zone-file syntax with
- * the TTLs that remained at time T. Loading ages every TTL by the time since T, so entries
+ * "; NAME TYPE CLASS positive|negative rcode=RCODE" (followed by " signed" when DO clients
+ * had a form of the entry with DNSSEC records: the dump holds the plain form only, so a
+ * loaded `signed` entry is served to clients without DO, and DO clients resolve it again;
+ * older loaders ignore the word) and its RRs in zone-file syntax with the TTLs that
+ * remained at time T. The AD bit is not dumped: loaded entries are never AD until refreshed. Loading ages every TTL by the time since T, so entries
  * are served with what really remains, and drops entries that have expired meanwhile. */
 #ifndef CACHEFILE_H
 #define CACHEFILE_H

@@ -367,9 +367,12 @@ static void dump_rrs(struct strbuf *r, const ldns_rr_list *list, bool soa_only)
     }
 }
 
-/* The comment line: "; NAME TYPE CLASS positive|negative rcode=RCODE". */
+/* The comment line: "; NAME TYPE CLASS positive|negative rcode=RCODE", and " signed" when
+ * DO clients get another form of the entry (its DNSSEC records are not dumped: load-cache
+ * then keeps it from DO clients, cachefile.h). */
 static int dump_header(struct strbuf *r, const uint8_t *name, size_t name_len, uint16_t qtype,
-                       uint16_t qclass, enum cache_kind kind, const ldns_pkt *pkt)
+                       uint16_t qclass, enum cache_kind kind, bool dnssec_form,
+                       const ldns_pkt *pkt)
 {
     char text[WIRE_MAX_NAME * 4 + 1];
     char *type = ldns_rr_type2str((ldns_rr_type)qtype);
@@ -378,8 +381,9 @@ static int dump_header(struct strbuf *r, const uint8_t *name, size_t name_len, u
     int rc = -1;
 
     if (type && rclass && rcode && wire_name_to_str(name, name_len, text, sizeof text)) {
-        strbuf_append(r, "; %s %s %s %s rcode=%s\n", text, type, rclass,
-                     kind == CACHE_NEGATIVE ? "negative" : "positive", rcode);
+        strbuf_append(r, "; %s %s %s %s rcode=%s%s\n", text, type, rclass,
+                     kind == CACHE_NEGATIVE ? "negative" : "positive", rcode,
+                     dnssec_form ? " signed" : "");
         rc = 0;
     }
     free(type);
@@ -389,8 +393,8 @@ static int dump_header(struct strbuf *r, const uint8_t *name, size_t name_len, u
 }
 
 static bool dump_entry(const uint8_t *name, size_t name_len, uint16_t qtype, uint16_t qclass,
-                       enum cache_kind kind, const uint8_t *msg, size_t len, uint32_t ttl_left,
-                       void *arg)
+                       enum cache_kind kind, bool dnssec_form, const uint8_t *msg, size_t len,
+                       uint32_t ttl_left, void *arg)
 {
     struct dump *dump = arg;
     size_t start = dump->r->len;
@@ -398,7 +402,7 @@ static bool dump_entry(const uint8_t *name, size_t name_len, uint16_t qtype, uin
 
     (void)ttl_left;                         /* each RR carries its own remaining TTL */
     if (ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK ||
-        dump_header(dump->r, name, name_len, qtype, qclass, kind, pkt) != 0) {
+        dump_header(dump->r, name, name_len, qtype, qclass, kind, dnssec_form, pkt) != 0) {
         dump->unprintable++;
         ldns_pkt_free(pkt);
         return true;

@@ -2,7 +2,10 @@
  *
  * A job is one resolution of resolve.c (which owns the route -- forward zone, iteration,
  * the forward-first fall-back -- and the answer's way into the cache); the mesh only joins
- * the clients asking the same, bounds how many run, and answers the waiters.
+ * the clients asking the same, bounds how many run, and answers the waiters -- each in its
+ * own form of the answer (mesh_answer_for): with its DNSSEC records for a client that set
+ * DO, without for the others; a bogus answer's data only for a client that set CD, the
+ * others getting SERVFAIL with the validator's EDE.
  *
  * Invariant: a key has at most one job; every waiter of a job is answered exactly once,
  * when the job ends (from the result, or SERVFAIL), or, with serve-stale, from the expired
@@ -195,7 +198,7 @@ static bool answer_stale(struct mesh *m, const struct wire_query *q, const struc
 {
     uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];  /* finished in place, as a cache hit is */
     size_t len = cache_lookup_stale(m->d->cache, q->qname_lc, q->qname_len, q->qtype,
-                                    q->qclass, time(NULL), buf, WIRE_MAX_UDP, NULL);
+                                    q->qclass, q->edns_do, time(NULL), buf, WIRE_MAX_UDP, NULL);
     if (len == 0)
         return false;
     reply_stale(m->ctx, q, t, buf, len, buf, sizeof buf);
@@ -239,7 +242,17 @@ static bool resolution_failed(const struct resolve_answer *ans)
     return rcode < 0 || rcode == WIRE_RCODE_SERVFAIL || rcode == WIRE_RCODE_REFUSED;
 }
 
-/* Answers every waiter: from ans, or SERVFAIL saying why (ans NULL: the job was dropped
+const uint8_t *mesh_answer_for(const struct resolve_answer *ans, const struct wire_query *q,
+                               size_t *len)
+{
+    if (!ans || !ans->msg || (ans->bogus && !(q->flags_lo & 0x10)))
+        return NULL;
+    bool dnssec = q->edns_do && ans->dnssec_msg;
+    *len = dnssec ? ans->dnssec_len : ans->len;
+    return dnssec ? ans->dnssec_msg : ans->msg;
+}
+
+/* Answers every waiter: from ans (its form: mesh_answer_for), or SERVFAIL saying why (ans NULL: the job was dropped
  * for room) -- with serve-stale, a failed resolution's waiters from the expired entry when
  * there is one, and a failed refresh starts the entry's back-off (cache.h), so the next
  * clients are answered stale at once. */
@@ -256,12 +269,13 @@ static void answer_waiters(struct mesh *m, struct mesh_job *job, const struct re
     for (struct mesh_waiter *w = job->waiters; w; w = w->next) {
         if (stale && answer_stale(m, &w->q, &w->target))
             continue;
-        bool cd = w->q.flags_lo & 0x10;
-        if (ans && ans->msg && ans->bogus && cd)
+        size_t len;
+        const uint8_t *msg = mesh_answer_for(ans, &w->q, &len);
+        if (ans && ans->msg && ans->bogus && msg)
             m->ctx->stats.val_bogus_cd++;
-        if (ans && ans->msg && (!ans->bogus || cd)) {   /* per client, as the other sources count */
+        if (msg) {                  /* per client, as the other sources of answers count */
             stats_count_resolved(&m->ctx->stats, ans->source, 1);
-            reply_answer(m->ctx, &w->q, &w->target, ans->msg, ans->len);
+            reply_answer(m->ctx, &w->q, &w->target, msg, len);
         } else {
             reply_error_ede(m->ctx, &w->q, &w->target, WIRE_RCODE_SERVFAIL, why->ede, why->text);
         }

@@ -2,7 +2,8 @@
  *
  * The first client to ask (name, type, class) on a cache miss starts a resolution; every
  * client asking the same while it runs joins it, and all are answered from the one
- * result of resolve.c, each in its own ID, case and EDNS size. The answer is cached (by
+ * result of resolve.c, each in its own ID, case and EDNS size, and in its form (DNSSEC
+ * records for clients that set DO; bogus data for clients that set CD only). The answer is cached (by
  * resolve.c) before the waiters are answered. Waiters are answered through their target's
  * reply callback (reply.h), so the mesh knows nothing of the listener or of request.c. */
 #ifndef MESH_H
@@ -11,8 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 struct mesh;
 struct reply_target;
+struct resolve_answer;
 struct thread_ctx;
 struct wire_query;
 
@@ -32,5 +36,12 @@ void mesh_resolve(struct mesh *m, const struct wire_query *q, const struct reply
  * prefetches hold their share (a tenth) of this mesh's jobs or the jobs are full -- a
  * prefetch never drops a client's resolution. */
 void mesh_prefetch(struct mesh *m, const struct wire_query *q);
+
+/* What one waiter of a resolution gets from its outcome: the form for DO clients when it set
+ * DO, else the plain one (*len set); NULL -- SERVFAIL saying ans->why -- when there is no
+ * answer, or when it is bogus (DNSSEC) and the client did not set CD (RFC 4035 3.2.2: only
+ * a CD client gets bogus data). A pure function (tests/unit/test_mesh.c). */
+const uint8_t *mesh_answer_for(const struct resolve_answer *ans, const struct wire_query *q,
+                               size_t *len);
 
 #endif

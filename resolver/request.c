@@ -4,7 +4,9 @@
  * same reply_finish (reply.c) as cache hits and upstream answers, so every reply is shaped
  * in one place. What it refuses or does not serve says why in an Extended DNS Error: the
  * ACL 18 (Prohibited), zone transfers, other classes and opcodes 21 (Not Supported). The
- * cache-hit path allocates nothing: the reply is assembled in stack buffers. */
+ * cache-hit path allocates nothing: the reply is assembled in stack buffers, for a client
+ * that set DO (its form of the answer, with the DNSSEC records: cache.h) as for one that
+ * did not. */
 #include "request.h"
 
 #include <string.h>
@@ -128,7 +130,7 @@ static bool answer_from_cache(struct thread_ctx *ctx, const struct wire_query *q
     uint8_t buf[WIRE_MAX_UDP + WIRE_MAX_NAME];
     struct cache_hit hit;
     size_t len = cache_lookup_client(ctx->d->cache, q->qname_lc, q->qname_len, q->qtype,
-                                     q->qclass, time(NULL), buf, WIRE_MAX_UDP, &hit);
+                                     q->qclass, q->edns_do, time(NULL), buf, WIRE_MAX_UDP, &hit);
     if (len == 0) {
         ctx->stats.cache_misses++;
         return false;

@@ -30,9 +30,11 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
+#include "config.h"
 #include "context.h"
 #include "ede.h"
 #include "log.h"
+#include "msgform.h"
 #include "response.h"
 #include "trace.h"
 #include "wire.h"
@@ -54,6 +56,7 @@ struct resolve {
     double stage_started;
     struct resolve_reason why;      /* the running stage's failure, once it says so */
     struct sockaddr_storage avoid;  /* q.avoid points here on a retry */
+    bool bogus;                     /* the answer being finished failed its check */
     resolve_done_fn *done;
     void *arg;
 };
@@ -121,14 +124,6 @@ static bool walk(struct resolve *r, const char *why)
     return false;
 }
 
-/* The answer as clients get it: AA cleared, a positive answer without its authority and
- * additional sections. Returns the new length. */
-static size_t client_form(uint8_t *msg, size_t len)
-{
-    msg[2] &= (uint8_t)~0x04;
-    return wire_answer_only(msg, len);
-}
-
 void resolve_trace_route(const struct resolve_query *q, const char *verdict, const char *fmt, ...)
 {
     struct trace_step *s = trace_add(q->trace, TRACE_ROUTE, 0);
@@ -178,7 +173,7 @@ static ldns_rdf *chain_end(const ldns_pkt *pkt)
  * the same verdict for the chain's last name: stored for that name too, with the SOA, so
  * asking it directly is a hit (RFC 2308 3). */
 static void store_chain_end(struct cache *cache, const uint8_t *msg, size_t len,
-                            uint16_t qtype, uint16_t qclass, time_t now)
+                            uint16_t qtype, uint16_t qclass, enum cache_do_form how, time_t now)
 {
     ldns_pkt *pkt = NULL;
     const ldns_rr *soa = NULL;
@@ -202,51 +197,88 @@ static void store_chain_end(struct cache *cache, const uint8_t *msg, size_t len,
         ldns_rr_free(soa_copy);
     ldns_rr_list_deep_free(authority);
     if (wire && ldns_rdf_size(end) <= WIRE_MAX_NAME)
-        cache_store(cache, ldns_rdf_data(end), ldns_rdf_size(end), qtype, qclass, wire,
-                    wire_len, now);
+        cache_store_forms(cache, ldns_rdf_data(end), ldns_rdf_size(end), qtype, qclass, wire,
+                          wire_len, how, NULL, 0, now);
     free(wire);
     ldns_rdf_deep_free(end);
     ldns_pkt_free(pkt);
 }
 
-size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
-                            uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
-                            time_t now, uint8_t *out, size_t cap)
+bool resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
+                          uint16_t qtype, uint16_t qclass, struct msgform *f, time_t now,
+                          bool *dnssec_stored)
 {
-    *len = client_form(msg, *len);
-    if (cache_store(cache, qname_lc, qname_len, qtype, qclass, msg, *len, now) != 0)
-        return 0;
-    store_chain_end(cache, msg, *len, qtype, qclass, now);
-    return cache_lookup(cache, qname_lc, qname_len, qtype, qclass, now, out, cap, NULL);
+    enum cache_do_form how = f->same ? CACHE_DO_SAME : CACHE_DO_OWN;
+    size_t n, m;
+
+    *dnssec_stored = false;
+    if (cache_store_forms(cache, qname_lc, qname_len, qtype, qclass, f->plain, f->plain_len, how,
+                          f->dnssec, f->dnssec_len, now) != 0)
+        return false;
+    store_chain_end(cache, f->plain, f->plain_len, qtype, qclass,
+                    f->same ? CACHE_DO_SAME : CACHE_DO_MISSING, now);
+    n = cache_lookup(cache, qname_lc, qname_len, qtype, qclass, now, f->plain, sizeof f->plain,
+                     NULL);
+    if (n == 0)
+        return false;
+    f->plain_len = n;
+    m = cache_lookup_do(cache, qname_lc, qname_len, qtype, qclass, now, f->dnssec,
+                        sizeof f->dnssec, NULL);
+    if (m) {
+        f->dnssec_len = m;
+        *dnssec_stored = true;
+    }
+    return true;
+}
+
+/* The answer a stage found, as `done` hands it on: split into the two forms (f), stored
+ * unless bogus or from before a flush; the stages that passed it on are told. */
+static void finish_answer(struct resolve *r, uint8_t *msg, size_t len, size_t stage,
+                          struct msgform *f, struct resolve_answer *ans)
+{
+    struct daemon *d = r->q.ctx->d;
+    bool dnssec_stored = false;
+
+    ans->why = (struct resolve_reason){ EDE_NONE, NULL };
+    /* AD is the validator's word alone: without validation, or on a bogus answer, an AD
+     * an upstream set is not ours to repeat */
+    if (len >= WIRE_HEADER_LEN && (!d->anchors || r->bogus))
+        msg[3] &= (uint8_t)~0x20;
+    if (msgform_split(msg, len, r->q.qtype, f) != 0) {
+        ans->msg = NULL;
+        ans->why = (struct resolve_reason){ EDE_OTHER, "unusable answer" };
+        return;
+    }
+    if (r->bogus) {
+        ans->bogus = true;
+        ans->why = r->why;
+    } else if (r->opt.generation == d->cache_generation) {
+        ans->cached = resolve_store_answer(d->cache, r->q.qname_lc, r->q.qname_len, r->q.qtype,
+                                           r->q.qclass, f, time(NULL), &dnssec_stored);
+    }
+    ans->msg = f->plain;
+    ans->len = f->plain_len;
+    ans->dnssec_msg = f->same ? f->plain : f->dnssec;
+    ans->dnssec_len = f->same ? f->plain_len : f->dnssec_len;
+    for (size_t i = 0; ans->cached && dnssec_stored && i < stage; i++)  /* those that passed */
+        if (resolve_route[i]->answered)
+            resolve_route[i]->answered(&r->q, ans->dnssec_msg, ans->dnssec_len);
 }
 
 /* bogus: msg failed a check and goes out unstored, for CD clients (resolve.h). */
 static void finish(struct resolve *r, uint8_t *msg, size_t len, bool bogus)
 {
-    struct daemon *d = r->q.ctx->d;
-    uint8_t cached[WIRE_MAX_UDP];
+    struct msgform f;               /* the answer's two forms (128 KiB: a cold path) */
     size_t stage = !msg ? (r->stage < resolve_route_len ? r->stage : 0) : r->answered_by;
     struct resolve_answer ans = { .msg = msg, .len = len, .source = resolve_route[stage]->name,
-                                  .why = r->why, .bogus = bogus };
+                                  .why = r->why };
 
-    if (msg && (bogus || r->q.unchecked)) {
-        if (bogus)
-            len = client_form(msg, len);
-        ans.len = len;
+    if (msg && r->q.unchecked) {    /* the validator's own question: as found, unstored */
+        ans.dnssec_msg = msg;
+        ans.dnssec_len = len;
     } else if (msg) {
-        size_t n = 0;
-        ans.why = (struct resolve_reason){ EDE_NONE, NULL };
-        if (r->opt.generation == d->cache_generation)
-            n = resolve_store_answer(d->cache, r->q.qname_lc, r->q.qname_len, r->q.qtype,
-                                     r->q.qclass, msg, &len, time(NULL), cached, sizeof cached);
-        else
-            len = client_form(msg, len);
-        ans.msg = n ? cached : msg;
-        ans.len = n ? n : len;
-        ans.cached = n > 0;
-        for (size_t i = 0; n && i < stage; i++)   /* the stages that passed it on */
-            if (resolve_route[i]->answered)
-                resolve_route[i]->answered(&r->q, cached, n);
+        r->bogus = bogus;
+        finish_answer(r, msg, len, stage, &f, &ans);
     }
     r->state = NULL;
     resolve_done_fn *done = r->done;

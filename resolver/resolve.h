@@ -9,7 +9,9 @@
  * `iterate` (from the root hints down). The route -- forward, iterate, the forward-first
  * fall-back -- therefore exists once, as the order of the table and the verdicts of its
  * stages. An answer is stored in the message cache (resolve_store_answer) before `done`
- * gets it, so the first client sees the TTLs every later hit will see.
+ * gets it, so the first client sees the TTLs every later hit will see. It is stored in two
+ * forms (msgform.h, cache.h): for clients without DO and for DO clients, and `done` gets
+ * both, since the clients waiting on one resolution may be of either kind.
  *
  * A new stage (a shared cache in front, DNSSEC validation, TLS to upstreams) is one file
  * defining a `struct resolve_stage` plus one row in the table; the stages never call one
@@ -61,11 +63,14 @@ struct resolve_options {
 
 /* The outcome handed to `done`: msg == NULL means every stage failed (answer SERVFAIL,
  * saying `why`). msg is the stored copy (TTLs clamped as every hit will see them) when
- * `cached`, else the answer as resolved; valid only during the call. source: the stage
- * that answered (or failed). */
+ * `cached`, else the answer as resolved; valid only during the call. msg is the form for
+ * clients without DO, dnssec_msg the one for DO clients (the same pointer when the answer
+ * has no DNSSEC records; NULL when msg is). source: the stage that answered (or failed). */
 struct resolve_answer {
     const uint8_t *msg;
     size_t len;
+    const uint8_t *dnssec_msg;
+    size_t dnssec_len;
     bool cached;
     const char *source;
     struct resolve_reason why;      /* msg == NULL, or bogus: why */
@@ -105,8 +110,9 @@ struct resolve_stage {
     enum resolve_verdict (*start)(struct resolve *r, void **state, const char **why);
     void (*cancel)(void *state);
     /* Optional (NULL: none). Told of the answer a later stage found, once it is in the
-     * local cache: msg is the stored copy (valid during the call only). The shared cache
-     * writes it back this way; the stage must not block or call back into resolve. */
+     * local cache: msg is the stored copy of the form for DO clients (which holds the plain
+     * form too: msgform.h; valid during the call only). The shared cache writes it back
+     * this way; the stage must not block or call back into resolve. */
     void (*answered)(const struct resolve_query *q, const uint8_t *msg, size_t len);
     /* Optional (NULL: none). A row with `check` and no `start` is a checking stage (the
      * validator): it never answers on its own, but sees every answer a stage before it
@@ -149,13 +155,19 @@ void resolve_checked(struct resolve *r, uint8_t *msg, size_t len, bool bogus);
 
 /* ---- the answer's way into the cache ----------------------------------------------------- */
 
-/* Stores an answer for (qname, qtype, qclass) in the message cache: AA cleared (we are not
- * the authority for data we fetched); a positive answer keeps only its answer section; a
- * negative one at the end of a CNAME chain keeps its SOA and is stored for the chain's
- * last name too (RFC 2308 section 3), so asking that name directly is a hit. Copies the stored entry into out and returns its length; 0 when nothing was stored (then
- * msg, *len updated, is the answer to send). */
-size_t resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
-                            uint16_t qtype, uint16_t qclass, uint8_t *msg, size_t *len,
-                            time_t now, uint8_t *out, size_t cap);
+struct msgform;
+
+/* Stores an answer for (qname, qtype, qclass) in the message cache in the two forms
+ * msgform_split made of it (AA cleared: we are not the authority for data we fetched; a
+ * positive answer keeps only its answer section, and for DO clients its RRSIGs and a
+ * wildcard proof): both, or one when they are the same. A negative one at the end of a
+ * CNAME chain keeps its SOA and is stored for the chain's last name too (RFC 2308 section
+ * 3), so asking that name directly is a hit (for DO clients only when the answer has no
+ * DNSSEC records: that entry has no proof). On success f's forms are replaced by the stored
+ * copies (TTLs as every hit sees them), *dnssec_stored says whether DO clients will hit
+ * too, and true is returned; false when nothing was stored (f is unchanged). */
+bool resolve_store_answer(struct cache *cache, const uint8_t *qname_lc, size_t qname_len,
+                          uint16_t qtype, uint16_t qclass, struct msgform *f, time_t now,
+                          bool *dnssec_stored);
 
 #endif

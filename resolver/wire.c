@@ -330,11 +330,10 @@ size_t wire_finish_reply(const struct wire_query *q, const uint8_t *body, size_t
     wire_put16(out, q->id);
     /* QR, the stored opcode and AA; the client's RD. TC is ours alone to set. */
     out[2] = (uint8_t)(0x80 | (body[2] & 0x7c) | (q->flags_hi & 0x01));
-    /* RA, the client's CD, the stored rcode; the stored AD (validated secure) only for a
-     * client that said it understands it, with DO or AD (RFC 6840 5.7) */
-    bool ad_wanted = q->edns_do || (q->flags_lo & 0x20);
-    out[3] = (uint8_t)(0x80 | (q->flags_lo & 0x10) | (body[3] & 0x0f) |
-                       (ad_wanted ? body[3] & 0x20 : 0));
+    /* RA, the client's CD, the stored rcode; AD when the stored answer was validated secure
+     * (the validator set it) and the client can use it: it set DO or AD (RFC 6840 5.7) */
+    bool ad = (body[3] & 0x20) && (q->edns_do || (q->flags_lo & 0x20));
+    out[3] = (uint8_t)(0x80 | (ad ? 0x20 : 0) | (q->flags_lo & 0x10) | (body[3] & 0x0f));
     memcpy(out + WIRE_HEADER_LEN, q->qname, q->qname_len);
     if (truncate) {
         memset(out + 6, 0, 6);              /* header + question only, and TC=1 */

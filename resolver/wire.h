@@ -28,6 +28,7 @@
 #define WIRE_AA(p)        (((p)[2] & 0x04) != 0)
 #define WIRE_TC(p)        (((p)[2] & 0x02) != 0)
 #define WIRE_RD(p)        (((p)[2] & 0x01) != 0)
+#define WIRE_AD(p)        (((p)[3] & 0x20) != 0)
 #define WIRE_CD(p)        (((p)[3] & 0x10) != 0)
 #define WIRE_RCODE(p)     ((p)[3] & 0x0f)
 
@@ -139,8 +140,9 @@ size_t wire_build_error(const struct wire_query *q, int rcode, uint16_t our_edns
 /* ---- replies built from a stored message ------------------------------------------ */
 
 /* Turns `body` (a complete response message without OPT, as stored in the cache) into the
- * reply for query q, in out: ID and RD/CD from the query, QR=1 and RA=1, the question
- * name in the client's case, an OPT record (size our_edns_size, the DO bit echoed) when
+ * reply for query q, in out: ID and RD/CD from the query, QR=1 and RA=1, AD when body has
+ * it (validated secure) and the client set DO or AD (RFC 6840 5.7), the question name in
+ * the client's case, an OPT record (size our_edns_size, the DO bit echoed) when
  * the client sent EDNS. If the result exceeds `limit` (the client's UDP size, or 65535
  * over TCP) or `cap`, the reply is cut to header + question (+ OPT) with TC=1. Returns the
  * length, or 0 if the body's question is not q's or cap cannot even hold the question.

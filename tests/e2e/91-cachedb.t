@@ -102,8 +102,9 @@ is "$(stat_get cachedb.misses)" $(( m1 + 1 )) "after flush-zone txt.example.test
 cmp_ok "$(( $(nsd_queries) - q0 ))" -eq 1 "... resolved at NSD"
 
 # --- a value corrupted by hand is refused ---------------------------------------------------
-# the key: PREFIX + the first 32 hex digits of HMAC-SHA256(secret, wire name | type | class | DO)
-key_of() { printf "$1"'\x00\x01\x00\x01\x00' | openssl dgst -sha256 -hmac "$SECRET" | awk '{print substr($NF, 1, 32)}'; }
+# the key: PREFIX + the first 32 hex digits of HMAC-SHA256(secret, wire name | type | class | DO),
+# DO 1: the value is the answer's form for DO clients
+key_of() { printf "$1"'\x00\x01\x00\x01\x01' | openssl dgst -sha256 -hmac "$SECRET" | awk '{print substr($NF, 1, 32)}'; }
 mailkey=$PREFIX$(key_of '\x04mail\x07example\x04test\x00')
 use 1; rq mail.example.test A >/dev/null
 stored() { [ "$(rcli exists "$mailkey")" = 1 ]; }

@@ -34,6 +34,7 @@
 #include "classify.h"
 #include "config.h"
 #include "delegpt.h"
+#include "msgform.h"
 #include "resolve.h"
 #include "state.h"
 #include "response.h"
@@ -158,12 +159,30 @@ static void check_cached_ttls(const uint8_t *msg, size_t len)
     FUZZ_CHECK(pos == len);
 }
 
-/* resolve.c finish: store (resolve_store_answer), read back, and answer a client asking in
- * its own case. */
+/* The form for clients without DO holds no record only DO clients get. */
+static void check_plain_form(const uint8_t *msg, size_t len, uint16_t qtype)
+{
+    size_t pos = wire_skip_question(msg, len);
+    unsigned an = WIRE_ANCOUNT(msg), ns = WIRE_NSCOUNT(msg);
+    unsigned count = an + ns + WIRE_ARCOUNT(msg);
+    struct wire_rr rr;
+
+    FUZZ_CHECK(pos != 0);
+    for (unsigned i = 0; i < count; i++) {
+        pos = wire_parse_rr(msg, len, pos, &rr);
+        FUZZ_CHECK(pos != 0);
+        FUZZ_CHECK(!msgform_dnssec_only(rr.type, i < an ? 0 : i < an + ns ? 1 : 2, qtype));
+    }
+}
+
+/* resolve.c finish: split into the two forms, store (resolve_store_answer), read back, and
+ * answer a client asking in its own case. */
 static void store_and_answer(const uint8_t *qname_lc, size_t qname_len, uint16_t qtype,
                              uint16_t qclass, uint8_t *msg, size_t len, uint8_t ctrl)
 {
     static uint8_t cached[WIRE_MAX_UDP + WIRE_MAX_NAME];
+    static struct msgform f;
+    bool dnssec_stored;
     struct cache_limits lim = state_cache_limits(fz.cfg);
     struct cache *cache = cache_new(&lim);
     time_t now = time(NULL);
@@ -172,13 +191,19 @@ static void store_and_answer(const uint8_t *qname_lc, size_t qname_len, uint16_t
 
     if (!cache)
         fuzz_die("cache_new");
-    size_t n = resolve_store_answer(cache, qname_lc, qname_len, qtype, qclass, msg, &len, now,
-                                    cached, WIRE_MAX_UDP);
-    if (n == 0) {
+    if (msgform_split(msg, len, qtype, &f) != 0) {
         cache_free(cache);
         return;
     }
-    FUZZ_CHECK(n == len);
+    check_plain_form(f.plain, f.plain_len, qtype);
+    if (!resolve_store_answer(cache, qname_lc, qname_len, qtype, qclass, &f, now,
+                              &dnssec_stored)) {
+        cache_free(cache);
+        return;
+    }
+    size_t n = f.plain_len;
+    memcpy(cached, f.plain, n);
+    check_plain_form(cached, n, qtype);
     check_cached_ttls(cached, n);
 
     /* the client asks in its own case, with or without EDNS */

@@ -108,7 +108,7 @@ static size_t client_lookup(struct cache *c, const char *name, time_t now, struc
 {
     uint8_t out[WIRE_MAX_UDP];
     struct key k = key_of(name);
-    return cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, now, out,
+    return cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, false, now, out,
                                sizeof out, hit);
 }
 
@@ -616,17 +616,19 @@ struct walk_seen {
     int count, negative, stop_after;
     uint32_t ttl_left;
     long long msg_ttl;
+    int dnssec_forms;               /* entries whose DO clients get another form */
 };
 
 static bool walk_cb(const uint8_t *name, size_t name_len, uint16_t qtype, uint16_t qclass,
-                    enum cache_kind kind, const uint8_t *msg, size_t len, uint32_t ttl_left,
-                    void *arg)
+                    enum cache_kind kind, bool dnssec_form, const uint8_t *msg, size_t len,
+                    uint32_t ttl_left, void *arg)
 {
     struct walk_seen *w = arg;
     struct key k = key_of("www.example.com.");
 
     (void)qclass;
     w->count++;
+    w->dnssec_forms += dnssec_form;
     if (kind == CACHE_NEGATIVE)
         w->negative++;
     if (qtype == WIRE_TYPE_A && name_len == k.len && memcmp(name, k.name, k.len) == 0) {
@@ -642,7 +644,7 @@ static void test_walk(void)
     struct msg a = build_a("www.example.com.", 300);
     struct msg b = build_a("short.example.com.", 10);
     struct msg nx = build_negative("nx.example.org.", LDNS_RCODE_NXDOMAIN, 300, 300);
-    struct walk_seen w = { 0, 0, 0, 0, -1 };
+    struct walk_seen w = { 0, 0, 0, 0, -1, 0 };
 
     store(c, "www.example.com.", WIRE_TYPE_A, a, T0);
     store(c, "short.example.com.", WIRE_TYPE_A, b, T0);
@@ -653,7 +655,7 @@ static void test_walk(void)
     is_int(w.ttl_left, 280, "walk: remaining lifetime counted down");
     is_int(w.msg_ttl, 280, "walk: the message's TTLs counted down");
     is_int(cache_entries(c), 3, "walk: removes nothing");
-    w = (struct walk_seen){ 0, 0, 1, 0, -1 };
+    w = (struct walk_seen){ 0, 0, 1, 0, -1, 0 };
     is_int(cache_walk(c, T0, walk_cb, &w), 1, "walk: stops when the callback says so");
     free(a.wire);
     free(b.wire);
@@ -739,7 +741,8 @@ static size_t stale_lookup(struct cache *c, const char *name, time_t now, uint8_
                            size_t cap, enum cache_kind *kind)
 {
     struct key k = key_of(name);
-    return cache_lookup_stale(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, now, out, cap, kind);
+    return cache_lookup_stale(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, false, now, out, cap,
+                              kind);
 }
 
 static void backoff(struct cache *c, const char *name, time_t now)
@@ -816,7 +819,7 @@ static void test_stale_backoff(void)
     backoff(c, "www.example.com.", exp);
     uint8_t cout[WIRE_MAX_UDP];
     struct key k = key_of("www.example.com.");
-    len = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, exp + 1, cout,
+    len = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, false, exp + 1, cout,
                               sizeof cout, &hit);
     ok(len > 0 && hit.stale, "after a failed refresh a client's lookup is served stale");
     is_int(ttl_in(cout, len, LDNS_SECTION_ANSWER, 0), CACHE_STALE_TTL, "... TTL 30");
@@ -880,6 +883,171 @@ static void test_stale_evicted(void)
     free(m.wire);
 }
 
+
+/* ---- the two forms (DNSSEC) ------------------------------------------------------------ */
+
+#if defined(__SANITIZE_ADDRESS__)
+/* the sanitizer runtime's hook (its header ships with clang only) */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *));
+#define HAVE_MALLOC_HOOKS 1
+static volatile long mallocs;       /* counted by the sanitizer's allocator hook */
+static void count_malloc(const volatile void *p, size_t size)
+{
+    (void)p, (void)size;
+    mallocs++;
+}
+static void ignore_free(const volatile void *p)
+{
+    (void)p;
+}
+#endif
+
+static struct msg build_signed_a(const char *qname, uint32_t ttl)
+{
+    char a[300], sig[400];
+    const char *answer[] = { a, sig, NULL };
+
+    snprintf(a, sizeof a, "%s %u IN A 192.0.2.1", qname, ttl);
+    snprintf(sig, sizeof sig, "%s %u IN RRSIG A 13 3 %u 20300101000000 20200101000000 1234 "
+             "example.com. AAAA", qname, ttl, ttl);
+    return build(qname, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, answer, NULL, NULL);
+}
+
+static int store_forms(struct cache *c, const char *name, struct msg plain,
+                       enum cache_do_form how, struct msg dnssec, time_t now)
+{
+    struct key k = key_of(name);
+    return cache_store_forms(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, plain.wire, plain.len,
+                             how, dnssec.wire, dnssec.len, now);
+}
+
+/* A DO client's lookup: the length, and whether the copy holds an RRSIG (answer RR 1). */
+static size_t do_lookup(struct cache *c, const char *name, time_t now, bool *signed_copy)
+{
+    uint8_t out[WIRE_MAX_UDP];
+    struct cache_hit hit;
+    struct key k = key_of(name);
+    size_t n = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, true, now, out,
+                                   sizeof out, &hit);
+    *signed_copy = n && WIRE_ANCOUNT(out) == 2;
+    return n;
+}
+
+static void test_forms(void)
+{
+    struct cache *c = new_cache(&default_limits);
+    struct msg plain = build_a("www.example.com.", 300);
+    struct msg dnssec = build_signed_a("www.example.com.", 300);
+    struct msg none = { NULL, 0 };
+    uint8_t out[WIRE_MAX_UDP];
+    bool sig = false;
+
+    is_int(store_forms(c, "www.example.com.", plain, CACHE_DO_OWN, dnssec, T0), 0,
+           "forms: both stored");
+    is_int(cache_entries(c), 2, "forms: two entries");
+    size_t n = lookup(c, "www.example.com.", WIRE_TYPE_A, T0 + 10, out, sizeof out, NULL);
+    ok(n == plain.len && WIRE_ANCOUNT(out) == 1, "forms: a client without DO gets the plain form");
+    ok(do_lookup(c, "www.example.com.", T0 + 10, &sig) == dnssec.len && sig,
+       "forms: a DO client gets the DNSSEC form");
+    is_int(ttl_in(out, n, LDNS_SECTION_ANSWER, 0), 290, "forms: TTLs counted down (plain)");
+    n = cache_lookup_do(c, key_of("www.example.com.").name,
+                        key_of("www.example.com.").len, WIRE_TYPE_A, WIRE_CLASS_IN, T0 + 10, out,
+                        sizeof out, NULL);
+    ok(n == dnssec.len && ttl_in(out, n, LDNS_SECTION_ANSWER, 1) == 290,
+       "forms: cache_lookup_do, the RRSIG's TTL counted down too");
+
+    /* walk (dump): the plain form only, saying there is another */
+    struct walk_seen w = { 0, 0, 0, 0, -1, 0 };
+    is_int(cache_walk(c, T0, walk_cb, &w), 1, "forms: walk sees the plain entry only");
+    ok(w.dnssec_forms == 1, "forms: ... told that DO clients get another form");
+
+    /* a new answer without DNSSEC records: the old DNSSEC form goes, DO clients get plain */
+    is_int(store(c, "www.example.com.", WIRE_TYPE_A, plain, T0 + 20), 0, "forms: replaced by one form");
+    is_int(cache_entries(c), 1, "forms: one entry left");
+    ok(do_lookup(c, "www.example.com.", T0 + 20, &sig) == plain.len && !sig,
+       "forms: a DO client now gets the plain form (it has nothing else)");
+
+    /* the DNSSEC records are lost (a dump, a synthesised entry): DO clients miss */
+    is_int(store_forms(c, "www.example.com.", plain, CACHE_DO_MISSING, none, T0 + 30), 0,
+           "forms: plain only, DNSSEC form missing");
+    ok(do_lookup(c, "www.example.com.", T0 + 30, &sig) == 0, "forms: ... a DO client misses");
+    ok(present(c, "www.example.com.", WIRE_TYPE_A, T0 + 30), "forms: ... a plain client hits");
+
+    /* the DNSSEC form alone refused (not a cacheable message): DO clients miss */
+    struct msg broken = { dnssec.wire, dnssec.len - 2 };
+    is_int(store_forms(c, "www.example.com.", plain, CACHE_DO_OWN, broken, T0 + 40), 0,
+           "forms: the DNSSEC form refused alone");
+    ok(do_lookup(c, "www.example.com.", T0 + 40, &sig) == 0, "forms: ... a DO client misses");
+    is_int(cache_entries(c), 1, "forms: ... only the plain entry is there");
+
+    /* an uncacheable answer stores neither form */
+    struct msg sf = build("x.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, NULL, NULL, NULL);
+    is_int(store_forms(c, "x.example.com.", sf, CACHE_DO_OWN, dnssec, T0), -1,
+           "forms: SERVFAIL: nothing stored");
+    ok(do_lookup(c, "x.example.com.", T0, &sig) == 0, "forms: ... not even the DNSSEC form");
+
+    /* flush NAME takes both forms */
+    store_forms(c, "www.example.com.", plain, CACHE_DO_OWN, dnssec, T0 + 50);
+    struct key k = key_of("www.example.com.");
+    is_int(cache_flush_name(c, k.name, k.len), 2, "forms: flush NAME removes both forms");
+
+#ifdef HAVE_MALLOC_HOOKS
+    /* the DO hit is the fast path: a copy and patches, no allocation */
+    store_forms(c, "www.example.com.", plain, CACHE_DO_OWN, dnssec, T0);
+    struct cache_hit hit;
+    k = key_of("www.example.com.");         /* (ldns allocates the key) */
+    __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
+    mallocs = 0;
+    size_t n_do = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, true, T0 + 1,
+                                      out, sizeof out, &hit);
+    long do_mallocs = mallocs;
+    sig = WIRE_ANCOUNT(out) == 2;
+    mallocs = 0;
+    size_t n_plain = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, false,
+                                         T0 + 1, out, sizeof out, &hit);
+    long plain_mallocs = mallocs;
+    __sanitizer_install_malloc_and_free_hooks(NULL, NULL);
+    ok(n_do > 0 && sig && do_mallocs == 0, "forms: a DO hit allocates nothing (%ld)", do_mallocs);
+    ok(n_plain > 0 && plain_mallocs == 0, "forms: a plain hit allocates nothing (%ld)", plain_mallocs);
+#endif
+    free(sf.wire);
+    free(plain.wire);
+    free(dnssec.wire);
+    cache_free(c);
+}
+
+static void test_forms_stale(void)
+{
+    struct cache_limits limits = default_limits;
+    limits.stale_max_age = 3600;
+    struct cache *c = new_cache(&limits);
+    struct msg plain = build_a("www.example.com.", 100);
+    struct msg dnssec = build_signed_a("www.example.com.", 100);
+    uint8_t out[WIRE_MAX_UDP];
+    struct key k = key_of("www.example.com.");
+    struct cache_hit hit;
+    time_t exp = T0 + 100;
+
+    store_forms(c, "www.example.com.", plain, CACHE_DO_OWN, dnssec, T0);
+    size_t n = cache_lookup_stale(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, true, exp + 1,
+                                  out, sizeof out, NULL);
+    ok(n == dnssec.len && WIRE_ANCOUNT(out) == 2, "forms stale: a DO client's stale copy is its form");
+    n = cache_lookup_stale(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, false, exp + 1, out,
+                           sizeof out, NULL);
+    ok(n == plain.len && WIRE_ANCOUNT(out) == 1, "forms stale: ... a plain client's the plain one");
+    cache_stale_backoff(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, exp + 1);
+    n = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, true, exp + 2, out,
+                            sizeof out, &hit);
+    ok(n == dnssec.len && hit.stale, "forms stale: the back-off holds for the DNSSEC form");
+    n = cache_lookup_client(c, k.name, k.len, WIRE_TYPE_A, WIRE_CLASS_IN, false, exp + 2, out,
+                            sizeof out, &hit);
+    ok(n == plain.len && hit.stale, "forms stale: ... and for the plain one");
+    free(plain.wire);
+    free(dnssec.wire);
+    cache_free(c);
+}
+
 int main(void)
 {
     test_positive();
@@ -898,5 +1066,7 @@ int main(void)
     test_stale_kept();
     test_stale_backoff();
     test_stale_evicted();
+    test_forms();
+    test_forms_stale();
     return done_testing();
 }

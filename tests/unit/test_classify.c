@@ -568,8 +568,25 @@ static void test_dnssec_ds(void)
 
     classify(&(struct reply){ "sec.", "secure.sec.", NULL, LDNS_RR_TYPE_DS, 0, false, NOERROR,
                               NULL, child, glue, 0, 0, true }, &run);
+    ok(run.v.kind == CLASSIFY_ANSWER && count(run.v.answer) == 1 &&
+       ldns_rr_get_type(ldns_rr_list_rr(run.v.answer, 0)) == LDNS_RR_TYPE_DS,
+       "a DS query answered by a referral to its own name: the referral's DS is the answer");
+    run_free(&run);
+
+    static const char *const child_nsec[] = { "insecure.sec. 300 IN NS ns1.insecure.sec.",
+        "insecure.sec. 60 IN NSEC nsec3.sec. NS RRSIG NSEC",
+        SIG("insecure.sec.", "NSEC", "2", "sec."), NULL };
+    static const char *const bare[] = { "insecure.sec. 300 IN NS ns1.insecure.sec.", NULL };
+    static const char *const bare_glue[] = { "ns1.insecure.sec. 300 IN A 127.55.10.2", NULL };
+    classify(&(struct reply){ "sec.", "insecure.sec.", NULL, LDNS_RR_TYPE_DS, 0, false, NOERROR,
+                              NULL, child_nsec, bare_glue, 0, 0, true }, &run);
+    ok(run.v.kind == CLASSIFY_NODATA, "... its NSEC proof of no DS makes a NODATA");
+    is_str(types_of(run.v.denial), "NSEC RRSIG/NSEC", "... with that proof");
+    run_free(&run);
+    classify(&(struct reply){ "sec.", "insecure.sec.", NULL, LDNS_RR_TYPE_DS, 0, false, NOERROR,
+                              NULL, bare, bare_glue, 0, 0, true }, &run);
     ok(run.v.kind == CLASSIFY_LAME && strstr(run.v.why, "DS"),
-       "a DS query answered by a referral to the DS's own name: LAME (not the parent side)");
+       "... with neither: LAME (not the parent side)");
     run_free(&run);
 
     classify(&(struct reply){ "sec.", "www.secure.sec.", NULL, LDNS_RR_TYPE_DS, 0, false,

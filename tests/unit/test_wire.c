@@ -803,7 +803,7 @@ static void test_finish_reply(void)
     ok(!WIRE_RD(out), "finish_reply: RD clear when the query had none");
     ok(!WIRE_CD(out), "finish_reply: CD clear when the query had none");
     ok(!WIRE_TC(out), "finish_reply: TC of the body not copied");
-    ok(!(out[3] & 0x20), "finish_reply: AD never claimed");
+    ok(!(out[3] & 0x20), "finish_reply: no AD for a client without DO or AD");
 
     /* EDNS with DO */
     make_query(&p, 0x2222, 0x01, "WWW.example.com", WIRE_TYPE_A, 4096, true);
@@ -832,6 +832,44 @@ static void test_finish_reply(void)
        "finish_reply: EDNS without DO: OPT present, DO clear");
     ldns_pkt_free(reply);
     ldns_pkt_free(stored);
+}
+
+/* AD (RFC 6840 5.7): set when the stored answer has it (the validator proved it secure)
+ * and the client set DO or AD; never otherwise. CD is echoed whatever AD does. */
+static void test_finish_reply_ad(void)
+{
+    struct buf body = ldns_response("www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                                    answer_a, NULL, NULL);
+    struct buf secure = body;
+    struct buf p;
+    struct wire_query q;
+    uint8_t out[WIRE_MAX_UDP];
+    static const struct { unsigned lo; unsigned edns; bool dnssec_ok; bool secure, ad; const char *what; } cases[] = {
+        { 0x00, 0, false, true, false, "secure, plain query: no AD" },
+        { 0x20, 0, false, true, true, "secure, query with AD: AD" },
+        { 0x00, 1232, true, true, true, "secure, query with DO: AD" },
+        { 0x00, 1232, false, true, false, "secure, EDNS without DO or AD: no AD" },
+        { 0x30, 0, false, true, true, "secure, AD and CD: AD, CD echoed" },
+        { 0x20, 1232, true, false, false, "insecure (no AD stored), DO and AD: no AD" },
+    };
+
+    secure.b[3] |= 0x20;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_query(&p, 0x4242, 0x01, "www.example.com", WIRE_TYPE_A, cases[i].edns,
+                   cases[i].dnssec_ok);
+        p.b[3] = (uint8_t)cases[i].lo;
+        wire_parse_query(p.b, p.n, &q);
+        const struct buf *b = cases[i].secure ? &secure : &body;
+        size_t len = wire_finish_reply(&q, b->b, b->n, OUR_EDNS, 4096, out, sizeof out);
+        ok(len > 0 && WIRE_AD(out) == cases[i].ad && WIRE_CD(out) == ((cases[i].lo & 0x10) != 0),
+           "finish_reply AD: %s", cases[i].what);
+    }
+    /* in place, as a cache hit finishes it: the same */
+    make_query(&p, 0x4243, 0x01, "www.example.com", WIRE_TYPE_A, 1232, true);
+    wire_parse_query(p.b, p.n, &q);
+    struct buf copy = secure;
+    size_t len = wire_finish_reply(&q, copy.b, copy.n, OUR_EDNS, 4096, copy.b, sizeof copy.b);
+    ok(len > 0 && WIRE_AD(copy.b), "finish_reply AD: in place, DO client, secure: AD");
 }
 
 /* The cache-hit path finishes the cached copy in place (out == body): it must give exactly
@@ -1505,6 +1543,7 @@ int main(void)
     test_parse_query_errors();
     test_build_error();
     test_finish_reply();
+    test_finish_reply_ad();
     test_finish_reply_in_place();
     test_finish_reply_truncation();
     test_finish_reply_mismatch();
