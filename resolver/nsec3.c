@@ -312,12 +312,18 @@ enum nsec3_result nsec3_prove_nodata(const ldns_rr_list *nsec3s, const ldns_rdf 
         return r;
     if ((m = find(&pf, qname, false)))
         return verdict(&pf, matching_lacks(m, qtype));
+    bool enclosed = closest_encloser(&pf, qname, &ce, &next_cover);
     /* wildcard NODATA (RFC 5155 8.7): the encloser's wildcard matches, without the type */
-    bool proven = closest_encloser(&pf, qname, &ce, &next_cover) && (wild = wildcard_of(ce)) &&
-                  (m = find(&pf, wild, false)) && !has_type(m, qtype) &&
-                  !has_type(m, LDNS_RR_TYPE_CNAME);
+    bool proven = enclosed && (wild = wildcard_of(ce)) && (m = find(&pf, wild, false)) &&
+                  !has_type(m, qtype) && !has_type(m, LDNS_RR_TYPE_CNAME);
     ldns_rdf_deep_free(ce);
     ldns_rdf_deep_free(wild);
+    if (enclosed && opt_out(next_cover)) {
+        /* the name may be an unsigned delegation in an opt-out span (RFC 5155 8.6, 9.2):
+         * nothing is proven either way, the answer is insecure */
+        proof_end(&pf);
+        return NSEC3_INSECURE;
+    }
     return verdict(&pf, proven);
 }
 
@@ -334,9 +340,13 @@ enum nsec3_result nsec3_prove_wildcard_answer(const ldns_rr_list *nsec3s, const 
     if (labels >= n || labels < ldns_dname_label_count(zone))
         return verdict(&pf, false);
     ldns_rdf *next_closer = ldns_dname_clone_from(qname, n - (labels + 1));
-    bool proven = next_closer && find(&pf, next_closer, true);
+    const ldns_rr *cover = next_closer ? find(&pf, next_closer, true) : NULL;
     ldns_rdf_deep_free(next_closer);
-    return verdict(&pf, proven);
+    if (cover && opt_out(cover)) {  /* an unsigned delegation may hide there (RFC 5155 9.2) */
+        proof_end(&pf);
+        return NSEC3_INSECURE;
+    }
+    return verdict(&pf, cover != NULL);
 }
 
 enum nsec3_result nsec3_prove_no_ds(const ldns_rr_list *nsec3s, const ldns_rdf *name,

@@ -162,6 +162,20 @@ static void test_opt_out_and_limits(void)
     is_int(no_ds("d.example."), NSEC3_INSECURE, "opt-out over d.example: an insecure delegation");
     is_int(nx("d.example."), NSEC3_INSECURE, "NXDOMAIN in an opt-out span is only insecure");
     is_int(no_ds("ds.example."), NSEC3_NOT_PROVEN, "a signed delegation in an opt-out zone keeps its DS");
+    is_int(nodata("d.example.", LDNS_RR_TYPE_MX), NSEC3_INSECURE,
+           "NODATA for a name in an opt-out span: insecure (Deckard val_nsec3_optout_ad)");
+    ldns_rr_list_deep_free(cur);
+
+    struct node wild[] = {                      /* the spans between them opt-out */
+        { "example.", "SOA NS DNSKEY NSEC3PARAM RRSIG", {0}, "" },
+        { "w.example.", "", {0}, "" },
+        { "*.w.example.", "MX RRSIG", {0}, "" },
+    };
+    cur = chain(wild, 3, 1, 12, 1);
+    is_int(wildcard_answer("a.z.w.example.", 2), NSEC3_INSECURE,
+           "a wildcard answer whose next closer name is in an opt-out span: insecure (B.4)");
+    is_int(nodata("a.z.w.example.", LDNS_RR_TYPE_AAAA), NSEC3_INSECURE,
+           "... and so is a wildcard NODATA there (B.5)");
     ldns_rr_list_deep_free(cur);
 
     struct node many[] = { { "example.", "SOA NS RRSIG", {0}, "" }, { "a.example.", "A", {0}, "" } };
