@@ -90,12 +90,34 @@ static void take_delegation(const struct classify_input *in, struct classify_ver
         want_cached_all(v, v->glue, RR_TRUST_GLUE);
 }
 
+/* With dnssec, what a referral says of the child's DS: the DS RRset and its RRSIGs, or
+ * the NSEC/NSEC3 records (and theirs) that deny it, so the validator need not ask. */
+static void keep_ds_proof(const struct classify_input *in, struct classify_verdict *v,
+                          const ldns_rdf *child)
+{
+    ldns_rr_list *ds = response_rrset(in->resp, LDNS_SECTION_AUTHORITY, child, LDNS_RR_TYPE_DS);
+    ldns_rr_list *proof = ds ? ds : ldns_rr_list_new();
+    bool ok = proof != NULL;
+
+    if (ok && ds)
+        ok = response_push_sigs(proof, in->resp, LDNS_SECTION_AUTHORITY, child, LDNS_RR_TYPE_DS);
+    else if (ok)
+        ok = response_push_denial(proof, in->resp, NULL);
+    if (!ok || ldns_rr_list_rr_count(proof) == 0) {
+        ldns_rr_list_deep_free(proof);
+        return;
+    }
+    v->ds_proof = proof;
+}
+
 static void referral(const struct classify_input *in, struct classify_verdict *v,
                      ldns_rr_list *ns)
 {
     v->kind = CLASSIFY_REFERRAL;
     v->ns = ns;
     take_delegation(in, v, ns, RR_TRUST_AUTHORITY);
+    if (in->dnssec)
+        keep_ds_proof(in, v, ldns_rr_owner(ldns_rr_list_rr(ns, 0)));
 }
 
 static void verdict(struct classify_verdict *v, enum classify_kind kind, const char *why)
@@ -385,6 +407,7 @@ void classify_verdict_free(struct classify_verdict *v)
     ldns_rr_list_deep_free(v->denial);
     ldns_rr_list_deep_free(v->ns);
     ldns_rr_list_deep_free(v->glue);
+    ldns_rr_list_deep_free(v->ds_proof);
     for (size_t i = 0; i < v->n_cache; i++)
         ldns_rr_list_deep_free(v->cache[i].rrs);
     free(v->cache);

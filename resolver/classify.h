@@ -71,6 +71,10 @@ struct classify_verdict {
                                      * (response_push_denial); NULL otherwise */
     ldns_rr_list *ns;               /* REFERRAL: the child's NS set */
     ldns_rr_list *glue;             /* REFERRAL, an NS answer: addresses of its NS names */
+    ldns_rr_list *ds_proof;         /* REFERRAL with dnssec: the child's DS RRset or the
+                                     * NSEC/NSEC3 proof that it has none, with the RRSIGs,
+                                     * unchecked (the validator's, before it asks the DS);
+                                     * NULL when the referral carried neither */
     bool with_cname;                /* FULL_NAME: the server answered the minimised name with
                                      * a CNAME */
     struct classify_rrset *cache;   /* what to cache, in order */

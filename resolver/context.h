@@ -100,6 +100,10 @@ struct daemon {
     struct anchors *anchors;        /* trust anchors; NULL: no validation (`dnssec no`);
                                      * swapped whole on reload */
     struct keycache *keycache;      /* proven DNSKEY sets per zone (own lock) */
+    struct keycache *ds_proofs;     /* what referrals said of each child's DS (its DS RRset,
+                                     * or the NSEC/NSEC3 denying one), unchecked: the same
+                                     * store as keycache, KEY_GOOD holding the records, so
+                                     * the validator checks them instead of asking (own lock) */
     struct iterate_priming *priming; /* iteration's root priming state, one per process */
 
     /* the main thread's */

@@ -37,9 +37,11 @@
 #include "classify.h"
 #include "config.h"
 #include "delegpt.h"
+#include "dname.h"
 #include "context.h"
 #include "ede.h"
 #include "infra.h"
+#include "keycache.h"
 #include "iterate.h"
 #include "itertrace.h"
 #include "log.h"
@@ -434,6 +436,21 @@ static void take_chain(struct iter *it, struct classify_verdict *v)
     v->target = NULL;
 }
 
+/* The referral's word on the child's DS, for the validator (context.h: ds_proofs). */
+static void keep_ds_proof(struct iter *it, const ldns_rdf *child, const ldns_rr_list *proof)
+{
+    uint32_t ttl = UINT32_MAX;
+    uint8_t key[WIRE_MAX_NAME];
+    size_t key_len;
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(proof); i++)
+        if (ldns_rr_ttl(ldns_rr_list_rr(proof, i)) < ttl)
+            ttl = ldns_rr_ttl(ldns_rr_list_rr(proof, i));
+    if (dname_to_key(child, key, &key_len) == 0)
+        keycache_store(it->ctx->d->ds_proofs, key, key_len, KEY_GOOD, proof, ttl, EDE_NONE,
+                       NULL, now_s());
+}
+
 static enum step take_referral(struct iter *it, struct classify_verdict *v)
 {
     char child[WIRE_MAX_NAME * 4 + 2];
@@ -442,6 +459,8 @@ static enum step take_referral(struct iter *it, struct classify_verdict *v)
         return fail(it, EDE_OTHER, "too many referrals (max-referrals)");
     it->ctx->stats.iterator_referrals++;
     cache_verdict(it, v);
+    if (v->ds_proof)
+        keep_ds_proof(it, ldns_rr_owner(ldns_rr_list_rr(v->ns, 0)), v->ds_proof);
     ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(v->ns, 0)));
     name_str(zone, child, sizeof child);
     log_debug("iterate: referral to %s", child);

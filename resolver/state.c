@@ -196,7 +196,9 @@ int state_load(struct daemon *d, char *err, size_t errlen)
     d->infra = infra_new(INFRA_ENTRIES);
     d->ratelimit = ratelimit_new();
     d->keycache = keycache_new(keycache_bytes(d->cfg));
-    if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit || !d->keycache) {
+    d->ds_proofs = keycache_new(keycache_bytes(d->cfg));
+    if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit || !d->keycache ||
+        !d->ds_proofs) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -213,6 +215,7 @@ void state_free(struct daemon *d)
     infra_free(d->infra);
     ratelimit_free(d->ratelimit);
     keycache_free(d->keycache);
+    keycache_free(d->ds_proofs);
     state_anchors_free(d->anchors);
     hints_free(d->hints);
     tls_ctx_free(d->tls_server);

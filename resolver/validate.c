@@ -46,6 +46,7 @@
 #include "log.h"
 #include "nsec3.h"
 #include "resolve.h"
+#include "response.h"
 #include "stats.h"
 #include "valmsg.h"
 #include "wire.h"
@@ -194,8 +195,10 @@ static enum step fetch(struct val *v, ldns_rr_type type, enum vstate wait)
         .trace = v->q->trace, .unchecked = true,
         .avoid = v->avoid_next ? &v->sub_server : NULL,
     };
-    if (!v->avoid_next)
+    if (!v->avoid_next) {
         v->refetched = false;       /* a new question: it may be asked again once */
+        v->has_sub_server = false;
+    }
     v->avoid_next = false;
     struct resolve_options opt = { v->q->ctx->d->cache_generation, &failed };
     name_text(v->probe, text, sizeof text);
@@ -237,19 +240,23 @@ static bool reply_secure(struct val *v, struct val_msg *reply, const char **why)
     return true;
 }
 
-static enum step take_ds(struct val *v, struct val_msg *reply)
+/* What a DS reply says once its RRsets are checked; DS_BOGUS with *insecure_reply set
+ * when a record failed its check (rather than the proof being missing). */
+static enum ds_outcome judge_ds(struct val *v, struct val_msg *reply, const char **why,
+                                bool *failed_check)
 {
-    const char *why = NULL;
+    *failed_check = !reply_secure(v, reply, why);
+    if (*failed_check)
+        return DS_BOGUS;
+    return valmsg_ds_outcome(reply, v->probe, &v->hashes, why);
+}
+
+static enum step act_on_ds(struct val *v, struct val_msg *reply, enum ds_outcome o)
+{
     char text[WIRE_MAX_NAME * 4 + 2];
 
     name_text(v->probe, text, sizeof text);
-    if (!reply_secure(v, reply, &why)) {
-        if (refetch(v, LDNS_RR_TYPE_DS, V_WAIT_DS))
-            return STEP_WAIT;
-        remember(v, v->probe, KEY_BAD, NULL, 0, EDE_DNSSEC_BOGUS, why);
-        return bogus(v, EDE_DNSSEC_BOGUS, "the DS reply for %s is not secure", v->probe);
-    }
-    switch (valmsg_ds_outcome(reply, v->probe, &v->hashes, &why)) {
+    switch (o) {
     case DS_FOUND: {
         struct val_rrset *ds = valmsg_find(reply, LDNS_SECTION_ANSWER, v->probe, LDNS_RR_TYPE_DS);
         if (!valmsg_ds_usable(ds->rrs)) {
@@ -266,13 +273,28 @@ static enum step take_ds(struct val *v, struct val_msg *reply)
         remember(v, v->probe, KEY_INSECURE, NULL, reply->n_sets ? reply->sets[0].v.ttl : 0,
                  EDE_NONE, NULL);
         return set_status(v, SEC_INSECURE, EDE_NONE, NULL);
-    case DS_NO_CUT:
+    default:                        /* DS_NO_CUT */
         v->state = V_DESCEND;
         return STEP_CONTINUE;
-    default:
-        remember(v, v->probe, KEY_BAD, NULL, 0, EDE_NSEC_MISSING, why);
-        return bogus(v, EDE_NSEC_MISSING, "no proof that %s has no DS", v->probe);
     }
+}
+
+static enum step take_ds(struct val *v, struct val_msg *reply)
+{
+    const char *why = NULL;
+    bool failed_check;
+    enum ds_outcome o = judge_ds(v, reply, &why, &failed_check);
+
+    if (o != DS_BOGUS)
+        return act_on_ds(v, reply, o);
+    if (failed_check && refetch(v, LDNS_RR_TYPE_DS, V_WAIT_DS))
+        return STEP_WAIT;
+    if (failed_check) {
+        remember(v, v->probe, KEY_BAD, NULL, 0, EDE_DNSSEC_BOGUS, why);
+        return bogus(v, EDE_DNSSEC_BOGUS, "the DS reply for %s is not secure", v->probe);
+    }
+    remember(v, v->probe, KEY_BAD, NULL, 0, EDE_NSEC_MISSING, why);
+    return bogus(v, EDE_NSEC_MISSING, "no proof that %s has no DS", v->probe);
 }
 
 static enum step take_dnskey(struct val *v, struct val_msg *reply)
@@ -428,6 +450,52 @@ static enum step do_find_keys(struct val *v)
     return fetch(v, LDNS_RR_TYPE_DNSKEY, V_WAIT_DNSKEY);
 }
 
+/* The referral on the way down said what the probe's DS is (context.h: ds_proofs): the
+ * same checks as for a DS reply, and no question. False when it said nothing usable (the
+ * DS is then asked as usual). */
+static bool ds_from_referral(struct val *v)
+{
+    uint8_t key[WIRE_MAX_NAME];
+    size_t key_len, len = 0;
+    struct key_info ki;
+    struct val_msg reply;
+    const char *why;
+
+    if (dname_to_key(v->probe, key, &key_len) != 0)
+        return false;
+    keycache_closest(v->q->ctx->d->ds_proofs, key, key_len, time(NULL), &ki);
+    if (ki.state != KEY_GOOD || ki.zone_len != key_len) {
+        ldns_rr_list_deep_free(ki.keys);
+        return false;
+    }
+    ldns_rr_list *answer = ldns_rr_list_new(), *authority = ldns_rr_list_new();
+    for (size_t i = 0; answer && authority && i < ldns_rr_list_rr_count(ki.keys); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(ki.keys, i);
+        bool ds = ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
+                  (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+                   ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_DS);
+        ldns_rr_list_push_rr(ds ? answer : authority, rr);
+    }
+    uint8_t *wire = answer && authority
+        ? response_build(v->probe, LDNS_RR_TYPE_DS, v->q->qclass, LDNS_RCODE_NOERROR, answer,
+                         authority, &len) : NULL;
+    ldns_rr_list_free(answer);      /* shallow: the records are ki.keys' */
+    ldns_rr_list_free(authority);
+    ldns_rr_list_deep_free(ki.keys);
+    bool parsed = wire && valmsg_parse(wire, len, &reply) == 0;
+    free(wire);
+    if (!parsed)
+        return false;
+    bool failed_check;
+    enum ds_outcome o = judge_ds(v, &reply, &why, &failed_check);
+    if (o != DS_BOGUS) {            /* else not a verdict: asking will tell */
+        trace_step(v, "%s%s", "the referral's DS records", " (no question)");
+        act_on_ds(v, &reply, o);
+    }
+    valmsg_free(&reply);
+    return o != DS_BOGUS;
+}
+
 static enum step do_descend(struct val *v)
 {
     size_t target_labels = ldns_dname_label_count(v->target);
@@ -441,6 +509,9 @@ static enum step do_descend(struct val *v)
     v->probe = ldns_dname_clone_from(v->target, target_labels - v->probe_labels);
     if (!v->probe)
         return bogus(v, EDE_OTHER, "out of memory at %s", v->target);
+    v->state = V_WAIT_DS;           /* what take_ds expects, also without a question */
+    if (ds_from_referral(v))
+        return v->state == V_WAIT_DS || v->state == V_WAIT_DNSKEY ? STEP_WAIT : STEP_CONTINUE;
     return fetch(v, LDNS_RR_TYPE_DS, V_WAIT_DS);
 }
 
