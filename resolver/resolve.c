@@ -252,6 +252,7 @@ static void finish_answer(struct resolve *r, uint8_t *msg, size_t len, size_t st
     if (r->bogus) {
         ans->bogus = true;
         ans->why = r->why;
+        r->q.ctx->stats.val_bogus++;    /* once per answer, retried or not */
     } else if (r->opt.generation == d->cache_generation) {
         ans->cached = resolve_store_answer(d->cache, r->q.qname_lc, r->q.qname_len, r->q.qtype,
                                            r->q.qclass, f, time(NULL), &dnssec_stored);

@@ -102,8 +102,13 @@ static void name_text(const ldns_rdf *name, char *out, size_t len)
 /* A validation step in the trace (when traced). */
 static void trace_step(struct val *v, const char *fmt, const char *a, const char *b)
 {
-    if (v->q->trace)
-        resolve_trace_route(v->q, "validate", fmt, a, b ? b : "");
+    struct resolve_query q;
+
+    if (!v->q->trace)
+        return;
+    q = *v->q;
+    q.why = NULL;                   /* why the route came this way is not the check's */
+    resolve_trace_route(&q, "validate", fmt, a, b ? b : "");
 }
 
 static void clear_walk(struct val *v)
@@ -489,7 +494,10 @@ static bool ds_from_referral(struct val *v)
     bool failed_check;
     enum ds_outcome o = judge_ds(v, &reply, &why, &failed_check);
     if (o != DS_BOGUS) {            /* else not a verdict: asking will tell */
-        trace_step(v, "%s%s", "the referral's DS records", " (no question)");
+        char text[WIRE_MAX_NAME * 4 + 2];
+        name_text(v->probe, text, sizeof text);
+        trace_step(v, "%s: its DS records as the parent's referral gave them%s", text,
+                   " (no question)");
         act_on_ds(v, &reply, o);
     }
     valmsg_free(&reply);
@@ -566,7 +574,7 @@ static void count(struct val *v)
     switch (v->status) {
     case SEC_SECURE: st->val_secure++; break;
     case SEC_INSECURE: st->val_insecure++; break;
-    case SEC_BOGUS: st->val_bogus++; break;
+    case SEC_BOGUS: break;          /* counted by resolve.c: a retry may check it again */
     default: st->val_indeterminate++; break;
     }
 }

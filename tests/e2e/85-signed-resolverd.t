@@ -49,6 +49,22 @@ sign_onebad sq rd_restart
 rd_restart || bail "resolverd did not restart"
 sign_nodo_checks sq
 
+# --- the referral's DS is checked, not asked again; the control commands ---------------------
+rd_restart || bail "resolverd did not restart"
+out=$(rctl trace www.secure.sec A 2>&1)
+like "$out" "validate: secure\\.sec\\.: its DS records as the parent's referral gave them \\(no question\\)" \
+    "trace: the DS of secure.sec. taken from sec.'s referral (as Deckard's val_secds needs)"
+unlike "$out" "secure\\.sec\\.: asking its DS" "... and not asked of sec.'s servers"
+like "$out" "validate: secure: AD set" "trace: the verdict"
+out=$(rctl trust-anchors)
+like "$out" "(^|[[:space:]])\\. DS tag=[0-9]+ algorithm=13 state=good" "trust-anchors: the root's DS, its keys proven"
+like "$out" "island\\.insecure\\.sec\\. DNSKEY tag=[0-9]+ algorithm=[0-9]+ state=unproven" \
+    "... the island's key, not used yet"
+cmp_ok "$(stat_get dnssec.secure)" -ge 1 "stats: dnssec.secure counted"
+sq +dnssec www.badds.sec A >/dev/null
+like "$(rctl flush-bogus)" "^flushed [1-9][0-9]* entries" "flush-bogus: badds.sec.'s broken chain forgotten"
+is "$(stat_get dnssec.bogus)" 1 "stats: dnssec.bogus counted once"
+
 # --- the island without its anchor: insecure, as any zone under an unsigned parent ----------
 rd_conf "# the root's anchor only"
 sed -i "/^trust-anchor-file /{ \|$SIGN_ROOT_ANCHOR|!d }" "$conf"
