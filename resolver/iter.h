@@ -1,16 +1,18 @@
 /* iter.h -- the iterator's state machine (iterate.c) as its stage (iterstage.c) drives it,
  * and the state of one resolution (`struct iter`) with its limits.
  *
- * Internal to iteration: nothing outside iterate.c and iterstage.c includes this. A root
- * iter resolves one question; iter_run advances it until it waits for an event or ends,
- * and when it ends `done` gets it (ok: the result is in it, iter_result_wire gives it as a
- * message); the callee frees it with iter_free, which also cancels whatever still runs. */
+ * Internal to iteration: nothing outside iterate.c, iterverdict.c and iterstage.c
+ * includes this. A root iter resolves one question; iter_run advances it until it waits
+ * for an event or ends, and when it ends `done` gets it (ok: the result is in it,
+ * iter_result_wire gives it as a message); the callee frees it with iter_free, which also
+ * cancels whatever still runs. */
 #ifndef ITER_H
 #define ITER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <ev.h>
 #include <ldns/ldns.h>
@@ -103,5 +105,17 @@ void iter_free(struct iter *it);
 
 /* The result as a response message without OPT (malloc'ed; NULL when out of memory). */
 uint8_t *iter_result_wire(const struct iter *it, size_t *len);
+
+/* ---- shared by iterate.c and iterverdict.c (the CLASSIFY state) ------------------------- */
+
+/* The CLASSIFY state: the verdict on it->resp, and what follows from it. */
+enum step iter_process_classify(struct iter *it);
+/* Ends the resolution: ede is what the client hears (RFC 8914), why names the cause. */
+enum step iter_fail(struct iter *it, int ede, const char *why);
+/* Queries carry DO, and results keep RRSIGs and proofs, when there is a validator to use
+ * them: trust anchors are loaded. */
+bool iter_wants_dnssec(const struct iter *it);
+time_t iter_now(void);              /* wall-clock seconds, as every cache here */
+void iter_name_str(const ldns_rdf *name, char *out, size_t len);   /* "?" when unusable */
 
 #endif

@@ -34,30 +34,24 @@
 #include <ldns/ldns.h>
 
 #include "addr.h"
-#include "classify.h"
 #include "config.h"
 #include "delegpt.h"
-#include "dname.h"
 #include "context.h"
 #include "ede.h"
 #include "infra.h"
-#include "keycache.h"
 #include "iterate.h"
 #include "itertrace.h"
 #include "log.h"
 #include "outbound.h"
 #include "response.h"
-#include "rrcache.h"
 #include "trace.h"
 #include "wire.h"
 
-static time_t now_s(void) { return time(NULL); }
+time_t iter_now(void) { return time(NULL); }
 
-/* Queries carry DO, and results keep RRSIGs and proofs, when there is a validator to use
- * them: trust anchors are loaded. */
-static bool wants_dnssec(const struct iter *it) { return it->ctx->d->anchors != NULL; }
+bool iter_wants_dnssec(const struct iter *it) { return it->ctx->d->anchors != NULL; }
 
-static void name_str(const ldns_rdf *name, char *out, size_t len)
+void iter_name_str(const ldns_rdf *name, char *out, size_t len)
 {
     if (!name || ldns_rdf_size(name) > WIRE_MAX_NAME)
         snprintf(out, len, "?");
@@ -65,8 +59,8 @@ static void name_str(const ldns_rdf *name, char *out, size_t len)
         wire_name_to_str(ldns_rdf_data(name), ldns_rdf_size(name), out, len);
 }
 
-/* ede: what the client hears (RFC 8914); EDE_OTHER for a limit, why naming it. */
-static enum step fail(struct iter *it, int ede, const char *why)
+/* EDE_OTHER for a limit, why naming it. */
+enum step iter_fail(struct iter *it, int ede, const char *why)
 {
     itertrace_fail(it->trace, it->depth, it->target, it->qtype, why);
     it->why = why;
@@ -80,7 +74,7 @@ static enum step fail(struct iter *it, int ede, const char *why)
 static enum step fail_unreachable(struct iter *it)
 {
     bool network = it->neterrs > 0 && it->neterrs == it->failures;
-    return fail(it, network ? EDE_NETWORK_ERROR : EDE_NO_REACHABLE_AUTHORITY,
+    return iter_fail(it, network ? EDE_NETWORK_ERROR : EDE_NO_REACHABLE_AUTHORITY,
                 "no server left to ask");
 }
 
@@ -138,7 +132,7 @@ static struct iter *iter_new(struct thread_ctx *ctx, struct iter *parent, const 
 static enum step process_next_target(struct iter *it)
 {
     if (it->cnames > (int)it->ctx->d->cfg->max_cname_chain)
-        return fail(it, EDE_OTHER, "CNAME chain too long (max-cname-chain)");
+        return iter_fail(it, EDE_OTHER, "CNAME chain too long (max-cname-chain)");
     it->minimise = it->ctx->d->cfg->qname_minimisation;
     it->minimise_steps = 0;
     it->state = ST_FIND_DELEGATION;
@@ -150,10 +144,10 @@ static enum step process_next_target(struct iter *it)
 static enum step process_find_delegation(struct iter *it)
 {
     enum delegpt_source from = delegpt_find(&it->dp, it->ctx->d->rrcache, it->ctx->d->hints,
-                                            it->target, it->qtype, it->qclass, now_s());
+                                            it->target, it->qtype, it->qclass, iter_now());
 
     if (from == DELEGPT_NONE)
-        return fail(it, EDE_OTHER, it->ctx->d->hints ? "out of memory" : "no root hints");
+        return iter_fail(it, EDE_OTHER, it->ctx->d->hints ? "out of memory" : "no root hints");
     itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp,
                          from == DELEGPT_HINTS ? "hints" : "cache");
     if (from == DELEGPT_HINTS)
@@ -170,7 +164,7 @@ static enum step process_find_delegation(struct iter *it)
 static bool ask_parent_again(struct iter *it)
 {
     if (!it->dp_from_cache || it->ns_addrless == 0 || it->refetches++ >= ITER_MAX_REFETCH ||
-        !delegpt_find_above(&it->dp, it->ctx->d->rrcache, it->ctx->d->hints, it->qclass, now_s()))
+        !delegpt_find_above(&it->dp, it->ctx->d->rrcache, it->ctx->d->hints, it->qclass, iter_now()))
         return false;
     itertrace_delegation(it->trace, it->depth, it->target, it->qtype, &it->dp, "parent");
     it->dp_from_cache = false;
@@ -182,12 +176,12 @@ static bool ask_parent_again(struct iter *it)
 static struct delegpt_server *choose(struct iter *it, bool allow_backed_off)
 {
     struct delegpt_server *s = delegpt_choose(&it->dp, it->ctx->d->infra, allow_backed_off,
-                                              now_s());
+                                              iter_now());
     if (!s || !it->has_avoid || !addr_equal(&s->addr, &it->avoid) || s->lame)
         return s;
     s->lame = true;                 /* for this choice only */
     struct delegpt_server *other = delegpt_choose(&it->dp, it->ctx->d->infra,
-                                                  allow_backed_off, now_s());
+                                                  allow_backed_off, iter_now());
     s->lame = false;
     if (!other && delegpt_ns_left(&it->dp))
         return NULL;                /* another server may come of an NS name: resolve it */
@@ -242,7 +236,7 @@ static void child_done(void *arg, struct iter *child, bool ok)
      * cache now has of it are servers too (Deckard's iter_pcdirect, iter_pcnamerec) */
     added += delegpt_add_addrs(&it->dp, child->pside);
     int before = it->dp.n_servers;
-    delegpt_add_cached(&it->dp, it->ctx->d->rrcache, child->qname, it->qclass, now_s());
+    delegpt_add_cached(&it->dp, it->ctx->d->rrcache, child->qname, it->qclass, iter_now());
     added += it->dp.n_servers - before;
     it->ns_addrless += added == 0;
     char detail[64];
@@ -267,12 +261,12 @@ static enum step process_resolve_ns(struct iter *it)
             continue;               /* a delegation loop: this name cannot help */
         }
         if (it->depth >= ITER_MAX_DEPTH)
-            return fail(it, EDE_OTHER, "glueless delegations nested too deep");
+            return iter_fail(it, EDE_OTHER, "glueless delegations nested too deep");
         if (++it->budget->children > ITER_MAX_CHILDREN)
-            return fail(it, EDE_OTHER, "too many glueless resolutions for one question");
+            return iter_fail(it, EDE_OTHER, "too many glueless resolutions for one question");
         it->child = iter_new(it->ctx, it, name, type, it->qclass, child_done, it);
         if (!it->child)
-            return fail(it, EDE_OTHER, "out of memory");
+            return iter_fail(it, EDE_OTHER, "out of memory");
         itertrace_child(it->trace, it->depth, name, type, it->dp.zone, "resolving",
                         "no address known for this NS of the zone: resolving it");
         /* Started from the loop, never from here: a child that ends at once must not
@@ -299,23 +293,23 @@ static enum step process_send(struct iter *it)
     char server[64], name[WIRE_MAX_NAME * 4 + 2];
 
     if (++it->budget->queries > (int)it->ctx->d->cfg->max_queries_per_question)
-        return fail(it, EDE_OTHER, "too many upstream queries (max-queries-per-question)");
+        return iter_fail(it, EDE_OTHER, "too many upstream queries (max-queries-per-question)");
     ldns_rdf_deep_free(it->asked);
     it->asked = delegpt_name_to_ask(&it->dp, it->target, it->qtype,
                                     it->minimise && it->minimise_steps < ITER_MAX_MINIMISE,
                                     &it->asked_type);
     if (!it->asked || ldns_rdf_size(it->asked) > WIRE_MAX_NAME)
-        return fail(it, EDE_OTHER, "out of memory");
+        return iter_fail(it, EDE_OTHER, "out of memory");
     struct outbound_params p = {
         .server = CUR(it)->addr, .server_len = addr_len(&CUR(it)->addr),
         .qname = ldns_rdf_data(it->asked), .qname_len = ldns_rdf_size(it->asked),
         .qtype = it->asked_type, .qclass = it->qclass, .rd = false,
         .edns_size = d->cfg->edns_buffer_size, .infra = d->infra,
-        .dnssec_ok = wants_dnssec(it),
-        .timeout_ms = infra_timeout_ms(d->infra, &CUR(it)->addr, now_s()),
+        .dnssec_ok = iter_wants_dnssec(it),
+        .timeout_ms = infra_timeout_ms(d->infra, &CUR(it)->addr, iter_now()),
         .tcp_pool = it->ctx->tcppool,
     };
-    it->use_0x20 = d->cfg->case_randomisation && !infra_no_0x20(d->infra, &CUR(it)->addr, now_s());
+    it->use_0x20 = d->cfg->case_randomisation && !infra_no_0x20(d->infra, &CUR(it)->addr, iter_now());
     p.case_randomise = it->use_0x20;
     p.has_source = config_outgoing_for(d->cfg, p.server.ss_family, &p.source);
     CUR(it)->attempts++;
@@ -327,12 +321,12 @@ static enum step process_send(struct iter *it)
         it->state = ST_CHOOSE_SERVER;
         return STEP_CONTINUE;
     }
-    infra_outstanding_add(d->infra, &CUR(it)->addr, 1, now_s());
+    infra_outstanding_add(d->infra, &CUR(it)->addr, 1, iter_now());
     itertrace_query(it->trace, it->depth, CUR(it), it->dp.zone, it->asked, it->asked_type);
     if (log_enabled(LOG_LVL_DEBUG)) {
         char zone[WIRE_MAX_NAME * 4 + 2];
-        name_str(it->asked, name, sizeof name);
-        name_str(it->dp.zone, zone, sizeof zone);
+        iter_name_str(it->asked, name, sizeof name);
+        iter_name_str(it->dp.zone, zone, sizeof zone);
         log_debug("iterate: asking %s (zone %s) for %s type %d",
                   addr_to_str(&CUR(it)->addr, server, sizeof server), zone, name, it->asked_type);
     }
@@ -345,7 +339,7 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
 {
     struct iter *it = arg;
     struct infra *infra = it->ctx->d->infra;
-    time_t now = now_s();
+    time_t now = iter_now();
 
     it->out = NULL;
     infra_outstanding_add(infra, &CUR(it)->addr, -1, now);
@@ -390,218 +384,6 @@ static void upstream_done(void *arg, enum outbound_status status, uint8_t *msg, 
     iter_run(it);
 }
 
-/* ---- acting on a reply's verdict (classify.c) ---------------------------------------- */
-
-static void cache_verdict(struct iter *it, const struct classify_verdict *v)
-{
-    for (size_t i = 0; i < v->n_cache; i++)
-        rrcache_store(it->ctx->d->rrcache, v->cache[i].rrs, v->cache[i].trust, now_s());
-}
-
-static void append_rrs(ldns_rr_list *to, ldns_rr_list *from)
-{
-    for (size_t i = 0; i < ldns_rr_list_rr_count(from); i++)
-        ldns_rr_list_push_rr(to, ldns_rr_list_rr(from, i));
-    ldns_rr_list_free(from);        /* shallow: the RRs moved to `to` */
-}
-
-/* Moves the RRs of from (may be NULL) that `to` does not hold yet to its end: two replies
- * of one zone can carry the same NSEC. */
-static void append_new_rrs(ldns_rr_list *to, ldns_rr_list *from)
-{
-    size_t known = ldns_rr_list_rr_count(to);
-
-    for (size_t i = 0; from && i < ldns_rr_list_rr_count(from); i++) {
-        ldns_rr *rr = ldns_rr_list_rr(from, i);
-        bool dup = false;
-        for (size_t j = 0; j < known && !dup; j++)
-            dup = ldns_rr_compare(ldns_rr_list_rr(to, j), rr) == 0;
-        if (dup || !ldns_rr_list_push_rr(to, rr))
-            ldns_rr_free(rr);
-    }
-    ldns_rr_list_free(from);        /* shallow: the RRs moved to `to` or were freed */
-}
-
-/* The CNAMEs the reply took us through join the answer (and its proofs, a wildcard's, the
- * authority section); their last target is the name resolved from now on. */
-static void take_chain(struct iter *it, struct classify_verdict *v)
-{
-    append_rrs(it->answer, v->chain);
-    v->chain = NULL;
-    append_new_rrs(it->authority, v->denial);
-    v->denial = NULL;
-    it->cnames += v->cnames;
-    ldns_rdf_deep_free(it->target);
-    it->target = v->target;
-    v->target = NULL;
-}
-
-/* The referral's word on the child's DS, for the validator (context.h: ds_proofs). */
-static void keep_ds_proof(struct iter *it, const ldns_rdf *child, const ldns_rr_list *proof)
-{
-    uint32_t ttl = UINT32_MAX;
-    uint8_t key[WIRE_MAX_NAME];
-    size_t key_len;
-
-    for (size_t i = 0; i < ldns_rr_list_rr_count(proof); i++)
-        if (ldns_rr_ttl(ldns_rr_list_rr(proof, i)) < ttl)
-            ttl = ldns_rr_ttl(ldns_rr_list_rr(proof, i));
-    if (dname_to_key(child, key, &key_len) == 0)
-        keycache_store(it->ctx->d->ds_proofs, key, key_len, KEY_GOOD, proof, ttl, EDE_NONE,
-                       NULL, now_s());
-}
-
-static enum step take_referral(struct iter *it, struct classify_verdict *v)
-{
-    char child[WIRE_MAX_NAME * 4 + 2];
-
-    if (++it->referrals > (int)it->ctx->d->cfg->max_referrals)
-        return fail(it, EDE_OTHER, "too many referrals (max-referrals)");
-    it->ctx->stats.iterator_referrals++;
-    cache_verdict(it, v);
-    if (v->ds_proof)
-        keep_ds_proof(it, ldns_rr_owner(ldns_rr_list_rr(v->ns, 0)), v->ds_proof);
-    ldns_rdf *zone = ldns_rdf_clone(ldns_rr_owner(ldns_rr_list_rr(v->ns, 0)));
-    name_str(zone, child, sizeof child);
-    log_debug("iterate: referral to %s", child);
-    itertrace_referral(it->trace, it->depth, v->ns, v->glue, child);
-    delegpt_set(&it->dp, zone, v->ns, it->ctx->d->rrcache, it->qclass, now_s());
-    v->ns = NULL;                   /* the delegation point has it now */
-    it->dp_from_cache = false;
-    delegpt_add_addrs(&it->dp, v->glue);
-    if (it->parent)
-        delegpt_glue_of(v->glue, it->qname, &it->pside);
-    it->state = ST_CHOOSE_SERVER;
-    return STEP_CONTINUE;
-}
-
-/* The result is final, from the server asked last (a validator's retry avoids it). */
-static enum step done_by_current(struct iter *it)
-{
-    it->answered_by = CUR(it)->addr;
-    it->has_answered_by = true;
-    it->state = ST_DONE;
-    return STEP_CONTINUE;
-}
-
-static enum step finish_negative(struct iter *it, struct classify_verdict *v)
-{
-    bool with_soa = v->soa != NULL;
-
-    it->rcode = v->kind == CLASSIFY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR;
-    /* without DNSSEC the SOA alone; with it v->denial holds the SOA, its RRSIGs, the proof */
-    if (v->soa && !v->denial) {
-        if (!ldns_rr_list_push_rr(it->authority, v->soa))
-            return fail(it, EDE_OTHER, "out of memory");
-        v->soa = NULL;
-    }
-    take_chain(it, v);
-    itertrace_verdict(it->trace, it->depth, v->kind == CLASSIFY_NXDOMAIN ? "nxdomain" : "nodata", -1,
-                  v->kind == CLASSIFY_NXDOMAIN ? "the name does not exist%s" :
-                  "the name exists but has no data of this type%s",
-                  with_soa ? " (with SOA)" : " (no SOA: not cached for long)");
-    return done_by_current(it);
-}
-
-static enum step finish_answer(struct iter *it, struct classify_verdict *v)
-{
-    cache_verdict(it, v);
-    take_chain(it, v);
-    append_rrs(it->answer, v->answer);
-    v->answer = NULL;
-    if (v->answer_sigs)
-        append_rrs(it->answer, v->answer_sigs);
-    v->answer_sigs = NULL;
-    it->rcode = LDNS_RCODE_NOERROR;
-    size_t n = ldns_rr_list_rr_count(it->answer), proof = ldns_rr_list_rr_count(it->authority);
-    char kept[64] = "";
-    if (proof)                      /* the wildcard proofs: the message cache drops them */
-        snprintf(kept, sizeof kept, "; %zu NSEC/NSEC3 proof record%s kept", proof,
-                 proof == 1 ? "" : "s");
-    itertrace_verdict(it->trace, it->depth, "answer", -1, "%zu record%s%s%s%s", n, n == 1 ? "" : "s",
-                  it->cnames ? " (the CNAMEs followed included)" : "",
-                  ldns_pkt_aa(it->resp) ? ", authoritative" : "", kept);
-    return done_by_current(it);
-}
-
-static enum step mark_lame(struct iter *it, const char *what)
-{
-    char server[64];
-
-    it->ctx->stats.iterator_lame++;
-    it->failures++;
-    itertrace_verdict(it->trace, it->depth, "lame", -1, "lame: %s; trying another server", what);
-    CUR(it)->lame = true;
-    log_debug("iterate: %s is lame (%s)", addr_to_str(&CUR(it)->addr, server, sizeof server), what);
-    it->state = ST_CHOOSE_SERVER;
-    return STEP_CONTINUE;
-}
-
-/* A minimised question answered without a referral: the same server gets the next one. */
-static enum step ask_again(struct iter *it, const struct classify_verdict *v)
-{
-    if (v->kind == CLASSIFY_DEEPER) {
-        it->dp.ask_labels++;
-        itertrace_verdict(it->trace, it->depth, "exists", -1, "no delegation at this name: one label more");
-    } else {
-        it->minimise = false;       /* RFC 9156 section 3, relaxed: ask the full name */
-        itertrace_verdict(it->trace, it->depth, "minimise-off", -1, "rcode %d%s: asking the full name now",
-                      ldns_pkt_get_rcode(it->resp), v->with_cname ? " with a CNAME" : "");
-    }
-    CUR(it)->attempts--;            /* same server, next question */
-    it->state = ST_SEND;
-    return STEP_CONTINUE;
-}
-
-static enum step act_on(struct iter *it, struct classify_verdict *v)
-{
-    char next[TRACE_TEXT];
-
-    switch (v->kind) {
-    case CLASSIFY_ANSWER:    return finish_answer(it, v);
-    case CLASSIFY_NXDOMAIN:
-    case CLASSIFY_NODATA:    return finish_negative(it, v);
-    case CLASSIFY_REFERRAL:  return take_referral(it, v);
-    case CLASSIFY_LAME:      return mark_lame(it, v->why);
-    case CLASSIFY_FAIL:      return fail(it, EDE_OTHER, v->why);
-    case CLASSIFY_DEEPER:
-    case CLASSIFY_FULL_NAME: return ask_again(it, v);
-    case CLASSIFY_CNAME:
-        take_chain(it, v);
-        /* the chain left this server's data: resolve the new name from its own zone */
-        trace_set_name(next, it->target);
-        itertrace_verdict(it->trace, it->depth, "cname", -1, "CNAME to %s: resolving that name", next);
-        it->state = ST_NEXT_TARGET;
-        return STEP_CONTINUE;
-    }
-    return fail(it, EDE_OTHER, "unknown verdict");
-}
-
-static enum step process_classify(struct iter *it)
-{
-    bool upwards = response_refers_upwards(it->resp, it->dp.zone);
-    size_t dropped = response_scrub(it->resp, it->dp.zone);
-    struct classify_verdict v;
-
-    response_canonicalize(it->resp);
-    if (dropped) {
-        it->ctx->stats.iterator_scrubbed += dropped;
-        log_debug("iterate: dropped %zu out-of-bailiwick records", dropped);
-    }
-    struct classify_input in = {
-        .resp = it->resp, .zone = it->dp.zone, .target = it->target, .qtype = it->qtype,
-        .asked = it->asked, .asked_type = it->asked_type, .cnames = it->cnames,
-        .max_cnames = (int)it->ctx->d->cfg->max_cname_chain, .refers_upwards = upwards,
-        .dnssec = wants_dnssec(it),
-    };
-    if (classify_is_minimised(&in))
-        it->minimise_steps++;
-    classify_reply(&in, &v);
-    enum step s = act_on(it, &v);
-    classify_verdict_free(&v);
-    return s;
-}
-
 /* ---- the driver ------------------------------------------------------------------------ */
 
 static void iter_finish(struct iter *it, bool ok)
@@ -609,7 +391,7 @@ static void iter_finish(struct iter *it, bool ok)
     char name[WIRE_MAX_NAME * 4 + 2];
 
     if (!ok) {
-        name_str(it->qname, name, sizeof name);
+        iter_name_str(it->qname, name, sizeof name);
         log_debug("iterate: %s type %d failed: %s", name, it->qtype, it->why ? it->why : "?");
         it->ctx->stats.iterator_failures++;
     }
@@ -628,7 +410,7 @@ void iter_run(struct iter *it)
         case ST_CHOOSE_SERVER:   s = process_choose_server(it); break;
         case ST_RESOLVE_NS:      s = process_resolve_ns(it); break;
         case ST_SEND:            s = process_send(it); break;
-        case ST_CLASSIFY:        s = process_classify(it); break;
+        case ST_CLASSIFY:        s = iter_process_classify(it); break;
         case ST_DONE:            iter_finish(it, true); return;
         case ST_FAILED:          iter_finish(it, false); return;
         case ST_WAITING:
@@ -646,7 +428,7 @@ void iter_free(struct iter *it)
         return;
     if (it->out) {
         outbound_cancel(it->out);
-        infra_outstanding_add(it->ctx->d->infra, &CUR(it)->addr, -1, now_s());
+        infra_outstanding_add(it->ctx->d->infra, &CUR(it)->addr, -1, iter_now());
     }
     iter_free(it->child);
     delegpt_clear(&it->dp);
