@@ -51,10 +51,16 @@ CONF="$STAGE/usr/local/etc/resolverd/resolver.conf"
 grep -qx 'root-hints /usr/local/share/resolverd/root.hints.*' "$CONF"; ok $? "config: root hints at \$(datadir)/resolverd"
 grep -q '^user resolverd ' "$CONF"; ok $? "config: user resolverd"
 grep -qx 'control /run/resolverd/control' "$CONF"; ok $? "config: control socket /run/resolverd/control"
-! awk '$1 == "root-hints" || $1 == "hosts" || $1 == "zone" || $1 == "control" {print $NF}' "$CONF" \
+grep -qx 'trust-anchor-file /usr/local/share/resolverd/root.key.*' "$CONF"
+ok $? "config: the root's trust anchors at \$(datadir)/resolverd"
+! awk '$1 == "root-hints" || $1 == "hosts" || $1 == "zone" || $1 == "control" ||
+       $1 == "trust-anchor-file" {print $2}' "$CONF" \
     | grep -v '^/'; ok $? "config: every path in it is absolute"
-out=$("$STAGE/usr/local/sbin/resolverd" --check --config "$CONF" 2>"$T/check.err")
-is "$?:$out" "0:$CONF: ok" "the installed resolverd --check passes the installed config"
+# the staged files are where DESTDIR put them: the config's data paths, seen from the stage
+sed "s|/usr/local/share/|$STAGE/usr/local/share/|" "$CONF" >"$T/staged.conf"
+out=$("$STAGE/usr/local/sbin/resolverd" --check --config "$T/staged.conf" 2>"$T/check.err")
+is "$?:$out" "0:$T/staged.conf: ok" \
+    "the installed resolverd --check passes the installed config (anchors and hints read)"
 cmp -s "$STAGE/usr/local/sbin/resolverd" "$ROOT/build/resolverd"; ok $? "sbin/resolverd is the optimised build"
 grep -q 'ExecStart=/usr/local/sbin/resolverd --config /usr/local/etc/resolverd/resolver.conf' \
     "$STAGE/usr/local/lib/systemd/system/resolverd.service"; ok $? "unit: ExecStart with the installed paths"
