@@ -100,6 +100,8 @@ struct daemon {
     struct anchors *anchors;        /* trust anchors; NULL: no validation (`dnssec no`);
                                      * swapped whole on reload */
     struct keycache *keycache;      /* proven DNSKEY sets per zone (own lock) */
+    struct keycache *nsec_ranges;   /* validated NSEC records and SOA per zone, for
+                                     * `aggressive-nsec` (negcache.h; the keycache store) */
     struct keycache *ds_proofs;     /* what referrals said of each child's DS (its DS RRset,
                                      * or the NSEC/NSEC3 denying one), unchecked: the same
                                      * store as keycache, KEY_GOOD holding the records, so

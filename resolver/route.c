@@ -9,10 +9,12 @@
 #include "cachedb.h"
 #include "forward.h"
 #include "iterate.h"
+#include "negcache.h"
 #include "validate.h"
 
 const struct resolve_stage *const resolve_route[] = {
     &cachedb_stage,                 /* the shared cache (Redis), when configured */
+    &negcache_stage,                /* NXDOMAIN/NODATA from validated NSEC (RFC 8198) */
     &forward_stage,                 /* the longest matching forward zone, if any */
     &iterate_stage,                 /* from the root hints down */
     &validate_stage,                /* checks what forward and iterate found (DNSSEC) */

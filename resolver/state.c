@@ -197,8 +197,9 @@ int state_load(struct daemon *d, char *err, size_t errlen)
     d->ratelimit = ratelimit_new();
     d->keycache = keycache_new(keycache_bytes(d->cfg));
     d->ds_proofs = keycache_new(keycache_bytes(d->cfg));
+    d->nsec_ranges = keycache_new(keycache_bytes(d->cfg));
     if (!d->hosts || !d->cache || !d->rrcache || !d->infra || !d->ratelimit || !d->keycache ||
-        !d->ds_proofs) {
+        !d->ds_proofs || !d->nsec_ranges) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -216,6 +217,7 @@ void state_free(struct daemon *d)
     ratelimit_free(d->ratelimit);
     keycache_free(d->keycache);
     keycache_free(d->ds_proofs);
+    keycache_free(d->nsec_ranges);
     state_anchors_free(d->anchors);
     hints_free(d->hints);
     tls_ctx_free(d->tls_server);
@@ -397,6 +399,7 @@ int state_reload(struct daemon *d, char *err, size_t errlen)
     struct anchors *old_anchors = d->anchors;
     d->anchors = fresh_anchors;
     keycache_flush_all(d->keycache);    /* proofs from the old anchors may not hold now */
+    keycache_flush_all(d->nsec_ranges);
     if (!keep_hints)
         d->hints = fresh_hints;
     struct cache_limits lim = state_cache_limits(d->cfg);

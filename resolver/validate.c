@@ -44,6 +44,7 @@
 #include "ede.h"
 #include "keycache.h"
 #include "log.h"
+#include "negcache.h"
 #include "nsec3.h"
 #include "resolve.h"
 #include "response.h"
@@ -586,8 +587,11 @@ static void finish(struct val *v)
     size_t len = v->len;
     bool is_bogus = v->status == SEC_BOGUS || v->status == SEC_UNCHECKED;
 
-    if (v->status == SEC_SECURE)
+    if (v->status == SEC_SECURE) {
         msg[3] |= WIRE_FLAG_AD;
+        if (v->q->ctx->d->cfg->aggressive_nsec)
+            negcache_learn(v->q->ctx->d->nsec_ranges, &v->m, time(NULL));
+    }
     else
         msg[3] &= (uint8_t)~WIRE_FLAG_AD;
     count(v);
