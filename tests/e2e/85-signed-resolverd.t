@@ -65,6 +65,21 @@ sq +dnssec www.badds.sec A >/dev/null
 like "$(rctl flush-bogus)" "^flushed [1-9][0-9]* entries" "flush-bogus: badds.sec.'s broken chain forgotten"
 is "$(stat_get dnssec.bogus)" 1 "stats: dnssec.bogus counted once"
 
+# --- aggressive-nsec (RFC 8198): a denial proven once answers its neighbours -----------------
+sq +dnssec nope.secure.sec A >/dev/null
+out=$(rctl trace nopf.secure.sec A 2>&1)
+like "$out" "aggressive-nsec: NXDOMAIN from the zone's validated NSEC records" \
+    "aggressive-nsec: nopf.secure.sec. lies in the NSEC range nope.secure.sec.'s denial proved"
+like "$out" "NXDOMAIN from aggressive-nsec" "... answered without asking"
+out=$(sq +dnssec noq.secure.sec A)
+sign_check "aggressive-nxdomain" "$out" "" NXDOMAIN secure
+like "$(dig_section "$out" AUTHORITY)" "IN.NSEC" "... with the NSEC proof for a DO client"
+rd_conf "aggressive-nsec no"
+rd_restart || bail "resolverd did not restart"
+sq +dnssec nope.secure.sec A >/dev/null
+like "$(rctl trace nopf.secure.sec A 2>&1)" "NXDOMAIN from iterate" "aggressive-nsec no: asked"
+rd_conf
+
 # --- the island without its anchor: insecure, as any zone under an unsigned parent ----------
 rd_conf "# the root's anchor only"
 sed -i "/^trust-anchor-file /{ \|$SIGN_ROOT_ANCHOR|!d }" "$conf"
