@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ede.h"
+#include "response.h"
 #include "valmsg.h"
 #include "tap.h"
 #include "ldns_test.h"
@@ -15,29 +16,31 @@
     owner " RRSIG " covered " 13 " owner_labels " 300 20300101000000 20200101000000 1234 " \
     signer " AAAA"
 
-/* A response to qname/qtype with rcode and the given answer and authority records. */
+static ldns_rr_list *list_of(const char *const *texts)
+{
+    ldns_rr_list *l = ldns_rr_list_new();
+    for (size_t i = 0; texts && texts[i]; i++)
+        ldns_rr_list_push_rr(l, rr(texts[i]));
+    return l;
+}
+
+/* A response to qname/qtype with rcode and the given answer and authority records, built
+ * as the iterator builds its results (response_build). */
 static int parse(const char *qname, ldns_rr_type qtype, ldns_pkt_rcode rcode,
                  const char *const *answer, const char *const *authority, struct val_msg *m)
 {
-    ldns_pkt *pkt = ldns_pkt_new();
-    uint8_t *wire = NULL;
+    ldns_rdf *name = dname(qname);
+    ldns_rr_list *an = list_of(answer), *au = list_of(authority);
     size_t len = 0;
-    ldns_rr *q = ldns_rr_new();
+    uint8_t *wire = response_build(name, qtype, LDNS_RR_CLASS_IN, rcode, an, au, &len);
 
-    ldns_rr_set_owner(q, dname(qname));
-    ldns_rr_set_type(q, qtype);
-    ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
-    ldns_rr_set_question(q, true);
-    ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q);
-    ldns_pkt_set_qr(pkt, true);
-    ldns_pkt_set_rcode(pkt, rcode);
-    push_all(pkt, LDNS_SECTION_ANSWER, answer);
-    push_all(pkt, LDNS_SECTION_AUTHORITY, authority);
-    if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
+    if (!wire)
         exit(2);
     int rc = valmsg_parse(wire, len, m);
     free(wire);
-    ldns_pkt_free(pkt);
+    ldns_rr_list_deep_free(an);
+    ldns_rr_list_deep_free(au);
+    ldns_rdf_deep_free(name);
     return rc;
 }
 
