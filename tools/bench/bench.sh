@@ -518,6 +518,18 @@ phase_signed() {
         done
     done
     for s in "${servers[@]}"; do acc_rec vcold "$s" "$r"; done
+    # issue 11: a cache hit for a DO client (RRSIGs in the answer) against one without DO,
+    # the signed names now cached, taking turns in SLICES parts
+    cat "$T"/vcold.[0-9]*.txt >"$T/vhot.txt"
+    local mode
+    for ((k = 0; k < SLICES; k++)); do
+        for mode in plain do; do
+            perf vresolverd "$T/vhot.txt" "$T/vhot.$mode.$r.$k.out" -l "$(( DURATION / SLICES ))" \
+                $( [ "$mode" = do ] && echo -D )
+            acc_add "vhot_$mode" vresolverd
+        done
+    done
+    for mode in plain do; do acc_rec "vhot_$mode" vresolverd "$r"; done
     rd_stats vresolverd "$r"
     for s in "${servers[@]}"; do
         stop_server "$s"
@@ -667,6 +679,10 @@ table() {
         "vcold_cpu_us|signed zone, validating, cold: CPU per name|us|lower"
         "vcold_ad|signed zone: AD on the probe (1 = validated)|-|-"
         "vcold_lost|signed zone, cold: not NOERROR|names|lower"
+        "vhot_plain_cpu_us|signed zone, validating, cache hit, no DO: CPU per answer|us|lower"
+        "vhot_do_cpu_us|signed zone, validating, cache hit, DO (RRSIGs): CPU per answer|us|lower"
+        "vhot_plain_qps|signed zone, cache hit, no DO: QPS, closed loop|q/s|higher"
+        "vhot_do_qps|signed zone, cache hit, DO: QPS, closed loop|q/s|higher"
     )
     local row m what unit better v s vals ratios line
     local -A short=([base]=base [unbound]=Unb [floor]=floor)
@@ -728,6 +744,7 @@ signed_check() {
     validated vunbound || verdict="no verdict: Unbound did not validate (no AD)"
     echo "signed zone ($SIGNED_NAMES names, $SIGNED_ALG), both validating: resolverd/Unbound CPU per name $r (at most 0.80): $verdict"
     echo "  names/s resolverd/Unbound $(ratio "$(median vcold_qps vresolverd)" "$(median vcold_qps vunbound)")"
+    echo "  validating resolverd, cache hit with DO / without: CPU per answer $(ratio "$(median vhot_do_cpu_us vresolverd)" "$(median vhot_plain_cpu_us vresolverd)"), QPS $(ratio "$(median vhot_do_qps vresolverd)" "$(median vhot_plain_qps vresolverd)") (issue 11: within 5%)"
 }
 
 # per_round: the single values behind the medians of the main rows, to judge the noise.
