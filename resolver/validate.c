@@ -639,6 +639,9 @@ static enum resolve_verdict stage_check(struct resolve *r, uint8_t *msg, size_t 
     if (!q->ctx->d->anchors || len < WIRE_HEADER_LEN)
         return RESOLVE_ANSWER;
     msg[3] &= (uint8_t)~WIRE_FLAG_AD;   /* an upstream's AD is never taken on trust */
+    if (q->qtype == LDNS_RR_TYPE_RRSIG)
+        return RESOLVE_ANSWER;          /* RRSIGs are not signed: nothing to prove, no AD
+                                         * (as Unbound; Deckard val_rrsig) */
     if (!(v = calloc(1, sizeof *v)) || !(v->msg = malloc(len)) ||
         valmsg_parse(msg, len, &v->m) != 0) {
         if (v)
