@@ -698,8 +698,9 @@ static int listener_bind_tls(struct listener *l, const struct config *cfg)
     return 0;
 }
 
-/* lead: the first of several workers, whose UDP sockets steer their groups (udpsteer.h) */
-static int listener_bind_all(struct listener *l, const struct config *cfg, bool lead)
+/* lead: the first of threads workers, whose UDP sockets steer their groups (udpsteer.h) */
+static int listener_bind_all(struct listener *l, const struct config *cfg, bool lead,
+                             unsigned threads)
 {
     char where[64];
 
@@ -717,8 +718,8 @@ static int listener_bind_all(struct listener *l, const struct config *cfg, bool 
         struct udp_socket *u = &l->udp[l->n_udp++];
         u->fd = ufd;
         u->l = l;
-        if (!lead || !udpsteer_open(&u->steer, ufd, ev_now(l->ctx->loop)))
-            u->steer.fd = -1;
+        if (!lead || !udpsteer_open(&u->steer, ufd, threads, ev_now(l->ctx->loop)))
+            u->steer = (struct udp_steer){ .fd = -1, .stat_fd = -2 };
         ev_io_init(&u->io, udp_readable, ufd, EV_READ);
         u->io.data = u;
         ev_io_start(l->ctx->loop, &u->io);
@@ -728,7 +729,7 @@ static int listener_bind_all(struct listener *l, const struct config *cfg, bool 
     return listener_bind_tls(l, cfg);
 }
 
-struct listener *listener_open(struct thread_ctx *ctx, bool lead)
+struct listener *listener_open(struct thread_ctx *ctx, bool lead, unsigned threads)
 {
     const struct config *cfg = ctx->d->cfg;
     struct listener *l = calloc(1, sizeof *l);
@@ -741,7 +742,7 @@ struct listener *listener_open(struct thread_ctx *ctx, bool lead)
     l->batch = malloc(sizeof *l->batch);
     if (l->batch)
         udp_batch_init(l->batch);
-    if (!l->udp || !l->tcp || !l->batch || listener_bind_all(l, cfg, lead) < 0) {
+    if (!l->udp || !l->tcp || !l->batch || listener_bind_all(l, cfg, lead, threads) < 0) {
         listener_close(l);
         return NULL;
     }
@@ -754,6 +755,7 @@ void listener_close(struct listener *l)
         return;
     for (size_t i = 0; i < l->n_udp; i++) {
         ev_io_stop(l->ctx->loop, &l->udp[i].io);
+        udpsteer_close(&l->udp[i].steer);
         close(l->udp[i].fd);
     }
     for (size_t i = 0; i < l->n_tcp; i++) {

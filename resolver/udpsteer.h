@@ -7,8 +7,9 @@
  * goes"). So while the load is low the first worker's socket gets all of them (a one-line
  * classic BPF program on the reuseport group: "socket 0"), and the other threads sleep; as
  * soon as that socket's thread does not catch up (a run of full batches: queries queue
- * behind each other) the program steps aside and the kernel's hash spreads the load over
- * every thread again; once a whole second has passed without such a run the first socket
+ * behind each other), or is busy (on a CPU or waiting for one) more than 75% of a second,
+ * the program steps aside and the kernel's hash spreads the load over every thread again;
+ * once the first thread's demand over a second, times the threads, is low again, its socket
  * takes it all again.
  * Nothing spins and nothing waits: the decision is made on the batches that arrive.
  *
@@ -22,16 +23,22 @@
 struct udp_steer {
     int fd;                     /* the group's socket 0; -1: no steering (one worker) */
     bool spread;                /* the kernel's hash decides (the load is high) */
+    unsigned threads;           /* sockets in the group */
+    int stat_fd;                /* the thread's schedstat (opened by it); -1 not yet, -2 none */
     double since;               /* loop time the current window began */
+    double demand_since;        /* the thread's demand then (s: run + runnable); -1 unknown */
     unsigned run;               /* full batches in a row, the last one included */
-    bool saturated;             /* spread: the window had such a run */
+    bool saturated;             /* the window had such a run */
 };
 
 /* Starts steering fd's reuseport group to fd (the group's first socket). False when the
  * kernel will not (then the hash spreads as without steering, and s stays inactive). */
-bool udpsteer_open(struct udp_steer *s, int fd, double now);
+bool udpsteer_open(struct udp_steer *s, int fd, unsigned threads, double now);
 /* The steering socket read a batch of n datagrams (of at most max) at loop time now:
- * spreads on a run of full batches, takes all back after a second without one. */
+ * spreads on a run of full batches or a busy thread, takes all back when the load is low.
+ * Judged on the batches that come: no timer, one pread a second. On the socket's thread. */
 void udpsteer_batch(struct udp_steer *s, unsigned n, unsigned max, double now);
+/* Closes what steering opened (not the socket). */
+void udpsteer_close(struct udp_steer *s);
 
 #endif

@@ -264,7 +264,7 @@ static int worker_init(struct daemon *d, struct worker *w, size_t n_workers, boo
     w->ctx.tcppool = tcppool_new(w->ctx.loop, &w->ctx.stats);
     w->ctx.mesh = w->ctx.tcppool ? mesh_new(&w->ctx, n_workers) : NULL;
     w->ctx.cachedb = cachedb_open(&w->ctx);   /* NULL without cachedb: the stage passes */
-    w->ctx.listener = w->ctx.mesh ? listener_open(&w->ctx, lead) : NULL;
+    w->ctx.listener = w->ctx.mesh ? listener_open(&w->ctx, lead, (unsigned)n_workers) : NULL;
     return w->ctx.listener ? 0 : -1;
 }
 
