@@ -114,6 +114,8 @@ void udpsteer_batch(struct udp_steer *s, unsigned n, unsigned max, double now)
     double before = s->demand_since, after = thread_demand(s);
     if (before >= 0 && after >= 0) {
         double busy = (after - before) / wall;
+        log_debug("udp: window %.2f s, first thread demand %.3f%s", wall, busy,
+                  s->spread ? " (spread)" : "");
         if (!s->spread && busy > SPREAD_ABOVE)
             set_spread(s, true, "the first thread is busy");
         else if (s->spread && !s->saturated && busy * s->threads < TAKE_BELOW)
