@@ -67,6 +67,7 @@ struct cache_entry {
     uint8_t form;                       /* enum cache_form: part of the key */
     uint8_t do_miss;                    /* plain form: DO clients must not get it (their
                                          * form differs: its own entry, or none) */
+    uint8_t referenced;                 /* a hit since it last left the LRU tail (htable.h) */
     /* ttl_count offsets, then msg_len message octets, then name_len name octets */
     uint16_t ttl_offsets[];
 };
@@ -190,6 +191,15 @@ static void node_dispose(struct lruhash_node *n)
 }
 
 static const struct lruhash_ops entry_ops = { node_cost, node_dispose };
+
+static bool node_referenced(struct lruhash_node *n)
+{
+    struct cache_entry *e = LRU_ENTRY(n, struct cache_entry, node);
+    bool was = e->referenced;
+
+    e->referenced = 0;
+    return was;
+}
 
 static struct cache_entry *entry_find(const struct shard *c, uint64_t hash, const uint8_t *name,
                                       size_t name_len, uint16_t qtype, uint16_t qclass,
@@ -413,6 +423,7 @@ static struct shard *shard_new(const struct cache_limits *limits)
         free(c);
         return NULL;
     }
+    c->table.referenced = node_referenced;
     c->limits = *limits;
     return c;
 }
@@ -534,7 +545,7 @@ static size_t shard_lookup(struct shard *c, uint64_t hash, const uint8_t *name_l
         return 0;
 
     entry_copy_counted(e, (uint32_t)age, out);
-    lruhash_touch(&c->table, &e->node);
+    e->referenced = 1;          /* second chance at eviction, not a move now (htable.h) */
     hit->kind = (enum cache_kind)e->kind;
     hit->prefetch = client && hit_wants_prefetch(e, age, &c->limits);
     return e->msg_len;

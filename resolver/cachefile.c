@@ -34,6 +34,7 @@ struct loader {
     const char *path;
     time_t now, dumped_at;
     struct entry cur;
+    uint8_t *wire;          /* one buffer for every entry (WIRE_MAX_UDP) */
     struct cachefile_result *res;
     char *err;
     size_t errlen;
@@ -66,18 +67,79 @@ static int entry_store(struct loader *l, const uint8_t *key, size_t key_len, uin
     return rc;
 }
 
+/* The entry's message in wire form, as an upstream would have sent it: QR and the rcode,
+ * the question, then the answer and authority RRs, an owner equal to the question's name
+ * as a pointer to it (what keeps the stored message as small as an upstream's). Written
+ * here rather than by ldns_pkt2wire, whose compression table and 64 KiB buffer were a
+ * third of a loaded entry's time. Returns the length, 0 when it does not fit. */
+static size_t encode_entry(const ldns_pkt *pkt, uint8_t *out, size_t cap)
+{
+    const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+    const ldns_rdf *qname = ldns_rr_owner(q);
+    const ldns_rr_list *sect[2] = { ldns_pkt_answer(pkt), ldns_pkt_authority(pkt) };
+    size_t pos = WIRE_HEADER_LEN;
+
+    if (!q || WIRE_HEADER_LEN + ldns_rdf_size(qname) + 4 > cap)
+        return 0;
+    memset(out, 0, WIRE_HEADER_LEN);
+    out[2] = 0x80;
+    out[3] = (uint8_t)(ldns_pkt_get_rcode(pkt) & 0x0f);
+    wire_put16(out + 4, 1);
+    wire_put16(out + 6, (uint16_t)ldns_rr_list_rr_count(sect[0]));
+    wire_put16(out + 8, (uint16_t)ldns_rr_list_rr_count(sect[1]));
+    memcpy(out + pos, ldns_rdf_data(qname), ldns_rdf_size(qname));
+    pos += ldns_rdf_size(qname);
+    wire_put16(out + pos, (uint16_t)ldns_rr_get_type(q));
+    wire_put16(out + pos + 2, (uint16_t)ldns_rr_get_class(q));
+    pos += 4;
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < ldns_rr_list_rr_count(sect[k]); i++) {
+            const ldns_rr *rr = ldns_rr_list_rr(sect[k], i);
+            const ldns_rdf *owner = ldns_rr_owner(rr);
+            bool same = ldns_rdf_size(owner) == ldns_rdf_size(qname) &&
+                        memcmp(ldns_rdf_data(owner), ldns_rdf_data(qname), ldns_rdf_size(owner)) == 0;
+            size_t owner_len = same ? 2 : ldns_rdf_size(owner);
+            if (pos + owner_len + 10 > cap)
+                return 0;
+            if (same)
+                wire_put16(out + pos, 0xc000 | WIRE_HEADER_LEN);
+            else
+                memcpy(out + pos, ldns_rdf_data(owner), owner_len);
+            pos += owner_len;
+            wire_put16(out + pos, (uint16_t)ldns_rr_get_type(rr));
+            wire_put16(out + pos + 2, (uint16_t)ldns_rr_get_class(rr));
+            wire_put32(out + pos + 4, ldns_rr_ttl(rr));
+            size_t rdlen_at = pos + 8;
+            pos += 10;
+            for (size_t f = 0; f < ldns_rr_rd_count(rr); f++) {
+                const ldns_rdf *rdf = ldns_rr_rdf(rr, f);
+                if (pos + ldns_rdf_size(rdf) > cap)
+                    return 0;
+                memcpy(out + pos, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+                pos += ldns_rdf_size(rdf);
+            }
+            if (pos - rdlen_at - 2 > 0xffff)
+                return 0;
+            wire_put16(out + rdlen_at, (uint16_t)(pos - rdlen_at - 2));
+        }
+    }
+    return pos;
+}
+
 /* Stores the entry being built (if any) and forgets it. */
 static void entry_finish(struct loader *l)
 {
     struct entry *e = &l->cur;
-    uint8_t *wire = NULL;
+    const uint8_t *wire = NULL;
     size_t len = 0;
 
     if (!e->pkt)
         return;
+    len = encode_entry(e->pkt, l->wire, WIRE_MAX_UDP);
+    wire = len ? l->wire : NULL;
     if (e->expired) {
         l->res->expired++;
-    } else if (ldns_pkt2wire(&wire, e->pkt, &len) == LDNS_STATUS_OK && len > WIRE_HEADER_LEN) {
+    } else if (wire && len > WIRE_HEADER_LEN) {
         const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(e->pkt), 0);
         uint8_t key[WIRE_MAX_NAME];
         size_t key_len = ldns_rdf_size(ldns_rr_owner(q));
@@ -91,7 +153,6 @@ static void entry_finish(struct loader *l)
     } else {
         l->res->refused++;
     }
-    free(wire);
     ldns_pkt_free(e->pkt);
     memset(e, 0, sizeof *e);
 }
@@ -178,12 +239,16 @@ int cachefile_load(struct cache *c, const char *path, time_t now, struct cachefi
                         .err = err, .errlen = errlen };
     FILE *fp = fopen(path, "r");
     char *line = NULL;
+    l.wire = malloc(WIRE_MAX_UDP);
     size_t cap = 0;
     int lineno = 0, rc = 0;
 
     memset(res, 0, sizeof *res);
-    if (!fp) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (!fp || !l.wire) {
+        snprintf(err, errlen, "%s: %s", path, strerror(fp ? ENOMEM : errno));
+        if (fp)
+            fclose(fp);
+        free(l.wire);
         return -1;
     }
     while (rc == 0 && getline(&line, &cap, fp) >= 0)
@@ -195,6 +260,7 @@ int cachefile_load(struct cache *c, const char *path, time_t now, struct cachefi
     if (rc == 0)
         entry_finish(&l);
     ldns_pkt_free(l.cur.pkt);
+    free(l.wire);
     free(line);
     fclose(fp);
     return rc;

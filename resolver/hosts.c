@@ -106,6 +106,7 @@ struct hosts {
     size_t record_capacity;
     struct index by_owner;
     struct index record_index;
+    uint64_t name_lens[4];          /* bit L: some name is L octets long (the quick "no") */
     size_t skipped;                 /* bad lines and bad names, over all files */
 };
 
@@ -287,6 +288,7 @@ static int hosts_intern_name(struct hosts *h, struct wire owner, uint32_t *posit
     if (blob_append(&h->blob, owner, &name.owner) != 0
         || index_add(&h->by_owner, hash_owner(owner), (uint32_t)h->count) != 0)
         return -1;
+    h->name_lens[owner.len / 64 % 4] |= 1ull << (owner.len % 64);
     for (int kind = 0; kind < ANSWER_KINDS; kind++)
         name.answers[kind] = (struct answer_chain){ NO_RECORD, NO_RECORD, 0 };
     *position = (uint32_t)h->count;
@@ -564,6 +566,10 @@ static const struct host_name *hosts_find(const struct hosts *h, const uint8_t *
     uint32_t position;
 
     if (!h || !data || len == 0 || len > sizeof folded)
+        return NULL;
+    /* every query asks here first, and most names are not in the table: a name of a length
+     * no entry has is not, without folding or hashing it (half a cache hit's work before) */
+    if (len > 255 || !(h->name_lens[len / 64] >> (len % 64) & 1))
         return NULL;
     /* ASCII folding, as ldns_dname2canonical does in the C locale. Folding the length
      * octets too is harmless: they are at most 63, below 'A'. */

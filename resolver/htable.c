@@ -10,6 +10,29 @@
 #include "htable.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE (2u << 20)
+
+/* A zeroed slot array. One of a few MiB or more (a cache of a million names) is every
+ * lookup's first random access: in transparent huge pages (where the system allows them
+ * on request) that access costs no TLB miss of its own. */
+static struct htable_node **slots_new(size_t n)
+{
+    size_t size = n * sizeof(struct htable_node *);
+
+    if (size < HUGE_PAGE)
+        return calloc(n, sizeof(struct htable_node *));
+    void *p = aligned_alloc(HUGE_PAGE, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
+    if (!p)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, size, MADV_HUGEPAGE);      /* advice only: fine if refused */
+#endif
+    memset(p, 0, size);
+    return p;
+}
 
 int htable_init(struct htable *t, size_t initial_slots)
 {
@@ -17,7 +40,7 @@ int htable_init(struct htable *t, size_t initial_slots)
 
     while (n < initial_slots && n <= SIZE_MAX / 2 / sizeof(*t->slots))
         n *= 2;
-    t->slots = calloc(n, sizeof(*t->slots));
+    t->slots = slots_new(n);
     if (!t->slots)
         return -1;
     t->slot_count = n;
@@ -41,7 +64,7 @@ static void grow_if_loaded(struct htable *t)
 
     if (t->count <= t->slot_count || new_count > SIZE_MAX / sizeof(*slots))
         return;
-    slots = calloc(new_count, sizeof(*slots));
+    slots = slots_new(new_count);
     if (!slots)
         return;
     for (size_t i = 0; i < t->slot_count; i++) {
@@ -100,6 +123,7 @@ int lruhash_init(struct lruhash *l, size_t initial_slots, const struct lruhash_o
     l->lru.head = l->lru.tail = NULL;
     l->used = 0;
     l->ops = ops;
+    l->referenced = NULL;
     return htable_init(&l->table, initial_slots);
 }
 
@@ -130,8 +154,14 @@ size_t lruhash_evict_to(struct lruhash *l, size_t max_used)
 {
     size_t dropped = 0;
 
+    /* every second chance clears a mark: at most one pass over the list per eviction */
     while (l->used > max_used && l->lru.tail) {
-        lruhash_remove(l, LRU_ENTRY(l->lru.tail, struct lruhash_node, lru));
+        struct lruhash_node *n = LRU_ENTRY(l->lru.tail, struct lruhash_node, lru);
+        if (l->referenced && l->referenced(n)) {
+            lruhash_touch(l, n);
+            continue;
+        }
+        lruhash_remove(l, n);
         dropped++;
     }
     return dropped;

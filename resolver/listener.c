@@ -45,6 +45,7 @@
 #include "reply.h"
 #include "request.h"
 #include "tls.h"
+#include "udpsteer.h"
 #include "wire.h"
 
 #define UDP_BATCH            64         /* datagrams read per wake-up, for fairness */
@@ -68,6 +69,7 @@ struct udp_batch {
     struct sockaddr_storage out_peer[UDP_BATCH];
     uint8_t out_buf[UDP_BATCH][UDP_SLOT];
     unsigned n_out;
+    unsigned n_in;              /* slots the last recvmmsg filled (their lengths to reset) */
     int fd;                     /* the socket being served (replies leave by it) */
 };
 
@@ -75,6 +77,7 @@ struct udp_socket {
     ev_io io;
     int fd;
     struct listener *l;
+    struct udp_steer steer;     /* the first worker's: where the group's datagrams go */
 };
 
 struct tcp_socket {
@@ -198,18 +201,31 @@ void listener_send_udp(struct thread_ctx *ctx, const struct reply_target *t,
         log_debug("udp send failed: %s", strerror(errno));
 }
 
-static int udp_receive(struct udp_batch *b, int fd)
+/* The receive headers are set once: recvmmsg only writes each filled slot's lengths and
+ * flags, so before the next call only the address lengths of those slots need resetting
+ * (at a modest rate one slot of 64: setting all of them again was a fifth of a hit's
+ * instructions). */
+static void udp_batch_init(struct udp_batch *b)
 {
+    memset(b->in, 0, sizeof b->in);
     for (int i = 0; i < UDP_BATCH; i++) {
         b->in_iov[i].iov_base = b->in_buf[i];
         b->in_iov[i].iov_len = WIRE_MAX_UDP;
-        memset(&b->in[i], 0, sizeof b->in[i]);
         b->in[i].msg_hdr.msg_name = &b->in_peer[i];
         b->in[i].msg_hdr.msg_namelen = sizeof b->in_peer[i];
         b->in[i].msg_hdr.msg_iov = &b->in_iov[i];
         b->in[i].msg_hdr.msg_iovlen = 1;
     }
-    return recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+    b->n_in = 0;
+}
+
+static int udp_receive(struct udp_batch *b, int fd)
+{
+    for (unsigned i = 0; i < b->n_in; i++)
+        b->in[i].msg_hdr.msg_namelen = sizeof b->in_peer[i];
+    int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+    b->n_in = n > 0 ? (unsigned)n : 0;
+    return n;
 }
 
 static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -225,6 +241,7 @@ static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
             log_debug("udp receive failed: %s", strerror(errno));
         return;
     }
+    udpsteer_batch(&s->steer, (unsigned)n, UDP_BATCH, ev_now(loop));
     b->fd = s->fd;
     b->n_out = 0;
     for (int i = 0; i < n; i++) {
@@ -681,7 +698,9 @@ static int listener_bind_tls(struct listener *l, const struct config *cfg)
     return 0;
 }
 
-static int listener_bind_all(struct listener *l, const struct config *cfg)
+/* lead: the first of threads workers, whose UDP sockets steer their groups (udpsteer.h) */
+static int listener_bind_all(struct listener *l, const struct config *cfg, bool lead,
+                             unsigned threads)
 {
     char where[64];
 
@@ -699,6 +718,8 @@ static int listener_bind_all(struct listener *l, const struct config *cfg)
         struct udp_socket *u = &l->udp[l->n_udp++];
         u->fd = ufd;
         u->l = l;
+        if (!lead || !udpsteer_open(&u->steer, ufd, threads, ev_now(l->ctx->loop)))
+            u->steer = (struct udp_steer){ .fd = -1, .stat_fd = -2 };
         ev_io_init(&u->io, udp_readable, ufd, EV_READ);
         u->io.data = u;
         ev_io_start(l->ctx->loop, &u->io);
@@ -708,7 +729,7 @@ static int listener_bind_all(struct listener *l, const struct config *cfg)
     return listener_bind_tls(l, cfg);
 }
 
-struct listener *listener_open(struct thread_ctx *ctx)
+struct listener *listener_open(struct thread_ctx *ctx, bool lead, unsigned threads)
 {
     const struct config *cfg = ctx->d->cfg;
     struct listener *l = calloc(1, sizeof *l);
@@ -719,7 +740,9 @@ struct listener *listener_open(struct thread_ctx *ctx)
     l->udp = calloc(cfg->n_listens ? cfg->n_listens : 1, sizeof *l->udp);
     l->tcp = calloc(cfg->n_listens + cfg->n_tls_listens + 1, sizeof *l->tcp);
     l->batch = malloc(sizeof *l->batch);
-    if (!l->udp || !l->tcp || !l->batch || listener_bind_all(l, cfg) < 0) {
+    if (l->batch)
+        udp_batch_init(l->batch);
+    if (!l->udp || !l->tcp || !l->batch || listener_bind_all(l, cfg, lead, threads) < 0) {
         listener_close(l);
         return NULL;
     }
@@ -732,6 +755,7 @@ void listener_close(struct listener *l)
         return;
     for (size_t i = 0; i < l->n_udp; i++) {
         ev_io_stop(l->ctx->loop, &l->udp[i].io);
+        udpsteer_close(&l->udp[i].steer);
         close(l->udp[i].fd);
     }
     for (size_t i = 0; i < l->n_tcp; i++) {

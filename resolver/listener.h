@@ -20,8 +20,10 @@ struct tcp_conn;
 struct thread_ctx;
 
 /* Opens every listen address of the config for the worker whose context is ctx (its loop,
- * its counters). NULL on error (the reason is logged). */
-struct listener *listener_open(struct thread_ctx *ctx);
+ * its counters). lead: the first of threads workers, opened before the others; its UDP
+ * sockets take every datagram while the load is low (udpsteer.h). NULL on error (the
+ * reason is logged). */
+struct listener *listener_open(struct thread_ctx *ctx, bool lead, unsigned threads);
 /* Closes every socket and connection (replies still pending are dropped). */
 void listener_close(struct listener *l);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -145,6 +146,12 @@ int main(int argc, char **argv)
     const char *config_path = "resolver.conf";
     bool check_only = false;
     int opt;
+
+    /* The cache grows at the top of the heap between short-lived allocations (ldns
+     * parsing, messages in flight), and with glibc's 128 KiB pad every free there gave
+     * pages back that the next store faulted in again: load-cache of a million entries
+     * spent two thirds of its 10 s in the kernel (544,000 page faults; 48,000 with 1 MiB). */
+    mallopt(M_TOP_PAD, 1 << 20);
 
     log_init();
     while ((opt = getopt_long(argc, argv, "c:thv", long_options, NULL)) != -1) {

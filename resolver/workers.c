@@ -247,7 +247,7 @@ static size_t thread_count(const struct config *cfg)
 
 /* The worker's own context: its loop, listener, mesh and counters, the daemon's state by
  * pointer. w is zeroed. */
-static int worker_init(struct daemon *d, struct worker *w, size_t n_workers)
+static int worker_init(struct daemon *d, struct worker *w, size_t n_workers, bool lead)
 {
     w->ctx.d = d;
     w->ctx.resolve = resolve_on_owner;
@@ -264,7 +264,7 @@ static int worker_init(struct daemon *d, struct worker *w, size_t n_workers)
     w->ctx.tcppool = tcppool_new(w->ctx.loop, &w->ctx.stats);
     w->ctx.mesh = w->ctx.tcppool ? mesh_new(&w->ctx, n_workers) : NULL;
     w->ctx.cachedb = cachedb_open(&w->ctx);   /* NULL without cachedb: the stage passes */
-    w->ctx.listener = w->ctx.mesh ? listener_open(&w->ctx) : NULL;
+    w->ctx.listener = w->ctx.mesh ? listener_open(&w->ctx, lead, (unsigned)n_workers) : NULL;
     return w->ctx.listener ? 0 : -1;
 }
 
@@ -339,7 +339,7 @@ int workers_open(struct daemon *d)
     pthread_rwlockattr_destroy(&attr);
     d->workers = ws;
     for (size_t i = 0; i < ws->n; i++) {
-        if (worker_init(d, &ws->w[i], ws->n) != 0) {
+        if (worker_init(d, &ws->w[i], ws->n, i == 0 && ws->n > 1) != 0) {
             ws->n = i + 1;              /* release what was made, this one included */
             workers_stop(d);
             return -1;

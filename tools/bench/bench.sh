@@ -36,7 +36,7 @@
 #   BENCH_THREADS [2]      threads of resolverd (`threads`), Unbound (num-threads) and canned
 #   BENCH_ROUNDS [3]       rounds; medians are over these
 #   BENCH_DURATION [15]    seconds of each closed-loop and each fixed-rate run
-#   BENCH_RATE [20000]     queries/s of the fixed-rate run
+#   BENCH_RATE [30000]     queries/s of the fixed-rate run
 #   BENCH_SLICES [5]       parts of the cold pass and the closed loop, the servers taking turns
 #   BENCH_NAMES [20000]    names in the zone (each one A record), all asked in every run
 #   BENCH_CLIENTS [10]     dnsperf -c
@@ -68,7 +68,7 @@ fi
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-15}
-RATE=${BENCH_RATE:-20000}
+RATE=${BENCH_RATE:-30000}
 NAMES=${BENCH_NAMES:-20000}
 CLIENTS=${BENCH_CLIENTS:-10}
 OUTSTANDING=${BENCH_OUTSTANDING:-200}
