@@ -679,10 +679,10 @@ table() {
         "vcold_cpu_us|signed zone, validating, cold: CPU per name|us|lower"
         "vcold_ad|signed zone: AD on the probe (1 = validated)|-|-"
         "vcold_lost|signed zone, cold: not NOERROR|names|lower"
-        "vhot_plain_cpu_us|signed zone, validating, cache hit, no DO: CPU per answer|us|lower"
-        "vhot_do_cpu_us|signed zone, validating, cache hit, DO (RRSIGs): CPU per answer|us|lower"
-        "vhot_plain_qps|signed zone, cache hit, no DO: QPS, closed loop|q/s|higher"
-        "vhot_do_qps|signed zone, cache hit, DO: QPS, closed loop|q/s|higher"
+        "vhot_plain_cpu_us|signed zone, cache hit, no DO: CPU/answer|us|lower"
+        "vhot_do_cpu_us|signed zone, cache hit, DO: CPU/answer|us|lower"
+        "vhot_plain_qps|signed zone, cache hit, no DO: q/s|q/s|higher"
+        "vhot_do_qps|signed zone, cache hit, DO: q/s|q/s|higher"
     )
     local row m what unit better v s vals ratios line
     local -A short=([base]=base [unbound]=Unb [floor]=floor)
@@ -697,7 +697,7 @@ table() {
         declare -A vals=()
         for s in "${SERVERS[@]}"; do
             # the signed rows: the validating servers' figures in resolverd's and Unbound's columns
-            if [[ $m == vcold_* ]]; then vals[$s]=$(median "$m" "v$s"); else vals[$s]=$(median "$m" "$s"); fi
+            if [[ $m == vcold_* || $m == vhot_* ]]; then vals[$s]=$(median "$m" "v$s"); else vals[$s]=$(median "$m" "$s"); fi
             line+=$(printf ' %11s' "$(fmt "${vals[$s]}")")
         done
         grep -q "^$m " "$RAW" || continue     # a phase left out (BENCH_SYSCALLS=0)
