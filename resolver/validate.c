@@ -585,15 +585,15 @@ static void finish(struct val *v)
     struct resolve *r = v->r;
     uint8_t *msg = v->msg;
     size_t len = v->len;
-    bool is_bogus = v->status == SEC_BOGUS || v->status == SEC_UNCHECKED;
+    bool is_bogus = v->status == SEC_BOGUS;   /* status only falls from SEC_SECURE */
 
     if (v->status == SEC_SECURE) {
         msg[3] |= WIRE_FLAG_AD;
         if (v->q->ctx->d->cfg->aggressive_nsec)
             negcache_learn(v->q->ctx->d->nsec_ranges, &v->m, time(NULL));
-    }
-    else
+    } else {
         msg[3] &= (uint8_t)~WIRE_FLAG_AD;
+    }
     count(v);
     if (is_bogus) {
         log_debug("validate: bogus: %s", v->why ? v->why : "?");
@@ -659,9 +659,7 @@ static enum resolve_verdict stage_check(struct resolve *r, uint8_t *msg, size_t 
     v->hashes.hashes_left = NSEC3_MAX_HASHES;
     v->state = V_NEXT_RRSET;
     *state = v;
-    /* an answer whose keys are all cached is finished here, through resolve_checked */
-    v->state = V_NEXT_RRSET;
-    val_run(v);
+    val_run(v);         /* an answer whose keys are all cached is finished here */
     return RESOLVE_WAIT;
 }
 
